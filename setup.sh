@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# One-step set-up for gsv-tui on a fresh Linux machine with Python 3.11+.
+#
+#   ./setup.sh tui     set up, then start the TUI (extra arguments go to gsv-tui)
+#   ./setup.sh test    set up with the test extras, then run the whole test suite
+#   ./setup.sh         set up only
+#
+# The virtual environment lives in .venv next to this file (override with GSV_VENV).
+# torch is installed first: an already-importable torch is kept; otherwise TORCH_SPEC
+# (default torch==2.13.0 — the CPU build where only that file is at hand, the CUDA build
+# from the package registry on a GPU box).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="${GSV_VENV:-$here/.venv}"
+python="${PYTHON:-python3}"
+mode="${1:-setup}"
+[ $# -gt 0 ] && shift
+
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --upgrade pip
+fi
+pip_install() { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"; }
+
+if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    pip_install "${TORCH_SPEC:-torch==2.13.0}"
+fi
+
+extras=""
+[ "$mode" = "test" ] && extras="[test]"
+# Reinstall only when the project's dependency list changed since the last set-up.
+stamp="$venv/.gsv-setup-stamp"
+want="$(cat "$here/pyproject.toml" | sha256sum | cut -d' ' -f1)$extras"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    pip_install -e "$here$extras"
+    echo "$want" > "$stamp"
+fi
+
+case "$mode" in
+    tui)   exec "$venv/bin/gsv-tui" "$@" ;;
+    test)
+        cd "$here"
+        # Runtime data of the text frontend: a checkout beside ours when present (CI), else the cache.
+        if [ -z "${GSV_FRONTEND_DATA:-}" ] && [ -d "$here/../shared/frontend-data" ]; then
+            export GSV_FRONTEND_DATA="$(cd "$here/../shared/frontend-data" && pwd)"
+        fi
+        export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+        exec "$venv/bin/python" -m pytest -q -n "${GSV_TEST_WORKERS:-2}" "$@" ;;
+    setup) echo "gsv-tui is set up in $venv" ;;
+    *) echo "usage: ./setup.sh [tui|test|setup] [args...]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,27 @@
+"""Shared test set-up: never reach the network, never touch the user's real workspace."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("MODELSCOPE_OFFLINE", "1")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own workspace and config unless it sets its own."""
+    base = tmp_path_factory.mktemp("gsvhome")
+    monkeypatch.setenv("GSV_HOME", str(base / "home"))
+    monkeypatch.setenv("GSV_CONFIG", str(base / "config.toml"))
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
