@@ -1,0 +1,118 @@
+"""English frontend against the official records (normalised text, phones, ids, v1 and v2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.text.symbols import phone_to_id, symbol_set
+from text_records import frontend_data_or_skip, load_records, official_cleaner, record_id
+
+RECORDS = load_records("text_en/clean_text.jsonl")
+
+
+@pytest.fixture(autouse=True)
+def _data() -> None:
+    frontend_data_or_skip()
+
+
+def _official_input(record: dict) -> str:
+    text = record["input"]
+    if record["path"] == "dataset_1_get_text":  # the dataset step's own substitutions
+        text = text.replace("%", "-").replace("￥", ",")
+    return text
+
+
+def _clean_directly(text: str, version: str) -> tuple[list[str], str]:
+    from backend.text.english import g2p_en, normalize_en
+
+    norm = normalize_en(text)
+    phones = g2p_en(norm, version)
+    if len(phones) < 4:  # the official clean_text rule for English
+        phones = [","] + phones
+    table = symbol_set(version)
+    return [p if p in table else "UNK" for p in phones], norm
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=record_id)
+def test_record_through_our_modules(record: dict) -> None:
+    phones, norm = _clean_directly(_official_input(record), record["version"])
+    assert norm == record["norm_text"]
+    assert phones == record["phones"]
+    ids = phone_to_id(record["version"])
+    assert [ids[p] for p in phones] == record["ids"]
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=record_id)
+def test_record_through_clean_text(record: dict) -> None:
+    clean_text = official_cleaner()
+    if clean_text is None:
+        pytest.skip("backend.text.cleaner is not available yet")
+    phones, word2ph, norm = clean_text(_official_input(record), "en", record["version"])
+    assert (phones, word2ph, norm) == (record["phones"], None, record["norm_text"])
+
+
+def test_pos_tags_match_the_recorded_tagger_output() -> None:
+    from backend.text.english import g2p_en_tokens
+
+    checked = 0
+    for record in RECORDS:
+        recorded = record.get("en_pos_tags")
+        if not recorded:
+            continue
+        assert [list(pair) for pair in g2p_en_tokens(record["norm_text"])] == recorded[0]
+        checked += 1
+    assert checked > 40
+
+
+def test_neural_predictor_matches_recorded_predictions() -> None:
+    from backend.text.en_neural import neural_g2p
+
+    predictions = {}
+    for record in RECORDS:
+        predictions.update(record.get("en_neural_predictions") or {})
+    assert len(predictions) >= 5
+    model = neural_g2p()
+    for word, phones in predictions.items():
+        assert model.predict(word) == phones, word
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ""),
+        ("a;b:c", "abc"),
+        ("it is -5 degrees", "it isnegative five degrees"),
+        ("iPhone", "i Phone"),
+        ("wait... what?!", "wait. what?"),
+        ("Привет мир", " "),
+        ("\x00\x07tab\tend", "tabend"),
+    ],
+)
+def test_normaliser_quirks(text: str, expected: str) -> None:
+    from backend.text.english import normalize_en
+
+    assert normalize_en(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "...", "!?", "…", "\x00\x1f", "Привет", "12345"])
+def test_degenerate_input_gives_a_clear_result(text: str) -> None:
+    from backend.text.english import g2p_en, normalize_en
+
+    phones = g2p_en(normalize_en(text), "v2")
+    assert all(p in symbol_set("v2") for p in phones)
+
+
+def test_very_long_input() -> None:
+    from backend.text.english import g2p_en, normalize_en
+
+    text = "The quick brown fox jumps over the lazy dog. " * 200
+    phones = g2p_en(normalize_en(text), "v1")
+    assert len(phones) > 200 * 25
+
+
+def test_unknown_version_is_a_named_error() -> None:
+    from backend.errors import GsvError
+    from backend.text.english import g2p_en
+
+    with pytest.raises(GsvError):
+        g2p_en("hello", "v9")

@@ -1,0 +1,43 @@
+"""Loading of the official text-frontend records copied into tests/fixtures, and the
+frontend-data guard shared by the English/Japanese/mixed/cutting tests."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_records(relative: str) -> list[dict]:
+    with open(FIXTURES / relative, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def record_id(record: dict) -> str:
+    return record["record_id"]
+
+
+def frontend_data_or_skip() -> Path:
+    """The runtime data folder; tests that need it skip with the reason when it is absent."""
+    env = os.environ.get("GSV_FRONTEND_DATA")
+    if not env:
+        candidate = Path(__file__).resolve().parents[2] / "shared" / "frontend-data"
+        if candidate.is_dir():
+            os.environ["GSV_FRONTEND_DATA"] = str(candidate)
+            return candidate
+        pytest.skip("GSV_FRONTEND_DATA is not set (the frontend's runtime data is unavailable)")
+    return Path(env)
+
+
+def official_cleaner():
+    """backend.text.cleaner.clean_text when it exists, else None (tests then call our modules
+    directly)."""
+    try:
+        from backend.text.cleaner import clean_text
+    except ImportError:
+        return None
+    return clean_text
