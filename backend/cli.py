@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .jobs import cli as jobs_cli  # jobs + one subcommand per stage
 
     jobs_cli.register(sub)
+
+    from .listen import cli as listen_cli
+
+    listen_cli.register(sub)
     return parser
 
 

@@ -1,0 +1,10 @@
+"""The listening bridge: hear clips in a local browser while the TUI runs on a remote GPU box.
+
+See :mod:`backend.listen.server`. The TUI (or ``gsv listen``) starts a :class:`ListenBridge` on
+loopback; the person forwards the port over the SSH connection they already use and opens the
+printed URL once; every "play" then goes to that browser tab.
+"""
+
+from .server import BridgeError, ListenBridge, ssh_forward_hint
+
+__all__ = ["BridgeError", "ListenBridge", "ssh_forward_hint"]
