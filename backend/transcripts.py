@@ -1,0 +1,662 @@
+"""The ``.list`` transcript model: open tolerantly, edit safely, save atomically, undo anything.
+
+This is what the review screen and the CLI use. A :class:`Transcript` holds every line of the
+file (clips and, verbatim, the lines it could not read), edits them through undoable splices
+(:mod:`backend.transcripts_history`), never destroys audio (merges and splits write new files,
+deleted clips go to the trash) and saves with a backup, refusing to overwrite a file that
+changed on disk behind its back.
+
+Clips are addressed by their ordinal ``n`` among the clip lines (blank and malformed lines are
+not counted), which is what a table of clips shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .errors import GsvError
+from .fsutil import atomic_write_bytes, atomic_write_text
+from .transcripts_audio import (ClipAudioError, DurationCache, PathResolver, merge_audio,
+                                move_idempotent, path_basename, sibling_path_string, split_audio,
+                                unique_path)
+from .transcripts_flags import (ALL_FLAGS, CHARS, EMPTY, LANGUAGE, LONG, LOW_CONFIDENCE, MISSING,
+                                SHORT, AsrInfo, FlagSettings, default_flag_settings, load_sidecar,
+                                unreadable_chars)
+from .transcripts_format import (LANGUAGE_CYCLE, Clip, LineProblem, ListStyle, RawLine, Row,
+                                 canonical_language, clean_text, parse_bytes, render)
+from .transcripts_history import (HistoryLog, LogState, Splice, SpliceMismatch, apply_splice,
+                                  replay)
+
+__all__ = ["Transcript", "TranscriptError", "TranscriptChangedOnDisk", "ClipAudioError", "Clip",
+           "LineProblem", "ALL_FLAGS", "SORT_ORDERS"]
+
+SORT_ORDERS = ("file", "confidence", "duration")
+
+
+class TranscriptError(GsvError):
+    """The transcript cannot be opened or edited as asked."""
+
+
+class TranscriptChangedOnDisk(TranscriptError):
+    """Something else wrote the ``.list`` since we read it; saving would overwrite that."""
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class DiskSignature:
+    mtime_ns: int
+    size: int
+    sha: str
+
+
+@dataclass(frozen=True)
+class TrashedClip:
+    """A deleted clip that can be restored: its line, its old row index, its audio in the trash."""
+
+    row: Clip
+    index: int
+    original: str  # where the audio lived
+    trash: str  # where it lives now
+    when: float
+
+
+def find_project_root(list_path: Path) -> Path | None:
+    for d in list(list_path.parents)[:3]:
+        if (d / "project.toml").is_file():
+            return d
+    return None
+
+
+class Transcript:
+    """One open ``.list`` file with its history, trash, review marks and ASR sidecar."""
+
+    def __init__(self, path: Path, data: bytes, flag_settings: FlagSettings | None = None,
+                 project_root: Path | None = None) -> None:
+        self.path = path
+        parsed = parse_bytes(data)
+        self.rows: list[Row] = parsed.rows
+        self.style: ListStyle = parsed.style
+        self.problems: list[LineProblem] = parsed.problems
+        self.notices: list[str] = []
+        self.flag_settings = flag_settings or default_flag_settings()
+        self.project_root = project_root if project_root is not None else find_project_root(path)
+        self.trash_dir = (self.project_root / "trash") if self.project_root else path.parent / "trash"
+        extra = [self.project_root / "clips"] if self.project_root else []
+        self.resolver = PathResolver(path, extra)
+        self.durations = DurationCache()
+        self.asr, warn = load_sidecar(path)
+        if warn:
+            self.notices.append(warn)
+        st = path.stat()
+        self._disk = DiskSignature(st.st_mtime_ns, st.st_size, _sha(data))
+        self._clip_rows: list[int] | None = None
+        self.version = 0  # bumped on every change; the screen redraws when it moves
+        self._saved_version = 0
+        self.history = HistoryLog(path.with_name(path.name + ".history.jsonl"))
+        self.state = LogState()
+        self.reviewed: set[str] = set()
+        self._review_dirty = False
+        self._load_review()
+        self._load_history()
+
+    # --- opening ------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], flag_settings: FlagSettings | None = None,
+             project_root: Path | None = None) -> "Transcript":
+        p = Path(path).expanduser().absolute()
+        if p.is_dir():
+            raise TranscriptError(f"{p} is a folder, not a .list file",
+                                  "give the path of the .list file written by the ASR step")
+        try:
+            data = p.read_bytes()
+        except FileNotFoundError:
+            raise TranscriptError(f"no transcript at {p}",
+                                  "run the ASR step first, or check the path") from None
+        except OSError as e:
+            raise TranscriptError(f"cannot read {p}: {e.strerror}", "check the file's permissions") from None
+        return cls(p, data, flag_settings, project_root)
+
+    def _load_history(self) -> None:
+        records = self.history.read()
+        if not records:
+            self.history.start(self._disk.sha)
+            return
+        found = replay(records, self._disk.sha)
+        if found is None:
+            kept = self.history.retire()
+            self.history.start(self._disk.sha)
+            self.notices.append(f"{self.path.name} was changed outside gsv-tui; earlier undo history "
+                                f"kept as {kept.name if kept else '-'}")
+            return
+        self.state, pending = found
+        try:
+            for kind, splice in pending:
+                if kind == "op" and splice is not None:
+                    self._apply(splice)
+                    self.state.done.append(splice)
+                    self.state.redo.clear()
+                elif kind == "undo" and self.state.done:
+                    s = self.state.done.pop()
+                    self._apply(s.inverse())
+                    self.state.redo.append(s)
+                elif kind == "redo" and self.state.redo:
+                    s = self.state.redo.pop()
+                    self._apply(s)
+                    self.state.done.append(s)
+        except SpliceMismatch:
+            # The log cannot be trusted: go back to the file as it is on disk.
+            self.rows = parse_bytes(self.path.read_bytes()).rows
+            self.state = LogState()
+            kept = self.history.retire()
+            self.history.start(self._disk.sha)
+            self.notices.append(f"could not replay the undo history; kept as {kept.name if kept else '-'}")
+            return
+        if pending:
+            self.version += 1
+            self.notices.append(f"recovered {len(pending)} unsaved change(s) from the last session")
+
+    # --- clips --------------------------------------------------------------------------
+    def clip_rows(self) -> list[int]:
+        if self._clip_rows is None:
+            self._clip_rows = [i for i, r in enumerate(self.rows) if isinstance(r, Clip)]
+        return self._clip_rows
+
+    def __len__(self) -> int:
+        return len(self.clip_rows())
+
+    def clip(self, n: int) -> Clip:
+        return self.rows[self._row(n)]  # type: ignore[return-value]
+
+    def clips(self) -> Iterable[Clip]:
+        return (r for r in self.rows if isinstance(r, Clip))
+
+    def _row(self, n: int) -> int:
+        rows = self.clip_rows()
+        if not 0 <= n < len(rows):
+            raise TranscriptError(f"no clip number {n + 1} (the list has {len(rows)})",
+                                  "pick a clip from the list")
+        return rows[n]
+
+    def ordinal_of_row(self, row: int) -> int:
+        import bisect
+
+        rows = self.clip_rows()
+        i = bisect.bisect_left(rows, row)
+        return min(i, len(rows) - 1)
+
+    def audio_path(self, n: int) -> Path | None:
+        c = self.clip(n)
+        return self.resolver.resolve(c.path, c.speaker)
+
+    def duration(self, n: int) -> float | None:
+        """Seconds, reading the file header on first use."""
+        return self.durations.get(self.audio_path(n))
+
+    def known_duration(self, n: int) -> float | None:
+        """Seconds if already read (drawing never waits for the disk)."""
+        return self.durations.peek(self.audio_path(n))
+
+    def load_durations(self, progress: Callable[[int, int], None] | None = None,
+                       stop: Callable[[], bool] | None = None) -> None:
+        """Read every clip's duration (for sorting, flags and totals). Run it off the UI thread."""
+        total = len(self)
+        for n in range(total):
+            if stop is not None and stop():
+                return
+            if n >= len(self):
+                return
+            try:
+                self.duration(n)
+            except TranscriptError:
+                return
+            if progress is not None and (n % 500 == 0 or n == total - 1):
+                progress(n + 1, total)
+
+    def asr_info(self, n: int) -> AsrInfo | None:
+        if not self.asr:
+            return None
+        c = self.clip(n)
+        return self.asr.get(c.path) or self.asr.get(path_basename(c.path))
+
+    def flags(self, n: int) -> tuple[str, ...]:
+        """The clip's flags; duration flags only once its duration is known."""
+        c = self.clip(n)
+        s = self.flag_settings
+        out: list[str] = []
+        path = self.resolver.resolve(c.path, c.speaker)
+        if path is None:
+            out.append(MISSING)
+        if not c.text.strip():
+            out.append(EMPTY)
+        info = self.asr_info(n)
+        if info is not None and info.doubtful(s):
+            out.append(LOW_CONFIDENCE)
+        d = self.durations.peek(path)
+        if d is not None:
+            if d < s.min_seconds:
+                out.append(SHORT)
+            elif d > s.max_seconds:
+                out.append(LONG)
+        if canonical_language(c.lang) is None:
+            out.append(LANGUAGE)
+        elif unreadable_chars(c.text, c.lang):
+            out.append(CHARS)
+        return tuple(out)
+
+    def order(self, kind: str) -> list[int]:
+        """Clip ordinals in a sort order: file, worst ASR confidence first, or longest first."""
+        n = len(self)
+        if kind == "file":
+            return list(range(n))
+        if kind == "confidence":
+            def key(i: int) -> tuple[int, float]:
+                info = self.asr_info(i)
+                if info is None or info.avg_logprob is None:
+                    return (1, 0.0)
+                return (0, info.avg_logprob)
+            return sorted(range(n), key=key)
+        if kind == "duration":
+            return sorted(range(n), key=lambda i: -(self.known_duration(i) or 0.0))
+        raise TranscriptError(f"unknown sort order {kind!r}", f"use one of {', '.join(SORT_ORDERS)}")
+
+    def search(self, query: str, order: list[int], start: int, backward: bool = False) -> int | None:
+        """Position in ``order`` of the next clip (after ``start``) whose text or file name holds
+        ``query`` (case-insensitive), wrapping around."""
+        q = query.casefold()
+        if not q or not order:
+            return None
+        m = len(order)
+        for k in range(1, m + 1):
+            pos = (start - k if backward else start + k) % m
+            c = self.clip(order[pos])
+            if q in c.text.casefold() or q in path_basename(c.path).casefold():
+                return pos
+        return None
+
+    def next_flagged(self, order: list[int], start: int, backward: bool = False) -> int | None:
+        m = len(order)
+        for k in range(1, m + 1):
+            pos = (start - k if backward else start + k) % m
+            if self.flags(order[pos]):
+                return pos
+        return None
+
+    # --- review marks -------------------------------------------------------------------
+    @property
+    def review_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".review.json")
+
+    def _load_review(self) -> None:
+        try:
+            data = json.loads(self.review_path.read_text(encoding="utf-8"))
+            self.reviewed = {str(p) for p in data.get("reviewed", [])}
+        except (OSError, ValueError, AttributeError):
+            self.reviewed = set()
+
+    def mark_reviewed(self, n: int) -> None:
+        key = self.clip(n).path
+        if key not in self.reviewed:
+            self.reviewed.add(key)
+            self._review_dirty = True
+
+    def is_reviewed(self, n: int) -> bool:
+        return self.clip(n).path in self.reviewed
+
+    def stats(self) -> dict[str, float | int]:
+        """Counts for the status line: clips, reviewed, flagged, durations known and their sum."""
+        total = len(self)
+        reviewed = sum(1 for c in self.clips() if c.path in self.reviewed)
+        flagged = 0
+        seconds = 0.0
+        known = 0
+        for n in range(total):
+            if self.flags(n):
+                flagged += 1
+            d = self.known_duration(n)
+            if d is not None:
+                known += 1
+                seconds += d
+        return {"clips": total, "reviewed": reviewed, "flagged": flagged,
+                "seconds": seconds, "durations_known": known, "malformed": len(self.problems)}
+
+    # --- edits --------------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return self.version != self._saved_version or self._review_dirty
+
+    def can_undo(self) -> bool:
+        return bool(self.state.done)
+
+    def can_redo(self) -> bool:
+        return bool(self.state.redo)
+
+    def _apply(self, s: Splice) -> None:
+        for src, dst in s.do_moves:
+            move_idempotent(Path(src), Path(dst))
+        apply_splice(self.rows, s)
+        for r in s.old + s.new:
+            if isinstance(r, Clip):
+                self.resolver.forget(r.path)
+        self._clip_rows = None
+        self.version += 1
+
+    def _do(self, s: Splice) -> None:
+        self.history.append({"t": "op", "op": s.to_json()})  # write-ahead: logged before effects
+        self._apply(s)
+        self.state.done.append(s)
+        self.state.redo.clear()
+
+    def undo(self) -> str | None:
+        """Undo the last change; returns what was undone, or None if nothing is left."""
+        if not self.state.done:
+            return None
+        s = self.state.done[-1]
+        self.history.append({"t": "undo"})
+        self._apply(s.inverse())
+        self.state.redo.append(self.state.done.pop())
+        return s.label
+
+    def redo(self) -> str | None:
+        if not self.state.redo:
+            return None
+        s = self.state.redo[-1]
+        self.history.append({"t": "redo"})
+        self._apply(s)
+        self.state.done.append(self.state.redo.pop())
+        return s.label
+
+    def set_text(self, n: int, text: str) -> bool:
+        """Change a clip's text (cleaned of line breaks and ``|``). False if nothing changed."""
+        r = self._row(n)
+        old: Clip = self.rows[r]  # type: ignore[assignment]
+        text = clean_text(text)
+        if text == clean_text(old.text):
+            return False
+        self._do(Splice(r, (old,), (old.edited(text=text),), f"edit text of clip {n + 1}"))
+        self.reviewed.add(old.path)
+        self._review_dirty = True
+        return True
+
+    def set_language(self, n: int, lang: str) -> bool:
+        r = self._row(n)
+        old: Clip = self.rows[r]  # type: ignore[assignment]
+        lang = lang.strip()
+        if canonical_language(lang) is None:
+            raise TranscriptError(f"unknown language {lang!r}",
+                                  f"use one of {', '.join(LANGUAGE_CYCLE)}")
+        if lang == old.lang:
+            return False
+        self._do(Splice(r, (old,), (old.edited(lang=lang),), f"language of clip {n + 1} to {lang}"))
+        return True
+
+    def cycle_language(self, n: int) -> str:
+        """Next language in ZH → EN → JA → KO → YUE; returns the new code."""
+        cur = canonical_language(self.clip(n).lang)
+        codes = [canonical_language(c) for c in LANGUAGE_CYCLE]
+        nxt = LANGUAGE_CYCLE[(codes.index(cur) + 1) % len(codes)] if cur in codes else LANGUAGE_CYCLE[0]
+        self.set_language(n, nxt)
+        return nxt
+
+    def _trash_target(self, src: Path) -> Path:
+        return unique_path(self.trash_dir, src.stem, src.suffix)
+
+    def delete(self, n: int) -> None:
+        """Take the clip out of the list and move its audio to the trash (restorable)."""
+        r = self._row(n)
+        old: Clip = self.rows[r]  # type: ignore[assignment]
+        src = self.resolver.resolve(old.path, old.speaker)
+        moves: tuple[tuple[str, str], ...] = ()
+        if src is not None:
+            dst = self._trash_target(src)
+            moves = ((str(src), str(dst)),)
+            self._manifest_append({"list": str(self.path), "row": old.to_json(), "index": r,
+                                   "original": str(src), "trash": str(dst), "when": time.time()})
+        self._do(Splice(r, (old,), (), f"delete clip {n + 1}", moves,
+                        tuple((b, a) for a, b in moves)))
+
+    def _next_clip_row(self, r: int) -> int:
+        for j in range(r + 1, len(self.rows)):
+            if isinstance(self.rows[j], Clip):
+                return j
+        raise TranscriptError("the last clip has no next clip to merge with",
+                              "merge a clip with the one after it")
+
+    def _require_audio(self, c: Clip) -> Path:
+        p = self.resolver.resolve(c.path, c.speaker)
+        if p is None:
+            raise ClipAudioError(f"audio of {path_basename(c.path)} not found",
+                                 "fix the path in the .list or restore the file")
+        return p
+
+    def merge_next(self, n: int, gap_seconds: float = 0.0) -> Clip:
+        """Join a clip with the next one into a new wav file; the originals stay on disk."""
+        r = self._row(n)
+        a: Clip = self.rows[r]  # type: ignore[assignment]
+        r2 = self._next_clip_row(r)
+        b: Clip = self.rows[r2]  # type: ignore[assignment]
+        pa, pb = self._require_audio(a), self._require_audio(b)
+        out = unique_path(pa.parent, f"{pa.stem}+{pb.stem}", ".wav")
+        merge_audio(pa, pb, out, gap_seconds)
+        sep = " " if canonical_language(a.lang) in ("en", "ko") and a.text and b.text else ""
+        merged = Clip(sibling_path_string(a.path, out.name), a.speaker, a.lang,
+                      clean_text(a.text.strip() + sep + b.text.strip()), None, a.ending)
+        parked = self._trash_target(out)
+        between = tuple(self.rows[r + 1:r2])
+        self._do(Splice(r, tuple(self.rows[r:r2 + 1]), (merged,) + between,
+                        f"merge clips {n + 1} and {n + 2}",
+                        ((str(parked), str(out)),), ((str(out), str(parked)),)))
+        return merged
+
+    def split(self, n: int, at_seconds: float, texts: tuple[str, str] | None = None) -> tuple[Clip, Clip]:
+        """Cut a clip in two new files at ``at_seconds``; the original file stays on disk. Both
+        halves keep the text unless ``texts`` gives one for each."""
+        r = self._row(n)
+        c: Clip = self.rows[r]  # type: ignore[assignment]
+        src = self._require_audio(c)
+        out_a = unique_path(src.parent, f"{src.stem}_1", ".wav")
+        out_b = unique_path(src.parent, f"{src.stem}_2", ".wav")
+        if out_b == out_a:
+            out_b = unique_path(src.parent, f"{src.stem}_2b", ".wav")
+        split_audio(src, at_seconds, out_a, out_b)
+        ta, tb = (clean_text(texts[0]), clean_text(texts[1])) if texts else (c.text, c.text)
+        ca = Clip(sibling_path_string(c.path, out_a.name), c.speaker, c.lang, ta, None, c.ending)
+        cb = Clip(sibling_path_string(c.path, out_b.name), c.speaker, c.lang, tb, None, c.ending)
+        pa, pb = self._trash_target(out_a), self._trash_target(out_b)
+        if pb == pa:
+            pb = pa.with_name(pa.stem + "-b" + pa.suffix)
+        self._do(Splice(r, (c,), (ca, cb), f"split clip {n + 1} at {at_seconds:.2f} s",
+                        ((str(pa), str(out_a)), (str(pb), str(out_b))),
+                        ((str(out_a), str(pa)), (str(out_b), str(pb)))))
+        return ca, cb
+
+    # --- trash --------------------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.trash_dir / "deleted.jsonl"
+
+    def _manifest_append(self, rec: dict) -> None:
+        self.trash_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.manifest_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    def trashed(self) -> list[TrashedClip]:
+        """Deleted clips of this list whose audio is still in the trash, newest first."""
+        out: list[TrashedClip] = []
+        try:
+            lines = self.manifest_path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return out
+        present = {c.path for c in self.clips()}
+        for line in lines:
+            try:
+                d = json.loads(line)
+                if d.get("list") != str(self.path):
+                    continue
+                row = Clip(**{k: d["row"][k] for k in ("path", "speaker", "lang", "text")},
+                           raw=d["row"].get("raw"), ending=d["row"].get("ending", "\n"))
+                item = TrashedClip(row, int(d["index"]), d["original"], d["trash"], float(d["when"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+            if Path(item.trash).exists() and item.row.path not in present:
+                out.append(item)
+        out.reverse()
+        return out
+
+    def restore(self, item: TrashedClip) -> int:
+        """Put a deleted clip back where it was; returns its clip ordinal."""
+        r = min(item.index, len(self.rows))
+        self._do(Splice(r, (), (item.row,), f"restore {path_basename(item.row.path)}",
+                        ((item.trash, item.original),), ((item.original, item.trash),)))
+        return self.ordinal_of_row(r)
+
+    # --- reference for inference ---------------------------------------------------------
+    def reference_for(self, n: int) -> dict[str, str]:
+        c = self.clip(n)
+        p = self.audio_path(n)
+        if p is None:
+            raise ClipAudioError(f"audio of {path_basename(c.path)} not found",
+                                 "pick a clip whose file exists")
+        return {"audio_path": str(p), "text": c.text.strip(),
+                "language": canonical_language(c.lang) or c.lang.lower()}
+
+    def use_as_reference(self, n: int) -> dict[str, str]:
+        """Make this clip the project's inference reference (``settings.reference`` in
+        project.toml: audio_path, text, language). Outside a project it is kept in the review
+        file next to the list."""
+        ref = self.reference_for(n)
+        if self.project_root is not None:
+            from .workspace import Project
+
+            project = Project.load(self.project_root)
+            project.settings["reference"] = ref
+            project.save()
+        else:
+            self._reference = ref
+            self._review_dirty = True
+        return ref
+
+    # --- saving -------------------------------------------------------------------------
+    def render(self) -> bytes:
+        return render(self.rows, self.style)
+
+    def changed_on_disk(self) -> bool:
+        """True when the file is not what we last read or wrote (mtime+size, then hash)."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return True
+        if (st.st_mtime_ns, st.st_size) == (self._disk.mtime_ns, self._disk.size):
+            return False
+        try:
+            sha = _sha(self.path.read_bytes())
+        except OSError:
+            return True
+        if sha == self._disk.sha:
+            self._disk = DiskSignature(st.st_mtime_ns, st.st_size, sha)
+            return False
+        return True
+
+    def save(self, force: bool = False) -> bool:
+        """Write the list if it changed: the previous version goes to ``<name>.list.bak``, the
+        new one is written atomically. Raises :class:`TranscriptChangedOnDisk` rather than
+        overwrite someone else's edit (unless ``force``)."""
+        if not self.dirty and not force:
+            return False
+        if not force and self.changed_on_disk():
+            raise TranscriptChangedOnDisk(
+                f"{self.path.name} was changed on disk by another program since it was opened",
+                "reload it (drops our unsaved edits) or merge (re-applies our edits on top)")
+        data = self.render()
+        wrote = False
+        try:
+            old = self.path.read_bytes()
+        except FileNotFoundError:
+            old = None
+        if old != data:
+            if old is not None:
+                atomic_write_bytes(self.path.with_name(self.path.name + ".bak"), old)
+            atomic_write_bytes(self.path, data)
+            wrote = True
+        st = self.path.stat()
+        self._disk = DiskSignature(st.st_mtime_ns, st.st_size, _sha(data))
+        self.history.append({"t": "saved", "sha": self._disk.sha})
+        self._saved_version = self.version
+        if self._review_dirty:
+            self._save_review()
+        return wrote
+
+    def _save_review(self) -> None:
+        data: dict = {"reviewed": sorted(self.reviewed)}
+        ref = getattr(self, "_reference", None)
+        if ref:
+            data["reference"] = ref
+        atomic_write_text(self.review_path, json.dumps(data, ensure_ascii=False, indent=0))
+        self._review_dirty = False
+
+    def reload(self) -> "Transcript":
+        """The file as it is on disk now (our unsaved edits dropped; history restarts)."""
+        return Transcript.open(self.path, self.flag_settings, self.project_root)
+
+    def merge_disk_changes(self) -> "Transcript":
+        """Re-apply our unsaved edits on top of the file as it is on disk now.
+
+        Each edit is matched by its rows' content; an edit whose rows are gone on disk cannot be
+        re-applied and is reported (the audio moves it made stay undone-able from the trash).
+        """
+        unsaved = self._unsaved_splices()
+        fresh = Transcript.open(self.path, self.flag_settings, self.project_root)
+        skipped = 0
+        for s in unsaved:
+            idx = _find_rows(fresh.rows, s.old, s.index)
+            if idx is None:
+                skipped += 1
+                continue
+            on_disk = tuple(fresh.rows[idx:idx + len(s.old)])
+            fresh._do(Splice(idx, on_disk, s.new, s.label, s.do_moves, s.undo_moves))
+        fresh.reviewed |= self.reviewed
+        fresh._review_dirty = True
+        if skipped:
+            fresh.notices.append(f"{skipped} of our edits no longer matched the file and were not applied")
+        return fresh
+
+    def _unsaved_splices(self) -> list[Splice]:
+        """The edits (as splices on the saved rows) that make up our unsaved state."""
+        records = self.history.read()
+        found = replay(records, self._disk.sha)
+        if found is None:
+            return list(self.state.done)
+        snap, _pending = found
+        saved_done = snap.done
+        k = 0
+        while k < min(len(saved_done), len(self.state.done)) and saved_done[k] == self.state.done[k]:
+            k += 1
+        out = [s.inverse() for s in reversed(saved_done[k:])]
+        out += self.state.done[k:]
+        return out
+
+
+def _find_rows(rows: list[Row], want: tuple[Row, ...], near: int) -> int | None:
+    n = len(want)
+    if n == 0:
+        return min(near, len(rows))
+    def match(i: int) -> bool:
+        return i >= 0 and i + n <= len(rows) and all(_same(rows[i + k], want[k]) for k in range(n))
+    if match(near):
+        return near
+    for i in range(len(rows)):
+        if match(i):
+            return i
+    return None
+
+
+def _same(a: Row, b: Row) -> bool:
+    return a.line() == b.line()

@@ -1,0 +1,151 @@
+"""Undo/redo for transcript edits, kept in a JSON-lines log beside the ``.list``.
+
+Every edit is one *splice*: at row ``index`` the rows ``old`` become the rows ``new``, plus the
+file moves that go with it (a deleted clip to the trash; a merged file back out of the trash on
+redo). Undo is the reverse splice with the reverse moves. Because each record holds the full
+before/after rows, the log is also a write-ahead log: it is appended (and fsynced) before the
+``.list`` is saved, so edits made just before a crash or a dropped SSH connection are replayed on
+the next open. ``saved`` records carry the hash of the file after each save; the newest one that
+matches the file on disk tells where in the log the file stands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .transcripts_format import Row, row_from_json
+
+
+@dataclass(frozen=True)
+class Splice:
+    index: int
+    old: tuple[Row, ...]
+    new: tuple[Row, ...]
+    label: str
+    do_moves: tuple[tuple[str, str], ...] = ()
+    undo_moves: tuple[tuple[str, str], ...] = ()
+
+    def inverse(self) -> "Splice":
+        return Splice(self.index, self.new, self.old, f"undo {self.label}", self.undo_moves,
+                      self.do_moves)
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "label": self.label,
+                "old": [r.to_json() for r in self.old], "new": [r.to_json() for r in self.new],
+                "do_moves": [list(m) for m in self.do_moves],
+                "undo_moves": [list(m) for m in self.undo_moves]}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Splice":
+        return cls(int(d["index"]), tuple(row_from_json(r) for r in d["old"]),
+                   tuple(row_from_json(r) for r in d["new"]), str(d["label"]),
+                   tuple((a, b) for a, b in d.get("do_moves", [])),
+                   tuple((a, b) for a, b in d.get("undo_moves", [])))
+
+
+class SpliceMismatch(Exception):
+    """The rows a splice expects are not where it expects them (the file changed)."""
+
+
+def apply_splice(rows: list[Row], s: Splice) -> None:
+    end = s.index + len(s.old)
+    if end > len(rows) or tuple(rows[s.index:end]) != s.old:
+        raise SpliceMismatch(s.label)
+    rows[s.index:end] = list(s.new)
+
+
+@dataclass
+class LogState:
+    """The log replayed without touching any file."""
+
+    done: list[Splice] = field(default_factory=list)
+    redo: list[Splice] = field(default_factory=list)
+
+
+class HistoryLog:
+    """Append-only event log: ``base``/``saved`` (file hash), ``op``, ``undo``, ``redo``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, record: dict) -> None:
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def read(self) -> list[dict]:
+        try:
+            data = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in data.splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a record torn by a crash: it never took effect
+            if isinstance(rec, dict) and "t" in rec:
+                out.append(rec)
+        return out
+
+    def start(self, sha: str) -> None:
+        """Begin a fresh log for a file whose content hashes to ``sha``."""
+        from .fsutil import atomic_write_text
+
+        atomic_write_text(self.path, json.dumps({"t": "base", "sha": sha}) + "\n")
+
+    def retire(self) -> Path | None:
+        """Keep a log that no longer matches the file under a ``.stale`` name."""
+        if not self.path.exists():
+            return None
+        dst = self.path.with_name(self.path.name + ".stale")
+        os.replace(self.path, dst)
+        return dst
+
+
+def replay(records: list[dict], current_sha: str) -> tuple[LogState, list[tuple[str, Splice | None]]] | None:
+    """Replay the log's structure and find where the file on disk stands in it.
+
+    Returns the undo/redo stacks *as of the newest checkpoint matching* ``current_sha`` and the
+    events logged after it (edits that had not reached the file yet), or None when no
+    checkpoint matches (the file was changed by something else).
+    """
+    state = LogState()
+    best: tuple[LogState, int] | None = None
+    for i, rec in enumerate(records):
+        t = rec.get("t")
+        if t in ("base", "saved"):
+            if t == "base":
+                state = LogState()
+            if rec.get("sha") == current_sha:
+                best = (LogState(list(state.done), list(state.redo)), i)
+        elif t == "op":
+            try:
+                state.done.append(Splice.from_json(rec["op"]))
+            except (KeyError, TypeError, ValueError):
+                return None
+            state.redo.clear()
+        elif t == "undo" and state.done:
+            state.redo.append(state.done.pop())
+        elif t == "redo" and state.redo:
+            state.done.append(state.redo.pop())
+    if best is None:
+        return None
+    snap, at = best
+    pending: list[tuple[str, Splice | None]] = []
+    for rec in records[at + 1:]:
+        t = rec.get("t")
+        if t == "op":
+            pending.append(("op", Splice.from_json(rec["op"])))
+        elif t in ("undo", "redo"):
+            pending.append((t, None))
+        elif t == "base":
+            pending.clear()
+    return snap, pending
