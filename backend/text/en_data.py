@@ -2,8 +2,7 @@
 
 The official frontend reads the CMU dictionaries, the hot-fix entries, a name dictionary,
 nltk's English tagger and the Open JTalk dictionary from files that are not part of our
-package. They are located through ``backend.text.data`` when that module provides
-``frontend_data_dir``; otherwise through the ``GSV_FRONTEND_DATA`` environment variable.
+package. They are located through ``backend.text.data`` (``GSV_FRONTEND_DATA`` or the user cache).
 Everything is parsed once per process and cached.
 """
 
@@ -11,46 +10,21 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-from backend.errors import GsvError
-
-
-class FrontendDataMissingError(GsvError):
-    """A runtime data file of the text frontend is not where it should be."""
+from backend.text import data
+from backend.text.data import FrontendDataMissingError
 
 
 def frontend_data_dir() -> Path:
     """The folder holding the frontend's runtime data files."""
-    try:  # the shared locator, once it exists, knows about caches and downloads
-        from backend.text import data as shared_data  # type: ignore[attr-defined]
-
-        locate = getattr(shared_data, "frontend_data_dir", None)
-        if callable(locate):
-            return Path(locate())
-    except ImportError:
-        pass
-    env = os.environ.get("GSV_FRONTEND_DATA")
-    if not env:
-        raise FrontendDataMissingError(
-            "the text frontend's data folder is not configured",
-            fix="set GSV_FRONTEND_DATA to the folder holding cmudict.rep, engdict-hot.rep, "
-            "namedict.txt, nltk_data/ and the Open JTalk dictionary",
-        )
-    return Path(env)
+    return data.data_dir()
 
 
 def data_file(name: str) -> Path:
-    path = frontend_data_dir() / name
-    if not path.exists():
-        raise FrontendDataMissingError(
-            f"text frontend data file missing: {path}",
-            fix="point GSV_FRONTEND_DATA at a complete frontend data folder",
-        )
-    return path
+    return data.locate(name)
 
 
 # --- CMU dictionary --------------------------------------------------------------------
