@@ -1,0 +1,59 @@
+"""The v2 polyphone dictionary: fixed readings for words whose characters have several.
+
+Read from the two plain-text ``.rep`` files of the official repository (the later file
+wins); the official pickle cache is never unpickled. Values are Python-literal lists of
+pinyin strings, parsed with :func:`ast.literal_eval` (data, never code).
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+
+from backend.errors import GsvError
+from backend.text.data import locate
+
+_FILES = ("g2pw/polyphonic.rep", "g2pw/polyphonic-fix.rep")
+
+
+class PolyphoneDataError(GsvError):
+    """A line of the polyphone dictionary cannot be read."""
+
+
+def _parse(text: str, source: str, into: dict[str, list[str]]) -> None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        try:
+            readings = ast.literal_eval(value.strip()) if sep else None
+        except (ValueError, SyntaxError):
+            readings = None
+        if not isinstance(readings, list) or not all(isinstance(r, str) for r in readings):
+            raise PolyphoneDataError(
+                f"{source}:{number}: expected `word: ['py1', ...]`, got {line[:60]!r}",
+                fix="re-fetch the frontend data (`gsv models fetch`)",
+            )
+        into[key.strip()] = readings
+
+
+@lru_cache(maxsize=1)
+def polyphone_dictionary() -> dict[str, list[str]]:
+    """word → list of TONE3 readings (45,047 keys with the official files)."""
+    table: dict[str, list[str]] = {}
+    for name in _FILES:
+        path = locate(name)
+        _parse(path.read_text(encoding="utf-8"), name, table)
+    return table
+
+
+def correct_pronunciation(word: str, pinyins: list[str]) -> list[str]:
+    """The dictionary's reading of a whole word, else of each single character in it."""
+    table = polyphone_dictionary()
+    if word in table:
+        return list(table[word])
+    corrected = list(pinyins)
+    for i, char in enumerate(word):
+        if char in table and i < len(corrected):
+            corrected[i] = table[char][0]
+    return corrected
