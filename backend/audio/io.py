@@ -1,0 +1,280 @@
+"""Load any audio (or video) file as mono float32 at a chosen rate; save 16-bit PCM wav.
+
+Two decoders, tried in order:
+
+- **soundfile** (libsndfile) for wav/flac/ogg/aiff and friends: fast, exact, and it reads
+  8/16/24/32-bit integer and float PCM alike;
+- **PyAV** (ffmpeg's libraries, shipped as a wheel — no ffmpeg program needed) for everything
+  else: mp3, m4a/aac, opus, webm and the audio track of video containers.
+
+The official tools decode through the ffmpeg program to mono float32 at 32 kHz without rescaling;
+we return the same kind of array: channels averaged, values as decoded (a float file may exceed
+±1), resampled with soxr. Every way a file can be unusable becomes an :class:`AudioError` naming
+the file and the reason, so a batch can skip that file and go on.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GsvError
+from ..fsutil import atomic_write_bytes
+
+TARGET_SR = 32000  # every GPT-SoVITS stage after the slicer works at 32 kHz
+
+# Extensions libsndfile reads natively; anything else goes straight to PyAV.
+_SOUNDFILE_EXTS = {".wav", ".wave", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".aifc", ".au", ".snd",
+                   ".caf", ".w64", ".rf64"}
+
+
+class AudioError(GsvError):
+    """An input file that cannot be used as audio; the message names the file and why."""
+
+    def __init__(self, path: str | os.PathLike[str], why: str, fix: str | None = None) -> None:
+        self.path = Path(path)
+        self.why = why
+        super().__init__(f"{self.path}: {why}", fix)
+
+
+@dataclass
+class LoadedAudio:
+    """Decoded audio plus what a person should know about how it was read."""
+
+    samples: np.ndarray  # mono float32 at ``sample_rate``
+    sample_rate: int
+    source_rate: int
+    source_channels: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def load_audio(path: str | os.PathLike[str], sample_rate: int = TARGET_SR) -> LoadedAudio:
+    """Decode ``path`` to mono float32 at ``sample_rate`` (raises :class:`AudioError`)."""
+    path = Path(path)
+    _check_file(path)
+    warnings: list[str] = []
+    data: np.ndarray | None = None
+    sf_error = ""
+    if path.suffix.lower() in _SOUNDFILE_EXTS:
+        try:
+            data, rate, channels = _read_soundfile(path, warnings)
+        except _NotForThisDecoder as e:
+            sf_error = str(e)
+    if data is None:
+        try:
+            data, rate, channels = _read_pyav(path, warnings)
+        except _NotForThisDecoder as e:
+            raise _explain_failure(path, sf_error, str(e)) from None
+    if len(data) == 0:
+        raise AudioError(path, "holds no audio samples (0 s)", "remove it from the inputs")
+    mono = np.ascontiguousarray(data, dtype=np.float32)
+    if not np.all(np.isfinite(mono)):
+        bad = int(np.count_nonzero(~np.isfinite(mono)))
+        warnings.append(f"{bad} samples were NaN or infinite and were set to 0")
+        mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
+    mono = resample(mono, rate, sample_rate)
+    return LoadedAudio(mono, sample_rate, rate, channels, warnings)
+
+
+def _explain_failure(path: Path, sf_error: str, av_error: str) -> AudioError:
+    """The most useful single reason why neither decoder could read ``path``."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE" or head[:4] == b"fLaC":
+        kind = "wav" if head[:4] != b"fLaC" else "flac"
+        return AudioError(path, f"truncated or damaged {kind} file ({sf_error or av_error})",
+                          "copy the file again from its source, or re-export it")
+    if "no audio track" in av_error or "no decodable samples" in av_error:
+        return AudioError(path, av_error, "extract the audio track, or pick another file")
+    return AudioError(path, "not audio: neither libsndfile nor ffmpeg recognises its contents"
+                      f" ({sf_error or av_error})",
+                      "check that the file plays in a media player; convert it to wav or flac if it does")
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Resample mono float32 with soxr (high quality); a no-op when the rates match."""
+    if from_rate == to_rate:
+        return samples
+    import soxr
+
+    return np.ascontiguousarray(soxr.resample(samples, from_rate, to_rate, quality="HQ"), dtype=np.float32)
+
+
+def wav_bytes_int16(samples: np.ndarray, sample_rate: int) -> bytes:
+    """A canonical 44-byte-header PCM wav holding int16 ``samples`` (mono)."""
+    pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
+    header = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE"
+    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
+    header += b"data" + struct.pack("<I", len(pcm))
+    return header + pcm
+
+
+def save_wav_int16(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int = TARGET_SR) -> None:
+    """Write a mono 16-bit PCM wav atomically (int16 input is written as is; float is clipped and scaled)."""
+    arr = np.asarray(samples)
+    if arr.dtype != np.int16:
+        arr = (np.clip(arr, -1.0, 1.0) * 32767).astype(np.int16)
+    atomic_write_bytes(path, wav_bytes_int16(arr, sample_rate))
+
+
+# --- internals ----------------------------------------------------------------------------
+
+class _NotForThisDecoder(Exception):
+    """This decoder cannot read the file; the message says why."""
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise AudioError(path, "does not exist", "check the path (quote it if it has spaces)")
+    if path.is_dir():
+        raise AudioError(path, "is a folder, not an audio file")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise AudioError(path, f"cannot be opened ({e.strerror or e})", "check the file's permissions") from None
+    if size == 0:
+        raise AudioError(path, "is empty (0 bytes)", "remove it, or copy it again from its source")
+
+
+def _to_mono(block: np.ndarray) -> np.ndarray:
+    """(samples, channels) -> (samples,) float32, channels averaged."""
+    if block.shape[1] == 1:
+        return np.array(block[:, 0], dtype=np.float32)
+    return block.mean(axis=1, dtype=np.float32)
+
+
+def _read_soundfile(path: Path, warnings: list[str]) -> tuple[np.ndarray, int, int]:
+    import soundfile as sf
+
+    declared = _riff_declared_data_bytes(path)
+    try:
+        with sf.SoundFile(path) as f:
+            rate, channels = f.samplerate, f.channels
+            # Mix block by block: a long multichannel file never sits in memory whole.
+            blocks = [_to_mono(b) for b in f.blocks(blocksize=1 << 20, dtype="float32", always_2d=True)]
+        data = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+        if declared is not None:  # a RIFF header we could read: the damage is in the body
+            raise _NotForThisDecoder(f"wav header present but the data cannot be read: {e}") from None
+        raise _NotForThisDecoder(str(e)) from None
+    if declared is not None:
+        block = _riff_block_align(path)
+        if block and declared > 0:
+            expected_frames = declared // block
+            if expected_frames > len(data) and len(data) > 0:
+                warnings.append(f"truncated: the header promises {expected_frames / rate:.2f} s, "
+                                f"the file holds {len(data) / rate:.2f} s; using what is there")
+            elif len(data) == 0 and expected_frames > 0:
+                raise _NotForThisDecoder(f"truncated: the header promises {expected_frames / rate:.2f} s "
+                                         "but no samples follow it")
+    return data, rate, channels
+
+
+def _riff_chunks(path: Path) -> dict[bytes, tuple[int, int]] | None:
+    """Chunk id -> (offset of its payload, declared size) for a RIFF/WAVE file, else None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            chunks: dict[bytes, tuple[int, int]] = {}
+            for _ in range(64):
+                hdr = f.read(8)
+                if len(hdr) < 8:
+                    break
+                cid, size = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+                chunks.setdefault(cid, (f.tell(), size))
+                if cid == b"data":
+                    break
+                f.seek(size + (size & 1), io.SEEK_CUR)
+            return chunks
+    except OSError:
+        return None
+
+
+def _riff_declared_data_bytes(path: Path) -> int | None:
+    chunks = _riff_chunks(path)
+    if not chunks or b"data" not in chunks:
+        return None
+    size = chunks[b"data"][1]
+    return None if size in (0, 0xFFFFFFFF) else size  # 0/-1: streaming writers that never patched it
+
+
+def _riff_block_align(path: Path) -> int:
+    chunks = _riff_chunks(path)
+    if not chunks or b"fmt " not in chunks:
+        return 0
+    off, size = chunks[b"fmt "]
+    if size < 16:
+        return 0
+    with open(path, "rb") as f:
+        f.seek(off)
+        fmt = f.read(16)
+    return struct.unpack("<HHIIHH", fmt)[4] if len(fmt) == 16 else 0
+
+
+def _read_pyav(path: Path, warnings: list[str]) -> tuple[np.ndarray, int, int]:
+    import av
+
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:
+        raise _NotForThisDecoder(f"ffmpeg cannot open it: {e}") from None
+    with container:
+        streams = container.streams.audio
+        if not streams:
+            raise _NotForThisDecoder("the file has no audio track")
+        stream = streams[0]
+        rate = stream.codec_context.sample_rate or stream.rate
+        if not rate:
+            raise _NotForThisDecoder("the audio track has no sample rate")
+        pieces: list[np.ndarray] = []
+        channels = 0
+        try:
+            for frame in container.decode(stream):
+                if frame.sample_rate and frame.sample_rate != rate:
+                    raise _NotForThisDecoder("the sample rate changes mid-stream")
+                arr = _frame_to_float(frame)
+                channels = max(channels, arr.shape[1])
+                pieces.append(_to_mono(arr))
+        except av.error.FFmpegError as e:
+            if not pieces:
+                raise _NotForThisDecoder(f"ffmpeg cannot decode it: {e}") from None
+            done = sum(len(p) for p in pieces) / rate
+            warnings.append(f"decoding stopped at {done:.2f} s ({e}); the file is probably truncated")
+    if not pieces:
+        raise _NotForThisDecoder("the audio track holds no decodable samples")
+    return np.concatenate(pieces), int(rate), channels
+
+
+def _frame_to_float(frame) -> np.ndarray:  # noqa: ANN001 - av.AudioFrame
+    """One decoded frame as float32 of shape (samples, channels)."""
+    nd = frame.to_ndarray()
+    n_ch = len(frame.layout.channels)
+    if frame.format.is_planar:
+        arr = nd.T  # (channels, samples) -> (samples, channels)
+    else:
+        arr = nd.reshape(-1, n_ch)
+    kind = arr.dtype
+    if kind == np.float32 or kind == np.float64:
+        return arr.astype(np.float32, copy=False)
+    if kind == np.int16:
+        return arr.astype(np.float32) / 32768.0
+    if kind == np.int32:
+        return (arr.astype(np.float64) / 2147483648.0).astype(np.float32)
+    if kind == np.uint8:
+        return (arr.astype(np.float32) - 128.0) / 128.0
+    if kind == np.int64:
+        return (arr.astype(np.float64) / 9223372036854775808.0).astype(np.float32)
+    raise _NotForThisDecoder(f"unsupported sample format {frame.format.name}")

@@ -1,0 +1,373 @@
+"""Stage ``slice``: recordings in, 32 kHz mono int16 clips out, named the official way.
+
+``gsv slice INPUT... (--project NAME | --out DIR) [--threshold … --max-length SECONDS]``
+
+Each input is a file or a folder (its files, sorted, not recursive — like the official driver).
+Every file is decoded to 32 kHz mono, cut by :class:`~backend.audio.slicer.Slicer`, loudness-mixed
+like the official driver and written as ``<file name>_<start:010d>_<end:010d>.wav``. Files of a
+batch are sliced in parallel, one process per core; a file that cannot be used is skipped with its
+reason and the rest go on. The run ends with a summary (event and ``<clips folder>.slice.json``
+beside the clips folder — not inside it, so that every file in the clips folder is a clip).
+
+Re-slicing a file whose clips are already in the folder is refused unless ``--replace`` is given;
+then the earlier clips are moved to a backup folder first, never deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import GsvError
+from ..fsutil import atomic_write_text
+from ..jobs.events import Reporter
+from .base import StageSpec
+
+STAGE = StageSpec(name="slice", help="cut recordings into 32 kHz clips at their pauses (the official slicer)")
+
+SAMPLE_RATE = 32000
+# Default maximum clip length, seconds. The official slicer has none: unbroken speech becomes one
+# clip of any length, and long clips are a known cause of out-of-memory in GPT training (which
+# also drops anything over 54 s). With the WebUI defaults normal speech gives clips of 4–15 s, so
+# 20 s touches only unusually long stretches, keeps every clip inside one Whisper window (30 s)
+# and well inside the trainers' 54 s limit.
+DEFAULT_MAX_LENGTH = 20.0
+HISTOGRAM_EDGES = (0, 2, 4, 6, 8, 10, 15, 20, 30)  # seconds; the last bin is open (≥ 30 s)
+SHORT_CLIP_S = 2.0
+RECOMMENDED_TOTAL_S = (60.0, 1800.0)
+
+
+class SliceError(GsvError):
+    """The slice stage cannot run as asked."""
+
+
+@dataclass
+class Params:
+    inputs: list[Path]
+    out_dir: Path
+    project: str | None = None
+    threshold: float = -34.0  # dB
+    min_length: int = 4000  # ms
+    min_interval: int = 300  # ms
+    hop_size: int = 10  # ms
+    max_sil_kept: int = 500  # ms
+    peak: float = 0.9  # the official `_max`
+    alpha: float = 0.25
+    max_length: float | None = DEFAULT_MAX_LENGTH  # s; None = no limit (the official behaviour)
+    workers: int | None = None  # parallel processes; None = one per core
+    replace: bool = False
+    backup_dir: Path | None = None  # where replaced clips go (default: beside the clips folder)
+
+    def slice_params(self):  # noqa: ANN201 - SliceParams, imported lazily
+        from ..audio.slicer import SliceParams
+
+        return SliceParams(threshold=self.threshold, min_length=self.min_length,
+                           min_interval=self.min_interval, hop_size=self.hop_size,
+                           max_sil_kept=self.max_sil_kept, max_length=self.max_length)
+
+    def problems(self) -> list[str]:
+        """Every invalid value, one sentence each (what the CLI and the Dataset screen show)."""
+        out = self.slice_params().problems()
+        if not 0 < self.peak <= 1:
+            out.append(f"max ({self.peak:g}) must be in (0, 1]")
+        if not 0 <= self.alpha <= 1:
+            out.append(f"alpha ({self.alpha:g}) must be in [0, 1]")
+        if self.workers is not None and self.workers < 1:
+            out.append(f"workers ({self.workers}) must be at least 1")
+        return out
+
+
+def summary_path(out_dir: Path) -> Path:
+    """``<clips folder>.slice.json`` beside the clips folder."""
+    out_dir = Path(out_dir)
+    return out_dir.with_name(out_dir.name + ".slice.json")
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                        help="audio/video files or folders of them")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--project", help="write the clips to this project's clips folder")
+    where.add_argument("--out", type=Path, help="write the clips to this folder")
+    d = Params(inputs=[], out_dir=Path())
+    parser.add_argument("--threshold", type=float, default=d.threshold, help="dB; quieter is a pause (default %(default)s)")
+    parser.add_argument("--min-length", type=int, default=d.min_length, help="ms; shortest clip (default %(default)s)")
+    parser.add_argument("--min-interval", type=int, default=d.min_interval, help="ms; shortest pause to cut at (default %(default)s)")
+    parser.add_argument("--hop-size", type=int, default=d.hop_size, help="ms; loudness step (default %(default)s)")
+    parser.add_argument("--max-sil-kept", type=int, default=d.max_sil_kept, help="ms; silence kept at clip edges (default %(default)s)")
+    parser.add_argument("--max", type=float, default=d.peak, dest="peak", help="peak after normalisation (default %(default)s)")
+    parser.add_argument("--alpha", type=float, default=d.alpha, help="share of the normalised clip in the mix (default %(default)s)")
+    parser.add_argument("--max-length", type=float, default=d.max_length,
+                        help="s; split longer clips at their quietest point, 0 = never (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=None, help="parallel processes (default: one per core)")
+    parser.add_argument("--replace", action="store_true",
+                        help="re-slice files already sliced into the folder (earlier clips are backed up)")
+
+
+def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
+    backup = None
+    if args.project:
+        project = workspace.open_project(args.project)
+        out_dir, name = project.clips_dir, project.name
+        backup = project.trash_dir / "replaced-clips"
+    else:
+        out_dir, name = args.out, None
+    params = Params(inputs=[Path(p).expanduser().absolute() for p in args.inputs],
+                    out_dir=Path(out_dir).expanduser().absolute(), project=name,
+                    threshold=args.threshold, min_length=args.min_length, min_interval=args.min_interval,
+                    hop_size=args.hop_size, max_sil_kept=args.max_sil_kept, peak=args.peak, alpha=args.alpha,
+                    max_length=args.max_length or None, workers=args.workers, replace=args.replace,
+                    backup_dir=backup)
+    check(params)
+    return params
+
+
+def check(params: Params) -> None:
+    """Raise :class:`SliceError` for invalid parameters or inputs that do not exist."""
+    problems = params.problems()
+    if problems:
+        raise SliceError("invalid slicer parameters: " + "; ".join(problems),
+                         "change the values named (the official defaults are -34, 4000, 300, 10, 500)")
+    missing = [str(p) for p in params.inputs if not Path(p).exists()]
+    if missing:
+        raise SliceError(f"input not found: {', '.join(missing)}", "check the path (quote it if it has spaces)")
+    if not params.inputs:
+        raise SliceError("no inputs given", "name at least one audio file or folder")
+
+
+def project_of(params: Params) -> str | None:
+    return params.project
+
+
+def expected_outputs(params: Params) -> list[Path]:
+    return [summary_path(params.out_dir)]
+
+
+# --- the work -----------------------------------------------------------------------------------
+
+@dataclass
+class FileResult:
+    path: str
+    clips: list[tuple[str, float]] = field(default_factory=list)  # (file name, seconds)
+    source_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    replaced: int = 0
+
+
+def list_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand folders (sorted, non-recursive, hidden files left out); refuse name clashes.
+
+    Two inputs with the same file name would write the same clip names, so the second is
+    skipped with that reason.
+    """
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for p in inputs:
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(c for c in p.iterdir() if not c.name.startswith(".") and not c.is_dir()))
+        else:
+            files.append(p)
+    seen: dict[str, Path] = {}
+    unique: list[Path] = []
+    for f in files:
+        if f.name in seen:
+            if seen[f.name].resolve() != f.resolve():
+                skipped.append((str(f), f"has the same file name as {seen[f.name]}; their clips would collide"))
+            continue
+        seen[f.name] = f
+        unique.append(f)
+    return unique, skipped
+
+
+def existing_clips(out_dir: Path, source_name: str) -> list[Path]:
+    """Clips of ``source_name`` already in ``out_dir`` (by the official naming pattern)."""
+    if not out_dir.is_dir():
+        return []
+    pat = re.compile(re.escape(source_name) + r"_\d{10}_\d{10}\.wav")
+    return sorted(c for c in out_dir.iterdir() if pat.fullmatch(c.name))
+
+
+def slice_file(path: str, out_dir: str, params: Params, backup_dir: str) -> FileResult:
+    """Slice one file into ``out_dir``. Never raises for a bad file: the reason goes in ``error``.
+
+    Runs in a worker process, so everything it needs travels in its arguments.
+    """
+    from ..audio.io import TARGET_SR, AudioError, load_audio, wav_bytes_int16
+    from ..audio.slicer import Slicer, clip_name, normalize_clip
+    from ..fsutil import atomic_write_bytes
+
+    result = FileResult(path=path)
+    src, out = Path(path), Path(out_dir)
+    try:
+        earlier = existing_clips(out, src.name)
+        if earlier and not params.replace:
+            result.error = (f"already sliced: {len(earlier)} clips of {src.name} are in {out} "
+                            "(use --replace to re-slice; the earlier clips are then backed up)")
+            return result
+        audio = load_audio(src, TARGET_SR)
+        result.warnings.extend(audio.warnings)
+        result.source_seconds = audio.duration
+        clips = Slicer(TARGET_SR, params.slice_params()).slice(audio.samples)
+        if earlier:
+            dest = Path(backup_dir)
+            dest.mkdir(parents=True, exist_ok=True)
+            for c in earlier:
+                shutil.move(str(c), str(dest / c.name))
+            result.replaced = len(earlier)
+        out.mkdir(parents=True, exist_ok=True)
+        silent = 0
+        for clip in clips:
+            pcm = normalize_clip(clip.samples, params.peak, params.alpha)
+            if not pcm.any():  # nothing but digital silence: useless for training
+                silent += 1
+                continue
+            name = clip_name(src.name, clip.start, clip.end)
+            atomic_write_bytes(out / name, wav_bytes_int16(pcm, TARGET_SR))
+            result.clips.append((name, len(pcm) / TARGET_SR))
+        if silent:
+            result.warnings.append(f"{silent} fully silent clip(s) left out")
+        if not result.clips:
+            result.warnings.append("no speech found: every frame is below the threshold"
+                                   if audio.samples.any() else "the file is digital silence")
+    except AudioError as e:
+        result.error = e.why
+    except MemoryError:
+        result.error = "not enough memory to decode it (split the file first)"
+    except OSError as e:
+        result.error = f"cannot write clips: {e}"
+    return result
+
+
+def run(params: Params, report: Reporter) -> None:
+    check(params)
+    out_dir = Path(params.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files, skipped = list_inputs(params.inputs)
+    if not files:
+        raise SliceError("no files to slice in " + ", ".join(str(p) for p in params.inputs),
+                         "point at audio files or at a folder that holds them")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    backup = Path(params.backup_dir) if params.backup_dir else out_dir.with_name(f"{out_dir.name}.replaced")
+    backup = backup / stamp
+    total = len(files)
+    report.progress(0, total, unit="files")
+    results: list[FileResult] = []
+    workers = min(params.workers or os.cpu_count() or 1, total)
+
+    def done(r: FileResult) -> None:
+        results.append(r)
+        name = Path(r.path).name
+        if r.error:
+            report.warning(f"skipped {r.path}: {r.error}")
+        else:
+            for w in r.warnings:
+                report.warning(f"{name}: {w}")
+            if r.replaced:
+                report.info(f"{name}: {r.replaced} earlier clips moved to {backup}")
+        report.progress(len(results), total, unit="files", label=name)
+
+    if workers <= 1:
+        for f in files:
+            done(slice_file(str(f), str(out_dir), params, str(backup)))
+    else:
+        with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(slice_file, str(f), str(out_dir), params, str(backup)): f for f in files}
+            for fut in cf.as_completed(futures):
+                try:
+                    r = fut.result()
+                except cf.process.BrokenProcessPool:
+                    r = FileResult(path=str(futures[fut]), error="the worker process died (out of memory?)")
+                done(r)
+    order = {str(f): k for k, f in enumerate(files)}
+    results.sort(key=lambda r: order[r.path])
+    summary = build_summary(params, results, skipped)
+    for path, why in skipped:
+        report.warning(f"skipped {path}: {why}")
+    atomic_write_text(summary_path(out_dir), json.dumps(summary, ensure_ascii=False, indent=1))
+    report.artifact(summary_path(out_dir), role="summary")
+    report.summary(summary)
+    if summary["clips"] == 0 and not any(r.clips for r in results):
+        if all(r.error for r in results):
+            raise SliceError(f"none of the {total} input file(s) could be sliced "
+                             f"(first reason: {Path(results[0].path).name}: {results[0].error})",
+                             "check the skipped files listed in the summary")
+    report.info(f"{summary['clips']} clips, {summary['seconds'] / 60:.1f} min in {out_dir}")
+
+
+def build_summary(params: Params, results: list[FileResult], skipped: list[tuple[str, str]]) -> dict[str, Any]:
+    durations = [d for r in results for _, d in r.clips]
+    limit = params.max_length or DEFAULT_MAX_LENGTH
+    folder_clips, folder_seconds = folder_totals(Path(params.out_dir))
+    summary: dict[str, Any] = {
+        "out_dir": str(params.out_dir),
+        "sample_rate": SAMPLE_RATE,
+        "params": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(params).items()
+                   if k not in ("inputs", "out_dir", "backup_dir", "workers")},
+        "clips": len(durations),
+        "seconds": round(sum(durations), 3),
+        "histogram": histogram(durations),
+        "short_clips": sum(d < SHORT_CLIP_S for d in durations),
+        "long_clips": sum(d > limit + 1e-9 for d in durations),
+        "max_length": limit,
+        "folder": {"clips": folder_clips, "seconds": round(folder_seconds, 3)},
+        "files": [{"path": r.path, "clips": len(r.clips), "seconds": round(sum(d for _, d in r.clips), 3),
+                   "source_seconds": round(r.source_seconds, 3), "warnings": r.warnings,
+                   "replaced": r.replaced}
+                  for r in results if not r.error],
+        "skipped": [{"path": r.path, "reason": r.error} for r in results if r.error]
+        + [{"path": p, "reason": why} for p, why in skipped],
+    }
+    summary["warnings"] = dataset_warnings(summary)
+    return summary
+
+
+def histogram(durations: list[float]) -> dict[str, list[float]]:
+    """Clip counts per duration bin; ``edges`` in seconds, the last bin open-ended."""
+    counts = [0] * len(HISTOGRAM_EDGES)
+    for d in durations:
+        k = max(i for i, e in enumerate(HISTOGRAM_EDGES) if d >= e) if d >= 0 else 0
+        counts[k] += 1
+    return {"edges": list(HISTOGRAM_EDGES), "counts": counts}
+
+
+def folder_totals(out_dir: Path) -> tuple[int, float]:
+    """All clips now in the folder (earlier runs included): count and seconds, from file sizes."""
+    n, seconds = 0, 0.0
+    if out_dir.is_dir():
+        for c in out_dir.iterdir():
+            if c.suffix.lower() == ".wav" and c.is_file():
+                n += 1
+                seconds += max(0, c.stat().st_size - 44) / (2 * SAMPLE_RATE)
+    return n, seconds
+
+
+def dataset_warnings(summary: dict[str, Any]) -> list[str]:
+    """What a person should know before transcribing, one sentence each."""
+    out = []
+    total = summary["folder"]["seconds"]
+    lo, hi = RECOMMENDED_TOTAL_S
+    if total < lo:
+        out.append(f"only {total:.0f} s of speech in the clips folder: 1–30 minutes is recommended")
+    elif total > hi:
+        out.append(f"{total / 60:.0f} min of speech in the clips folder: 1–30 minutes is recommended "
+                   "(more mostly adds training time)")
+    if summary["short_clips"]:
+        out.append(f"{summary['short_clips']} clip(s) shorter than {SHORT_CLIP_S:g} s (hard to transcribe, little to learn from)")
+    if summary["long_clips"]:
+        out.append(f"{summary['long_clips']} clip(s) longer than {summary['max_length']:g} s "
+                   "(risk of out-of-memory in GPT training)")
+    if summary["skipped"]:
+        out.append(f"{len(summary['skipped'])} file(s) skipped (see the list)")
+    return out
