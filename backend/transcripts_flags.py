@@ -52,16 +52,8 @@ class FlagSettings:
 
 
 def default_flag_settings() -> FlagSettings:
-    """Thresholds, with the slicer's default maximum length when the slicer defines one."""
-    try:  # the slicer is optional for review; its default keeps the two screens consistent
-        from .audio import slicer  # type: ignore[attr-defined]
-
-        for name in ("DEFAULT_MAX_LENGTH_S", "DEFAULT_MAX_SECONDS", "DEFAULT_MAX_LENGTH"):
-            value = getattr(slicer, name, None)
-            if isinstance(value, (int, float)) and value > 0:
-                return FlagSettings(max_seconds=float(value))
-    except Exception:
-        pass
+    """The thresholds used when the caller gives none (the slicer has no maximum by default,
+    so the long-clip limit is ours: 15 s keeps GPT training within memory)."""
     return FlagSettings()
 
 
