@@ -1,0 +1,73 @@
+"""HiFi-GAN-style waveform decoder ``dec``: latent frames → 32 kHz audio (×640 upsampling)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .layers import same_padding
+from .weight_norm import weight_norm
+
+LRELU_SLOPE = 0.1
+
+
+class ResBlock1(nn.Module):
+    """Three residual pairs (dilated conv, plain conv), LeakyReLU 0.1 before each conv."""
+
+    def __init__(self, channels: int, kernel_size: int, dilations: Sequence[int] = (1, 3, 5)) -> None:
+        super().__init__()
+        self.convs1 = nn.ModuleList(
+            weight_norm(nn.Conv1d(channels, channels, kernel_size, dilation=d, padding=same_padding(kernel_size, d)))
+            for d in dilations)
+        self.convs2 = nn.ModuleList(
+            weight_norm(nn.Conv1d(channels, channels, kernel_size, padding=same_padding(kernel_size)))
+            for _ in dilations)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for c1, c2 in zip(self.convs1, self.convs2):
+            xt = c2(F.leaky_relu(c1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
+            x = x + xt
+        return x
+
+
+class Generator(nn.Module):
+    def __init__(self, in_channels: int, resblock_kernel_sizes: Sequence[int],
+                 resblock_dilation_sizes: Sequence[Sequence[int]], upsample_rates: Sequence[int],
+                 upsample_initial_channel: int, upsample_kernel_sizes: Sequence[int], gin_channels: int = 0) -> None:
+        super().__init__()
+        self.num_kernels = len(resblock_kernel_sizes)
+        self.conv_pre = nn.Conv1d(in_channels, upsample_initial_channel, 7, padding=3)
+        self.ups = nn.ModuleList()
+        for i, (u, k) in enumerate(zip(upsample_rates, upsample_kernel_sizes)):
+            c_in = upsample_initial_channel // 2 ** i
+            self.ups.append(weight_norm(nn.ConvTranspose1d(c_in, c_in // 2, k, u, padding=(k - u) // 2)))
+        self.resblocks = nn.ModuleList()
+        ch = upsample_initial_channel
+        for i in range(len(self.ups)):
+            ch = upsample_initial_channel // 2 ** (i + 1)
+            for k, d in zip(resblock_kernel_sizes, resblock_dilation_sizes):
+                self.resblocks.append(ResBlock1(ch, k, d))
+        self.conv_post = nn.Conv1d(ch, 1, 7, padding=3, bias=False)
+        if gin_channels:
+            self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
+        if self.conv_pre.weight.device.type != "meta":
+            for m in [*self.ups, *self.resblocks.modules()]:
+                if hasattr(m, "weight_v"):
+                    nn.init.normal_(m.weight_v, 0.0, 0.01)
+
+    def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.conv_pre(x)
+        if g is not None:
+            x = x + self.cond(g)
+        n = self.num_kernels
+        for i, up in enumerate(self.ups):
+            x = up(F.leaky_relu(x, LRELU_SLOPE))
+            xs = self.resblocks[i * n](x)
+            for j in range(1, n):
+                xs = xs + self.resblocks[i * n + j](x)
+            x = xs / n
+        x = self.conv_post(F.leaky_relu(x))  # PyTorch's default slope 0.01 here, as the reference
+        return torch.tanh(x)
