@@ -212,3 +212,28 @@ def test_logs_prints_the_stage_output(jm: JobManager) -> None:
     r = gsv("jobs", "logs", job.id, "--follow")  # returns once the job is over
     assert r.returncode == 0
     assert "asked to crash" in r.stdout and "finished: failed" in r.stdout
+
+
+def test_progress_bar_redraws_in_place_on_a_terminal(jm: JobManager) -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, COLUMNS="80")
+    cli = subprocess.Popen(gsv_argv("sleep", "--seconds", "0.6", "--steps", "3"), cwd=REPO, env=env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's other side is closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    cli.wait(30)
+    screen = b"".join(chunks).decode()
+    assert cli.returncode == 0
+    assert "\r[####################] 3/3 steps 100%" in screen
+    assert screen.rstrip().endswith("succeeded")

@@ -237,4 +237,6 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     from ..stages import stage_modules
 
     for name, mod in sorted(stage_modules().items()):
+        if name in sub.choices:  # a stage may not shadow `jobs`, `project`, …
+            raise RuntimeError(f"stage name {name!r} clashes with the gsv command of that name")
         _add_stage(sub, name, mod)

@@ -37,6 +37,7 @@ finished job) raise :class:`JobError`, a :class:`~backend.errors.GsvError` with 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -92,15 +93,17 @@ class JobManager:
         """Settle running jobs (finished → outcome, vanished → lost) and start runnable queued ones."""
         scheduler.schedule(self.jobs_dir)
 
-    def submit(self, stage: str, params: dict[str, Any], *, project: str | None = None,
+    def submit(self, stage: str, params: "dict[str, Any] | Any", *, project: str | None = None,
                gpus: list[str] | None = None, after: str | None = None) -> JobRecord:
         """Queue a stage run and start it if it can run now. ``params`` is the JSON form of the
-        stage's Params (``backend.stages.base.params_to_json``); it is validated here, so a typo
+        stage's Params (``backend.stages.base.params_to_json``) or a Params instance; it is validated here, so a typo
         fails now, not in the job. ``gpus``: the GPU ids the job leases (all at once); None/[] for a
         CPU job. ``after``: run only after that job succeeded."""
         from ..stages import get_stage
         from ..stages.base import params_from_json, params_to_json
 
+        if dataclasses.is_dataclass(params) and not isinstance(params, type):
+            params = params_to_json(params)
         try:
             mod = get_stage(stage)
         except KeyError as e:
@@ -131,7 +134,8 @@ class JobManager:
     def cancel(self, job_id: str, grace: float = 5.0) -> JobRecord:
         """Cancel a queued job (it never starts) or a running one: SIGTERM to its process group,
         ``grace`` seconds, SIGKILL, then verify that no process of the group is left. Returns the
-        final record (outcome "cancelled"; reason notes any process that survived)."""
+        final record (outcome "cancelled"; reason notes any process that survived). Blocks for up
+        to ``grace`` + a few seconds: call it off the UI thread."""
         jid = self.resolve_id(job_id)
         with scheduler.store_lock(self.jobs_dir):
             job = load_record(self.jobs_dir / jid, with_progress=False)
@@ -147,8 +151,10 @@ class JobManager:
                 scheduler.schedule(self.jobs_dir)
                 return self.get(jid)
             pgid = job.pgid
-            own_group = pgid is not None and (procs.is_alive(job.pid, job.pid_start_time)
-                                              or procs.is_alive(job.supervisor_pid, job.supervisor_start_time))
+            same_boot = job.boot_id is None or job.boot_id == procs.boot_id()
+            own_group = pgid is not None and same_boot and (
+                procs.is_alive(job.pid, job.pid_start_time)
+                or procs.is_alive(job.supervisor_pid, job.supervisor_start_time))
         survivors = procs.terminate_group(pgid, grace=grace) if own_group and pgid else []
         # The supervisor sees the runner end and finalizes (outcome cancelled); wait for it briefly,
         # settling the record ourselves if the supervisor is gone.

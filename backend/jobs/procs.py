@@ -39,6 +39,15 @@ def proc_stat(pid: int) -> ProcStat | None:
         return None
 
 
+def boot_id() -> str | None:
+    """This boot's id: start times count from boot, so they only compare within one boot."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
 def start_time(pid: int) -> int | None:
     st = proc_stat(pid)
     return st.start_time if st else None

@@ -94,6 +94,7 @@ class JobRecord:
     pid_start_time: int | None = None
     supervisor_pid: int | None = None
     supervisor_start_time: int | None = None
+    boot_id: str | None = None  # the machine's boot when pid/start times were taken
     argv: list[str] = field(default_factory=list)
     cwd: str | None = None
     cancel_requested: bool = False

@@ -192,9 +192,10 @@ def _settle_running(jobs_dir: Path, job: JobRecord) -> None:
     if exit_rec is not None:
         finalize_from_exit(jobs_dir, job, exit_rec)
         return
-    if job.pid and procs.is_alive(job.pid, job.pid_start_time):
+    same_boot = job.boot_id is None or job.boot_id == procs.boot_id()  # after a reboot every pid is new
+    if same_boot and job.pid and procs.is_alive(job.pid, job.pid_start_time):
         return
-    if procs.is_alive(job.supervisor_pid, job.supervisor_start_time):
+    if same_boot and procs.is_alive(job.supervisor_pid, job.supervisor_start_time):
         return  # the stage just ended (or is about to start); the supervisor will write the exit record
     if job.cancel_requested:
         finalize(jobs_dir, job, "cancelled", "cancelled (the job's processes were gone; no exit record)")
@@ -256,6 +257,7 @@ def _launch(jobs_dir: Path, job: JobRecord) -> None:
         return
     job.supervisor_pid = pid
     job.supervisor_start_time = procs.start_time(pid)
+    job.boot_id = procs.boot_id()
     job.save()
 
 
