@@ -1,0 +1,200 @@
+"""The gsv-tui app: one mode per pipeline stage plus Jobs, a project picker, help and commands.
+
+Where things are:
+
+- ``MODES`` maps each mode to its screen class (one file each in ``screens/``); keys 1–5 switch.
+- ``facade`` is the door to the backend (workspace, open project, job manager, settings).
+- Three signals let any screen follow shared state without the app knowing the screen:
+  ``project_signal`` (the open project changed), ``jobs_signal`` (a new :class:`JobsSnapshot`)
+  and ``log_signal`` (lines of the followed job's log).
+- A single watcher thread (``jobs-watcher`` worker) reads the job files and posts Messages; the
+  UI thread never polls processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from textual.app import App
+from textual.screen import ModalScreen
+from textual.signal import Signal
+from textual.worker import get_current_worker
+
+from backend.errors import GsvError
+from backend.workspace import Project
+
+from . import keymap
+from .commands import GsvCommands, PaletteCommand
+from .facade import Facade
+from .jobwatch import JobsSnapshot, JobsWatcher
+from .messages import JobsUnavailable, JobsUpdated, LogLines
+from .screens.dataset import DatasetScreen
+from .screens.help import HelpScreen
+from .screens.inference import InferenceScreen
+from .screens.jobs import JobsScreen
+from .screens.project_picker import ProjectPicker
+from .screens.training import TrainingScreen
+from .screens.transcripts import TranscriptsScreen
+from .widgets.mode_bar import ModeTab
+
+MODE_TITLES = {"dataset": "Dataset", "transcripts": "Transcripts", "training": "Training",
+               "inference": "Inference", "jobs": "Jobs"}
+
+
+class GsvApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere still find it
+    TITLE = "gsv-tui"
+    MODES = {
+        "dataset": DatasetScreen,
+        "transcripts": TranscriptsScreen,
+        "training": TrainingScreen,
+        "inference": InferenceScreen,
+        "jobs": JobsScreen,
+    }
+    DEFAULT_MODE = "dataset"
+    BINDINGS = keymap.APP_KEYS
+    COMMANDS = App.COMMANDS | {GsvCommands}
+    # Blocked while a modal (help, picker, confirmation) is open: it must be answered or closed.
+    MODAL_BLOCKED = frozenset({"switch_mode", "pick_project", "help"})
+
+    def __init__(self, facade: Facade | None = None, *, project: str | None = None,
+                 watch_jobs: bool = True, watch_interval: float = 0.5) -> None:
+        facade = facade or Facade.from_args()
+        if facade.list_path is not None:
+            self.DEFAULT_MODE = "transcripts"  # `gsv-tui PATH.list` opens straight into review
+        super().__init__()
+        self.facade = facade
+        self.requested_project = project
+        self.project_signal: Signal[Project | None] = Signal(self, "project")
+        self.jobs_signal: Signal[JobsSnapshot] = Signal(self, "jobs")
+        self.log_signal: Signal[LogLines] = Signal(self, "log")
+        self.jobs_snapshot = JobsSnapshot()
+        self.jobs_problem: str | None = None
+        report = keymap.validate_overrides(facade.config.keys)
+        self.key_overrides = report.keymap
+        self.key_problems = report.problems
+        self.set_keymap(report.keymap)
+        self._watch_jobs = watch_jobs
+        self._watch_interval = watch_interval
+        self._watcher: JobsWatcher | None = None
+
+    # --- start-up --------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.facade.config_problem is not None:
+            e = self.facade.config_problem
+            self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, title="config.toml ignored",
+                        severity="error", timeout=15, markup=False)
+        for problem in self.key_problems:
+            self.notify(problem, title="key override ignored", severity="warning", timeout=15, markup=False)
+        self._open_initial_project()
+        if self._watch_jobs:
+            self._start_watcher()
+
+    def _open_initial_project(self) -> None:
+        explicit = self.requested_project or self.facade.project_of_list()
+        name = explicit or self.facade.remembered_project()
+        if name:
+            try:
+                self.facade.open_project(name)
+            except GsvError as e:
+                if explicit:
+                    self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error",
+                                timeout=10, markup=False)
+            else:
+                self.project_signal.publish(self.facade.project)
+                return
+        self.action_pick_project()
+
+    # --- project --------------------------------------------------------------------------------
+    def project_opened(self, project: Project | None) -> None:
+        if project is None:
+            return
+        self.project_signal.publish(project)
+        self.notify(f"Project {project.name} is open ({project.language}, {project.version}).", markup=False)
+
+    def action_pick_project(self, new: bool = False) -> None:
+        current = self.facade.project.name if self.facade.project else self.facade.remembered_project()
+        self.push_screen(ProjectPicker(self.facade, highlight=current, start_new=new), self.project_opened)
+
+    # --- help and modes -------------------------------------------------------------------------
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_overrides, self.key_problems))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MODAL_BLOCKED and isinstance(self.screen, ModalScreen):
+            return False
+        return True
+
+    def mode_tabs(self) -> list[ModeTab]:
+        specs = keymap.all_specs()
+        return [ModeTab(m, keymap.display_key(keymap.effective_key(specs[f"app.mode.{m}"], self.key_overrides)),
+                        MODE_TITLES[m]) for m in keymap.MODE_ORDER]
+
+    # --- command palette -----------------------------------------------------------------------
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """App-wide commands (the current screen adds its own; see commands.GsvCommands)."""
+        for tab in self.mode_tabs():
+            yield PaletteCommand(f"Go to {tab.title}", f"switch mode (key {tab.key})",
+                                 lambda m=tab.mode: self.switch_mode(m))
+        yield PaletteCommand("Open project…", "pick a project of this workspace", self.action_pick_project)
+        yield PaletteCommand("Create project…", "a new voice: name, language, model version",
+                             lambda: self.action_pick_project(new=True))
+        current = self.facade.project.name if self.facade.project else None
+        for p in self.facade.list_projects():
+            if p.name != current:
+                yield PaletteCommand(f"Open project {p.name}", f"{p.language}, {p.version}",
+                                     lambda name=p.name: self.open_project_named(name), discover=False)
+        yield PaletteCommand("Show keys", "every key and its binding id", self.action_help)
+
+    def open_project_named(self, name: str) -> None:
+        try:
+            project = self.facade.open_project(name)
+        except GsvError as e:
+            self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error", markup=False)
+            return
+        self.project_opened(project)
+
+    # --- jobs -------------------------------------------------------------------------------------
+    def _start_watcher(self) -> None:
+        self._watcher = JobsWatcher(
+            lambda: self.facade.jobs,
+            on_snapshot=lambda snap: self.post_message(JobsUpdated(snap)),
+            on_log=lambda job_id, lines, reset: self.post_message(LogLines(job_id, lines, reset)),
+            on_problem=lambda problem: self.post_message(JobsUnavailable(problem)),
+            interval=self._watch_interval,
+        )
+        self.run_worker(self._run_watcher, thread=True, name="jobs-watcher", group="jobs-watcher",
+                        exit_on_error=False)
+
+    def _run_watcher(self) -> None:
+        watcher = self._watcher
+        assert watcher is not None
+        worker = get_current_worker()
+        watcher.run(stop_when=lambda: worker.is_cancelled)
+
+    def follow_log(self, job_id: str | None) -> None:
+        if self._watcher is not None:
+            self._watcher.follow(job_id)
+
+    def poke_jobs(self, reconcile: bool = False) -> None:
+        if self._watcher is not None:
+            self._watcher.poke(reconcile=reconcile)
+
+    def on_jobs_updated(self, message: JobsUpdated) -> None:
+        self.jobs_snapshot = message.snapshot
+        self.jobs_signal.publish(message.snapshot)
+
+    def on_log_lines(self, message: LogLines) -> None:
+        self.log_signal.publish(message)
+
+    def on_jobs_unavailable(self, message: JobsUnavailable) -> None:
+        self.jobs_problem = message.problem
+        if message.problem:
+            self.notify(f"Cannot read the job store: {message.problem}", severity="error", timeout=10,
+                        markup=False)
+        self.jobs_signal.publish(self.jobs_snapshot)
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()

@@ -1,0 +1,34 @@
+"""Messages that carry results from worker threads back to the UI thread."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from .jobwatch import JobsSnapshot
+
+
+class JobsUpdated(Message):
+    """The job watcher saw a change in the records or in a job's events."""
+
+    def __init__(self, snapshot: JobsSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class LogLines(Message):
+    """New lines of the followed job's log; ``reset`` means a different job (clear first)."""
+
+    def __init__(self, job_id: str, lines: list[str], reset: bool) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.lines = lines
+        self.reset = reset
+
+
+class JobsUnavailable(Message):
+    """The job store could not be read (``problem``; shown once, the watcher keeps trying),
+    or can be read again (``problem`` is None)."""
+
+    def __init__(self, problem: str | None) -> None:
+        super().__init__()
+        self.problem = problem

@@ -1,0 +1,83 @@
+"""What every mode screen shares: status line, mode tabs, footer, project and jobs updates.
+
+To build a mode's real screen, subclass :class:`ModeScreen` in ``screens/<mode>.py`` (keep the
+class name the app's MODES table uses), set ``MODE``, and implement ``compose_body``. Hooks:
+
+- ``on_project(project)``: the open project changed (also called once on mount);
+- ``on_jobs(snapshot)``: the job watcher saw a change (also called once on mount);
+- ``palette_commands()``: commands this screen adds to the command palette;
+- ``self.facade``: the backend door (``.project``, ``.workspace``, ``.jobs``, ``.config``).
+
+Keys: declare them with ``keymap.define("<mode>", "<Title> screen", [KeySpec(...)])`` at module
+level and set ``BINDINGS`` to the result; the help screen and user overrides pick them up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Iterable
+
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from ..commands import PaletteCommand
+from ..jobwatch import JobsSnapshot
+from ..widgets.mode_bar import ModeBar
+from ..widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from backend.workspace import Project
+
+    from ..app import GsvApp
+    from ..facade import Facade
+
+
+class ModeScreen(Screen[None]):
+    MODE: ClassVar[str] = ""
+
+    @property
+    def gsv_app(self) -> "GsvApp":
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def facade(self) -> "Facade":
+        return self.gsv_app.facade
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status-line")
+        yield ModeBar(self.gsv_app.mode_tabs(), self.MODE, id="mode-bar")
+        with Container(id="body"):
+            yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        app = self.gsv_app
+        app.project_signal.subscribe(self, self._project_changed)
+        app.jobs_signal.subscribe(self, self._jobs_changed)
+        self._project_changed(self.facade.project)
+        self._jobs_changed(app.jobs_snapshot)
+
+    def _project_changed(self, project: "Project | None") -> None:
+        self.query_one(StatusLine).project = (
+            f"{project.name} ({project.language}, {project.version})" if project else None)
+        self.on_project(project)
+
+    def _jobs_changed(self, snapshot: JobsSnapshot) -> None:
+        line = self.query_one(StatusLine)
+        line.running, line.queued = snapshot.running, snapshot.queued
+        line.jobs_problem = self.gsv_app.jobs_problem is not None
+        self.on_jobs(snapshot)
+
+    # --- hooks for subclasses ------------------------------------------------------------------
+    def on_project(self, project: "Project | None") -> None:
+        """The open project changed."""
+
+    def on_jobs(self, snapshot: JobsSnapshot) -> None:
+        """The jobs changed (state, progress or the list itself)."""
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        return ()

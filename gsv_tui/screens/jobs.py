@@ -1,0 +1,138 @@
+"""Jobs mode (key 5): every job of the workspace with live progress, its log, and cancel.
+
+The screen only shows what the app's job watcher thread reports (``on_jobs`` snapshots and
+``LogLines`` messages); cancelling runs in a thread worker because it waits for the process
+group to end.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable
+
+from backend.errors import GsvError
+
+from .. import keymap
+from ..commands import PaletteCommand
+from ..jobwatch import JobsSnapshot, JobView
+from ..keymap import KeySpec
+from ..messages import LogLines
+from ..widgets.job_detail import JobDetail
+from ..widgets.jobs_table import JobsTable
+from ..widgets.log_view import LogView
+from .base import ModeScreen
+from .confirm import ConfirmScreen
+
+KEYS = keymap.define("jobs", "Jobs screen", [
+    KeySpec("jobs.cancel", "c", "cancel_job", "Cancel job"),
+    KeySpec("jobs.follow", "f", "toggle_follow", "Follow log"),
+    KeySpec("jobs.refresh", "r", "refresh", "Refresh"),
+    KeySpec("jobs.log", "l", "focus_log", "Log"),
+    KeySpec("jobs.table", "t", "focus_table", "Table", show=False),
+])
+
+CANCEL_GRACE_S = 5.0
+
+
+class JobsScreen(ModeScreen):
+    MODE = "jobs"
+    BINDINGS = KEYS
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="jobs-pane"):
+            yield JobsTable(id="jobs-table")
+            yield JobDetail(id="job-detail")
+            yield LogView(id="job-log")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.gsv_app.log_signal.subscribe(self, self._log_lines)
+        self.query_one(LogView).refresh_title()
+        self.query_one(JobsTable).focus()
+        self.set_interval(1.0, self.query_one(JobsTable).tick, name="jobs-clock")
+
+    # --- data in ------------------------------------------------------------------------------
+    def on_jobs(self, snapshot: JobsSnapshot) -> None:
+        self.query_one(JobsTable).show(snapshot)
+        self._selection_changed()
+
+    def on_screen_resume(self) -> None:
+        self._selection_changed()
+
+    def on_screen_suspend(self) -> None:
+        self.gsv_app.follow_log(None)  # nobody is looking: stop tailing the log
+
+    def _log_lines(self, message: LogLines) -> None:
+        self.query_one(LogView).show_lines(message.job_id, message.lines, message.reset)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        job = self.selected_job
+        self.query_one(JobDetail).show(job)
+        if self.is_current:
+            self.gsv_app.follow_log(job.id if job else None)
+
+    @property
+    def selected_job(self) -> JobView | None:
+        jid = self.query_one(JobsTable).selected_id
+        return self.gsv_app.jobs_snapshot.get(jid) if jid else None
+
+    # --- actions -------------------------------------------------------------------------------
+    def action_toggle_follow(self) -> None:
+        log = self.query_one(LogView)
+        log.set_follow(not log.follow)
+
+    def action_refresh(self) -> None:
+        self.gsv_app.poke_jobs(reconcile=True)
+
+    def action_focus_log(self) -> None:
+        self.query_one(LogView).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one(JobsTable).focus()
+
+    def action_cancel_job(self) -> None:
+        job = self.selected_job
+        if job is None:
+            self.notify("No job selected.", severity="warning")
+            return
+        if job.state == "finished":
+            self.notify(f"Job {job.id} already finished ({job.status}); nothing to cancel.", severity="warning")
+            return
+        what = ("It is running: its processes get SIGTERM, then SIGKILL after "
+                f"{CANCEL_GRACE_S:g} s." if job.state == "running" else "It is queued: it will never start.")
+        where = f", {job.project}" if job.project else ""
+        question = f"Cancel job {job.id} ({job.stage}{where})?\n{what}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.cancel_job(job.id)
+
+        self.app.push_screen(ConfirmScreen(question, yes_label="Cancel job"), answered)
+
+    @work(thread=True, exclusive=False, name="cancel-job", group="jobs")
+    def cancel_job(self, job_id: str) -> None:
+        """TERM, grace period, KILL, verify — seconds of waiting, so not on the UI thread."""
+        try:
+            record = self.facade.jobs.cancel(job_id, grace=CANCEL_GRACE_S)
+        except GsvError as e:
+            self.app.call_from_thread(self.notify, f"{e.message}" + (f" — {e.fix}" if e.fix else ""),
+                                      severity="error")
+            return
+        note = f"Job {job_id} {record.outcome or record.state}" + (f": {record.reason}" if record.reason else "")
+        self.app.call_from_thread(self.notify, note)
+        self.gsv_app.poke_jobs()
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        job = self.selected_job
+        if job is not None and job.state != "finished":
+            yield PaletteCommand(f"Cancel job {job.id}", f"{job.stage}, {job.state}", self.action_cancel_job)
+        yield PaletteCommand("Toggle log follow", "keep the newest log line in view", self.action_toggle_follow)
+        yield PaletteCommand("Refresh jobs", "settle ended or vanished jobs and start queued ones now",
+                             self.action_refresh)

@@ -1,0 +1,203 @@
+"""The TUI shell driven by Pilot at 80x24: modes, help, project picker, palette, start-up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from backend.workspace import Workspace
+from gsv_tui import keymap
+from gsv_tui.app import GsvApp
+from gsv_tui.screens.dataset import DatasetScreen
+from gsv_tui.screens.help import HelpScreen
+from gsv_tui.screens.inference import InferenceScreen
+from gsv_tui.screens.jobs import JobsScreen
+from gsv_tui.screens.project_picker import ProjectPicker
+from gsv_tui.screens.training import TrainingScreen
+from gsv_tui.screens.transcripts import TranscriptsScreen
+from gsv_tui.widgets.status_line import StatusLine
+
+from tui_helpers import SIZE, make_app, screen_text, wait_until
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    ws = Workspace(tmp_path / "home")
+    ws.create_project("alice", language="en")
+    return ws.root
+
+
+async def test_keys_1_to_5_switch_modes(home: Path) -> None:
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, DatasetScreen)
+        expected = {"1": DatasetScreen, "2": TranscriptsScreen, "3": TrainingScreen,
+                    "4": InferenceScreen, "5": JobsScreen}
+        for key in "2345123":
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, expected[key]), key
+        await pilot.press("5")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "ID" in text and "Progress" in text and "alice" in text.splitlines()[0]
+
+
+async def test_digits_typed_into_a_text_field_do_not_switch_modes(home: Path) -> None:
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, ProjectPicker)
+        await pilot.press("ctrl+n", "v", "2", "5")
+        await pilot.pause()
+        assert app.screen.query_one("#picker-name", Input).value == "v25"
+        assert app.current_mode == "dataset"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("3")  # and with the modal closed, the digit switches again
+        await pilot.pause()
+        assert isinstance(app.screen, TrainingScreen)
+
+
+async def test_placeholder_screens_say_what_will_be_there_without_controls(home: Path) -> None:
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        for key, words in (("1", "gsv slice"), ("2", "gsv asr"), ("3", "gsv format"), ("4", "gsv infer")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert words in screen_text(app)
+            assert not app.screen.query("Button, Input, Select")  # no fake controls
+
+
+async def test_help_lists_every_binding_with_its_id(home: Path) -> None:
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        rows = {str(table.get_row_at(i)[3]): table.get_row_at(i) for i in range(table.row_count)}
+        assert set(rows) == set(keymap.all_specs())  # every key the app defines, none invented
+        assert {"app.quit", "app.help", "app.mode.jobs", "jobs.cancel", "jobs.follow"} <= set(rows)
+        assert rows["app.mode.jobs"][1] == "5" and rows["app.help"][1] == "?"
+        assert rows["jobs.cancel"][1] == "c"
+        assert "app.mode.dataset" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, JobsScreen)
+
+
+async def test_first_start_offers_the_creator_and_refused_names_are_explained_inline(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ProjectPicker)  # no project yet: the picker opens by itself
+        assert "No projects yet" in screen_text(app)
+        await pilot.press(*"bad/name", "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "contains characters a path cannot hold" in text and "fix:" in text
+        assert isinstance(app.screen, ProjectPicker)  # still open, the name still there to correct
+        name = app.screen.query_one("#picker-name", Input)
+        assert name.value == "bad/name"
+        assert not (home / "projects").exists() or not any((home / "projects").iterdir())
+        name.value = ""
+        await pilot.press(*"小明")
+        app.screen.query_one("#picker-language").value = "ja"
+        app.screen.query_one("#picker-version").value = "v2"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProjectPicker), what="picker to close")
+        project = Workspace(home).open_project("小明")
+        assert (project.language, project.version) == ("ja", "v2")
+        assert app.facade.project is not None and app.facade.project.name == "小明"
+        assert app.screen.query_one(StatusLine).project == "小明 (ja, v2)"
+        assert "小明 (ja, v2)" in screen_text(app)
+        # an existing name is refused with its reason too
+        await pilot.press("p", "ctrl+n", *"小明", "enter")
+        await pilot.pause()
+        assert "already exists" in screen_text(app)
+
+
+async def test_open_project_is_remembered_for_the_next_start(home: Path) -> None:
+    Workspace(home).create_project("bob")
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ProjectPicker)
+        await pilot.press("down", "enter")  # alice, then bob
+        await wait_until(pilot, lambda: app.facade.project is not None, what="project to open")
+        assert app.facade.project.name == "bob"
+    assert json.loads((home / "tui-state.json").read_text(encoding="utf-8"))["last_project"] == "bob"
+    app2 = make_app(home)
+    async with app2.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app2.screen, DatasetScreen)  # no picker: the last project is open
+        assert app2.facade.project is not None and app2.facade.project.name == "bob"
+        await pilot.press("p")
+        await pilot.pause()
+        lst = app2.screen.query_one("#picker-list")
+        assert lst.get_option_at_index(lst.highlighted).id == "bob"  # offered first
+
+
+async def test_unknown_project_on_the_command_line_is_reported(home: Path) -> None:
+    app = make_app(home, project="nobody")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ProjectPicker)
+        assert any("no project named 'nobody'" in n.message for n in app._notifications)
+
+
+async def test_command_palette_switches_modes_and_offers_screen_commands(home: Path) -> None:
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Go to Jobs")
+        await wait_until(pilot, lambda: "Go to Jobs" in screen_text(app), what="palette hit")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobsScreen), what="jobs mode")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"follow")
+        await wait_until(pilot, lambda: "Toggle log follow" in screen_text(app), what="jobs command")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "follow off" in screen_text(app), what="follow toggled")
+
+
+async def test_a_list_path_opens_the_transcripts_mode(home: Path) -> None:
+    lst = home / "projects" / "alice" / "transcripts" / "mine.list"
+    lst.write_text("clips/a.wav|alice|EN|hello\n", encoding="utf-8")
+    app = make_app(home, list_path=lst)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TranscriptsScreen)
+        assert app.facade.list_path == lst.resolve()
+        assert app.facade.project is not None and app.facade.project.name == "alice"  # its project
+        assert "mine.list" in screen_text(app)
+
+
+async def test_q_quits(home: Path) -> None:
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0 and not app.is_running
+
+
+async def test_bad_config_is_reported_and_defaults_used(home: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("gpus = 'all'\n", encoding="utf-8")
+    monkeypatch.setenv("GSV_CONFIG", str(cfg))
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert any("`gpus`" in n.message for n in app._notifications)
+        assert isinstance(app.screen, DatasetScreen)

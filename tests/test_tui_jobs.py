@@ -1,0 +1,146 @@
+"""The Jobs screen on real jobs: the diagnostic ``sleep`` stage run by the real job system."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from backend.jobs import JobManager
+from backend.workspace import Workspace
+from gsv_tui.screens.confirm import ConfirmScreen
+from gsv_tui.screens.jobs import JobsScreen
+from gsv_tui.widgets.job_detail import JobDetail
+from gsv_tui.widgets.jobs_table import JobsTable
+from gsv_tui.widgets.log_view import LogView
+from gsv_tui.widgets.status_line import StatusLine
+
+from tui_helpers import SIZE, make_app, screen_text, wait_until
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    ws = Workspace(tmp_path / "home")
+    ws.create_project("alice")
+    yield ws.root
+    jm = JobManager(ws.jobs_dir)  # leave no job running behind the test
+    for job in jm.list():
+        if job.state != "finished" and not job.is_corrupt:
+            jm.cancel(job.id, grace=1.0)
+
+
+def row_of(app, job_id: str) -> list[str]:
+    table = app.screen.query_one(JobsTable)
+    return [str(c) for c in table.get_row(job_id)]
+
+
+async def test_a_running_job_shows_live_progress_and_its_log(home: Path) -> None:
+    jm = JobManager(Workspace(home).jobs_dir)
+    job = jm.submit("sleep", {"seconds": 30.0, "steps": 300}, project="alice")
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.jobs_snapshot.running == 1, what="the running job")
+        assert app.screen.query_one(StatusLine).running == 1
+        assert "1 running" in screen_text(app).splitlines()[0]
+        await pilot.press("5")
+        await pilot.pause()
+        assert isinstance(app.screen, JobsScreen)
+        await wait_until(pilot, lambda: "%" in row_of(app, job.id)[4], what="a progress bar")
+        first = app.jobs_snapshot.get(job.id).progress.done
+        await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).progress.done > first + 2,
+                         what="progress to advance")
+        row = row_of(app, job.id)
+        assert row[:4] == [job.id, "sleep", "alice", "running"]
+        assert row[5] == "cpu"
+        text = screen_text(app)
+        assert job.id in text and "running" in text and "steps" in text  # detail: done/total unit
+        # the log pane follows the selected job's log.txt
+        log = app.screen.query_one(LogView)
+        await wait_until(pilot, lambda: any("stage sleep" in line for line in log.lines), what="log lines")
+        assert f"log of {job.id}" in screen_text(app)
+
+
+async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:
+    jm = JobManager(Workspace(home).jobs_dir)
+    job = jm.submit("sleep", {"seconds": 60.0, "steps": 60, "spawn_child": True}, project="alice")
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: app.jobs_snapshot.running == 1, what="the running job")
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"Cancel job {job.id}" in screen_text(app)
+        await pilot.press("n")  # no: nothing happens
+        await pilot.pause()
+        assert isinstance(app.screen, JobsScreen)
+        assert jm.get(job.id).state == "running"
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_until(pilot, lambda: jm.get(job.id).outcome == "cancelled", what="the job to be cancelled")
+        await wait_until(pilot, lambda: row_of(app, job.id)[3] == "cancelled", what="the table to show it")
+        assert app.jobs_snapshot.running == 0
+        await pilot.press("c")  # a finished job cannot be cancelled again; said, not asked
+        await pilot.pause()
+        assert isinstance(app.screen, JobsScreen)
+        assert any("already finished" in n.message for n in app._notifications)
+
+
+async def test_failed_lost_and_corrupt_jobs_show_why(home: Path) -> None:
+    jobs_dir = Workspace(home).jobs_dir
+    jm = JobManager(jobs_dir)
+    failed = jm.submit("sleep", {"seconds": 0.2, "steps": 2, "fail": "error"}, project="alice")
+    jm.wait(failed.id, timeout=60)
+    broken = jobs_dir / "20200101-000000-beef"
+    broken.mkdir(parents=True)
+    (broken / "job.json").write_text("{not json", encoding="utf-8")
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: len(app.jobs_snapshot.jobs) == 2, what="both jobs")
+        table = app.screen.query_one(JobsTable)
+        assert row_of(app, failed.id)[3] == "failed"
+        assert row_of(app, broken.name)[3] == "corrupt"
+        table.move_cursor(row=table.get_row_index(failed.id))
+        await pilot.pause()
+        detail = str(JobDetail.describe(app.jobs_snapshot.get(failed.id)))
+        assert "exit 2" in detail and "reason: the sleep self-test was asked to fail" in detail
+        assert "asked to fail" in screen_text(app)
+        table.move_cursor(row=table.get_row_index(broken.name))
+        await pilot.pause()
+        assert "job record unreadable" in screen_text(app)
+
+
+async def test_jobs_started_while_the_screen_is_open_appear(home: Path) -> None:
+    jm = JobManager(Workspace(home).jobs_dir)
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        assert "No job selected" in screen_text(app)
+        job = jm.submit("sleep", {"seconds": 0.5, "steps": 5}, project="alice")
+        await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id) is not None, what="the new job")
+        await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).status == "succeeded",
+                         what="the job to succeed")
+        assert row_of(app, job.id)[4].endswith("100%")
+
+
+def test_log_buffer_is_bounded(tmp_path: Path) -> None:
+    from gsv_tui.jobwatch import LogFollower
+    from gsv_tui.widgets.log_view import MAX_LINES
+
+    log = tmp_path / "log.txt"
+    log.write_text("".join(f"line {i}\r\x1b[32mline {i} done\x1b[0m\n" for i in range(5000)) + "partial",
+                   encoding="utf-8")
+    follower = LogFollower(log, initial_bytes=4096)
+    lines = follower.read_new()
+    assert lines[-1] == "line 4999 done" and len(lines) < 5000  # started near the end, whole lines
+    assert all(line.startswith("line ") and line.endswith(" done") for line in lines)
+    with log.open("a", encoding="utf-8") as f:
+        f.write(" now\n")
+    assert follower.read_new() == ["partial now"]
+    assert MAX_LINES == 2000
