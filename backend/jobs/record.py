@@ -41,8 +41,8 @@ JOB_ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4,}$")
 
 
 def now_iso() -> str:
-    """UTC time with milliseconds: sorts as text, precise enough to order queue events."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    """UTC time with microseconds, always the same width: sorts as text and orders the queue."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def new_job_id() -> str:
@@ -165,6 +165,16 @@ class JobRecord:
             raise ValueError(f"unknown outcome {rec.outcome!r}")
         if not isinstance(rec.gpus, list) or not isinstance(rec.params, dict):
             raise ValueError("gpus must be a list and params an object")
+        for name in ("pid", "pgid", "pid_start_time", "supervisor_pid", "supervisor_start_time",
+                     "exit_code", "signal"):
+            v = getattr(rec, name)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+                raise ValueError(f"{name} must be an integer, got {v!r}")
+        for name in ("id", "stage", "created"):
+            if not isinstance(getattr(rec, name), str):
+                raise ValueError(f"{name} must be a string")
+        if rec.id != job_dir.name:
+            raise ValueError(f"id {rec.id!r} does not match its folder {job_dir.name!r}")
         rec.gpus = [str(g) for g in rec.gpus]
         rec.job_dir = job_dir
         return rec

@@ -153,10 +153,10 @@ def finalize_from_exit(jobs_dir: Path, job: JobRecord, exit_rec: dict) -> None:
     sig = exit_rec.get("signal")
     result = read_json_file(job.path(RESULT_FILE)) or {}
     how = f"killed by signal {sig} ({procs.signal_name(sig)})" if sig else f"exit code {code}"
-    if job.cancel_requested:
+    if job.cancel_requested and not (code == 0 and not sig):
         finalize(jobs_dir, job, "cancelled", f"cancelled: {how}", exit_code=code, sig=sig, when=exit_rec.get("time"))
         return
-    if code == 0 and not sig:
+    if code == 0 and not sig:  # (also when a cancel came too late: the stage had finished)
         if "expected_outputs" not in result:
             finalize(jobs_dir, job, "failed", "exit code 0 but the stage runner left no result record",
                      exit_code=code, when=exit_rec.get("time"))
@@ -202,7 +202,13 @@ def _settle_running(jobs_dir: Path, job: JobRecord) -> None:
     elif job.pid:
         finalize(jobs_dir, job, "lost", "process vanished without an exit record")
     else:
-        finalize(jobs_dir, job, "lost", "supervisor vanished before starting the stage")
+        hint = ""
+        try:
+            if job.path(SUPERVISOR_LOG).stat().st_size:
+                hint = f" (see {job.path(SUPERVISOR_LOG)})"
+        except OSError:
+            pass
+        finalize(jobs_dir, job, "lost", "supervisor vanished before starting the stage" + hint)
 
 
 # --- starting a job ----------------------------------------------------------------------
