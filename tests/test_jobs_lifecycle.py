@@ -58,12 +58,15 @@ def test_detach_prints_only_the_id_and_wait_reports_success(jm: JobManager, tmp_
 
 def test_job_outlives_its_cli_killed_with_sigkill(jm: JobManager, tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
+    # The CLI runs in its own session, like a login shell over SSH; killing that whole process group
+    # with SIGKILL is what a dropped connection does at worst.
     cli = subprocess.Popen(gsv_argv("sleep", "--seconds", "1.5", "--steps", "5", "--output", str(out)),
-                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ),
+                           start_new_session=True)
     try:
         job = poll(lambda: next((j for j in jm.list() if j.state == "running" and j.pid), None),
                    what="the job to start")
-        cli.kill()  # SIGKILL: no chance to clean up anything
+        os.killpg(cli.pid, signal.SIGKILL)  # no chance to clean up anything
         cli.wait(10)
         assert cli.returncode == -signal.SIGKILL
         assert procs.is_alive(job.pid, job.pid_start_time)
