@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .listen import cli as listen_cli
 
     listen_cli.register(sub)
+
+    from .text import g2p_cli
+
+    g2p_cli.register(sub)
     return parser
 
 

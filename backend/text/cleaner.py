@@ -26,6 +26,10 @@ MAX_CHARS = 20_000
 
 _SPECIAL_PAUSES = (("￥", "SP2"), ("^", "SP3"))
 
+AUTO = "auto"
+"""``sentence_pinyin`` default: the installed G2PW model for v2 Chinese, else the official
+pypinyin branch (what an official v2 installation does when it has, or lacks, the model)."""
+
 
 class CleanedText(NamedTuple):
     phones: list[str]
@@ -96,13 +100,14 @@ def _check_input(text: str, language: str, version: str) -> str:
 
 
 def clean_text(text: str, language: str, version: str = "v2", *,
-               sentence_pinyin: SentencePinyin | None = None) -> CleanedText:
+               sentence_pinyin: SentencePinyin | str | None = AUTO) -> CleanedText:
     """``(phones, word2ph, norm_text)`` of ``text`` in ``language`` for symbol set ``version``.
 
     ``word2ph`` (phones per character of ``norm_text``) exists for Chinese only. An
     unsupported language code behaves as in the official code: it becomes English of a
-    single space, i.e. ``[","]``. ``sentence_pinyin`` is v2 Chinese's polyphone model (None:
-    the official pypinyin branch).
+    single space, i.e. ``[","]``. ``sentence_pinyin`` is v2 Chinese's polyphone model:
+    :data:`AUTO` (the installed G2PW model if any), None (the official pypinyin branch) or
+    any callable with that interface (e.g. recorded readings).
     """
     text = _check_input(text, language, version)
     if language not in LANGUAGES_BY_VERSION[version]:
@@ -112,6 +117,12 @@ def clean_text(text: str, language: str, version: str = "v2", *,
             f"language {language!r} is not supported by this frontend yet",
             fix="use zh, en or ja (or auto for mixed text)",
         )
+    if sentence_pinyin == AUTO:
+        sentence_pinyin = None
+        if language == "zh" and version != "v1":
+            from backend.text.g2pw import installed_model
+
+            sentence_pinyin = installed_model()
     try:
         if language == "zh":
             special = next(((c, sym) for c, sym in _SPECIAL_PAUSES if c in text), None)

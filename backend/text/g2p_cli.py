@@ -1,0 +1,179 @@
+"""``gsv g2p``: text → phones, ids, word2ph and normalised text, one text or a whole file.
+
+``gsv g2p TEXT --lang LANG [--version v1|v2] [--json]`` prints one result (per language item
+for the UI language options such as ``auto``); ``gsv g2p --batch IN.jsonl`` reads one JSON
+object per line and writes one per line with the fields of the reference records, so a
+corpus (or the reference records themselves) checks in seconds. Lines that carry expected
+fields (``phones``/``ids``/``word2ph``/``norm_text``) are compared and counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from backend.errors import GsvError
+from backend.text.symbols import VERSIONS
+
+LANGUAGE_CODES = ("zh", "en", "ja", "ko", "yue")
+OPTIONS_ONLY = ("auto", "auto_yue", "all_zh", "all_ja", "all_ko", "all_yue")
+_COMPARED = ("phones", "ids", "word2ph", "norm_text")
+
+
+class G2PInputError(GsvError):
+    """A line of the batch file cannot be used."""
+
+
+def _clean_record(text: str, language: str, version: str, pinyin: Any) -> dict[str, Any]:
+    from backend.text.cleaner import clean_text, cleaned_text_to_sequence
+
+    cleaned = clean_text(text, language, version, sentence_pinyin=pinyin)
+    return {"phones": cleaned.phones, "ids": cleaned_text_to_sequence(cleaned.phones, version),
+            "word2ph": cleaned.word2ph, "norm_text": cleaned.norm_text}
+
+
+def _inference_record(text: str, option: str, version: str) -> dict[str, Any]:
+    try:
+        from backend.text.langsplit import phones_for_option
+    except ModuleNotFoundError as exc:  # pragma: no cover - shipped together
+        raise G2PInputError("mixed-language splitting is not available",
+                            fix="use a plain language code (zh, en, ja)") from exc
+    result = phones_for_option(text, option, version)
+    return {
+        "phones": result.phones, "ids": result.ids, "word2ph": None,
+        "norm_text": result.norm_text, "retried_with_dot": result.retried_with_dot,
+        "segments": [{"lang": s.lang, "text": s.text, "ids": s.ids, "phones": s.phones,
+                      "word2ph": s.word2ph, "norm_text": s.norm_text}
+                     for s in result.segments],
+    }
+
+
+def convert(text: str, language: str, version: str = "v2", path: str | None = None,
+            pinyin: Any = "auto") -> dict[str, Any]:
+    """One conversion as a record-shaped dict (``path`` as in the reference records).
+
+    ``pinyin`` is clean_text's ``sentence_pinyin`` ("auto", None or a callable).
+    """
+    if path is None:
+        path = "inference" if language in OPTIONS_ONLY else "clean_text"
+    if path == "clean_text":
+        body = _clean_record(text, language, version, pinyin)
+    elif path == "dataset_1_get_text":
+        body = _clean_record(text.replace("%", "-").replace("￥", ","), language, version, pinyin)
+    elif path == "inference":
+        body = _inference_record(text, language, version)
+    else:
+        raise G2PInputError(f"unsupported path {path!r}",
+                            fix="use clean_text, dataset_1_get_text or inference")
+    return {"input": text, "path": path, "version": version, "language": language, **body}
+
+
+def _batch_lines(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    for number, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, None, f"not JSON: {exc.msg}"
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("input", item.get("text")), str):
+            yield number, None, "expected an object with a string 'input' (or 'text')"
+            continue
+        yield number, item, None
+
+
+def run_batch(lines: Iterable[str] | TextIO, out: TextIO) -> tuple[int, int, int]:
+    """Convert every line; returns (lines, lines with expected fields, of those matching)."""
+    from backend.text.g2pw import recorded_pinyin
+
+    total = expected = matched = 0
+    handle = lines if hasattr(lines, "read") else iter(lines)
+    for number, item, problem in _batch_lines(handle):  # type: ignore[arg-type]
+        total += 1
+        if item is None:
+            out.write(json.dumps({"line": number, "error": problem}, ensure_ascii=False) + "\n")
+            continue
+        text = item.get("input", item.get("text"))
+        pinyin: Any = "auto"
+        if item.get("g2pw") == "pypinyin_standin" and item.get("g2pw_standin_pinyin"):
+            pinyin = recorded_pinyin(item["g2pw_standin_pinyin"])
+        elif item.get("g2pw") == "off":
+            pinyin = None  # the official pypinyin branch, as the record asks
+        try:
+            result = convert(text, item.get("language", "zh"), item.get("version", "v2"),
+                             item.get("path"), pinyin)
+            result["error"] = None
+        except GsvError as exc:
+            result = {"input": text, "error": exc.message, "fix": exc.fix}
+        if "record_id" in item:
+            result = {"record_id": item["record_id"], **result}
+        if any(key in item for key in _COMPARED):
+            expected += 1
+            same = all(result.get(key) == item.get(key) for key in _COMPARED if key in item)
+            matched += same
+            result["matches_expected"] = same
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return total, expected, matched
+
+
+def _print_human(result: dict[str, Any], out: TextIO) -> None:
+    out.write(f"norm_text: {result['norm_text']}\n")
+    out.write(f"phones:    {' '.join(result['phones'])}\n")
+    out.write(f"ids:       {' '.join(map(str, result['ids']))}\n")
+    if result.get("word2ph") is not None:
+        out.write(f"word2ph:   {' '.join(map(str, result['word2ph']))}\n")
+    for n, seg in enumerate(result.get("segments") or []):
+        out.write(f"  [{n}] {seg['lang']}: {seg['text']!r} → {' '.join(seg['phones'])}\n")
+
+
+def _command(_ws: Any, args: argparse.Namespace) -> int:
+    if args.batch is not None:
+        if args.text:
+            raise G2PInputError("give either TEXT or --batch, not both",
+                                fix="drop TEXT or --batch")
+        source: Path = args.batch
+        if str(source) == "-":
+            totals = run_batch(sys.stdin, sys.stdout)
+        else:
+            if not source.is_file():
+                raise G2PInputError(f"batch file {source} not found",
+                                    fix="pass a JSONL file: one {\"input\": …} object per line")
+            with source.open(encoding="utf-8") as handle:
+                totals = run_batch(handle, sys.stdout)
+        total, expected, matched = totals
+        summary = f"{total} lines"
+        if expected:
+            summary += f"; {matched}/{expected} match their expected fields"
+        print(summary, file=sys.stderr)
+        return 0 if matched == expected else 1
+    if not args.text:
+        raise G2PInputError("nothing to convert", fix="gsv g2p TEXT --lang zh (or --batch FILE)")
+    result = convert(args.text, args.lang, args.version, args.path)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        _print_human(result, sys.stdout)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``gsv g2p`` to the top-level command parser."""
+    parser = sub.add_parser("g2p", help="text → phones, ids, word2ph and normalised text")
+    parser.add_argument("text", nargs="?", help="the text to convert")
+    parser.add_argument("--lang", default="zh",
+                        choices=LANGUAGE_CODES + OPTIONS_ONLY,
+                        help="language code (zh en ja) or UI option (auto all_zh all_ja …)")
+    parser.add_argument("--version", choices=VERSIONS, default="v2",
+                        help="symbol set: v1 models or v2 (v2, v2Pro, v3, v4)")
+    parser.add_argument("--path", choices=("clean_text", "inference", "dataset_1_get_text"),
+                        default=None, help="entry point (default: clean_text for a language "
+                        "code, inference for auto/all_*; inference splits mixed text)")
+    parser.add_argument("--json", action="store_true", help="one JSON object")
+    parser.add_argument("--batch", type=Path, metavar="IN.jsonl",
+                        help="convert every line of a JSONL file ('-' = stdin) to stdout")
+    parser.set_defaults(func=_command)

@@ -1,0 +1,69 @@
+"""``gsv g2p`` as a real subprocess: one text, JSON output, batch files and bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURE = Path(__file__).parent / "fixtures" / "text" / "text_vectors.jsonl.gz"
+
+
+def _gsv(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, "-m", "backend.cli", "g2p", *args], input=stdin,
+                          capture_output=True, text=True, env=env, timeout=120,
+                          cwd=Path(__file__).parent.parent)
+
+
+def test_one_text_human_and_json() -> None:
+    human = _gsv("你好，世界！", "--lang", "zh", "--version", "v1")
+    assert human.returncode == 0, human.stderr
+    assert "phones:    n i2 h ao3 , sh ir4 j ie4 !" in human.stdout
+    assert "ids:       227 167 158 119 1 251 214 221 194 0" in human.stdout
+    assert "word2ph:   2 2 1 2 2 1" in human.stdout
+    as_json = _gsv("我有3个苹果。", "--lang", "zh", "--json")
+    result = json.loads(as_json.stdout)
+    assert result["norm_text"] == "我有三个苹果."
+    assert result["word2ph"] == [2, 2, 2, 2, 2, 2, 1]
+    assert len(result["ids"]) == len(result["phones"]) == 13
+
+
+def test_batch_reproduces_chinese_records(tmp_path: Path) -> None:
+    with gzip.open(FIXTURE, "rt", encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle]
+    chosen = [r for r in records if r["path"] == "clean_text" and r["language"] == "zh"][::9]
+    lines = [json.dumps(r, ensure_ascii=False) for r in chosen]
+    lines.append("{not json")
+    lines.append(json.dumps({"input": "你好", "language": "zh", "version": "v1"}))
+    batch = tmp_path / "in.jsonl"
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = _gsv("--batch", str(batch))
+    assert run.returncode == 0, run.stderr
+    out = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(out) == len(chosen) + 2
+    assert all(o["matches_expected"] for o in out[: len(chosen)])
+    assert out[len(chosen)]["error"].startswith("not JSON")
+    assert out[-1]["phones"] == ["n", "i2", "h", "ao3"] and out[-1]["error"] is None
+    assert f"{len(chosen)}/{len(chosen)} match" in run.stderr
+
+
+def test_batch_reports_mismatches_with_exit_1(tmp_path: Path) -> None:
+    batch = tmp_path / "in.jsonl"
+    batch.write_text(json.dumps({"input": "你好", "language": "zh", "phones": ["x"]}) + "\n",
+                     encoding="utf-8")
+    run = _gsv("--batch", str(batch))
+    assert run.returncode == 1
+    assert json.loads(run.stdout)["matches_expected"] is False
+
+
+def test_bad_invocations_exit_2_with_a_fix(tmp_path: Path) -> None:
+    missing = _gsv("--batch", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2 and "fix:" in missing.stderr
+    nothing = _gsv()
+    assert nothing.returncode == 2 and "fix:" in nothing.stderr
+    too_long = _gsv("好" * 20001)
+    assert too_long.returncode == 2 and "too long" in too_long.stderr
