@@ -104,3 +104,18 @@ def test_cuda_oom_is_recognised_by_type_or_text_even_when_wrapped() -> None:
     except ValueError as outer:
         assert is_cuda_oom(outer)
     assert not is_cuda_oom(RuntimeError("out of memory in a list"))
+
+
+def test_oom_in_a_worker_log_is_named_in_the_reason(tmp_path: Path) -> None:
+    """A stage whose worker process died of OOM fails with a generic error; the log tells the truth."""
+    from backend.jobs import scheduler
+
+    job = _job(tmp_path)
+    job.state = "running"
+    job.save()
+    (job.job_dir / "log.txt").write_text("rank 1: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1 GiB\n")
+    (job.job_dir / "result.json").write_text('{"expected_outputs": [], "reason": "training worker 1 failed"}')
+    scheduler.finalize_from_exit(tmp_path, job, {"exit_code": 2, "signal": None, "time": "2026-12-01T12:00:01.000000+00:00"})
+    rec = load_record(job.job_dir)
+    assert rec.outcome == "failed" and rec.exit_code == 2
+    assert rec.reason == "CUDA out of memory (in the log); training worker 1 failed"

@@ -167,16 +167,10 @@ def finalize_from_exit(jobs_dir: Path, job: JobRecord, exit_rec: dict) -> None:
         else:
             finalize(jobs_dir, job, "succeeded", None, exit_code=0, when=exit_rec.get("time"))
         return
-    if sig:
-        reason = how
-        if _log_mentions_oom(job):
-            reason += " after CUDA out of memory"
-    elif result.get("reason"):
-        reason = str(result["reason"])
-    elif _log_mentions_oom(job):
-        reason = f"CUDA out of memory ({how})"
-    else:
-        reason = how
+    reason = how if sig else str(result.get("reason") or how)
+    if "CUDA out of memory" not in reason and _log_mentions_oom(job):
+        # e.g. a torchrun worker ran out of memory and the stage only saw "worker failed"
+        reason = f"CUDA out of memory (in the log); {reason}"
     finalize(jobs_dir, job, "failed", reason, exit_code=code, sig=sig, when=exit_rec.get("time"))
 
 
