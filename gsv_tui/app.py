@@ -13,9 +13,11 @@ Where things are:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Iterable
 
+from textual import events
 from textual.app import App
 from textual.screen import ModalScreen
 from textual.signal import Signal
@@ -81,6 +83,8 @@ class GsvApp(App[None]):
 
     # --- start-up --------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        # print() from any library while the app runs goes to the log (see quiet.py), not nowhere.
+        self.begin_capture_print(self, stdout=True, stderr=True)
         if self.facade.config_problem is not None:
             e = self.facade.config_problem
             self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, title="config.toml ignored",
@@ -194,6 +198,11 @@ class GsvApp(App[None]):
             self.notify(f"Cannot read the job store: {message.problem}", severity="error", timeout=10,
                         markup=False)
         self.jobs_signal.publish(self.jobs_snapshot)
+
+    def on_print(self, event: events.Print) -> None:
+        text = event.text.rstrip("\n")
+        if text:
+            logging.getLogger("gsv_tui.print").log(logging.WARNING if event.stderr else logging.INFO, text)
 
     def on_unmount(self) -> None:
         if self._watcher is not None:

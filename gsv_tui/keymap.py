@@ -38,9 +38,10 @@ class KeySpec:
     id: str
     key: str
     action: str
-    description: str
+    description: str  # short: the footer label
     show: bool = True  # shown in the footer
     priority: bool = False  # fires even when a text field has focus
+    help: str = ""  # longer words for the help screen (default: the description)
 
 
 @dataclass(frozen=True)
@@ -191,9 +192,14 @@ APP_KEYS = define("app", "Everywhere", [
     KeySpec("app.mode.training", "3", "switch_mode('training')", "Training mode", show=False),
     KeySpec("app.mode.inference", "4", "switch_mode('inference')", "Inference mode", show=False),
     KeySpec("app.mode.jobs", "5", "switch_mode('jobs')", "Jobs mode", show=False),
-    KeySpec("app.project", "p", "pick_project", "Project"),
-    KeySpec("app.help", "question_mark", "help", "Help"),
-    KeySpec("app.palette", "ctrl+p", "command_palette", "Commands", show=False, priority=True),
+    KeySpec("app.project", "p", "pick_project", "Project", help="Open or create a project"),
+    KeySpec("app.help", "question_mark", "help", "Help", help="This list of keys"),
+    KeySpec("app.palette", "ctrl+p", "command_palette", "Commands", show=False, priority=True,
+            help="Command palette (find any command)"),
+    KeySpec("app.focus_next", "tab", "focus_next", "Next", show=False, help="Next field, table or pane"),
+    KeySpec("app.focus_previous", "shift+tab", "focus_previous", "Previous", show=False,
+            help="Previous field, table or pane"),
     KeySpec("app.quit", "q", "quit", "Quit"),
-    KeySpec("app.quit_anywhere", "ctrl+q", "quit", "Quit (even while typing)", show=False, priority=True),
+    KeySpec("app.quit_anywhere", "ctrl+q", "quit", "Quit", show=False, priority=True,
+            help="Quit, even while typing in a field"),
 ])

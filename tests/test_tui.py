@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from backend.workspace import Workspace
 from gsv_tui import keymap
@@ -80,13 +80,13 @@ async def test_help_lists_every_binding_with_its_id(home: Path) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one(DataTable)
-        rows = {str(table.get_row_at(i)[3]): table.get_row_at(i) for i in range(table.row_count)}
+        rows = app.screen.bindings_shown()
         assert set(rows) == set(keymap.all_specs())  # every key the app defines, none invented
         assert {"app.quit", "app.help", "app.mode.jobs", "jobs.cancel", "jobs.follow"} <= set(rows)
-        assert rows["app.mode.jobs"][1] == "5" and rows["app.help"][1] == "?"
-        assert rows["jobs.cancel"][1] == "c"
-        assert "app.mode.dataset" in screen_text(app)
+        assert rows["app.mode.jobs"][0] == "5" and rows["app.help"][0] == "?"
+        assert rows["jobs.cancel"] == ("c", "Cancel the selected job (asks first)")
+        text = screen_text(app)
+        assert "app.mode.dataset" in text and "Everywhere" in text  # ids fit in 80 columns
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)
@@ -201,3 +201,17 @@ async def test_bad_config_is_reported_and_defaults_used(home: Path, tmp_path: Pa
         await pilot.pause()
         assert any("`gpus`" in n.message for n in app._notifications)
         assert isinstance(app.screen, DatasetScreen)
+
+
+async def test_palette_opens_another_project_by_name(home: Path) -> None:
+    Workspace(home).create_project("bob", language="zh")
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Open project bob")
+        await wait_until(pilot, lambda: "Open project bob" in screen_text(app), what="palette hit")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.facade.project is not None and app.facade.project.name == "bob",
+                         what="bob to open")
+        await wait_until(pilot, lambda: "bob (zh, v2Pro)" in screen_text(app), what="status line")

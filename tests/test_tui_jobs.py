@@ -131,7 +131,6 @@ async def test_jobs_started_while_the_screen_is_open_appear(home: Path) -> None:
 
 def test_log_buffer_is_bounded(tmp_path: Path) -> None:
     from gsv_tui.jobwatch import LogFollower
-    from gsv_tui.widgets.log_view import MAX_LINES
 
     log = tmp_path / "log.txt"
     log.write_text("".join(f"line {i}\r\x1b[32mline {i} done\x1b[0m\n" for i in range(5000)) + "partial",
@@ -143,4 +142,17 @@ def test_log_buffer_is_bounded(tmp_path: Path) -> None:
     with log.open("a", encoding="utf-8") as f:
         f.write(" now\n")
     assert follower.read_new() == ["partial now"]
-    assert MAX_LINES == 2000
+
+
+async def test_the_log_pane_keeps_only_the_last_lines(home: Path) -> None:
+    from gsv_tui.widgets.log_view import MAX_LINES
+
+    app = make_app(home, project="alice", watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        log = app.screen.query_one(LogView)
+        log.show_lines("job-x", [f"line {i}" for i in range(MAX_LINES + 500)], reset=True)
+        await pilot.pause()
+        assert log.line_count == MAX_LINES
+        assert log.lines[0] == "line 500" and log.lines[-1] == f"line {MAX_LINES + 499}"

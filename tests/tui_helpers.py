@@ -21,7 +21,7 @@ def screen_text(app: App[Any]) -> str:
     return "\n".join("".join(seg.text for seg in strip) for strip in strips)
 
 
-async def wait_until(pilot: Pilot[Any], cond: Callable[[], Any], timeout: float = 20.0,
+async def wait_until(pilot: Pilot[Any], cond: Callable[[], Any], timeout: float = 30.0,
                      what: str = "condition") -> Any:
     """Let the app run until ``cond()`` is truthy (worker threads post their Messages meanwhile)."""
     deadline = time.monotonic() + timeout

@@ -28,11 +28,12 @@ from .base import ModeScreen
 from .confirm import ConfirmScreen
 
 KEYS = keymap.define("jobs", "Jobs screen", [
-    KeySpec("jobs.cancel", "c", "cancel_job", "Cancel job"),
-    KeySpec("jobs.follow", "f", "toggle_follow", "Follow log"),
-    KeySpec("jobs.refresh", "r", "refresh", "Refresh"),
-    KeySpec("jobs.log", "l", "focus_log", "Log"),
-    KeySpec("jobs.table", "t", "focus_table", "Table", show=False),
+    KeySpec("jobs.cancel", "c", "cancel_job", "Cancel", help="Cancel the selected job (asks first)"),
+    KeySpec("jobs.follow", "f", "toggle_follow", "Follow", help="Log follow mode on/off"),
+    KeySpec("jobs.refresh", "r", "refresh", "Refresh",
+            help="Re-check jobs now, start queued ones"),
+    KeySpec("jobs.log", "l", "focus_log", "Log", help="Move to the log pane"),
+    KeySpec("jobs.table", "t", "focus_table", "Table", show=False, help="Move to the jobs table"),
 ])
 
 CANCEL_GRACE_S = 5.0
