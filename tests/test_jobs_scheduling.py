@@ -32,7 +32,7 @@ def _overlap(a: JobRecord, b: JobRecord) -> bool:
 
 
 def test_same_gpu_runs_one_after_the_other_different_gpus_at_once(jm: JobManager) -> None:
-    a = jm.submit("sleep", {"seconds": 1.0, "steps": 2}, gpus=["fa"])
+    a = jm.submit("sleep", {"seconds": 1.5, "steps": 3}, gpus=["fa"])
     b = jm.submit("sleep", {"seconds": 0.3, "steps": 1}, gpus=["fa"])
     c = jm.submit("sleep", {"seconds": 0.3, "steps": 1}, gpus=["fb"])
     assert a.state == "running" and c.state == "running"

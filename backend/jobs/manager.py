@@ -31,6 +31,10 @@ For live progress in a UI, tail the events file with :class:`backend.jobs.events
 to start queued ones. ``list()`` and ``get()`` only read files; ``reconcile()``, ``submit()`` and
 ``cancel()`` may start processes (supervisors, which detach at once).
 
+Stable names for readers that watch the files directly (the TUI's watcher thread does):
+``backend.jobs.record``: ``job_dirs(jobs_dir)``, ``load_record(dir)`` (never raises),
+``read_progress(events_path)``, ``RECORD_FILE``, ``EVENTS_FILE``, ``LOG_FILE``.
+
 Errors a person can cause (unknown stage or job id, bad parameters, bad GPU id, cancelling a
 finished job) raise :class:`JobError`, a :class:`~backend.errors.GsvError` with a ``fix``.
 """
