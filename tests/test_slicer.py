@@ -125,3 +125,13 @@ def test_inconsistent_parameters_are_named(kw: dict, word: str) -> None:
 
 def test_clip_name_is_the_official_pattern() -> None:
     assert clip_name("talk.mp3", 0, 153600) == "talk.mp3_0000000000_0000153600.wav"
+
+
+def test_rms_is_bit_identical_to_the_matrix_method() -> None:
+    """The official way (a strided window matrix squared, then a numpy mean) — same float32 bits."""
+    s = Slicer(SR)
+    x = speechlike(7.3, SR, seed=9)
+    padded = np.pad(x, (s.win // 2, s.win // 2))
+    view = np.lib.stride_tricks.sliding_window_view(padded, s.win)[:: s.hop].T
+    official = np.sqrt(np.mean(np.abs(view) ** 2, axis=0))
+    np.testing.assert_array_equal(s.rms(x), official)

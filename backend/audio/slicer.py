@@ -17,9 +17,9 @@ Where we differ, on purpose:
 - an optional ``max_length`` (seconds) splits clips the official slicer leaves arbitrarily
   long at their quietest frame; ``None`` keeps the official behaviour exactly.
 
-The RMS is computed in float32 with the same summation order as the official numpy code
-(sequential over the window), without materialising the window×frames matrix the official
-code builds (hundreds of MB for a long file).
+The RMS is computed in float32 with the same summation order as the official numpy code, so
+it is bit-identical, without materialising the window×frames matrix the official code builds
+(hundreds of MB for a long file).
 """
 
 from __future__ import annotations
@@ -101,19 +101,26 @@ class Slicer:
 
     # --- the RMS curve ---------------------------------------------------------------------
     def rms(self, samples: np.ndarray) -> np.ndarray:
-        """Per-frame RMS (float32): ``win``-sample windows centred every ``hop`` samples."""
+        """Per-frame RMS (float32): ``win``-sample windows centred every ``hop`` samples.
+
+        Bit-identical to the official numpy code, whose squared window matrix is laid out so that
+        each window is summed contiguously (numpy's pairwise float32 sum): we square and sum
+        windows the same way, a block of frames at a time, so memory stays a few MB instead of
+        the official ``win × frames`` matrix (about 330 MB for ten minutes at 32 kHz).
+        """
         x = np.asarray(samples, dtype=np.float32)
         pad = self.win // 2
         padded = np.concatenate([np.zeros(pad, np.float32), x, np.zeros(pad, np.float32)])
-        n_windows = len(padded) - self.win + 1
-        n_frames = (n_windows + self.hop - 1) // self.hop
-        sq = padded * padded
-        acc = np.zeros(n_frames, dtype=np.float32)
-        span = self.hop * (n_frames - 1) + 1
-        for k in range(self.win):  # same order of float32 additions as numpy's axis-0 mean
-            acc += sq[k: k + span: self.hop]
-        acc /= np.float32(self.win)
-        return np.sqrt(acc)
+        n_frames = (len(padded) - self.win + 1 + self.hop - 1) // self.hop
+        out = np.empty(n_frames, dtype=np.float32)
+        block = 512
+        for f0 in range(0, n_frames, block):
+            f1 = min(n_frames, f0 + block)
+            piece = padded[f0 * self.hop: (f1 - 1) * self.hop + self.win]
+            windows = np.lib.stride_tricks.sliding_window_view(piece, self.win)[:: self.hop]
+            out[f0:f1] = (windows * windows).sum(axis=1)
+        out /= np.float32(self.win)
+        return np.sqrt(out)
 
     # --- cutting ------------------------------------------------------------------------------
     def silence_tags(self, rms: np.ndarray) -> list[tuple[int, int]]:

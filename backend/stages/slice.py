@@ -204,9 +204,8 @@ def slice_file(path: str, out_dir: str, params: Params, backup_dir: str) -> File
 
     Runs in a worker process, so everything it needs travels in its arguments.
     """
-    from ..audio.io import TARGET_SR, AudioError, load_audio, wav_bytes_int16
+    from ..audio.io import TARGET_SR, AudioError, load_audio, save_wav_int16, sync_folder
     from ..audio.slicer import Slicer, clip_name, normalize_clip
-    from ..fsutil import atomic_write_bytes
 
     result = FileResult(path=path)
     src, out = Path(path), Path(out_dir)
@@ -234,8 +233,10 @@ def slice_file(path: str, out_dir: str, params: Params, backup_dir: str) -> File
                 silent += 1
                 continue
             name = clip_name(src.name, clip.start, clip.end)
-            atomic_write_bytes(out / name, wav_bytes_int16(pcm, TARGET_SR))
+            save_wav_int16(out / name, pcm, TARGET_SR, durable=False)
             result.clips.append((name, len(pcm) / TARGET_SR))
+        if result.clips:
+            sync_folder(out)  # once per file: an fsync per clip would cost more than the slicing
         if silent:
             result.warnings.append(f"{silent} fully silent clip(s) left out")
         if not result.clips:

@@ -1,0 +1,45 @@
+"""``gsv slice`` end to end: the real CLI, a real tracked job, clips and summary on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import soundfile as sf
+from audio_synth import encode, speechlike
+from jobs_helpers import gsv, gsv_json
+
+
+def test_gsv_slice_into_a_project(tmp_path: Path) -> None:
+    src = tmp_path / "my recordings"
+    src.mkdir()
+    encode(src / "talk one.mp3", speechlike(15, 44100, seed=1), 44100)
+    sf.write(src / "talk two.wav", speechlike(12, 48000, seed=2), 48000)
+    (src / "readme.txt").write_text("not audio")
+    assert gsv("project", "create", "alice", "--language", "en").returncode == 0
+
+    r = gsv("slice", str(src), "--project", "alice", "--max-length", "8", timeout=120)
+    assert r.returncode == 0, r.stderr
+
+    (job,) = gsv_json("jobs", "list", "--json")
+    assert (job["stage"], job["state"], job["outcome"], job["project"]) == ("slice", "finished", "succeeded", "alice")
+    assert job["params"]["max_length"] == 8.0
+    clips_dir = Path(job["params"]["out_dir"])
+    assert clips_dir.name == "clips" and clips_dir.parent.name == "alice"
+    clips = sorted(p.name for p in clips_dir.iterdir())
+    assert any(c.startswith("talk one.mp3_") for c in clips) and any(c.startswith("talk two.wav_") for c in clips)
+    assert all(sf.info(clips_dir / c).duration <= 8.0 for c in clips)
+    summary = json.loads((clips_dir.parent / "clips.slice.json").read_text())
+    assert summary["clips"] == len(clips)
+    assert [Path(s["path"]).name for s in summary["skipped"]] == ["readme.txt"]
+    events = [json.loads(line) for line in Path(job["events"]).read_text().splitlines()]
+    assert [e["done"] for e in events if e["kind"] == "progress"][-1] == 3
+    assert any(e["kind"] == "summary" for e in events)
+
+
+def test_gsv_slice_bad_values_fail_before_a_job(tmp_path: Path) -> None:
+    wav = tmp_path / "a.wav"
+    sf.write(wav, speechlike(2, 32000), 32000)
+    r = gsv("slice", str(wav), "--out", str(tmp_path / "o"), "--min-interval", "5000")
+    assert r.returncode == 2 and "min_length" in r.stderr and "fix:" in r.stderr
+    assert gsv_json("jobs", "list", "--json") == []
