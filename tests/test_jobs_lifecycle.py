@@ -167,18 +167,35 @@ def test_vanished_job_is_reported_lost(jm: JobManager) -> None:
 
 
 def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
-    """A record whose pid now belongs to another process (start time differs) is lost, not running."""
+    """Reattaching checks pid + start time (+ boot): a live process that is not the job's is not the job."""
     job = jm.submit("sleep", {"seconds": 0.1, "steps": 1})
     jm.wait(job.id, timeout=30)
     path = jm.jobs_dir / job.id / "job.json"
-    data = json.loads(path.read_text())
-    me = procs.proc_stat(os.getpid())
-    data.update(state="running", outcome=None, finished=None, pid=os.getpid(), pgid=me.pgid,
-                pid_start_time=me.start_time + 1, supervisor_pid=None, supervisor_start_time=None)
-    path.write_text(json.dumps(data))
     (jm.jobs_dir / job.id / "exit.json").unlink()
-    jm.reconcile()
-    assert jm.get(job.id).outcome == "lost"
+    me = procs.proc_stat(os.getpid())  # a live process standing in for the job's runner
+
+    def pretend_running(**fields) -> None:
+        data = json.loads(path.read_text())
+        data.update(state="running", outcome=None, finished=None, pid=os.getpid(), pgid=me.pgid,
+                    pid_start_time=me.start_time, supervisor_pid=None, supervisor_start_time=None,
+                    boot_id=procs.boot_id())
+        data.update(fields)
+        path.write_text(json.dumps(data))
+
+    try:
+        pretend_running()
+        jm.reconcile()
+        assert jm.get(job.id).state == "running"  # same pid, same start, same boot: still ours
+        pretend_running(pid_start_time=me.start_time + 1)
+        jm.reconcile()
+        assert jm.get(job.id).outcome == "lost"
+        pretend_running(boot_id="another-boot")
+        jm.reconcile()
+        assert jm.get(job.id).outcome == "lost"
+    finally:  # never leave a record pointing at this test process (cleanup would cancel it)
+        data = json.loads(path.read_text())
+        data.update(state="finished", outcome="lost", pid=None, pgid=None)
+        path.write_text(json.dumps(data))
 
 
 def test_corrupt_record_is_reported_not_crashed_on(jm: JobManager) -> None:
