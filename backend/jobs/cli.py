@@ -56,7 +56,10 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
     if args.project:
         jobs = [j for j in jobs if j.project == args.project]
     if args.json:
-        print(json.dumps([j.to_json() for j in jobs], ensure_ascii=False, indent=2))
+        rows = [j.to_json() for j in jobs]
+        for row, j in zip(rows, jobs):
+            row["waiting"] = jm.waiting_reason(j)
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     if not jobs:
         print(f"no jobs in {jm.jobs_dir}")
@@ -77,7 +80,7 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
     jm.reconcile()
     job = jm.get(args.id)
     if args.json:
-        print(json.dumps(job.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps({**job.to_json(), "waiting": jm.waiting_reason(job)}, ensure_ascii=False, indent=2))
         return 0
     lines = [
         ("id", job.id), ("stage", job.stage), ("project", job.project or "-"), ("status", _status(job)),
