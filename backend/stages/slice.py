@@ -67,7 +67,7 @@ class Params:
     backup_dir: Path | None = None  # where replaced clips go (default: beside the clips folder)
 
     def slice_params(self):  # noqa: ANN201 - SliceParams, imported lazily
-        from ..audio.slicer import SliceParams
+        from ..audio.slice_params import SliceParams
 
         return SliceParams(threshold=self.threshold, min_length=self.min_length,
                            min_interval=self.min_interval, hop_size=self.hop_size,
