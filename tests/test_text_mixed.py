@@ -121,7 +121,7 @@ def test_blank_text_is_a_named_error(text: str) -> None:
         phones_for_option(text, "auto", "v2", clean=lambda *a: ([], None, ""))
 
 
-@pytest.mark.parametrize("text", ["。", "...", "\x00\x07", "😀😀", "Привет мир", "a" * 2000])
+@pytest.mark.parametrize("text", ["。", "...", "\x00\x07", "😀😀", "Привет мир", "a" * 300])
 def test_odd_text_gives_phones_not_a_crash(text: str) -> None:
     frontend_data_or_skip()
     if official_cleaner() is None:
