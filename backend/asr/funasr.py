@@ -1,0 +1,104 @@
+"""FunASR engine: Paraformer-zh with VAD and punctuation (the official "达摩 ASR"), or SenseVoice.
+
+FunASR prints progress bars and download notices on stdout; as a job those land in the job's
+log, and ``disable_update``/``disable_pbar`` keep the rest quiet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .base import AsrError, AsrOptions, ClipResult, DownloadCallback, resolve_device
+from .hub import modelscope_model
+
+# name -> (ModelScope repo, revision); the revisions the official script pins
+MODELS = {
+    "paraformer-zh": ("iic/speech_paraformer-large_asr_nat-zh-cn-16k-common-vocab8404-pytorch", "v2.0.4"),
+    "sensevoice": ("iic/SenseVoiceSmall", "master"),
+}
+VAD_MODEL = ("iic/speech_fsmn_vad_zh-cn-16k-common-pytorch", "v2.0.4")
+PUNC_MODEL = ("iic/punc_ct-transformer_zh-cn-common-vocab272727-pytorch", "v2.0.4")
+DEFAULT_MODEL = "paraformer-zh"
+SENSEVOICE_LANGS = ("zh", "en", "ja", "ko", "yue")
+_TAG = re.compile(r"<\|([^|]*)\|>")
+
+
+class FunAsrEngine:
+    name = "funasr"
+
+    def __init__(self, opts: AsrOptions, on_download: DownloadCallback | None = None) -> None:
+        self.opts = opts
+        name = opts.model or DEFAULT_MODEL
+        local = Path(name).expanduser()
+        self.sensevoice = "sensevoice" in name.lower()
+        if not self.sensevoice and opts.language not in ("auto", "zh"):
+            raise AsrError(f"Paraformer-zh only transcribes Chinese, not {opts.language!r}",
+                           "use --engine faster-whisper, or --model sensevoice (zh/en/ja/ko/yue)")
+        if self.sensevoice and opts.language not in ("auto", *SENSEVOICE_LANGS):
+            raise AsrError(f"SenseVoice cannot transcribe {opts.language!r}", f"use one of {', '.join(SENSEVOICE_LANGS)}")
+        kwargs: dict[str, Any] = {"disable_update": True, "device": resolve_device(opts.device),
+                                  "log_level": "ERROR"}
+        if local.is_dir():
+            if not (local / "config.yaml").is_file() and not (local / "configuration.json").is_file():
+                raise AsrError(f"{local} is not a FunASR model folder (no config.yaml)",
+                               "give a folder downloaded from ModelScope, or a name like paraformer-zh")
+            kwargs["model"] = str(local)
+        elif name in MODELS:
+            kwargs["model"] = modelscope_model(*MODELS[name], what=f"FunASR model {name}")
+            if opts.vad:
+                kwargs["vad_model"] = modelscope_model(*VAD_MODEL, what="FunASR VAD model")
+            if not self.sensevoice:
+                kwargs["punc_model"] = modelscope_model(*PUNC_MODEL, what="FunASR punctuation model")
+        else:
+            raise AsrError(f"unknown FunASR model {name!r}",
+                           f"use one of {', '.join(MODELS)} or the path of a local model folder")
+        self.batched = "vad_model" not in kwargs and "punc_model" not in kwargs
+        from funasr import AutoModel
+
+        try:
+            self.model = AutoModel(**kwargs)
+        except AssertionError as e:  # FunASR's way of saying the files are not there
+            raise AsrError(f"FunASR could not load {kwargs['model']}: {e}",
+                           "check the model folder, or download the model again") from None
+
+    def transcribe(self, paths: list[Path]) -> Iterator[ClipResult]:
+        size = max(1, self.opts.batch_size) if self.batched else 1
+        for start in range(0, len(paths), size):
+            batch = paths[start:start + size]
+            try:
+                outs = self._generate(batch)
+            except Exception as e:
+                if len(batch) == 1:
+                    yield ClipResult(batch[0], error=f"recognition failed: {e}")
+                    continue
+                for p in batch:  # find the clip that broke the batch; the rest go on
+                    try:
+                        yield self._result(p, self._generate([p])[0])
+                    except Exception as e1:
+                        yield ClipResult(p, error=f"recognition failed: {e1}")
+                continue
+            for p, out in zip(batch, outs):
+                yield self._result(p, out)
+
+    def _generate(self, batch: list[Path]) -> list[dict]:
+        extra: dict[str, Any] = {"disable_pbar": True}
+        if self.sensevoice:
+            extra.update(language=self.opts.language, use_itn=True)
+        inputs: Any = [str(p) for p in batch] if len(batch) > 1 else str(batch[0])
+        outs = self.model.generate(input=inputs, batch_size=len(batch), **extra)
+        if len(outs) != len(batch):
+            raise RuntimeError(f"FunASR returned {len(outs)} results for {len(batch)} clips")
+        return outs
+
+    def _result(self, path: Path, out: dict) -> ClipResult:
+        text = str(out.get("text", ""))
+        language = "zh" if self.opts.language == "auto" and not self.sensevoice else self.opts.language
+        if self.sensevoice:
+            tags = _TAG.findall(text)
+            if self.opts.language == "auto":
+                language = next((t for t in tags if t in SENSEVOICE_LANGS), None) or "zh"
+            text = _TAG.sub("", text)
+        return ClipResult(path, text=text.strip(), language=language)

@@ -1,0 +1,75 @@
+"""Finding ASR models on disk, downloading them with progress, and naming what is missing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from .base import AsrModelMissing, offline
+
+ProgressFn = Callable[[int, int | None, str], None]
+
+
+def _tqdm_reporting(progress: ProgressFn | None, label: str) -> Any:
+    """A tqdm class that forwards byte counts to ``progress`` (becomes job progress events)."""
+    from tqdm.auto import tqdm
+
+    class Reporting(tqdm):  # type: ignore[misc, valid-type]
+        def __init__(self, *a: Any, **kw: Any) -> None:
+            kw["disable"] = True  # never draw a bar: the job's events are the progress
+            super().__init__(*a, **kw)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            out = super().update(n)
+            if progress is not None:
+                progress(int(self.n), int(self.total) if self.total else None, label)
+            return out
+
+    return Reporting
+
+
+def hf_snapshot(repo: str, what: str, progress: ProgressFn | None = None) -> Path:
+    """The local folder of a Hugging Face model repo, downloading it unless we are offline."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    fix = (f"on a machine with internet run `hf download {repo}` (it fills the Hugging Face cache), "
+           "or give the path of a downloaded model folder")
+    try:
+        return Path(snapshot_download(repo, local_files_only=True))
+    except LocalEntryNotFoundError:
+        pass
+    if offline():
+        raise AsrModelMissing(f"{what} ({repo}) is not on this machine and downloads are off (HF_HUB_OFFLINE)", fix)
+    try:
+        return Path(snapshot_download(repo, tqdm_class=_tqdm_reporting(progress, f"downloading {repo}")))
+    except Exception as e:  # network errors come in many types
+        raise AsrModelMissing(f"{what} ({repo}) could not be downloaded: {e}", fix) from None
+
+
+def modelscope_cache() -> Path:
+    env = os.environ.get("MODELSCOPE_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "modelscope" / "hub"
+
+
+def modelscope_local(repo: str) -> Path | None:
+    """The cached folder of a ModelScope model (FunASR's own cache), if complete enough to load."""
+    base = modelscope_cache()
+    for cand in (base / "models" / repo, base / repo):
+        if (cand / "config.yaml").is_file() or (cand / "configuration.json").is_file():
+            return cand
+    return None
+
+
+def modelscope_model(repo: str, revision: str, what: str) -> str:
+    """A local folder for a FunASR model when cached; the hub name when we may download."""
+    local = modelscope_local(repo)
+    if local is not None:
+        return str(local)
+    if offline():
+        raise AsrModelMissing(
+            f"{what} ({repo}) is not in the FunASR model cache ({modelscope_cache()}) and downloads are off",
+            f"on a machine with internet run `modelscope download --model {repo} --revision {revision}`, "
+            "or give the path of a downloaded model folder")
+    return repo

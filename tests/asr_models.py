@@ -1,0 +1,174 @@
+"""Tiny ASR models with random weights, built offline, for running the REAL engines in tests.
+
+- Whisper: a 1-layer WhisperForConditionalGeneration from transformers with a byte-level
+  tokenizer we assemble ourselves (256 byte tokens + Whisper's special and language tokens),
+  converted with CTranslate2's converter into the folder faster-whisper loads.
+- Paraformer: a tiny FunASR Paraformer folder (config.yaml, model.pt, tokens.json) that FunASR's
+  AutoModel loads as a local model.
+
+What they recognise is random; tests check formats, paths, languages and error handling.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# Whisper's language codes in its token order (faster-whisper checks codes against this set).
+WHISPER_LANGS = (
+    "en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta no th ur hr bg "
+    "lt la mi ml cy sk te fa lv bn sr az sl kn et mk br eu is hy ne mn bs kk sq sw gl mr pa si km sn yo so "
+    "af oc ka be tg sd gu am yi lo uz fo ht ps tk nn mt sa lb my bo tl mg as tt haw ln ha ba jw su yue"
+).split()
+
+
+def _byte_chars() -> list[str]:
+    """The printable stand-ins byte-level BPE uses for the 256 byte values."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    out, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + extra)
+            extra += 1
+    return [out[b] for b in range(256)]
+
+
+def build_tiny_whisper(out_dir: Path) -> Path:
+    """Write a faster-whisper model folder to ``out_dir`` and return it."""
+    import ctranslate2
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import GenerationConfig, PreTrainedTokenizerFast, WhisperConfig, WhisperForConditionalGeneration
+
+    work = out_dir.parent / (out_dir.name + ".hf")
+    vocab = {ch: i for i, ch in enumerate(_byte_chars())}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    lang_tokens = [f"<|{c}|>" for c in WHISPER_LANGS]
+    specials = (["<|endoftext|>", "<|startoftranscript|>"] + lang_tokens +
+                ["<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nospeech|>",
+                 "<|notimestamps|>"])
+    tok.add_special_tokens(specials)
+    n_timestamps = 1501
+    # One spare id at the end: CTranslate2 treats a Whisper vocabulary as multilingual only when
+    # it holds an empty-string token, so the spare becomes "" after conversion.
+    vocab_size = tok.get_vocab_size() + n_timestamps + 1
+    ids = {t: tok.token_to_id(t) for t in specials}
+
+    torch.manual_seed(0)
+    cfg = WhisperConfig(
+        vocab_size=vocab_size, num_mel_bins=80, encoder_layers=1, encoder_attention_heads=2,
+        decoder_layers=1, decoder_attention_heads=2, d_model=32, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        max_source_positions=1500, max_target_positions=448,
+        pad_token_id=ids["<|endoftext|>"], bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|endoftext|>"],
+        decoder_start_token_id=ids["<|startoftranscript|>"],
+    )
+    model = WhisperForConditionalGeneration(cfg).eval()
+    with torch.no_grad():  # make end-of-text likely so random decoding stops early
+        model.proj_out.weight.mul_(0.1)
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=ids["<|endoftext|>"],
+        pad_token_id=ids["<|endoftext|>"], suppress_tokens=[], begin_suppress_tokens=[ids["<|endoftext|>"]],
+        no_timestamps_token_id=ids["<|notimestamps|>"],
+        lang_to_id={t: ids[t] for t in lang_tokens},
+        is_multilingual=True,
+    )
+    model.save_pretrained(work)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, additional_special_tokens=specials[2:],
+                                   unk_token=None, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
+    fast.save_pretrained(work)
+    ctranslate2.converters.TransformersConverter(str(work)).convert(str(out_dir), force=True)
+    vocabulary = json.loads((out_dir / "vocabulary.json").read_text(encoding="utf-8"))
+    vocabulary[-1] = ""
+    (out_dir / "vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
+    tok.save(str(out_dir / "tokenizer.json"))
+    (out_dir / "preprocessor_config.json").write_text(json.dumps({"feature_size": 80, "sampling_rate": 16000,
+                                                                  "hop_length": 160, "chunk_length": 30,
+                                                                  "n_fft": 400}))
+    return out_dir
+
+
+PARAFORMER_CONFIG = """\
+model: Paraformer
+model_conf:
+  ctc_weight: 0.0
+  lsm_weight: 0.1
+  length_normalized_loss: true
+  predictor_weight: 1.0
+  predictor_bias: 1
+  sampling_ratio: 0.75
+encoder: SANMEncoder
+encoder_conf:
+  output_size: 32
+  attention_heads: 2
+  linear_units: 64
+  num_blocks: 1
+  dropout_rate: 0.0
+  positional_dropout_rate: 0.0
+  attention_dropout_rate: 0.0
+  input_layer: pe
+  pos_enc_class: SinusoidalPositionEncoder
+  normalize_before: true
+  kernel_size: 11
+  sanm_shfit: 0
+  selfattention_layer_type: sanm
+decoder: ParaformerSANMDecoder
+decoder_conf:
+  attention_heads: 2
+  linear_units: 64
+  num_blocks: 1
+  dropout_rate: 0.0
+  positional_dropout_rate: 0.0
+  self_attention_dropout_rate: 0.0
+  src_attention_dropout_rate: 0.0
+  att_layer_num: 1
+  kernel_size: 11
+  sanm_shfit: 0
+predictor: CifPredictorV2
+predictor_conf:
+  idim: 32
+  threshold: 1.0
+  l_order: 1
+  r_order: 1
+  tail_threshold: 0.45
+frontend: WavFrontend
+frontend_conf:
+  fs: 16000
+  window: hamming
+  n_mels: 80
+  frame_length: 25
+  frame_shift: 10
+  lfr_m: 7
+  lfr_n: 6
+specaug: null
+tokenizer: CharTokenizer
+tokenizer_conf:
+  unk_symbol: <unk>
+  split_with_space: true
+"""
+
+
+def build_tiny_paraformer(out_dir: Path) -> Path:
+    """Write a FunASR Paraformer folder (config.yaml, model.pt, tokens.json) with random weights."""
+    import torch
+    import yaml
+    from funasr.register import tables
+    import funasr.models.paraformer.model  # noqa: F401  (registers the classes)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chars = [chr(0x4E00 + i) for i in range(400)]  # CJK ideographs as the character vocabulary
+    tokens = ["<blank>", "<s>", "</s>"] + chars + ["<unk>"]
+    (out_dir / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+    (out_dir / "config.yaml").write_text(PARAFORMER_CONFIG, encoding="utf-8")
+    conf = yaml.safe_load(PARAFORMER_CONFIG)
+    torch.manual_seed(0)
+    model_cls = tables.model_classes["Paraformer"]
+    frontend_out = conf["frontend_conf"]["n_mels"] * conf["frontend_conf"]["lfr_m"]
+    model = model_cls(**conf["model_conf"], encoder=conf["encoder"], encoder_conf=conf["encoder_conf"],
+                      decoder=conf["decoder"], decoder_conf=conf["decoder_conf"], predictor=conf["predictor"],
+                      predictor_conf=conf["predictor_conf"], input_size=frontend_out, vocab_size=len(tokens))
+    torch.save(model.state_dict(), out_dir / "model.pt")
+    return out_dir
