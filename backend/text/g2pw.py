@@ -12,10 +12,12 @@ pypinyin branch (``sentence_pinyin=None``) instead.
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from backend.errors import GsvError
 from backend.text.data import optional
@@ -24,6 +26,7 @@ from backend.text.zh_g2p import SentencePinyin
 MODEL_DIR_NAME = "G2PWModel"
 _MODEL_FILES = ("POLYPHONIC_CHARS.txt", "MONOPHONIC_CHARS.txt",
                 "bopomofo_to_pinyin_wo_tune_dict.json")
+"""The files of ``G2PWModel/`` we read besides the ONNX graph (and ``config.py``)."""
 _NOT_PREDICTED = set("一不和咋嗲剖差攢倒難奔勁拗肖瘙誒泊听噢")
 _NOT_MONOPHONIC = set("似攢")
 CONTEXT_CHARS = 16
@@ -86,95 +89,113 @@ def model_dir() -> Path | None:
     return folder
 
 
-def _read_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _read_pairs(path: Path) -> list[tuple[str, str]]:
+    pairs = []
+    for line in path.read_text(encoding="utf-8").strip().split("\n"):
+        char, _, reading = line.partition("\t")
+        pairs.append((char, reading.strip()))
+    return pairs
+
+
+def read_model_config(path: Path) -> dict[str, object]:
+    """The literal assignments of the model's ``config.py`` (read as data, never executed)."""
+    values: dict[str, object] = {}
+    if not path.is_file():
+        return values
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name):
+            try:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return values
 
 
 class G2PWModel:
     """The G2PW ONNX polyphone model (used only when its files are present).
 
-    Inputs follow the official converter: the sentence is converted to Traditional
-    characters (OpenCC s2tw), cropped to ``CONTEXT_CHARS`` characters around the
-    polyphonic characters, tokenised one token per character with the Chinese BERT
-    vocabulary, and one query per polyphonic character is scored against the readings
-    allowed for that character. Characters outside the model's polyphone list take the
-    monophonic table, else pypinyin's reading.
+    Inputs follow the official converter: each segment is converted to Traditional
+    characters (OpenCC s2tw, same length), cropped to ``CONTEXT_CHARS`` characters left of
+    its first and right of its last polyphonic character, lower-cased and tokenised one
+    token per character; one query row per polyphonic character carries its char id, the
+    mask of readings allowed for it and its token position. The argmax label (bopomofo) is
+    converted to pinyin with the model's table. Other characters take the monophonic table,
+    else pypinyin's reading of the segment.
 
-    Not yet checked against the real model files (they cannot be obtained offline here);
-    the tested path is the post-model pipeline fed by :func:`recorded_pinyin`.
+    Checked here with a small ONNX graph of the same interface (the real 400 MB model is
+    not obtainable offline); the post-model pipeline is checked against official readings.
     """
 
-    def __init__(self, folder: Path, tokenizer_dir: Path) -> None:
-        try:
+    def __init__(self, folder: Path, tokenizer: Any, session: Any = None) -> None:
+        import opencc
+
+        if session is None:
             import onnxruntime
-            import opencc
-            from transformers import AutoTokenizer
-        except ImportError as exc:  # pragma: no cover - declared dependencies
-            raise G2PWUnavailableError(f"G2PW needs {exc.name}", fix="pip install it") from exc
-        onnx_path = folder / "g2pW.onnx"
-        if not onnx_path.is_file():
-            onnx_path = folder / "g2pw.onnx"
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 2
-        self._session = onnxruntime.InferenceSession(str(onnx_path), options,
-                                                     providers=["CPUExecutionProvider"])
-        self._tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))
+
+            onnx_path = folder / "g2pW.onnx"
+            if not onnx_path.is_file():
+                onnx_path = folder / "g2pw.onnx"
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = 2
+            session = onnxruntime.InferenceSession(str(onnx_path), options,
+                                                   providers=["CPUExecutionProvider"])
+        self._session = session
+        self._tokenizer = tokenizer
         self._to_traditional = opencc.OpenCC("s2tw").convert
-        self._labels, self._char_readings = self._read_polyphones(folder)
-        self._chars = sorted(self._char_readings)
-        self._char_index = {c: i for i, c in enumerate(self._chars)}
-        monophonic = {}
-        for line in _read_lines(folder / "MONOPHONIC_CHARS.txt"):
-            char, bopomofo = line.split("\t")[:2]
-            if char not in _NOT_MONOPHONIC:
-                monophonic[char] = bopomofo
-        self._monophonic = monophonic
-        self._bopomofo_to_pinyin = json.loads(
+        config = read_model_config(folder / "config.py")
+        self._char_labels = bool(config.get("use_char_phoneme", False))
+        self._use_mask = bool(config.get("use_mask", True))
+        pairs = _read_pairs(folder / "POLYPHONIC_CHARS.txt")
+        if self._char_labels:
+            self._labels = sorted({f"{c} {r}" for c, r in pairs})
+        else:
+            self._labels = sorted({r for _, r in pairs})
+        label_index = {label: i for i, label in enumerate(self._labels)}
+        self._allowed: dict[str, list[int]] = {}
+        for char, reading in pairs:
+            key = f"{char} {reading}" if self._char_labels else reading
+            self._allowed.setdefault(char, []).append(label_index[key])
+        chars = sorted(self._allowed)
+        self._char_index = {c: i for i, c in enumerate(chars)}
+        self._predicted = set(chars) - _NOT_PREDICTED
+        self._monophonic = {c: r for c, r in _read_pairs(folder / "MONOPHONIC_CHARS.txt")
+                            if c not in _NOT_MONOPHONIC}
+        self._bopomofo_to_pinyin: dict[str, str] = json.loads(
             (folder / "bopomofo_to_pinyin_wo_tune_dict.json").read_text(encoding="utf-8"))
 
-    @staticmethod
-    def _read_polyphones(folder: Path) -> tuple[list[str], dict[str, list[str]]]:
-        pairs = [line.split("\t")[:2] for line in _read_lines(folder / "POLYPHONIC_CHARS.txt")]
-        labels = sorted({reading for _, reading in pairs})
-        by_char: dict[str, list[str]] = {}
-        for char, reading in pairs:
-            if char not in _NOT_PREDICTED:
-                by_char.setdefault(char, []).append(reading)
-        return labels, by_char
+    def _to_pinyin(self, bopomofo: str) -> str | None:
+        tone = bopomofo[-1:]
+        base = self._bopomofo_to_pinyin.get(bopomofo[:-1])
+        return base + tone if base and tone in "12345" else None
 
-    def _bopomofo_to_tone3(self, bopomofo: str) -> str:
-        tone = bopomofo[-1] if bopomofo[-1:] in "12345" else "5"
-        base = bopomofo[:-1] if bopomofo[-1:] in "12345" else bopomofo
-        return self._bopomofo_to_pinyin.get(base, base) + tone
-
-    def _predict_sentence(self, traditional: str, positions: list[int]) -> dict[int, str]:
+    def _predict(self, traditional: str, positions: list[int]) -> list[str]:
         import numpy as np
 
-        first, last = positions[0], positions[-1]
-        start = max(0, first - CONTEXT_CHARS)
-        end = min(len(traditional), last + CONTEXT_CHARS + 1)
+        start = max(0, positions[0] - CONTEXT_CHARS)
+        end = min(len(traditional), positions[-1] + CONTEXT_CHARS + 1)
         window = traditional[start:end].lower()
-        tokens = ["[CLS]"] + list(window) + ["[SEP]"]
-        ids = self._tokenizer.convert_tokens_to_ids(tokens)
-        count = len(positions)
-        input_ids = np.tile(np.array(ids, dtype=np.int64), (count, 1))
-        mask = np.ones_like(input_ids)
-        type_ids = np.zeros_like(input_ids)
-        phoneme_mask = np.zeros((count, len(self._labels)), dtype=np.float32)
-        char_ids = np.zeros(count, dtype=np.int64)
-        position_ids = np.zeros(count, dtype=np.int64)
+        token_ids = self._tokenizer.convert_tokens_to_ids(["[CLS]", *window, "[SEP]"])
+        rows = len(positions)
+        input_ids = np.tile(np.asarray(token_ids, dtype=np.int64), (rows, 1))
+        phoneme_mask = np.zeros((rows, len(self._labels)), dtype=np.float32)
         for row, pos in enumerate(positions):
-            char = traditional[pos]
-            for reading in self._char_readings[char]:
-                phoneme_mask[row, self._labels.index(reading)] = 1.0
-            char_ids[row] = self._char_index[char]
-            position_ids[row] = pos - start + 1
-        (probs,) = self._session.run(None, {
-            "input_ids": input_ids, "token_type_ids": type_ids, "attention_mask": mask,
-            "phoneme_mask": phoneme_mask, "char_ids": char_ids, "position_ids": position_ids,
-        })
-        return {pos: self._labels[int(np.argmax(probs[row]))]
-                for row, pos in enumerate(positions)}
+            if self._use_mask:
+                phoneme_mask[row, self._allowed[traditional[pos]]] = 1.0
+            else:
+                phoneme_mask[row, :] = 1.0
+        feeds = {
+            "input_ids": input_ids,
+            "token_type_ids": np.zeros_like(input_ids),
+            "attention_mask": np.ones_like(input_ids),
+            "phoneme_mask": phoneme_mask,
+            "char_ids": np.asarray([self._char_index[traditional[p]] for p in positions],
+                                   dtype=np.int64),
+            "position_ids": np.asarray([p - start + 1 for p in positions], dtype=np.int64),
+        }
+        probs = self._session.run(None, feeds)[0]
+        labels = [self._labels[int(i)] for i in np.argmax(probs, axis=1)]
+        return [label.split(" ")[1] if self._char_labels else label for label in labels]
 
     def __call__(self, segments: list[str]) -> list[list[str]]:
         out = []
@@ -184,16 +205,18 @@ class G2PWModel:
             if len(traditional) != len(segment):
                 out.append(fallback)
                 continue
-            positions = [i for i, c in enumerate(traditional) if c in self._char_readings]
-            predicted = self._predict_sentence(traditional, positions) if positions else {}
+            positions = [i for i, c in enumerate(traditional) if c in self._predicted]
+            predicted = dict(zip(positions, self._predict(traditional, positions),
+                                 strict=True)) if positions else {}
             readings = []
             for i, char in enumerate(traditional):
                 if i in predicted:
-                    readings.append(self._bopomofo_to_tone3(predicted[i]))
+                    reading = self._to_pinyin(predicted[i])
                 elif char in self._monophonic:
-                    readings.append(self._bopomofo_to_tone3(self._monophonic[char]))
+                    reading = self._to_pinyin(self._monophonic[char])
                 else:
-                    readings.append(fallback[i])
+                    reading = None
+                readings.append(reading or fallback[i])
             out.append(readings)
         return out
 
@@ -205,4 +228,9 @@ def installed_model() -> SentencePinyin | None:
     tokenizer_dir = optional("chinese-roberta-wwm-ext-large")
     if folder is None or tokenizer_dir is None:
         return None
-    return G2PWModel(folder, tokenizer_dir)
+    try:
+        from transformers import AutoTokenizer
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise G2PWUnavailableError("G2PW needs transformers", fix="pip install transformers") \
+            from exc
+    return G2PWModel(folder, AutoTokenizer.from_pretrained(str(tokenizer_dir)))

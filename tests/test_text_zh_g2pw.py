@@ -1,0 +1,123 @@
+"""The G2PW adapter on a small ONNX graph with the real model's interface, run by onnxruntime.
+
+The 400 MB G2PW model cannot be obtained offline. This builds a model folder with the same
+files (polyphone/monophone tables, bopomofo→pinyin table, config.py, an ONNX graph with the
+six official inputs) whose "network" is a per-character score table; it checks what our
+adapter controls: which characters are queried, char ids counted over the full polyphone
+list, the reading mask, label → pinyin conversion, the monophonic table and the fallback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+np = pytest.importorskip("numpy")
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+transformers = pytest.importorskip("transformers")
+
+from onnx import TensorProto, helper  # noqa: E402
+
+from backend.text import g2pw  # noqa: E402
+from backend.text.cleaner import clean_text  # noqa: E402
+
+POLYPHONES = [("一", "ㄧ1"), ("一", "ㄧ2"), ("行", "ㄏㄤ2"), ("行", "ㄒㄧㄥ2"),
+              ("長", "ㄓㄤ3"), ("長", "ㄔㄤ2")]
+BOPOMOFO = {"ㄧ": "yi", "ㄏㄤ": "hang", "ㄒㄧㄥ": "xing", "ㄓㄤ": "zhang", "ㄔㄤ": "chang",
+            "ㄧㄣ": "yin", "ㄙ": "si"}
+
+
+def _graph(path: Path, scores: np.ndarray) -> None:
+    long_inputs = ["input_ids", "token_type_ids", "attention_mask"]
+    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["N", "L"]) for n in long_inputs]
+    inputs += [
+        helper.make_tensor_value_info("phoneme_mask", TensorProto.FLOAT, ["N", scores.shape[1]]),
+        helper.make_tensor_value_info("char_ids", TensorProto.INT64, ["N"]),
+        helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["N"]),
+    ]
+    table = helper.make_tensor("scores", TensorProto.FLOAT, scores.shape, scores.flatten())
+    nodes = [
+        helper.make_node("Gather", ["scores", "char_ids"], ["per_char"], axis=0),
+        helper.make_node("Mul", ["per_char", "phoneme_mask"], ["probs"]),
+    ]
+    out = helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", scores.shape[1]])
+    model = helper.make_model(helper.make_graph(nodes, "g2pw_like", inputs, [out], [table]),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+@pytest.fixture(scope="session")
+def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("frontend_data")
+    folder = root / "G2PWModel"
+    folder.mkdir()
+    (folder / "POLYPHONIC_CHARS.txt").write_text(
+        "\n".join(f"{c}\t{r}" for c, r in POLYPHONES) + "\n", encoding="utf-8")
+    (folder / "MONOPHONIC_CHARS.txt").write_text("銀\tㄧㄣ2\n似\tㄙ4\n", encoding="utf-8")
+    (folder / "bopomofo_to_pinyin_wo_tune_dict.json").write_text(
+        json.dumps(BOPOMOFO, ensure_ascii=False), encoding="utf-8")
+    (folder / "config.py").write_text("use_mask = True\nuse_char_phoneme = False\n"
+                                      "model_source = 'bert-base-chinese'\n", encoding="utf-8")
+    labels = sorted({r for _, r in POLYPHONES})  # the adapter's label order
+    chars = sorted({c for c, _ in POLYPHONES})  # 一 counts, though it is never queried
+    scores = np.full((len(chars), len(labels)), 0.1, dtype=np.float32)
+    scores[chars.index("行"), labels.index("ㄒㄧㄥ2")] = 0.9  # model says xing2
+    scores[chars.index("長"), labels.index("ㄔㄤ2")] = 0.8  # model says chang2 ...
+    scores[chars.index("長"), labels.index("ㄒㄧㄥ2")] = 5.0  # ... a reading 長 lacks: masked
+    _graph(folder / "g2pW.onnx", scores)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"銀行長很好.,似乎一個"]
+    tok = root / "chinese-roberta-wwm-ext-large"
+    tok.mkdir()
+    (tok / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    transformers.BertTokenizerFast(vocab_file=str(tok / "vocab.txt")).save_pretrained(str(tok))
+    return root
+
+
+@pytest.fixture
+def model(model_folder: Path) -> g2pw.G2PWModel:
+    tokenizer = transformers.AutoTokenizer.from_pretrained(
+        str(model_folder / "chinese-roberta-wwm-ext-large"))
+    return g2pw.G2PWModel(model_folder / "G2PWModel", tokenizer)
+
+
+def test_model_readings_monophones_and_fallback(model: g2pw.G2PWModel) -> None:
+    (readings,) = model(["银行行长很好."])
+    # 银: monophonic table; 行 行 长: the model (masked); 很 好 .: pypinyin
+    assert readings == ["yin2", "xing2", "xing2", "chang2", "hen3", "hao3", "."]
+    (readings,) = model(["似一个."])
+    # 似 is excluded from the monophonic table and 一 from the predicted set: pypinyin
+    assert readings == g2pw.pypinyin_sentence_pinyin(["似一个."])[0]
+
+
+def test_segments_without_polyphones_skip_the_model(model: g2pw.G2PWModel) -> None:
+    assert model(["很好."]) == [["hen3", "hao3", "."]]
+
+
+def test_clean_text_with_the_model_keeps_alignment(model: g2pw.G2PWModel) -> None:
+    cleaned = clean_text("他很长。", "zh", "v2", sentence_pinyin=model)
+    assert cleaned.phones[4:6] == ["ch", "ang2"]  # the model's reading reached the phones
+    assert sum(cleaned.word2ph) == len(cleaned.phones)
+
+
+def test_installed_model_is_found_in_the_data_folder(model_folder: Path, monkeypatch) -> None:
+    g2pw.installed_model.cache_clear()
+    monkeypatch.setenv("GSV_FRONTEND_DATA", str(model_folder))
+    try:
+        assert isinstance(g2pw.installed_model(), g2pw.G2PWModel)
+    finally:
+        g2pw.installed_model.cache_clear()
+    (model_folder / "G2PWModel" / "g2pW.onnx").rename(model_folder / "g2pW.onnx.off")
+    try:
+        assert g2pw.model_dir() is None
+    finally:
+        (model_folder / "g2pW.onnx.off").rename(model_folder / "G2PWModel" / "g2pW.onnx")
+
+
+def test_config_is_read_as_data(tmp_path: Path) -> None:
+    config = tmp_path / "config.py"
+    config.write_text("import os\nuse_mask = False\nwindow = os.getcwd()\nbatch = 32\n")
+    assert g2pw.read_model_config(config) == {"use_mask": False, "batch": 32}
