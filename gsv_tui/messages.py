@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.message import Message
 
 from .jobwatch import JobsSnapshot
@@ -32,3 +34,21 @@ class JobsUnavailable(Message):
     def __init__(self, problem: str | None) -> None:
         super().__init__()
         self.problem = problem
+
+
+class JobSubmitted(Message):
+    """A screen's ``submit_job`` was accepted by the job system."""
+
+    def __init__(self, job_id: str, stage: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.stage = stage
+
+
+class JobRefused(Message):
+    """A screen's ``submit_job`` was refused (unknown stage, bad parameters, bad GPU id…)."""
+
+    def __init__(self, stage: str, error: Any) -> None:
+        super().__init__()
+        self.stage = stage
+        self.error = error  # a backend.errors.GsvError

@@ -156,3 +156,18 @@ async def test_the_log_pane_keeps_only_the_last_lines(home: Path) -> None:
         await pilot.pause()
         assert log.line_count == MAX_LINES
         assert log.lines[0] == "line 500" and log.lines[-1] == f"line {MAX_LINES + 499}"
+
+
+async def test_a_screen_starts_a_job_for_the_open_project(home: Path) -> None:
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.submit_job("sleep", {"seconds": 0.3, "steps": 3})
+        job = await wait_until(pilot, lambda: next(iter(app.jobs_snapshot.jobs), None), what="the job")
+        assert job.stage == "sleep" and job.project == "alice"
+        await wait_until(pilot, lambda: any(f"Job {job.id} (sleep) started" in n.message
+                                            for n in app._notifications), what="the notice")
+        app.screen.submit_job("sleep", {"seconds": 1.0, "naps": 3})  # a typo is refused, said why
+        await wait_until(pilot, lambda: any("bad parameters" in n.message and "naps" in n.message
+                                            for n in app._notifications), what="the refusal")
+        await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).status == "succeeded", what="success")

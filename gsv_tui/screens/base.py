@@ -6,7 +6,13 @@ class name the app's MODES table uses), set ``MODE``, and implement ``compose_bo
 - ``on_project(project)``: the open project changed (also called once on mount);
 - ``on_jobs(snapshot)``: the job watcher saw a change (also called once on mount);
 - ``palette_commands()``: commands this screen adds to the command palette;
+- ``submit_job(stage, params, gpus=..., after=...)``: start a stage as a tracked job of the open
+  project (in a thread worker); answers with a ``JobSubmitted`` or ``JobRefused`` message, which
+  this base class already turns into a notification;
 - ``self.facade``: the backend door (``.project``, ``.workspace``, ``.jobs``, ``.config``).
+
+Textual runs each class's ``on_mount`` itself (along the MRO), so a subclass's ``on_mount``
+needs no ``super().on_mount()`` call; the status line and signals are set up either way.
 
 Keys: declare them with ``keymap.define("<mode>", "<Title> screen", [KeySpec(...)])`` at module
 level and set ``BINDINGS`` to the result; the help screen and user overrides pick them up.
@@ -14,15 +20,19 @@ level and set ``BINDINGS`` to the result; the help screen and user overrides pic
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from backend.errors import GsvError
+
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot
+from ..messages import JobRefused, JobSubmitted
 from ..widgets.mode_bar import ModeBar
 from ..widgets.status_line import StatusLine
 
@@ -55,6 +65,11 @@ class ModeScreen(Screen[None]):
         raise NotImplementedError
 
     def on_mount(self) -> None:
+        """Free for subclasses. (Textual calls every class's ``on_mount`` along the MRO by
+        itself, so the shared set-up lives in ``_follow_shared_state``, not here.)"""
+
+    @on(events.Mount)
+    def _follow_shared_state(self) -> None:
         app = self.gsv_app
         app.project_signal.subscribe(self, self._project_changed)
         app.jobs_signal.subscribe(self, self._jobs_changed)
@@ -81,3 +96,29 @@ class ModeScreen(Screen[None]):
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         return ()
+
+    # --- starting jobs ---------------------------------------------------------------------------
+    @work(thread=True, group="submit-job", name="submit-job")
+    def submit_job(self, stage: str, params: dict[str, Any], *, gpus: list[str] | str | None = None,
+                   after: str | None = None) -> None:
+        """Queue ``stage`` with ``params`` (the JSON form of its Params) for the open project.
+
+        Runs in a thread: submitting validates parameters, takes the store lock and may start a
+        supervisor process. The job then lives on its own; the Jobs screen and ``on_jobs`` see it.
+        """
+        project = self.facade.project.name if self.facade.project else None
+        try:
+            record = self.facade.jobs.submit(stage, params, project=project, gpus=gpus, after=after)
+        except GsvError as e:
+            self.post_message(JobRefused(stage, e))
+            return
+        self.post_message(JobSubmitted(record.id, stage))
+        self.gsv_app.poke_jobs()
+
+    def on_job_submitted(self, message: JobSubmitted) -> None:
+        self.notify(f"Job {message.job_id} ({message.stage}) started — key 5 shows it.", markup=False)
+
+    def on_job_refused(self, message: JobRefused) -> None:
+        e = message.error
+        self.notify(f"{message.stage}: {e.message}" + (f"\nfix: {e.fix}" if e.fix else ""),
+                    title="job not started", severity="error", timeout=10, markup=False)

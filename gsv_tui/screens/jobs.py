@@ -50,7 +50,6 @@ class JobsScreen(ModeScreen):
             yield LogView(id="job-log")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.gsv_app.log_signal.subscribe(self, self._log_lines)
         self.query_one(LogView).refresh_title()
         self.query_one(JobsTable).focus()
