@@ -257,3 +257,14 @@ def test_progress_bar_redraws_in_place_on_a_terminal(jm: JobManager) -> None:
     assert cli.returncode == 0
     assert "\r[####################] 3/3 steps 100%" in screen
     assert screen.rstrip().endswith("succeeded")
+
+
+def test_now_runs_in_process_without_a_job(jm: JobManager, tmp_path: Path) -> None:
+    out = tmp_path / "now.txt"
+    r = gsv("sleep", "--seconds", "0.1", "--steps", "2", "--output", str(out), "--now")
+    assert r.returncode == 0 and out.exists() and "2/2 steps 100%" in r.stderr
+    r = gsv("sleep", "--seconds", "0.1", "--steps", "2", "--output", str(tmp_path / "no"), "--forget-output", "--now")
+    assert r.returncode == 1 and "expected output missing" in r.stderr
+    r = gsv("sleep", "--now", "--detach")
+    assert r.returncode == 2 and "--now" in r.stderr
+    assert jm.list() == []

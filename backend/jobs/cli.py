@@ -11,7 +11,8 @@ own options plus the job options, which stages must not define themselves:
   stages (else every visible GPU), none for CPU stages. The resolved list is ``args.job_gpus`` when
   the stage's ``params_from_args`` runs; in the job, ``CUDA_VISIBLE_DEVICES`` and ``GSV_JOB_GPUS``
   hold these ids;
-- ``--after ID``: start only after job ID succeeded (cancelled if it did not).
+- ``--after ID``: start only after job ID succeeded (cancelled if it did not);
+- ``--now``: run the stage in this process instead (quick tries: no record, no log, no GPU lease).
 
 Without ``--detach`` the command shows a progress bar on stderr until the job finishes, prints the
 outcome, and exits 0 if it succeeded, 1 if not. Ctrl-C stops the watching, not the job.
@@ -21,16 +22,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ..workspace import Workspace
-from .events import read_events
-from .manager import JobManager, normalize_gpus
+from .events import Reporter, read_events
+from .manager import JobError, JobManager, normalize_gpus
 from .record import JobRecord
-from .watch import Watcher, detach_hint, outcome_line, progress_text
+from .scheduler import missing_outputs_reason
+from .watch import ConsoleView, Watcher, detach_hint, outcome_line, progress_text
 
 JOB_OPTIONS = ("--detach", "--gpus", "--after")
 
@@ -178,7 +182,12 @@ def _run_stage(ws: Workspace, args: argparse.Namespace) -> int:
     mod: ModuleType = args.stage_module
     gpus = args.job_gpus if args.job_gpus is not None else default_gpus(mod.STAGE.uses_gpu)
     args.job_gpus = gpus
+    if args.job_now and (args.job_detach or args.job_after):
+        raise JobError("--now runs the stage here and now; it cannot be combined with --detach or --after",
+                       "drop --now to run it as a tracked job")
     params = mod.params_from_args(args, ws)
+    if args.job_now:
+        return _run_now(mod, params, gpus)
     jm = _jm(ws)
     job = jm.submit(mod.STAGE.name, params_to_json(params), gpus=gpus, after=args.job_after)
     if args.job_detach:
@@ -186,6 +195,23 @@ def _run_stage(ws: Workspace, args: argparse.Namespace) -> int:
         return 0
     print(f"job {job.id} submitted ({mod.STAGE.name}); Ctrl-C stops watching, not the job", file=sys.stderr)
     return _watch(jm, job.id)
+
+
+def _run_now(mod: ModuleType, params: Any, gpus: list[str]) -> int:
+    """Run the stage in this process: no record, no log file, no GPU lease; Ctrl-C stops it."""
+    if gpus and "torch" not in sys.modules:
+        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+    view = ConsoleView()
+    try:
+        mod.run(params, Reporter(view.live))
+    finally:
+        view.finish()
+    missing = [str(p) for p in mod.expected_outputs(params) if not Path(p).exists()]
+    if missing:
+        print(f"gsv: {mod.STAGE.name} failed: {missing_outputs_reason(missing)}", file=sys.stderr)
+        return 1
+    print(f"{mod.STAGE.name} succeeded", file=sys.stderr)
+    return 0
 
 
 def _add_stage(sub: Any, name: str, mod: ModuleType) -> None:
@@ -204,7 +230,12 @@ def _add_stage(sub: Any, name: str, mod: ModuleType) -> None:
     if "--after" not in taken:
         g.add_argument("--after", dest="job_after", default=None, metavar="ID",
                        help="start only after job ID succeeded")
-    p.set_defaults(func=_run_stage, stage_module=mod, job_detach=False, job_gpus=None, job_after=None)
+    if "--now" not in taken:
+        g.add_argument("--now", dest="job_now", action="store_true",
+                       help="run here in this process instead of as a tracked job (quick tries: no record, "
+                            "no GPU lease, stops with the terminal)")
+    p.set_defaults(func=_run_stage, stage_module=mod, job_detach=False, job_gpus=None, job_after=None,
+                   job_now=False)
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from typing import IO
+from typing import IO, Any
 
 from .events import EventCursor
 from .manager import JobManager
@@ -43,13 +43,14 @@ def outcome_line(job: JobRecord) -> str:
     return text + (f": {job.reason}" if job.reason else "")
 
 
-class Watcher:
-    def __init__(self, jm: JobManager, job_id: str, stream: IO[str] | None = None) -> None:
-        self.jm = jm
-        self.job_id = jm.resolve_id(job_id)
+class ConsoleView:
+    """Renders a stream of events on a terminal (or a log file): one progress bar, and the
+    warnings/errors as lines above it. Fed by :class:`Watcher` from a job's events file, or
+    directly by a :class:`~backend.jobs.events.Reporter` when a stage runs in-process (``--now``)."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
         self.out = stream or sys.stderr
         self.tty = self.out.isatty()
-        self.cursor = EventCursor(jm.events_path(self.job_id))
         self.progress = Progress()
         self._bar_shown = False
         self._last_plain = 0.0
@@ -60,17 +61,18 @@ class Watcher:
             self.out.write("\r" + " " * (shutil.get_terminal_size().columns - 1) + "\r")
             self._bar_shown = False
 
-    def _line(self, text: str) -> None:
+    def line(self, text: str) -> None:
         self._clear_bar()
         self.out.write(text + "\n")
         self.out.flush()
 
-    def _status(self, text: str) -> None:
+    def status(self, text: str) -> None:
+        """A line shown once per change (e.g. "queued: waiting for GPU 0")."""
         if text != self._last_status:
             self._last_status = text
-            self._line(text)
+            self.line(text)
 
-    def _draw(self, force: bool = False) -> None:
+    def draw(self, force: bool = False) -> None:
         text = progress_text(self.progress)
         if self.tty:
             cols = shutil.get_terminal_size().columns - 1
@@ -82,37 +84,62 @@ class Watcher:
             self.out.write(text + "\n")
             self.out.flush()
 
-    def _consume(self) -> bool:
-        changed = False
-        for ev in self.cursor.read_new():
-            kind = ev.get("kind")
-            if kind == "progress":
-                self.progress = Progress(done=ev.get("done"), total=ev.get("total"), unit=ev.get("unit"),
-                                         label=ev.get("label"))
-                changed = True
-            elif kind == "message" and ev.get("level") in ("warning", "error"):
-                self._line(f"{ev['level']}: {ev.get('text', '')}")
-                changed = True
-        return changed
+    @property
+    def bar_shown(self) -> bool:
+        return self._bar_shown
+
+    def event(self, ev: dict[str, Any]) -> bool:
+        """Take one event; True if it changed what is shown (the caller then redraws)."""
+        kind = ev.get("kind")
+        if kind == "progress":
+            self.progress = Progress(done=ev.get("done"), total=ev.get("total"), unit=ev.get("unit"),
+                                     label=ev.get("label"))
+            return True
+        if kind == "message" and ev.get("level") in ("warning", "error"):
+            self.line(f"{ev['level']}: {ev.get('text', '')}")
+            return True
+        return False
+
+    def live(self, ev: dict[str, Any]) -> None:
+        """Reporter sink: show each event as it comes."""
+        if self.event(ev):
+            self.draw()
+
+    def finish(self) -> None:
+        if self.tty and self._bar_shown:
+            self.out.write("\n")  # keep the final bar on screen
+        elif not self.tty and self.progress.done is not None:
+            self.draw(force=True)
+        self._bar_shown = False
+        self.out.flush()
+
+
+class Watcher:
+    """Follows one job's files until it finishes (see module docstring)."""
+
+    def __init__(self, jm: JobManager, job_id: str, stream: IO[str] | None = None) -> None:
+        self.jm = jm
+        self.job_id = jm.resolve_id(job_id)
+        self.view = ConsoleView(stream)
+        self.cursor = EventCursor(jm.events_path(self.job_id))
 
     def run(self, poll: float = 0.2) -> JobRecord:
         """Show progress until the job finishes; returns the final record."""
+        view = self.view
         last_reconcile = time.monotonic()
         while True:
             job = self.jm.get(self.job_id)
             if job.state == "queued":
-                self._status(f"job {job.id} queued: {self.jm.waiting_reason(job) or 'waiting'}")
+                view.status(f"job {job.id} queued: {self.jm.waiting_reason(job) or 'waiting'}")
             elif job.state == "running":
-                self._status(f"job {job.id} running ({job.stage})" + (f" on GPU {','.join(job.gpus)}" if job.gpus else ""))
-            if self._consume() or (self.tty and job.state == "running" and not self._bar_shown):
-                self._draw()
+                view.status(f"job {job.id} running ({job.stage})" + (f" on GPU {','.join(job.gpus)}" if job.gpus else ""))
+            changed = False
+            for ev in self.cursor.read_new():
+                changed = view.event(ev) or changed
+            if changed or (view.tty and job.state == "running" and not view.bar_shown):
+                view.draw()
             if job.is_finished:
-                if self.tty and self._bar_shown:
-                    self.out.write("\n")  # keep the final bar on screen
-                elif not self.tty and self.progress.done is not None:
-                    self._draw(force=True)
-                self._bar_shown = False
-                self.out.flush()
+                view.finish()
                 return job
             if time.monotonic() - last_reconcile > 2.0:
                 self.jm.reconcile()
