@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.jobs import JobManager
+from backend.jobs import JobError, JobManager
 from backend.jobs import procs
 from backend.workspace import Workspace
 
@@ -30,7 +30,10 @@ def jm():
     yield manager
     for job in manager.list():  # never leave a job running after its test
         if not job.is_finished and not job.is_corrupt:
-            manager.cancel(job.id, grace=0.5)
+            try:
+                manager.cancel(job.id, grace=0.5)
+            except JobError:  # finished meanwhile
+                pass
 
 
 def _running_with_pid(jm: JobManager, job_id: str):

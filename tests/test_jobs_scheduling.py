@@ -24,7 +24,10 @@ def jm():
     yield manager
     for job in manager.list():
         if not job.is_finished and not job.is_corrupt:
-            manager.cancel(job.id, grace=0.5)
+            try:
+                manager.cancel(job.id, grace=0.5)
+            except JobError:  # finished meanwhile
+                pass
 
 
 def _overlap(a: JobRecord, b: JobRecord) -> bool:

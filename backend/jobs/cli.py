@@ -171,8 +171,8 @@ def _parse_gpus(value: str) -> list[str]:
         return []
     try:
         return normalize_gpus(value)
-    except Exception as e:  # JobError -> argparse's own message format
-        raise argparse.ArgumentTypeError(getattr(e, "message", str(e))) from None
+    except JobError as e:  # -> argparse's own message format (exit 2)
+        raise argparse.ArgumentTypeError(e.message) from None
 
 
 def _run_stage(ws: Workspace, args: argparse.Namespace) -> int:
