@@ -7,7 +7,7 @@ import pytest
 
 from text_records import frontend_data_or_skip, load_records, official_cleaner, record_id
 
-RECORDS = load_records("text_cutting/preprocess.jsonl")
+RECORDS = load_records("text_cutting/preprocess.jsonl.gz")
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import pytest
 from backend.text.symbols import phone_to_id, symbol_set
 from text_records import frontend_data_or_skip, load_records, official_cleaner, record_id
 
-RECORDS = load_records("text_en/clean_text.jsonl")
+RECORDS = load_records("text_en/clean_text.jsonl.gz")
 
 
 @pytest.fixture(autouse=True)

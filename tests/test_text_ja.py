@@ -12,7 +12,7 @@ import pytest
 from backend.text.symbols import phone_to_id, symbol_set
 from text_records import load_records, official_cleaner, record_id
 
-RECORDS = load_records("text_ja/clean_text.jsonl")
+RECORDS = load_records("text_ja/clean_text.jsonl.gz")
 
 
 def _clean_directly(text: str, version: str) -> tuple[list[str], str]:

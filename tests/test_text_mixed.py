@@ -11,7 +11,7 @@ import pytest
 from backend.errors import GsvError
 from text_records import frontend_data_or_skip, load_records, official_cleaner, record_id
 
-RECORDS = load_records("text_mixed/inference.jsonl")
+RECORDS = load_records("text_mixed/inference.jsonl.gz")
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,14 @@
 """Loading of the official text-frontend records copied into tests/fixtures, and the
-frontend-data guard shared by the English/Japanese/mixed/cutting tests."""
+frontend-data guard shared by the English/Japanese/mixed/cutting tests.
+
+The fixtures text_en/, text_ja/, text_mixed/ and text_cutting/ are subsets of
+shared/refvectors/text/text_vectors.jsonl (official GPT-SoVITS 48b1a01): the en clean_text
+and dataset records, the ja clean_text records, every inference record and every preprocess
+record, with only the error/traceback/BERT-shape/g2pw-stand-in fields removed."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -13,7 +19,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def load_records(relative: str) -> list[dict]:
-    with open(FIXTURES / relative, encoding="utf-8") as handle:
+    """Records of ``relative`` (a ``.jsonl.gz`` file: the copies are stored compressed)."""
+    with gzip.open(FIXTURES / relative, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
