@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     listen_cli.register(sub)
 
+    from . import pretrained
+
+    pretrained.register(sub)
+
     from .text import g2p_cli
 
     g2p_cli.register(sub)
