@@ -51,7 +51,8 @@ class ChineseBert:
         if not (folder / "config.json").is_file():
             raise BertFeatureError(
                 f"no Chinese BERT model in {folder}",
-                fix="run `gsv models fetch` (downloads chinese-roberta-wwm-ext-large)",
+                fix="download chinese-roberta-wwm-ext-large (backend.text.bert.download_chinese_bert) "
+                "into that folder",
             )
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         model = AutoModelForMaskedLM.from_pretrained(str(folder)).eval().to(device)

@@ -21,7 +21,8 @@ from backend.fsutil import atomic_write_bytes
 ENV_VAR = "GSV_FRONTEND_DATA"
 OFFICIAL_REPO = "RVC-Boss/GPT-SoVITS"
 OFFICIAL_COMMIT = "48b1a0169a28582a8984402f82cf438d3bfa6aca"
-_RAW_URL = "https://raw.githubusercontent.com/{repo}/{commit}/GPT_SoVITS/text/{path}"
+OFFICIAL_BASE_URL = f"https://raw.githubusercontent.com/{OFFICIAL_REPO}/{OFFICIAL_COMMIT}"
+FETCH_HINT = "download it with `gsv g2p --fetch-data`"
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def locate(name: str) -> Path:
     if not path.is_file():
         raise FrontendDataMissingError(
             f"text frontend data file {name!r} not found in {path.parent}",
-            fix=f"run `gsv models fetch` (downloads it) or set {ENV_VAR} to a folder holding it",
+            fix=f"{FETCH_HINT}, or set {ENV_VAR} to a folder holding it",
         )
     return path
 
@@ -112,11 +113,13 @@ def fetch_official_files(
     target: Path | None = None,
     progress: ProgressCallback | None = None,
     files: tuple[DataFile, ...] = OFFICIAL_FILES,
+    base_url: str = OFFICIAL_BASE_URL,
 ) -> list[Path]:
     """Download the official data files at the pinned commit into ``target``.
 
     Files already present with the right checksum are kept; each new file is verified before
     it is written (atomically), so an interrupted or tampered download never leaves a bad file.
+    ``base_url`` is the repository root (``…/GPT_SoVITS/text/<path>`` is appended).
     """
     folder = target or data_dir()
     written: list[Path] = []
@@ -125,7 +128,7 @@ def fetch_official_files(
         if path.is_file() and sha256_of(path.read_bytes()) == item.sha256:
             written.append(path)
             continue
-        url = _RAW_URL.format(repo=OFFICIAL_REPO, commit=OFFICIAL_COMMIT, path=item.official_path)
+        url = f"{base_url.rstrip('/')}/GPT_SoVITS/text/{item.official_path}"
         try:
             payload = _download(url, item.size, item.name, progress)
         except OSError as exc:

@@ -131,7 +131,21 @@ def _print_human(result: dict[str, Any], out: TextIO) -> None:
         out.write(f"  [{n}] {seg['lang']}: {seg['text']!r} → {' '.join(seg['phones'])}\n")
 
 
+def _fetch_data() -> int:
+    from backend.text.data import data_dir, fetch_official_files
+
+    def progress(name: str, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        print(f"\r{name}: {percent:3d}%", end="" if done < total else "\n", file=sys.stderr)
+
+    paths = fetch_official_files(progress=progress)
+    print(f"{len(paths)} data files checked in {data_dir()}")
+    return 0
+
+
 def _command(_ws: Any, args: argparse.Namespace) -> int:
+    if args.fetch_data:
+        return _fetch_data()
     if args.batch is not None:
         if args.text:
             raise G2PInputError("give either TEXT or --batch, not both",
@@ -176,4 +190,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--batch", type=Path, metavar="IN.jsonl",
                         help="convert every line of a JSONL file ('-' = stdin) to stdout")
+    parser.add_argument("--fetch-data", action="store_true",
+                        help="download the frontend's data files (pinned official commit, "
+                        "checksummed) into the cache, then exit")
     parser.set_defaults(func=_command)

@@ -32,7 +32,7 @@ def _parse(text: str, source: str, into: dict[str, list[str]]) -> None:
         if not isinstance(readings, list) or not all(isinstance(r, str) for r in readings):
             raise PolyphoneDataError(
                 f"{source}:{number}: expected `word: ['py1', ...]`, got {line[:60]!r}",
-                fix="re-fetch the frontend data (`gsv models fetch`)",
+                fix="download the data files again with `gsv g2p --fetch-data`",
             )
         into[key.strip()] = readings
 
