@@ -120,3 +120,21 @@ def test_a_long_run_without_marks_stays_whole() -> None:
 
     chunks = split_for_inference("字" * 600 + "。", "zh", "cut0")
     assert chunks == ["字" * 600, "。"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("今天天气不错", "zh", "今天天气不错。"),
+        ("Nice weather today", "en", "Nice weather today."),
+        ("\n好的！\n", "all_zh", "好的！"),
+        ("Wait~", "en", "Wait~"),
+        ("", "zh", None),
+        ("\n \n", "zh", None),
+        (None, "zh", None),
+    ],
+)
+def test_prompt_text_gets_a_final_mark(text, lang: str, expected) -> None:
+    from backend.text.cutting import prompt_text_for_inference
+
+    assert prompt_text_for_inference(text, lang) == expected

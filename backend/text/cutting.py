@@ -22,6 +22,7 @@ __all__ = [
     "cut",
     "split_for_inference",
     "prepare_chunks",
+    "prompt_text_for_inference",
     "Chunk",
     "UnknownCutMethodError",
     "NoTextError",
@@ -228,6 +229,20 @@ def split_for_inference(text: str, lang: str, method: str) -> list[str]:
             piece += stop
         chunks.extend(_split_long(piece) if len(piece) > MAX_PIECE else [piece])
     return chunks
+
+
+def prompt_text_for_inference(text: str | None, lang: str) -> str | None:
+    """The reference (prompt) text as the official api reads it: outer newlines stripped and a
+    final ``。`` (``.`` for English) added when it does not end in a split mark. None when
+    there is no text: synthesis then runs without a reference text (ref-free mode)."""
+    if text is None:
+        return None
+    text = text.strip("\n")
+    if not text.strip():
+        return None
+    if text[-1] not in SPLITS:
+        text += "." if lang == "en" else "。"
+    return text
 
 
 @dataclass
