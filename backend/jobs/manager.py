@@ -8,11 +8,12 @@ thread or process. None of it imports torch or textual.
 
     jm = JobManager(workspace.jobs_dir)
     job = jm.submit("sleep", {"seconds": 3.0}, project="alice", gpus=["0"], after=None)
+                      # params: the JSON form of the stage's Params, or a Params instance
     job.id            # "20261201-131500-ab12"
     jm.list()         # every job, oldest first, progress filled in; unreadable ones as outcome "corrupt"
     jm.get(job.id)    # one record (also accepts a unique prefix or suffix of an id)
     jm.reconcile()    # refresh: settle ended/vanished jobs (lost), start queued jobs that can run now
-    jm.cancel(job.id, grace=5.0)   # TERM the process group, wait, KILL, verify; queued: never starts
+    jm.cancel(job.id, grace=5.0)   # TERM the group, wait, KILL, verify (blocks: use a worker thread)
     jm.wait(job.id, poll=0.2, timeout=None)   # block until finished; returns the final record
     jm.log_path(job.id), jm.events_path(job.id)   # log.txt (stdout+stderr), events.jsonl
     jm.waiting_reason(job)  # for a queued job: "waiting for GPU 0 (held by job …)" etc.
@@ -23,7 +24,8 @@ thread or process. None of it imports torch or textual.
 finished (ISO-8601 UTC strings), pid, pgid, pid_start_time, argv, progress`` (a
 :class:`~backend.jobs.record.Progress`: ``done, total, unit, label, fraction``), ``error`` (why a
 corrupt record could not be read), ``log_path``, ``events_path``. ``record.to_json()`` gives the dict
-``gsv jobs list --json`` prints (the fields above plus ``progress`` as a dict and ``dir/log/events``).
+``gsv jobs list --json`` prints (the fields above plus ``progress`` as a dict and ``dir/log/events``;
+the CLI adds ``waiting``).
 
 For live progress in a UI, tail the events file with :class:`backend.jobs.events.EventCursor`
 (it reads only the new complete lines) instead of calling ``list()`` at a high rate; call
