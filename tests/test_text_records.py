@@ -92,3 +92,41 @@ def test_language_items_of_record(record: dict) -> None:
     for n, item in enumerate(items):
         got = clean_text(item["text"], item["lang"], version)
         _check(got, item, version, f"{record['record_id']} item {n} ({item['lang']})")
+
+
+def _need(module: str, attribute: str):  # noqa: ANN202 - returns a function
+    if importlib.util.find_spec(f"backend.text.{module}") is None:
+        pytest.skip(f"backend/text/{module}.py is not in this tree yet")
+    return getattr(importlib.import_module(f"backend.text.{module}"), attribute)
+
+
+def _segments_of(result) -> list[dict]:  # noqa: ANN001
+    return [{"lang": s.lang, "text": s.text, "ids": s.ids, "phones": s.phones,
+             "word2ph": s.word2ph, "norm_text": s.norm_text} for s in result.segments]
+
+
+@pytest.mark.parametrize("record", _by_path("inference"), ids=lambda r: r["record_id"])
+def test_inference_record_end_to_end(record: dict) -> None:
+    """Language splitting + every item cleaned + the dot retry, as the official inference."""
+    phones_for_option = _need("langsplit", "phones_for_option")
+    for language in {item["lang"] for item in record["segments"]}:
+        _skip_if_unavailable(language)
+    result = phones_for_option(record["input"], record["language"], record["version"])
+    assert _segments_of(result) == record["segments"]
+    assert result.retried_with_dot == record["retried_with_dot"]
+    assert (result.phones, result.ids, result.norm_text) == \
+        (record["phones"], record["ids"], record["norm_text"])
+
+
+@pytest.mark.parametrize("record", _by_path("preprocess"), ids=lambda r: r["record_id"])
+def test_preprocess_record_end_to_end(record: dict) -> None:
+    """The api's target-text cutting, then phones per chunk."""
+    split_for_inference = _need("cutting", "split_for_inference")
+    prepare_chunks = _need("cutting", "prepare_chunks")
+    args = (record["input"], record["language"], record["text_split_method"])
+    assert split_for_inference(*args) == record["pre_seg_text"]
+    chunks = prepare_chunks(*args, version=record["version"])
+    assert [c.norm_text for c in chunks] == record["kept_norm_texts"]
+    kept = [c for c in record["chunks"] if c["norm_text"]]
+    assert [(c.text, c.phones, c.ids) for c in chunks] == \
+        [(c["text"], c["phones"], c["ids"]) for c in kept]
