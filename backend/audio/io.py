@@ -95,8 +95,7 @@ def _explain_failure(path: Path, sf_error: str, av_error: str) -> AudioError:
                           "copy the file again from its source, or re-export it")
     if "no audio track" in av_error or "no decodable samples" in av_error:
         return AudioError(path, av_error, "extract the audio track, or pick another file")
-    return AudioError(path, "not audio: neither libsndfile nor ffmpeg recognises its contents"
-                      f" ({sf_error or av_error})",
+    return AudioError(path, "not audio: neither libsndfile nor ffmpeg recognises its contents",
                       "check that the file plays in a media player; convert it to wav or flac if it does")
 
 

@@ -1,34 +1,261 @@
-"""Dataset mode (key 1): raw audio in, sliced clips out.
+"""Dataset mode (key 1): recordings in, 32 kHz clips out — the official slicer as a tracked job.
 
-Until the slicer and its screen exist this screen says what will be here. Replace the body of
-:class:`DatasetScreen` (keep the class name and ``MODE``) with the real screen.
+Pick a file or folder (the field completes paths; ctrl+o opens a browser), adjust the slicer's
+parameters (defaults are the official WebUI's; a value that breaks a rule is explained under the
+fields), and start: the ``slice`` stage runs as a job (so it survives closing the TUI), its
+per-file progress shows here, and when it ends the result appears — clips, total duration, a
+duration histogram and what to watch out for. ctrl+t goes on to speech recognition.
+
+Submitting a job starts a process, so it runs in a thread worker; progress comes from the app's
+job watcher (``on_jobs``), never from polling here.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, ProgressBar, Static
 
-from ..widgets.stage_preview import StagePlan, StagePreview
+from backend.errors import GsvError
+from backend.stages import slice as slice_stage
+
+from .. import keymap
+from ..commands import PaletteCommand
+from ..jobwatch import JobsSnapshot, JobView
+from ..keymap import KeySpec
+from ..widgets.path_input import PathInput
+from ..widgets.slice_form import SliceForm
+from ..widgets.slice_summary import SliceSummaryView, duration_text
 from .base import ModeScreen
-from .planned import planned
+from .path_browser import PathBrowser
 
+if TYPE_CHECKING:
+    from backend.workspace import Project
 
-def dataset_plan() -> StagePlan:
-    return StagePlan(
-        title="Dataset — from recordings to clips",
-        summary="Import a person's recordings (any format ffmpeg reads) into the project and cut them "
-                "into 32 kHz clips of a few seconds at the silences, with the official slicer's "
-                "names and cut points. Parameters (threshold, minimum length, interval, hop, "
-                "max silence kept) will be edited here and the slicer started as a job.",
-        stages=(
-            planned("gsv slice INPUT... --project NAME", "import and slice audio into clips/", "slice"),
-        ),
-        note="Raw audio goes to the project's raw/ folder and clips to clips/.",
-    )
+KEYS = keymap.define("dataset", "Dataset screen", [
+    KeySpec("dataset.start", "ctrl+r", "start", "Slice", priority=True,
+            help="Start slicing the input into the project's clips (a job)"),
+    KeySpec("dataset.browse", "ctrl+o", "browse", "Browse", priority=True,
+            help="Pick the input file or folder from a directory tree"),
+    KeySpec("dataset.asr", "ctrl+t", "to_transcripts", "To ASR", priority=True,
+            help="Go on to Transcripts: speech recognition of the clips"),
+])
 
 
 class DatasetScreen(ModeScreen):
     MODE = "dataset"
+    BINDINGS = KEYS
+    # Focus starts on the result pane, not the path field, so the mode keys (1–5) work on arrival;
+    # Tab (or a click) moves into the fields.
+    AUTO_FOCUS = "#slice-summary"
+    DEFAULT_CSS = """
+    #dataset-pane { height: 1fr; }
+    #input-row { height: 1; }
+    #input-label { width: 7; padding: 0 1; }
+    #slice-input { width: 1fr; margin-right: 1; }
+    #input-hint { height: 1; padding: 0 1; color: $text-muted; }
+    #slice-target { height: 1; padding: 0 1; }
+    #progress-row { height: 1; }
+    #slice-progress { width: 40; padding: 0 1; }
+    #slice-status { width: 1fr; }
+    """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.job_id: str | None = None
+        self.job_out_dir: Path | None = None
+        self._shown_final: str | None = None
+
+    # --- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
-        yield StagePreview(dataset_plan(), id="preview")
+        with Vertical(id="dataset-pane"):
+            with Horizontal(id="input-row"):
+                yield Label("Input", id="input-label")
+                yield PathInput(placeholder="recording or folder of recordings (Tab completes)",
+                                id="slice-input", compact=True)
+            yield Static("", id="input-hint")
+            yield SliceForm(id="slice-form")
+            yield Static("", id="slice-target")
+            with Horizontal(id="progress-row"):
+                yield ProgressBar(total=None, show_eta=False, id="slice-progress")
+                yield Static("", id="slice-status")
+            yield SliceSummaryView(id="slice-summary")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._describe_input()
+
+    def key_text(self, binding_id: str) -> str:
+        spec = keymap.all_specs()[binding_id]
+        return keymap.display_key(keymap.effective_key(spec, self.gsv_app.key_overrides))
+
+    # --- project and input ------------------------------------------------------------------
+    def on_project(self, project: "Project | None") -> None:
+        target = self.query_one("#slice-target", Static)
+        if project is None:
+            target.update(Text(f"No project open: press {self.key_text('app.project')} to open or create one.",
+                               style="yellow"))
+            self.query_one(SliceSummaryView).show(None)
+            return
+        target.update(Text(f"Clips go to {project.clips_dir}", style="dim"))
+        if self.job_id is None:
+            self._show_saved_summary(project.clips_dir, "Last slicing")
+
+    def _show_saved_summary(self, clips_dir: Path, title: str) -> bool:
+        summary = read_summary(clips_dir)
+        view = self.query_one(SliceSummaryView)
+        if summary is None:
+            view.show_message(Text(f"No slicing result yet: choose an input and press {self.key_text('dataset.start')}.",
+                                   style="italic"))
+            return False
+        view.show(summary, title)
+        return True
+
+    def on_input_changed(self, event: PathInput.Changed) -> None:
+        if event.input.id == "slice-input":
+            self._describe_input()
+
+    def on_input_submitted(self, event: PathInput.Submitted) -> None:
+        if event.input.id == "slice-input":
+            self.query_one("#param-threshold").focus()
+
+    def input_path(self) -> Path | None:
+        raw = self.query_one("#slice-input", PathInput).value.strip().strip("'\"")
+        return Path(raw).expanduser().absolute() if raw else None
+
+    def _describe_input(self) -> None:
+        hint = self.query_one("#input-hint", Static)
+        path = self.input_path()
+        if path is None:
+            hint.update(Text(f"A file, or a folder of them (any audio or video format) · "
+                             f"{self.key_text('dataset.browse')} browses", style="dim"))
+        elif path.is_dir():
+            n = sum(1 for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            hint.update(Text(f"folder with {n} file(s)", style="green" if n else "yellow"))
+        elif path.is_file():
+            hint.update(Text(f"file, {path.stat().st_size / 1e6:.1f} MB", style="green"))
+        else:
+            hint.update(Text("no such file or folder", style="red"))
+
+    def action_browse(self) -> None:
+        start = self.input_path() or Path.cwd()
+        self.app.push_screen(PathBrowser(start), self._browsed)
+
+    def _browsed(self, path: Path | None) -> None:
+        if path is not None:
+            field = self.query_one("#slice-input", PathInput)
+            field.value = str(path)
+            field.cursor_position = len(field.value)
+            field.focus()
+
+    # --- starting -----------------------------------------------------------------------------
+    def build_params(self) -> slice_stage.Params:
+        """Params from the screen, or GsvError saying what is missing or wrong."""
+        project = self.facade.require_project()
+        path = self.input_path()
+        if path is None:
+            raise GsvError("no input chosen", "type a path or press ctrl+o to browse")
+        form = self.query_one(SliceForm)
+        values, problems = form.values()
+        if problems:
+            raise GsvError("invalid slicer parameters: " + "; ".join(problems), "correct the marked fields")
+        params = slice_stage.Params(inputs=[path], out_dir=project.clips_dir, project=project.name,
+                                    backup_dir=project.trash_dir / "replaced-clips", **values)
+        slice_stage.check(params)
+        return params
+
+    def action_start(self) -> None:
+        if self.job_id is not None:
+            job = self.gsv_app.jobs_snapshot.get(self.job_id)
+            if job is None or job.state != "finished":
+                self.notify("Slicing is already running; watch it here or in Jobs (5).", markup=False)
+                return
+        try:
+            params = self.build_params()
+        except GsvError as e:
+            self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error", markup=False)
+            bad = self.query_one(SliceForm).first_invalid()
+            (bad or self.query_one("#slice-input")).focus()
+            return
+        self.query_one("#slice-status", Static).update(Text("starting…", style="italic"))
+        self.query_one(SliceSummaryView).show_message(Text("Slicing…", style="italic"))
+        self._submit(params)
+
+    @work(thread=True, exclusive=True, group="slice-submit", exit_on_error=False)
+    def _submit(self, params: slice_stage.Params) -> None:
+        from backend.stages.base import params_to_json
+
+        try:
+            job = self.facade.jobs.submit("slice", params_to_json(params), project=params.project)
+        except GsvError as e:
+            self.app.call_from_thread(self._submit_failed, e)
+            return
+        self.app.call_from_thread(self._submitted, job.id, params.out_dir)
+
+    def _submit_failed(self, e: GsvError) -> None:
+        self.query_one("#slice-status", Static).update(Text("not started", style="red"))
+        self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error", markup=False)
+
+    def _submitted(self, job_id: str, out_dir: Path) -> None:
+        self.job_id, self.job_out_dir, self._shown_final = job_id, Path(out_dir), None
+        self.query_one("#slice-status", Static).update(Text(f"job {job_id} queued", style="italic"))
+        self.gsv_app.poke_jobs(reconcile=True)
+        self._show_job(self.gsv_app.jobs_snapshot.get(job_id))
+
+    # --- watching -------------------------------------------------------------------------------
+    def on_jobs(self, snapshot: JobsSnapshot) -> None:
+        if self.job_id is not None:
+            self._show_job(snapshot.get(self.job_id))
+
+    def _show_job(self, job: JobView | None) -> None:
+        if job is None:
+            return
+        bar = self.query_one("#slice-progress", ProgressBar)
+        status = self.query_one("#slice-status", Static)
+        p = job.progress
+        if p is not None and p.total:
+            bar.update(total=p.total, progress=p.done)
+        if job.state != "finished":
+            done = f"{int(p.done)}/{int(p.total)} files" if p is not None and p.total else job.state
+            label = f" · {p.label}" if p is not None and p.label else ""
+            status.update(Text(f"{job.status}: {done}{label}", style="italic"))
+            return
+        if self._shown_final == job.id:
+            return
+        self._shown_final = job.id
+        assert self.job_out_dir is not None
+        if job.outcome == "succeeded":
+            summary = read_summary(self.job_out_dir)
+            status.update(Text(f"done: {summary['clips'] if summary else '?'} clips · "
+                               f"{self.key_text('dataset.asr')} goes on to ASR", style="green"))
+            self.query_one(SliceSummaryView).show(summary, "Result")
+            self.query_one(SliceSummaryView).focus()
+        else:
+            why = job.reason or job.message or "see the log in Jobs (5)"
+            status.update(Text(f"{job.status}: {why}", style="bold red"))
+            self.query_one(SliceSummaryView).show_message(Text(f"Slicing {job.status}: {why}", style="red"))
+
+    def action_to_transcripts(self) -> None:
+        self.app.switch_mode("transcripts")
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand("Slice the input", "start the slicer job with these parameters", self.action_start)
+        yield PaletteCommand("Browse for input", "pick a file or folder", self.action_browse)
+
+
+def read_summary(clips_dir: Path) -> dict[str, Any] | None:
+    """The summary of the last slicing into ``clips_dir``, or None (missing or unreadable)."""
+    try:
+        data = json.loads(slice_stage.summary_path(clips_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "clips" in data else None
+
+
+__all__ = ["DatasetScreen", "duration_text", "read_summary"]
