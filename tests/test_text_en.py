@@ -116,3 +116,58 @@ def test_unknown_version_is_a_named_error() -> None:
 
     with pytest.raises(GsvError):
         g2p_en("hello", "v9")
+
+
+def test_name_dictionary_from_the_official_pickle_equals_the_text_form(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from backend.text import en_data
+
+    source = frontend_data_or_skip()
+    text_form = en_data.name_dictionary()
+    shutil.copy(source / "namedict_cache.pickle", tmp_path / "namedict_cache.pickle")
+    monkeypatch.setenv("GSV_FRONTEND_DATA", str(tmp_path))
+    en_data.name_dictionary.cache_clear()
+    try:
+        assert en_data.name_dictionary() == text_form
+        assert len(text_form) == 19929
+    finally:
+        en_data.name_dictionary.cache_clear()
+
+
+def test_pickles_holding_code_are_refused(tmp_path) -> None:
+    import pickle
+
+    from backend.text.en_data import _names_from_pickle
+
+    path = tmp_path / "namedict_cache.pickle"
+    path.write_bytes(pickle.dumps({"x": [["AA1"]], "bad": print}))
+    with pytest.raises(pickle.UnpicklingError):
+        _names_from_pickle(path)
+
+
+def test_tagger_falls_back_to_nltks_own_data_folder(tmp_path, monkeypatch) -> None:
+    import zipfile
+
+    import nltk
+
+    from backend.text import en_data
+    from backend.text.data import FrontendDataMissingError
+
+    source = frontend_data_or_skip()
+    words = ["I", "read", "the", "book", "."]
+    expected = en_data.pos_tagger().tag(words)
+    nltk_home = tmp_path / "nltk_data"
+    with zipfile.ZipFile(source / "nltk_data/taggers/averaged_perceptron_tagger_eng.zip") as archive:
+        archive.extractall(nltk_home / "taggers")
+    monkeypatch.setenv("GSV_FRONTEND_DATA", str(tmp_path / "no-data"))
+    monkeypatch.setattr(nltk.data, "path", [str(nltk_home)])
+    en_data.pos_tagger.cache_clear()
+    try:
+        assert en_data.pos_tagger().tag(words) == expected
+        monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "nothing")])
+        en_data.pos_tagger.cache_clear()
+        with pytest.raises(FrontendDataMissingError):
+            en_data.pos_tagger()
+    finally:
+        en_data.pos_tagger.cache_clear()

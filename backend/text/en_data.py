@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import pickle
 import zipfile
 from functools import lru_cache
 from pathlib import Path
@@ -68,11 +69,34 @@ def cmu_dictionary() -> dict[str, list[str]]:
     return table
 
 
+class _PlainDataUnpickler(pickle.Unpickler):
+    """Reads pickles of plain dicts/lists/strings only: any class reference is refused, so
+    no code can run while loading."""
+
+    def find_class(self, module: str, name: str):  # noqa: ANN201
+        raise pickle.UnpicklingError(f"refusing {module}.{name} in a data pickle")
+
+
+def _names_from_pickle(path: Path) -> dict[str, list[str]]:
+    with open(path, "rb") as handle:
+        loaded = _PlainDataUnpickler(handle).load()
+    if not isinstance(loaded, dict):
+        raise FrontendDataMissingError(f"{path} is not a name dictionary", fix="fetch it again")
+    return {str(name): list(prons[0]) for name, prons in loaded.items() if prons}
+
+
 @lru_cache(maxsize=1)
 def name_dictionary() -> dict[str, list[str]]:
-    """Lower-case name → ARPAbet, read from the plain-text form (never the pickle)."""
+    """Lower-case name → ARPAbet. Read from the plain-text form ``namedict.txt``; where only
+    the official ``namedict_cache.pickle`` exists it is read with an unpickler that accepts
+    plain data and nothing else."""
+    text_form = data.optional("namedict.txt")
+    if text_form is None:
+        pickled = data.optional("namedict_cache.pickle")
+        if pickled is not None:
+            return _names_from_pickle(pickled)
     table: dict[str, list[str]] = {}
-    with open(data_file("namedict.txt"), encoding="utf-8") as handle:
+    with open(text_form or data_file("namedict.txt"), encoding="utf-8") as handle:
         for line in handle:
             line = line.rstrip("\n")
             if not line:
@@ -132,10 +156,31 @@ def pos_tagger():
 
     tagger = PerceptronTagger(load=False)
     stem = "averaged_perceptron_tagger_eng/averaged_perceptron_tagger_eng"
-    with zipfile.ZipFile(data_file(_TAGGER_ZIP)) as archive:
+    parts = ("weights", "tagdict", "classes")
+    archive_path = data.optional(_TAGGER_ZIP)
+    if archive_path is not None:
+        with zipfile.ZipFile(archive_path) as archive:
+            params = [json.loads(archive.read(f"{stem}.{part}.json").decode("utf-8")) for part in parts]
+    else:
+        folder = _tagger_from_nltk_data()
         params = [
-            json.loads(archive.read(f"{stem}.{part}.json").decode("utf-8"))
-            for part in ("weights", "tagdict", "classes")
+            json.loads((folder / f"averaged_perceptron_tagger_eng.{part}.json").read_text("utf-8"))
+            for part in parts
         ]
     tagger.decode_json_params(params)
     return tagger
+
+
+def _tagger_from_nltk_data() -> Path:
+    """The tagger where nltk itself keeps it (a machine that ran nltk's downloader)."""
+    import nltk
+
+    for root in nltk.data.path:
+        folder = Path(root) / "taggers" / "averaged_perceptron_tagger_eng"
+        if (folder / "averaged_perceptron_tagger_eng.weights.json").is_file():
+            return folder
+    raise FrontendDataMissingError(
+        "nltk's English tagger (averaged_perceptron_tagger_eng) is not installed",
+        fix=f"put {_TAGGER_ZIP} into the frontend data folder, or run "
+        "`python -m nltk.downloader averaged_perceptron_tagger_eng`",
+    )
