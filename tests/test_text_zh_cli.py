@@ -67,3 +67,13 @@ def test_bad_invocations_exit_2_with_a_fix(tmp_path: Path) -> None:
     assert nothing.returncode == 2 and "fix:" in nothing.stderr
     too_long = _gsv("好" * 20001)
     assert too_long.returncode == 2 and "too long" in too_long.stderr
+
+
+def test_mixed_text_and_cutting_paths() -> None:
+    mixed = _gsv("我用Python写代码", "--lang", "auto", "--json")
+    result = json.loads(mixed.stdout)
+    assert [s["lang"] for s in result["segments"]] == ["zh", "en", "zh"]
+    assert result["ids"] == [i for s in result["segments"] for i in s["ids"]]
+    cut = _gsv("今天天气很好。我们去公园散步吧！好的。", "--path", "preprocess", "--cut", "cut5")
+    assert cut.returncode == 0, cut.stderr
+    assert "chunk 0: '今天天气很好。'" in cut.stdout and "chunk 1:" in cut.stdout

@@ -21,7 +21,9 @@ from backend.text.symbols import VERSIONS
 
 LANGUAGE_CODES = ("zh", "en", "ja", "ko", "yue")
 OPTIONS_ONLY = ("auto", "auto_yue", "all_zh", "all_ja", "all_ko", "all_yue")
-_COMPARED = ("phones", "ids", "word2ph", "norm_text")
+_COMPARED = ("phones", "ids", "word2ph", "norm_text", "segments", "retried_with_dot",
+             "pre_seg_text", "kept_norm_texts")
+PATHS = ("clean_text", "dataset_1_get_text", "inference", "preprocess")
 
 
 class G2PInputError(GsvError):
@@ -52,11 +54,25 @@ def _inference_record(text: str, option: str, version: str) -> dict[str, Any]:
     }
 
 
+def _preprocess_record(text: str, option: str, version: str, method: str) -> dict[str, Any]:
+    from backend.text.cutting import prepare_chunks, split_for_inference
+
+    chunks = prepare_chunks(text, option, method, version=version)
+    return {
+        "text_split_method": method,
+        "pre_seg_text": split_for_inference(text, option, method),
+        "kept_norm_texts": [c.norm_text for c in chunks],
+        "chunks": [{"text": c.text, "ids": c.ids, "phones": c.phones, "norm_text": c.norm_text}
+                   for c in chunks],
+    }
+
+
 def convert(text: str, language: str, version: str = "v2", path: str | None = None,
-            pinyin: Any = "auto") -> dict[str, Any]:
+            pinyin: Any = "auto", method: str = "cut5") -> dict[str, Any]:
     """One conversion as a record-shaped dict (``path`` as in the reference records).
 
-    ``pinyin`` is clean_text's ``sentence_pinyin`` ("auto", None or a callable).
+    ``pinyin`` is clean_text's ``sentence_pinyin`` ("auto", None or a callable); ``method``
+    the cut method of the ``preprocess`` path.
     """
     if path is None:
         path = "inference" if language in OPTIONS_ONLY else "clean_text"
@@ -66,9 +82,10 @@ def convert(text: str, language: str, version: str = "v2", path: str | None = No
         body = _clean_record(text.replace("%", "-").replace("￥", ","), language, version, pinyin)
     elif path == "inference":
         body = _inference_record(text, language, version)
+    elif path == "preprocess":
+        body = _preprocess_record(text, language, version, method)
     else:
-        raise G2PInputError(f"unsupported path {path!r}",
-                            fix="use clean_text, dataset_1_get_text or inference")
+        raise G2PInputError(f"unsupported path {path!r}", fix=f"use one of {', '.join(PATHS)}")
     return {"input": text, "path": path, "version": version, "language": language, **body}
 
 
@@ -106,7 +123,7 @@ def run_batch(lines: Iterable[str] | TextIO, out: TextIO) -> tuple[int, int, int
             pinyin = None  # the official pypinyin branch, as the record asks
         try:
             result = convert(text, item.get("language", "zh"), item.get("version", "v2"),
-                             item.get("path"), pinyin)
+                             item.get("path"), pinyin, item.get("text_split_method", "cut5"))
             result["error"] = None
         except GsvError as exc:
             result = {"input": text, "error": exc.message, "fix": exc.fix}
@@ -122,6 +139,12 @@ def run_batch(lines: Iterable[str] | TextIO, out: TextIO) -> tuple[int, int, int
 
 
 def _print_human(result: dict[str, Any], out: TextIO) -> None:
+    if "chunks" in result:
+        for n, chunk in enumerate(result["chunks"]):
+            out.write(f"chunk {n}: {chunk['text']!r}\n  norm_text: {chunk['norm_text']}\n"
+                      f"  phones:    {' '.join(chunk['phones'])}\n"
+                      f"  ids:       {' '.join(map(str, chunk['ids']))}\n")
+        return
     out.write(f"norm_text: {result['norm_text']}\n")
     out.write(f"phones:    {' '.join(result['phones'])}\n")
     out.write(f"ids:       {' '.join(map(str, result['ids']))}\n")
@@ -167,7 +190,7 @@ def _command(_ws: Any, args: argparse.Namespace) -> int:
         return 0 if matched == expected else 1
     if not args.text:
         raise G2PInputError("nothing to convert", fix="gsv g2p TEXT --lang zh (or --batch FILE)")
-    result = convert(args.text, args.lang, args.version, args.path)
+    result = convert(args.text, args.lang, args.version, args.path, method=args.cut)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -184,9 +207,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="language code (zh en ja) or UI option (auto all_zh all_ja …)")
     parser.add_argument("--version", choices=VERSIONS, default="v2",
                         help="symbol set: v1 models or v2 (v2, v2Pro, v3, v4)")
-    parser.add_argument("--path", choices=("clean_text", "inference", "dataset_1_get_text"),
+    parser.add_argument("--path", choices=PATHS,
                         default=None, help="entry point (default: clean_text for a language "
                         "code, inference for auto/all_*; inference splits mixed text)")
+    parser.add_argument("--cut", default="cut5", metavar="cut0…cut5",
+                        help="text cutting method of --path preprocess (default cut5)")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--batch", type=Path, metavar="IN.jsonl",
                         help="convert every line of a JSONL file ('-' = stdin) to stdout")
