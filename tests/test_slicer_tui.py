@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from audio_synth import speechlike
-from textual.widgets import Input
+from textual.widgets import Checkbox, Input
 
 from backend.workspace import Workspace
 from gsv_tui.screens.dataset import DatasetScreen
@@ -69,6 +69,19 @@ async def test_set_input_change_a_parameter_start_and_see_the_summary(home: Path
         assert summary["params"]["min_length"] == 3000 and summary["clips"] == len(clips)
         job = app.facade.jobs.get(screen.job_id)
         assert (job.stage, job.outcome, job.project) == ("slice", "succeeded", "alice")
+        # Again with the same input: refused until "replace" is ticked, then the old clips are backed up.
+        first_job = screen.job_id
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert screen.job_id == first_job and len(app.facade.jobs.list()) == 1
+        screen.query_one("#slice-replace", Checkbox).value = True
+        await _type(pilot, screen.query_one("#param-min_length", Input), "4000")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: screen.job_id != first_job and screen._shown_final == screen.job_id,
+                         timeout=90, what="the second slicing")
+        assert app.facade.jobs.get(screen.job_id).outcome == "succeeded"
+        (backup,) = (home / "projects" / "alice" / "trash" / "replaced-clips").iterdir()
+        assert sorted(p.name for p in backup.iterdir()) == clips
         await pilot.press("ctrl+t")  # on to ASR
         await pilot.pause()
         assert isinstance(app.screen, TranscriptsScreen)

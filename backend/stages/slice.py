@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +43,7 @@ SAMPLE_RATE = 32000
 DEFAULT_MAX_LENGTH = 20.0
 HISTOGRAM_EDGES = (0, 2, 4, 6, 8, 10, 15, 20, 30)  # seconds; the last bin is open (≥ 30 s)
 SHORT_CLIP_S = 2.0
+MAX_DEFAULT_WORKERS = 8
 RECOMMENDED_TOTAL_S = (60.0, 1800.0)
 
 
@@ -62,7 +64,7 @@ class Params:
     peak: float = 0.9  # the official `_max`
     alpha: float = 0.25
     max_length: float | None = DEFAULT_MAX_LENGTH  # s; None = no limit (the official behaviour)
-    workers: int | None = None  # parallel processes; None = one per core
+    workers: int | None = None  # parallel processes; None = one per core, at most 8
     replace: bool = False
     backup_dir: Path | None = None  # where replaced clips go (default: beside the clips folder)
 
@@ -109,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, default=d.alpha, help="share of the normalised clip in the mix (default %(default)s)")
     parser.add_argument("--max-length", type=float, default=d.max_length,
                         help="s; split longer clips at their quietest point, 0 = never (default %(default)s)")
-    parser.add_argument("--workers", type=int, default=None, help="parallel processes (default: one per core)")
+    parser.add_argument("--workers", type=int, default=None, help="parallel processes (default: one per core, at most 8)")
     parser.add_argument("--replace", action="store_true",
                         help="re-slice files already sliced into the folder (earlier clips are backed up)")
 
@@ -191,6 +193,14 @@ def list_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     return unique, skipped
 
 
+def already_sliced(params: Params) -> list[tuple[str, int]]:
+    """Inputs whose clips are already in the output folder: (file name, clip count)."""
+    files, _ = list_inputs(params.inputs)
+    out = Path(params.out_dir)
+    found = [(f.name, len(existing_clips(out, f.name))) for f in files]
+    return [(name, n) for name, n in found if n]
+
+
 def existing_clips(out_dir: Path, source_name: str) -> list[Path]:
     """Clips of ``source_name`` already in ``out_dir`` (by the official naming pattern)."""
     if not out_dir.is_dir():
@@ -248,7 +258,19 @@ def slice_file(path: str, out_dir: str, params: Params, backup_dir: str) -> File
         result.error = "not enough memory to decode it (split the file first)"
     except OSError as e:
         result.error = f"cannot write clips: {e}"
+    except Exception as e:  # a bug must cost one file, not the batch; the log keeps the traceback
+        traceback.print_exc()
+        result.error = f"unexpected error ({type(e).__name__}: {e}); see the job log"
     return result
+
+
+def default_workers() -> int:
+    """One process per usable core, at most 8: each holds a whole decoded file in memory."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 def run(params: Params, report: Reporter) -> None:
@@ -265,7 +287,7 @@ def run(params: Params, report: Reporter) -> None:
     total = len(files)
     report.progress(0, total, unit="files")
     results: list[FileResult] = []
-    workers = min(params.workers or os.cpu_count() or 1, total)
+    workers = min(params.workers or default_workers(), total)
 
     def done(r: FileResult) -> None:
         results.append(r)

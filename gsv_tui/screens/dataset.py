@@ -168,6 +168,12 @@ class DatasetScreen(ModeScreen):
         params = slice_stage.Params(inputs=[path], out_dir=project.clips_dir, project=project.name,
                                     backup_dir=project.trash_dir / "replaced-clips", **values)
         slice_stage.check(params)
+        if not params.replace:
+            done = slice_stage.already_sliced(params)
+            if done:
+                names = ", ".join(name for name, _ in done[:3]) + (" …" if len(done) > 3 else "")
+                raise GsvError(f"already sliced into {project.clips_dir.name}/: {names}",
+                               "tick 'replace earlier clips' to slice again (the earlier clips are backed up)")
         return params
 
     def action_start(self) -> None:
