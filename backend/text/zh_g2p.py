@@ -62,12 +62,19 @@ def split_segments(norm_text: str) -> list[str]:
     return [piece for piece in _SEGMENT_BREAK.split(norm_text) if piece.strip()]
 
 
-def _pypinyin_word(word: str) -> tuple[list[str], list[str]]:
+@lru_cache(maxsize=65536)
+def _pypinyin_cached(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     from pypinyin import Style, lazy_pinyin
 
     initials = lazy_pinyin(word, neutral_tone_with_five=True, style=Style.INITIALS)
     finals = lazy_pinyin(word, neutral_tone_with_five=True, style=Style.FINALS_TONE3)
-    return initials, finals
+    return tuple(initials), tuple(finals)
+
+
+def _pypinyin_word(word: str) -> tuple[list[str], list[str]]:
+    """pypinyin's initials and TONE3 finals of one word (cached: words repeat a lot)."""
+    initials, finals = _pypinyin_cached(word)
+    return list(initials), list(finals)
 
 
 def _split_reading(reading: str) -> tuple[str, str]:

@@ -44,19 +44,22 @@ def _traditional_converter() -> Callable[[str], str] | None:
     return opencc.OpenCC("t2s").convert
 
 
-def to_simplified(text: str) -> str:
-    """Traditional → simplified, one character at a time (the length never changes)."""
+@lru_cache(maxsize=32768)
+def _simplified_char(char: str) -> str:
     convert = _traditional_converter()
-    if convert is None or text.isascii():
+    simple = convert(char) if convert is not None else char
+    return simple if len(simple) == 1 else char
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified, one character at a time (the length never changes).
+
+    The official normaliser uses its own character table; OpenCC's character table (t2s)
+    stands in for it here and agrees on common characters (rare variants may differ).
+    """
+    if text.isascii():
         return text
-    out = []
-    for char in text:
-        if ord(char) < 0x3400:
-            out.append(char)
-            continue
-        simple = convert(char)
-        out.append(simple if len(simple) == 1 else char)
-    return "".join(out)
+    return "".join(_simplified_char(c) if ord(c) >= 0x3400 else c for c in text)
 
 
 # ---------------------------------------------------------------- dates and times
