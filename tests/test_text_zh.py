@@ -174,3 +174,14 @@ def test_dataset_line() -> None:
     line = name2text_line("a.wav", "增长率3.5%", "zh", "v1")
     assert line == "a.wav\tz eng1 zh ang3 l v4 s an1 d ian3 w u2 j ian3\t" \
                    "[2, 2, 2, 2, 2, 2, 2]\t增长率三点五减"
+
+
+def test_a_failure_inside_the_pipeline_becomes_a_named_error() -> None:
+    def failing_model(segments: list[str]) -> list[list[str]]:
+        raise RuntimeError("model crashed")
+
+    with pytest.raises(TextFrontendError) as caught:
+        clean_text("你好", "zh", "v2", sentence_pinyin=failing_model)
+    assert "model crashed" in caught.value.message and caught.value.fix
+    with pytest.raises(TextFrontendError):
+        clean_text(b"\xe4\xbd\xa0", "zh", "v2")  # type: ignore[arg-type]
