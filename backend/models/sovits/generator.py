@@ -26,10 +26,18 @@ class ResBlock1(nn.Module):
             weight_norm(nn.Conv1d(channels, channels, kernel_size, padding=same_padding(kernel_size)))
             for _ in dilations)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for c1, c2 in zip(self.convs1, self.convs2):
-            xt = c2(F.leaky_relu(c1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
-            x = x + xt
+    def forward(self, x: torch.Tensor, first_act: torch.Tensor | None = None) -> torch.Tensor:
+        """``first_act`` = ``leaky_relu(x, 0.1)`` when the caller already has it (shared input)."""
+        if torch.is_grad_enabled():
+            for c1, c2 in zip(self.convs1, self.convs2):
+                xt = c2(F.leaky_relu(c1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
+                x = x + xt
+            return x
+        # no autograd: the same arithmetic with fewer full-size temporaries
+        for i, (c1, c2) in enumerate(zip(self.convs1, self.convs2)):
+            a = first_act if i == 0 and first_act is not None else F.leaky_relu(x, LRELU_SLOPE)
+            h = F.leaky_relu_(c1(a), LRELU_SLOPE)
+            x = c2(h).add_(x)  # xt + x == x + xt exactly
         return x
 
 
@@ -63,11 +71,21 @@ class Generator(nn.Module):
         if g is not None:
             x = x + self.cond(g)
         n = self.num_kernels
+        if torch.is_grad_enabled():
+            for i, up in enumerate(self.ups):
+                x = up(F.leaky_relu(x, LRELU_SLOPE))
+                xs = self.resblocks[i * n](x)
+                for j in range(1, n):
+                    xs = xs + self.resblocks[i * n + j](x)
+                x = xs / n
+            x = self.conv_post(F.leaky_relu(x))  # PyTorch's default slope 0.01 here, as the reference
+            return torch.tanh(x)
+        # inference: in-place activations, and the resblocks' shared first activation computed once
         for i, up in enumerate(self.ups):
-            x = up(F.leaky_relu(x, LRELU_SLOPE))
-            xs = self.resblocks[i * n](x)
+            x = up(F.leaky_relu_(x, LRELU_SLOPE) if i else F.leaky_relu(x, LRELU_SLOPE))
+            act = F.leaky_relu(x, LRELU_SLOPE)
+            xs = self.resblocks[i * n](x, act)
             for j in range(1, n):
-                xs = xs + self.resblocks[i * n + j](x)
-            x = xs / n
-        x = self.conv_post(F.leaky_relu(x))  # PyTorch's default slope 0.01 here, as the reference
-        return torch.tanh(x)
+                xs.add_(self.resblocks[i * n + j](x, act))
+            x = xs.div_(n)
+        return torch.tanh_(self.conv_post(F.leaky_relu_(x)))

@@ -100,10 +100,12 @@ class SoVITS(nn.Module):
         return ges[0] if len(ges) == 1 else torch.stack(ges, 0).mean(0)
 
     # ---------------------------------------------------------------- inference
+    @torch.inference_mode()
     def extract_latent(self, ssl: torch.Tensor) -> torch.Tensor:
         """HuBERT features ``[B, 768, T50]`` → semantic codes ``[B, n_q, T25]`` (``T25 = T50 // 2``)."""
         return self.quantizer.encode(self.ssl_proj(ssl)).transpose(0, 1)
 
+    @torch.inference_mode()
     def decode(self, codes: torch.Tensor, text: torch.Tensor, refer: torch.Tensor | Sequence[torch.Tensor],
                noise_scale: float = 0.5, speed: float = 1.0,
                sv_emb: torch.Tensor | Sequence[torch.Tensor] | None = None,

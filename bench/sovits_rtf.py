@@ -1,0 +1,122 @@
+"""SoVITS decode speed: real-time factor of our inference path against an official-style run.
+
+Setup (as the official CPU measurement in the reference vectors): full-size v2 SoVITS
+(``s2.json``, 42.4 M exported parameters) with random weights rounded to float16 (as in every
+weights file), ``decode(codes (1,1,150), text (1,50), [spectrogram of a 5 s reference],
+noise_scale=0.5, speed=1)`` → 192,000 samples = 6.0 s of 32 kHz audio, reference encoder
+included, spectrogram computed beforehand.
+
+Baseline, same run, same weights and the same noise draw: the model in its training layout —
+weight norm recomputed from ``weight_g``/``weight_v`` on every call, out-of-place activations,
+each resblock computing its own first activation — i.e. the official execution scheme.
+Ours: ``load_sovits``' inference layout (weight norm folded once, inference mode, in-place
+activations, the shared first activation of a stage's three resblocks computed once). The
+outputs are compared (max abs difference). The official implementation measured RTF 0.25 (best
+of 9) / 0.27 (median) on a 2-core AMD EPYC with torch 2.13 (``refvectors/bench_cpu``); the
+ratio printed is against the baseline here because this machine's speed varies with its load.
+
+    python bench/sovits_rtf.py [--runs 3] [--threads 2] [--codes 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backend.models.mel import spectrogram  # noqa: E402
+from backend.models.sovits import SoVITS, SoVITSConfig  # noqa: E402
+
+OFFICIAL_RTF = {"best": 0.25, "median": 0.27}
+SR, HOP = 32000, 640
+
+
+def build(seed: int = 0) -> SoVITS:
+    torch.manual_seed(seed)
+    model = SoVITS(SoVITSConfig.for_version("v2"), with_posterior=False)
+    g = torch.Generator().manual_seed(seed + 1)
+    cb = model.quantizer.vq.layers[0]._codebook
+    cb.embed.normal_(0, 0.6, generator=g)
+    cb.inited.fill_(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() == 1 and torch.all(p == p.flatten()[0]):  # constant init: perturb (like real weights)
+                p.add_(torch.randn(p.shape, generator=g) * 0.1)
+            p.copy_(p.half().float())
+        for p in model.flow.parameters():  # zero-initialised coupling outputs would make the flow a no-op
+            if p.dim() == 3 and not p.any():
+                p.normal_(0, 0.01, generator=g)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model.eval()
+
+
+def inputs(n_codes: int, seed: int = 2):
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(5 * SR) / SR
+    wav = 0.3 * torch.sin(2 * torch.pi * 140 * t) * (1 + 0.5 * torch.sin(2 * torch.pi * 3 * t))
+    wav = wav + 0.02 * torch.randn(wav.shape, generator=g)
+    spec = spectrogram(wav[None])
+    codes = torch.randint(0, 1024, (1, 1, n_codes), generator=g)
+    text = torch.randint(0, 732, (1, 50), generator=g)
+    noise = torch.randn(1, 192, 2 * n_codes, generator=g)
+    return codes, text, spec, noise
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--codes", type=int, default=150)
+    ap.add_argument("--json", type=Path, default=None, help="also write the report here")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    baseline = build()
+    ours = build()
+    ours.prepare_for_inference()
+    codes, text, spec, noise = inputs(args.codes)
+    audio_s = codes.shape[-1] * 2 * HOP / SR
+
+    def run_baseline() -> torch.Tensor:
+        with torch.enable_grad():  # nothing requires grad: no graph, but the plain (training) code path
+            return SoVITS.decode.__wrapped__(baseline, codes, text, [spec], noise_scale=0.5, noise=noise)
+
+    def run_ours() -> torch.Tensor:
+        return ours.decode(codes, text, [spec], noise_scale=0.5, noise=noise)
+
+    times: dict[str, list[float]] = {"baseline": [], "ours": []}
+    outs = {"baseline": run_baseline(), "ours": run_ours()}  # warm-up
+    for _ in range(args.runs):  # interleaved so load changes hit both alike
+        for name, fn in (("baseline", run_baseline), ("ours", run_ours)):
+            t0 = time.perf_counter()
+            outs[name] = fn()
+            times[name].append(time.perf_counter() - t0)
+    diff = (outs["baseline"] - outs["ours"]).abs().max().item()
+    report = {
+        "threads": args.threads, "codes": args.codes, "audio_seconds": audio_s, "samples": outs["ours"].shape[-1],
+        "torch": torch.__version__,
+        **{f"{k}_s": {"min": min(v), "median": statistics.median(v), "all": v} for k, v in times.items()},
+        "rtf_baseline_min": min(times["baseline"]) / audio_s,
+        "rtf_ours_min": min(times["ours"]) / audio_s,
+        "rtf_ours_median": statistics.median(times["ours"]) / audio_s,
+        "speedup_min": min(times["baseline"]) / min(times["ours"]),
+        "speedup_median": statistics.median(times["baseline"]) / statistics.median(times["ours"]),
+        "max_abs_diff": diff, "peak": outs["ours"].abs().max().item(),
+        "official_rtf": OFFICIAL_RTF,
+    }
+    print(json.dumps(report, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
