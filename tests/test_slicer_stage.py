@@ -176,3 +176,13 @@ def test_cli_refuses_inconsistent_values(tmp_path: Path, argv: list[str], word: 
 def test_missing_input_is_named(tmp_path: Path) -> None:
     with pytest.raises(slice_stage.SliceError, match="nope.wav"):
         slice_stage.params_from_args(_parse([str(tmp_path / "nope.wav"), "--out", str(tmp_path)]), Workspace(tmp_path))
+
+
+def test_slicing_the_output_folder_into_itself_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "clips"
+    out.mkdir()
+    sf.write(out / "a.wav", speechlike(5, 32000), 32000)
+    for inp in (out, out / "a.wav"):
+        with pytest.raises(slice_stage.SliceError, match="output folder itself"):
+            slice_stage.run(slice_stage.Params(inputs=[inp], out_dir=out), Reporter())
+    assert [p.name for p in out.iterdir()] == ["a.wav"]

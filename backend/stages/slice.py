@@ -145,6 +145,12 @@ def check(params: Params) -> None:
         raise SliceError(f"input not found: {', '.join(missing)}", "check the path (quote it if it has spaces)")
     if not params.inputs:
         raise SliceError("no inputs given", "name at least one audio file or folder")
+    out = Path(params.out_dir).resolve()
+    for p in params.inputs:
+        p = Path(p).resolve()
+        if p == out or (p.is_file() and p.parent == out):
+            raise SliceError(f"{p} is in the output folder itself; its clips would be mixed with it",
+                             "slice recordings from another folder, or choose another --out")
 
 
 def project_of(params: Params) -> str | None:

@@ -126,7 +126,8 @@ class DatasetScreen(ModeScreen):
             self.query_one("#param-threshold").focus()
 
     def input_path(self) -> Path | None:
-        raw = self.query_one("#slice-input", PathInput).value.strip().strip("'\"")
+        # Pasted paths often come quoted, or (copied on Windows) with an invisible U+202A in front.
+        raw = self.query_one("#slice-input", PathInput).value.strip().strip("'\"\u202a").strip()
         return Path(raw).expanduser().absolute() if raw else None
 
     def _describe_input(self) -> None:
@@ -135,13 +136,17 @@ class DatasetScreen(ModeScreen):
         if path is None:
             hint.update(Text(f"A file, or a folder of them (any audio or video format) · "
                              f"{self.key_text('dataset.browse')} browses", style="dim"))
-        elif path.is_dir():
-            n = sum(1 for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-            hint.update(Text(f"folder with {n} file(s)", style="green" if n else "yellow"))
-        elif path.is_file():
-            hint.update(Text(f"file, {path.stat().st_size / 1e6:.1f} MB", style="green"))
-        else:
-            hint.update(Text("no such file or folder", style="red"))
+            return
+        try:
+            if path.is_dir():
+                n = sum(1 for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+                hint.update(Text(f"folder with {n} file(s)", style="green" if n else "yellow"))
+            elif path.is_file():
+                hint.update(Text(f"file, {path.stat().st_size / 1e6:.1f} MB", style="green"))
+            else:
+                hint.update(Text("no such file or folder", style="red"))
+        except OSError as e:
+            hint.update(Text(f"cannot read it: {e.strerror or e}", style="red"))
 
     def action_browse(self) -> None:
         start = self.input_path() or Path.cwd()
