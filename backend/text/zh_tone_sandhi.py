@@ -131,13 +131,16 @@ def _merge_third_tones(words: list[Word], boundary_only: bool) -> list[Word]:
     merged: list[Word] = []
     joined = [False] * len(words)
     for i, (word, pos) in enumerate(words):
-        if i >= 1 and not joined[i - 1]:
+        meets = False
+        if i >= 1:
+            # Plain indexing on purpose, in the official order: an empty final raises, and
+            # the caller then skips the whole merge, exactly as the official code does.
             if boundary_only:
                 meets = finals[i - 1][-1][-1] == "3" and finals[i][0][-1] == "3"
             else:
-                meets = _all_third(finals[i - 1]) and _all_third(finals[i])
-        else:
-            meets = False
+                meets = all(f[-1] == "3" for f in finals[i - 1]) \
+                    and all(f[-1] == "3" for f in finals[i])
+            meets = meets and not joined[i - 1]
         if meets and not _is_aa(words[i - 1][0]) and len(words[i - 1][0]) + len(word) <= 3:
             merged[-1][0] = merged[-1][0] + word
             joined[i] = True
