@@ -185,3 +185,14 @@ def test_a_failure_inside_the_pipeline_becomes_a_named_error() -> None:
     assert "model crashed" in caught.value.message and caught.value.fix
     with pytest.raises(TextFrontendError):
         clean_text(b"\xe4\xbd\xa0", "zh", "v2")  # type: ignore[arg-type]
+
+
+def test_polyphone_lines_are_parsed_as_data() -> None:
+    from backend.text.zh_polyphones import PolyphoneDataError, _parse
+
+    table: dict[str, list[str]] = {}
+    _parse("银行: ['yin2', 'hang2']\n行: [\"xing2\"]\n\n", "x.rep", table)
+    assert table == {"银行": ["yin2", "hang2"], "行": ["xing2"]}
+    for bad in ("行 ['xing2']", "行: __import__('os')", "行: [1, 2]"):
+        with pytest.raises(PolyphoneDataError):
+            _parse(bad, "x.rep", {})

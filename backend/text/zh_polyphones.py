@@ -8,6 +8,7 @@ pinyin strings, parsed with :func:`ast.literal_eval` (data, never code).
 from __future__ import annotations
 
 import ast
+import re
 from functools import lru_cache
 
 from backend.errors import GsvError
@@ -20,15 +21,26 @@ class PolyphoneDataError(GsvError):
     """A line of the polyphone dictionary cannot be read."""
 
 
+_SIMPLE_LIST = re.compile(r"\[\s*'[^'\\]*'(?:\s*,\s*'[^'\\]*')*\s*,?\s*\]")
+_QUOTED = re.compile(r"'([^'\\]*)'")
+
+
+def _readings(value: str) -> object:
+    """The list literal of one line; the common plain form without the (slow) literal parser."""
+    if _SIMPLE_LIST.fullmatch(value):
+        return _QUOTED.findall(value)
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return None
+
+
 def _parse(text: str, source: str, into: dict[str, list[str]]) -> None:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         key, sep, value = line.partition(":")
-        try:
-            readings = ast.literal_eval(value.strip()) if sep else None
-        except (ValueError, SyntaxError):
-            readings = None
+        readings = _readings(value.strip()) if sep else None
         if not isinstance(readings, list) or not all(isinstance(r, str) for r in readings):
             raise PolyphoneDataError(
                 f"{source}:{number}: expected `word: ['py1', ...]`, got {line[:60]!r}",
