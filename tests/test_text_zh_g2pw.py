@@ -126,3 +126,18 @@ def test_config_is_read_as_data(tmp_path: Path) -> None:
     config = tmp_path / "config.py"
     config.write_text("import os\nuse_mask = False\nwindow = os.getcwd()\nbatch = 32\n")
     assert g2pw.read_model_config(config) == {"use_mask": False, "batch": 32}
+
+
+def test_a_model_kept_elsewhere_can_be_registered(model_folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(g2pw.G2PWUnavailableError):
+        g2pw.use_g2pw_model(tmp_path, tmp_path)
+    g2pw.use_g2pw_model(model_folder / "G2PWModel", model_folder / "chinese-roberta-wwm-ext-large")
+    try:
+        model = g2pw.installed_model()
+        assert isinstance(model, g2pw.G2PWModel)
+        assert model(["行长."])[0][:2] == ["xing2", "chang2"]
+        # clean_text's default uses the registered model for v2 (the dictionary has 行长)
+        assert clean_text("他很长。", "zh", "v2").phones[4:6] == ["ch", "ang2"]
+    finally:
+        g2pw._configured.clear()
+        g2pw.installed_model.cache_clear()

@@ -78,9 +78,9 @@ def pypinyin_sentence_pinyin(segments: list[str]) -> list[list[str]]:
     return out
 
 
-def model_dir() -> Path | None:
-    """The G2PW model folder in the frontend data, if it is complete."""
-    folder = optional(MODEL_DIR_NAME)
+def model_dir(folder: Path | None = None) -> Path | None:
+    """``folder`` (default: ``G2PWModel/`` in the frontend data) if it is a complete model."""
+    folder = optional(MODEL_DIR_NAME) if folder is None else folder
     if folder is None or not folder.is_dir():
         return None
     has_onnx = (folder / "g2pW.onnx").is_file() or (folder / "g2pw.onnx").is_file()
@@ -221,11 +221,30 @@ class G2PWModel:
         return out
 
 
+_configured: dict[str, Path] = {}
+
+
+def use_g2pw_model(model_folder: Path, tokenizer_dir: Path) -> None:
+    """Use the G2PW model in ``model_folder`` with the BERT vocabulary in ``tokenizer_dir``.
+
+    By default both are looked up in the frontend data folder (``G2PWModel/`` and
+    ``chinese-roberta-wwm-ext-large/``); the model manager calls this when it keeps them
+    elsewhere (e.g. beside the pretrained models).
+    """
+    if model_dir(model_folder) is None:
+        raise G2PWUnavailableError(
+            f"{model_folder} is not a complete G2PW model folder",
+            fix=f"it needs g2pW.onnx and {', '.join(_MODEL_FILES)}",
+        )
+    _configured.update(model=Path(model_folder), tokenizer=Path(tokenizer_dir))
+    installed_model.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def installed_model() -> SentencePinyin | None:
     """The G2PW model when its files and the BERT tokenizer are present, else None."""
-    folder = model_dir()
-    tokenizer_dir = optional("chinese-roberta-wwm-ext-large")
+    folder = _configured.get("model") or model_dir()
+    tokenizer_dir = _configured.get("tokenizer") or optional("chinese-roberta-wwm-ext-large")
     if folder is None or tokenizer_dir is None:
         return None
     try:
