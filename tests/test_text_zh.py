@@ -196,3 +196,27 @@ def test_polyphone_lines_are_parsed_as_data() -> None:
     for bad in ("行 ['xing2']", "行: __import__('os')", "行: [1, 2]"):
         with pytest.raises(PolyphoneDataError):
             _parse(bad, "x.rep", {})
+
+
+# Rules the reference records do not exercise; the expected texts follow the official rule
+# order (arithmetic before phone numbers, 二 → 两 before measure words, Latin dropped last).
+@pytest.mark.parametrize(
+    ("text", "norm"),
+    [
+        ("拨打13812345678", "拨打幺三八幺二三四五六七八"),
+        ("电话010-12345678", "电话零幺零减幺二三四五六七八"),
+        ("下降了-5%", "下降了负百分之五"),
+        ("-3/4", "负四分之三"),
+        ("x²+y²", "的二次方加的二次方"),
+        ("面积30m²", "面积三十平方米"),
+        ("3cm~5cm", "三厘米至五厘米"),
+        ("2023.12.31", "二零二三年十二月三十一日"),
+        ("12:30:45", "十二点半四十五秒"),
+        ("Δ和Ω", "德尔塔和欧米伽"),
+        ("100km/h", "一百千米每"),
+        ("第2名", "第两名"),
+        ("3000元", "三千元"),
+    ],
+)
+def test_rules_beyond_the_records(text: str, norm: str) -> None:
+    assert normalize_zh(text) == norm
