@@ -51,8 +51,8 @@ class ChineseBert:
         if not (folder / "config.json").is_file():
             raise BertFeatureError(
                 f"no Chinese BERT model in {folder}",
-                fix="download chinese-roberta-wwm-ext-large (backend.text.bert.download_chinese_bert) "
-                "into that folder",
+                fix="download chinese-roberta-wwm-ext-large into that folder "
+                "(backend.text.bert.download_chinese_bert does it)",
             )
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         model = AutoModelForMaskedLM.from_pretrained(str(folder)).eval().to(device)

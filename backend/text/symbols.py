@@ -8,7 +8,7 @@ checksums of the official tables: a single misplaced symbol would shift every id
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cache
 
 from backend.errors import GsvError
 
@@ -100,7 +100,7 @@ def table_checksum(table: list[str]) -> str:
     return hashlib.sha256("\n".join(table).encode("utf-8")).hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(version: str) -> tuple[str, ...]:
     table = _build_v1() if version == "v1" else _build_v2()
     if table_checksum(table) != CHECKSUMS[version]:  # pragma: no cover - guards the rule itself
@@ -113,7 +113,7 @@ def symbols_for(version: str) -> list[str]:
     return list(_table(_check_version(version)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _phone_to_id(version: str) -> dict[str, int]:
     return {symbol: index for index, symbol in enumerate(_table(version))}
 
