@@ -36,9 +36,18 @@ def main(argv: list[str] | None = None) -> int:
     facade = Facade.from_args(home=args.home, list_path=args.list_path)
     app = GsvApp(facade, project=args.project)
     log_path = Workspace(args.home).root / "logs" / "tui.log"
+    start = log_path.stat().st_size if log_path.exists() else 0
     with terminal_only(log_path):
         app.run()
-    return app.return_code or 0
+    code = app.return_code or 0
+    if code != 0:
+        # A crash report went to the log with everything else; show this run's part of it too.
+        with open(log_path, "rb") as f:
+            f.seek(start)
+            tail = f.read().decode("utf-8", errors="replace").splitlines()[-60:]
+        print("\n".join(tail), file=sys.stderr)
+        print(f"gsv-tui: stopped on an error (exit {code}); the full log is {log_path}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from textual.binding import Binding
-from textual.keys import Keys
+from textual.keys import REPLACED_KEYS, Keys
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 
@@ -105,10 +105,7 @@ def display_key(keys: str) -> str:
         parts = k.split("+")
         base = parts[-1]
         if len(base) > 1 and base not in _KEY_NAMES:
-            try:  # "question_mark" -> "?"
-                base = unicodedata.lookup(base.replace("_", " ").upper())
-            except KeyError:
-                pass
+            base = _char_of(base) or base  # "question_mark" -> "?", "slash" -> "/"
         shown.append("+".join([*parts[:-1], format_key(base) if len(base) > 1 else base]))
     return " / ".join(shown)
 
@@ -126,13 +123,18 @@ def is_valid_key(key: str) -> bool:
         return False
     if len(base) == 1 and base.isprintable():
         return True
-    if base in _KEY_NAMES or f"ctrl+{base}" in _KEY_NAMES:
-        return True
-    try:
-        unicodedata.lookup(base.replace("_", " ").upper())
-        return True
-    except KeyError:
-        return False
+    return base in _KEY_NAMES or f"ctrl+{base}" in _KEY_NAMES or _char_of(base) is not None
+
+
+def _char_of(name: str) -> str | None:
+    """The character a Textual key name stands for (``question_mark`` → ``?``), else None."""
+    name = REPLACED_KEYS.get(name, name)  # Textual's short names: slash, minus, plus, at…
+    for spelled in (name.replace("_", " "), name.replace("_", "-")):  # HYPHEN-MINUS has a dash
+        try:
+            return unicodedata.lookup(spelled.upper())
+        except KeyError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)

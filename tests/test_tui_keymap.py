@@ -27,6 +27,11 @@ def test_every_binding_has_a_unique_id_in_its_context() -> None:
         for spec in sec.specs:
             assert spec.id.startswith(sec.context + ".")
             assert all(keymap.is_valid_key(k) for k in spec.key.split(","))
+    for name, shown in (("slash", "/"), ("minus", "-"), ("question_mark", "?"), ("ctrl+r", "ctrl+r"),
+                        ("escape", "esc"), ("f5", "f5"), ("space", "space")):
+        assert keymap.is_valid_key(name) and keymap.display_key(name) == shown
+    assert not keymap.is_valid_key("bogus") and not keymap.is_valid_key("hyper+") \
+        and not keymap.is_valid_key("cmd+x")
     with pytest.raises(ValueError, match="must start with"):
         keymap.define("mine", "Mine", [keymap.KeySpec("other.x", "x", "noop", "x")])
 

@@ -101,38 +101,82 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     return seen
 
 
-def test_gsv_tui_runs_in_a_terminal_and_quits(tmp_path: Path) -> None:
-    """The installed entry point in a real pseudo-terminal: draws, opens the project, quits on q."""
-    home = tmp_path / "home"
-    Workspace(home).create_project("alice")
+def _run_in_pty(code: str, args: list[str], until: bytes | None, send: bytes = b"",
+                timeout: float = 60) -> tuple[int, bytes]:
+    """Run ``python -c code ARGS`` in a pseudo-terminal; optionally wait for ``until``, then type
+    ``send``. Returns (exit code, everything the terminal received)."""
     pid, fd = pty.fork()
-    if pid == 0:  # the child: become gsv-tui
+    if pid == 0:  # the child
         os.environ.update({"COLUMNS": "80", "LINES": "24", "TERM": "xterm-256color"})
         os.chdir(REPO)
-        os.execv(sys.executable, [sys.executable, "-c", "import sys; from gsv_tui.__main__ import main; "
-                                  "sys.exit(main())", "--home", str(home), "--project", "alice"])
+        os.execv(sys.executable, [sys.executable, "-c", code, *args])
+    seen = b""
     try:
-        _read_until(fd, b"alice", timeout=60)
-        time.sleep(0.3)
-        os.write(fd, b"q")
-        deadline = time.monotonic() + 30
+        if until is not None:
+            seen = _read_until(fd, until, timeout=timeout)
+            time.sleep(0.3)
+        deadline = time.monotonic() + timeout
+        next_send = 0.0
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 break
+            if send and time.monotonic() >= next_send:  # again every few s: a busy CI box may be
+                os.write(fd, send)  # slow to start reading keys
+                next_send = time.monotonic() + 3.0
             if time.monotonic() > deadline:
-                raise AssertionError("gsv-tui did not quit on q")
+                raise AssertionError(f"the program did not end; screen so far: {seen[-2000:]!r}")
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536)  # keep the pty drained
+                except OSError:
+                    pass
+        while True:  # what is left after exit
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if not ready:
+                break
             try:
-                os.read(fd, 65536)  # keep the pty drained
+                chunk = os.read(fd, 65536)
             except OSError:
-                pass
-            time.sleep(0.05)
-        assert os.waitstatus_to_exitcode(status) == 0
+                break
+            if not chunk:
+                break
+            seen += chunk
+        return os.waitstatus_to_exitcode(status), seen
     finally:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         os.close(fd)
+
+
+MAIN = "import sys; from gsv_tui.__main__ import main; sys.exit(main(sys.argv[1:]))"
+
+
+def test_gsv_tui_runs_in_a_terminal_and_quits(tmp_path: Path) -> None:
+    """The entry point in a real pseudo-terminal: draws, opens the project, quits on q."""
+    home = tmp_path / "home"
+    Workspace(home).create_project("alice")
+    code, _ = _run_in_pty(MAIN, ["--home", str(home), "--project", "alice"], until=b"alice", send=b"q")
+    assert code == 0
     assert (home / "logs" / "tui.log").exists()
     assert json.loads((home / "tui-state.json").read_text(encoding="utf-8")) == {"last_project": "alice"}
+
+
+def test_a_crash_is_shown_after_the_screen_is_restored(tmp_path: Path) -> None:
+    """Library output goes to the log while the app runs; a crash must still reach the person."""
+    home = tmp_path / "home"
+    Workspace(home).create_project("alice")
+    crash = ("import sys\n"
+             "from gsv_tui.screens.dataset import DatasetScreen\n"
+             "def broken(self):\n"
+             "    raise RuntimeError('dataset screen broke on purpose')\n"
+             "DatasetScreen.on_mount = broken\n" + MAIN.replace("; ", "\n"))
+    code, seen = _run_in_pty(crash, ["--home", str(home), "--project", "alice"], until=None)
+    assert code == 1
+    text = seen.decode("utf-8", errors="replace")
+    assert "dataset screen broke on purpose" in text
+    assert "gsv-tui: stopped on an error (exit 1); the full log is" in text
+    assert "dataset screen broke on purpose" in (home / "logs" / "tui.log").read_text(encoding="utf-8")
