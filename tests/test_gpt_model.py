@@ -174,3 +174,22 @@ def test_cuda_generation_matches_cpu_tokens():
     a = cpu.infer(inp["x"], inp["prompt"], inp["bert"], top_k=1, early_stop_num=200)
     b = gpu.infer(inp["x"], inp["prompt"], inp["bert"], top_k=1, early_stop_num=200)
     assert torch.equal(a.tokens, b.tokens.cpu()) and a.idx == b.idx
+
+
+def test_half_stored_and_float32_decoding_agree():
+    """Weights from a file are exact float16 values, so the half-storage kernels change nothing."""
+    model = load_gpt(CKPT)
+    inp = inputs()
+    v = vector("infer_panel_topk15_seed1000")
+    fast = model.infer(inp["x"], inp["prompt"], inp["bert"], top_k=15, early_stop_num=200,
+                       draws=RecordedDraws(v["exp_draws"]), record_logits=True)
+    expect_half = "fbgemm" in torch.backends.quantized.supported_engines
+    assert model.decode_weights().half_stored is expect_half
+    model._decode_weights.allow_half_storage = False
+    plain = model.infer(inp["x"], inp["prompt"], inp["bert"], top_k=15, early_stop_num=200,
+                        draws=RecordedDraws(v["exp_draws"]), record_logits=True)
+    assert model.decode_weights().half_stored is False
+    assert torch.equal(fast.tokens, plain.tokens)
+    np.testing.assert_allclose(fast.step_logits.numpy(), plain.step_logits.numpy(), atol=1e-5)
+    # a model whose weights are not float16 values never takes the float16 path
+    assert _random_model(4).decode_weights().half_stored is False

@@ -185,3 +185,14 @@ def test_tensors_that_do_not_fit_the_config(tmp_path):
     p.write_bytes(save_checkpoint({"weight": w, "config": orig["config"], "info": "GPT-e1"}))
     with pytest.raises(WeightsFileError, match="lacks"):
         load_gpt(p)
+
+
+def test_bare_state_dict_without_prefix_is_read(tmp_path):
+    """No config in the file: sizes come from the tensors (heads assumed 32 wide, as in s1 configs)."""
+    orig = torch.load(CKPT, weights_only=True)
+    p = tmp_path / "bare.ckpt"
+    p.write_bytes(save_checkpoint(OrderedDict((k[len("model."):], v) for k, v in orig["weight"].items())))
+    f = read_gpt_file(p)
+    assert f.symbol_version == "v2" and f.config == {} and "ar_predict_layer.weight" in f.state_dict
+    model = load_gpt(p)
+    assert (model.config.n_layer, model.config.hidden_dim, model.config.head) == (2, 64, 2)

@@ -49,13 +49,9 @@ class GPTFile:
     path: str
     config: dict[str, Any]
     info: str | None
+    #: ``"v1"`` (512 phoneme symbols) or ``"v2"`` (732): which text front end the GPT expects
+    symbol_version: str
     state_dict: "OrderedDict[str, Any]" = field(repr=False, default_factory=OrderedDict)
-
-    @property
-    def symbol_version(self) -> str:
-        """``"v1"`` (512 phoneme symbols) or ``"v2"`` (732): which text front end the GPT expects."""
-        rows = self.state_dict["ar_text_embedding.word_embeddings.weight"].shape[0]
-        return "v1" if rows == 512 else "v2"
 
 
 def _plain(value: Any) -> Any:
@@ -98,19 +94,25 @@ def read_gpt_file(path: str | os.PathLike[str]) -> GPTFile:
     if _looks_like_sovits(keys) or (config is not None and not isinstance(config, Mapping)):
         raise WrongModelKindError(f"{name} is a SoVITS weights file, not a GPT one",
                                   fix="give it as the SoVITS model; the GPT file ends in .ckpt")
-    if not keys or not all(k.startswith(PREFIX) for k in keys):
+    if keys and all(k.startswith(PREFIX) for k in keys):
+        strip = len(PREFIX)
+    elif "ar_predict_layer.weight" in keys:  # a bare decoder state dict
+        strip = 0
+    else:
         raise WrongModelKindError(f"{name} is a checkpoint but not of a GPT model (keys like {keys[:2]})",
                                   fix="pick a GPT .ckpt written by the trainer or the WebUI")
     sd: OrderedDict[str, Any] = OrderedDict()
     for k, v in weights.items():
         if not isinstance(v, torch.Tensor):
             raise WeightsFileError(f"{name}: entry {k} is not a tensor", fix="the file is damaged; fetch it again")
-        sd[k[len(PREFIX):]] = v
+        sd[str(k)[strip:]] = v
     required = ("ar_text_embedding.word_embeddings.weight", "ar_predict_layer.weight", "bert_proj.weight")
     missing = [k for k in required if k not in sd]
     if missing:
         raise WeightsFileError(f"{name} lacks GPT tensors {missing}", fix="the file is incomplete; fetch it again")
-    return GPTFile(path=name, config=_plain(config) if config is not None else {}, info=info, state_dict=sd)
+    rows = sd["ar_text_embedding.word_embeddings.weight"].shape[0]
+    return GPTFile(path=name, config=_plain(config) if config is not None else {}, info=info,
+                   symbol_version="v1" if rows == 512 else "v2", state_dict=sd)
 
 
 def _config_from_shapes(sd: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,7 +150,7 @@ def build_gpt(gfile: GPTFile, device: Any = "cpu", dtype: Any = None):
     model = model.to(dtype=dtype).eval()
     model.file = gfile
     gfile.state_dict = OrderedDict()  # the model holds the tensors now
-    model.file_symbol_version = "v1" if cfg.phoneme_vocab_size == 512 else "v2"
+    model.file_symbol_version = gfile.symbol_version
     return model
 
 

@@ -1,12 +1,14 @@
 """Key/value-cached decoding: the prefix is computed once, then one token per step.
 
 Speed notes (CPU, batch 1): a decode step is a chain of matrix–vector products over ~77 M
-weights, so it is bound by memory bandwidth. We therefore (1) keep a transposed, contiguous
-copy of every projection (``x @ Wᵀ`` with ``Wᵀ`` stored ``[in, out]`` streams memory at
-roughly twice the rate of the ``[out, in]`` layout in ``F.linear`` on CPU), (2) preallocate
-the cache and write each step's key/value in place instead of concatenating, and (3) never
-recompute the prefix. The arithmetic is the same as the full-sequence path (same weights,
-fp32 accumulation), so logits agree with it to float rounding.
+weights, so it is bound by memory bandwidth. We therefore (1) keep the projections in a
+decoding layout: float16 storage with float32 arithmetic (fbgemm) when the weights are
+exactly float16 values — always the case for weights read from a file — which halves the
+bytes read per token, otherwise a transposed contiguous float32 copy (``x @ Wᵀ`` with ``Wᵀ``
+stored ``[in, out]`` streams faster than ``F.linear``'s ``[out, in]`` on CPU); (2) preallocate
+the cache and write each step's key/value in place instead of concatenating; (3) never
+recompute the prefix. The arithmetic stays float32 with the same weights, so logits agree
+with the full-sequence path to float rounding.
 """
 
 from __future__ import annotations
@@ -19,16 +21,61 @@ import torch.nn.functional as F
 from .layers import TransformerStack
 
 
+class Projection:
+    """``x @ Wᵀ + b`` for ``x`` ``[B, in]`` with the fastest exact kernel available."""
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class DenseProjection(Projection):
+    """fp32 (or the model dtype): ``addmm`` on a transposed copy (CPU) or view (GPU) of ``W``."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+        wt = weight.detach().t()
+        self.wt = wt.contiguous() if wt.device.type == "cpu" else wt
+        self.bias = None if bias is None else bias.detach()
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.mm(x, self.wt) if self.bias is None else torch.addmm(self.bias, x, self.wt)
+
+
+class HalfStoredProjection(Projection):
+    """Weights stored as float16, arithmetic in float32 (fbgemm's fp16 GEMM, CPU only).
+
+    Used only when every weight is exactly representable in float16 — true for every model
+    loaded from a weights file, since files store float16 — so the result is the float32
+    product up to summation order, while half as many bytes cross the memory bus per step.
+    """
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+        b = None if bias is None else bias.detach().contiguous()
+        self.packed = torch.ops.quantized.linear_prepack_fp16(weight.detach().contiguous(), b)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.ops.quantized.linear_dynamic_fp16(x, self.packed)
+
+
+def half_stored_projections_usable(weights: list[torch.Tensor]) -> bool:
+    """fbgemm fp16 kernels exist here and the float32 weights lose nothing in float16."""
+    if not weights or any(w.device.type != "cpu" or w.dtype != torch.float32 for w in weights):
+        return False
+    if "fbgemm" not in torch.backends.quantized.supported_engines:
+        return False
+    try:
+        probe = torch.ops.quantized.linear_prepack_fp16(torch.ones(2, 2), None)
+        torch.ops.quantized.linear_dynamic_fp16(torch.ones(1, 2), probe)
+    except (RuntimeError, AttributeError):
+        return False
+    return all(torch.equal(w, w.half().float()) for w in weights)
+
+
 @dataclass
 class LayerWeights:
-    qkv_w: torch.Tensor  # [C, 3C] (CPU: contiguous transposed copy) or a transposed view
-    qkv_b: torch.Tensor
-    out_w: torch.Tensor  # [C, C]
-    out_b: torch.Tensor
-    w1: torch.Tensor  # [C, 4C]
-    b1: torch.Tensor
-    w2: torch.Tensor  # [4C, C]
-    b2: torch.Tensor
+    qkv: Projection
+    out: Projection
+    ffn1: Projection
+    ffn2: Projection
     ln1_w: torch.Tensor
     ln1_b: torch.Tensor
     ln2_w: torch.Tensor
@@ -38,7 +85,7 @@ class LayerWeights:
 
 
 class DecodeWeights:
-    """Per-layer weights laid out for ``addmm(bias, x, W)``.
+    """Per-layer projections prepared for one-row-at-a-time decoding.
 
     Built lazily and rebuilt when any source parameter changes (tracked through the tensors'
     in-place version counters), so an optimiser step between two generations is picked up.
@@ -47,7 +94,10 @@ class DecodeWeights:
     def __init__(self) -> None:
         self._key: tuple | None = None
         self.layers: list[LayerWeights] = []
-        self.predict_w: torch.Tensor | None = None
+        self.predict: Projection | None = None
+        self.half_stored = False
+        #: set False to force the float32 layout (tests compare both)
+        self.allow_half_storage = True
 
     @staticmethod
     def _signature(stack: TransformerStack, predict: torch.Tensor) -> tuple:
@@ -55,35 +105,35 @@ class DecodeWeights:
         return tuple((id(p), p.data_ptr(), p._version, p.dtype) for p in params)
 
     def get(self, stack: TransformerStack, predict: torch.Tensor) -> "DecodeWeights":
-        key = self._signature(stack, predict)
+        key = (self.allow_half_storage, self._signature(stack, predict))
         if key != self._key:
             self._build(stack, predict)
             self._key = key
         return self
 
     def _build(self, stack: TransformerStack, predict: torch.Tensor) -> None:
-        def t(w: torch.Tensor) -> torch.Tensor:
-            w = w.detach().t()
-            return w.contiguous() if w.device.type == "cpu" else w
-
+        matrices = [predict.detach()] + [
+            m.detach() for layer in stack.layers for m in (
+                layer.self_attn.in_proj_weight, layer.self_attn.out_proj.weight,
+                layer.linear1.weight, layer.linear2.weight)]
+        self.half_stored = self.allow_half_storage and half_stored_projections_usable(matrices)
+        make = HalfStoredProjection if self.half_stored else DenseProjection
         self.layers = []
         for layer in stack.layers:
             a = layer.self_attn
             self.layers.append(LayerWeights(
-                qkv_w=t(a.in_proj_weight), qkv_b=a.in_proj_bias.detach(),
-                out_w=t(a.out_proj.weight), out_b=a.out_proj.bias.detach(),
-                w1=t(layer.linear1.weight), b1=layer.linear1.bias.detach(),
-                w2=t(layer.linear2.weight), b2=layer.linear2.bias.detach(),
+                qkv=make(a.in_proj_weight, a.in_proj_bias), out=make(a.out_proj.weight, a.out_proj.bias),
+                ffn1=make(layer.linear1.weight, layer.linear1.bias), ffn2=make(layer.linear2.weight, layer.linear2.bias),
                 ln1_w=layer.norm1.weight.detach(), ln1_b=layer.norm1.bias.detach(),
                 ln2_w=layer.norm2.weight.detach(), ln2_b=layer.norm2.bias.detach(),
                 eps1=layer.norm1.eps, eps2=layer.norm2.eps,
             ))
-        self.predict_w = t(predict)
+        self.predict = make(predict, None)
 
     def release(self) -> None:
         self._key = None
         self.layers = []
-        self.predict_w = None
+        self.predict = None
 
 
 class KVCache:
@@ -140,14 +190,13 @@ def decode_step(w: DecodeWeights, heads: int, x: torch.Tensor, cache: KVCache,
     cache.reserve(t + 1)
     n = t + 1
     for i, lw in enumerate(w.layers):
-        qkv = torch.addmm(lw.qkv_b, x, lw.qkv_w)
+        qkv = lw.qkv(x)
         q = qkv[:, :c].reshape(b, heads, 1, d)
         cache.k[i, :, :, t] = qkv[:, c : 2 * c].reshape(b, heads, d)
         cache.v[i, :, :, t] = qkv[:, 2 * c :].reshape(b, heads, d)
         a = F.scaled_dot_product_attention(q, cache.k[i, :, :, :n], cache.v[i, :, :, :n], attn_mask=key_allowed)
-        a = torch.addmm(lw.out_b, a.reshape(b, c), lw.out_w)
+        a = lw.out(a.reshape(b, c))
         x = F.layer_norm(x + a, (c,), lw.ln1_w, lw.ln1_b, lw.eps1)
-        h = torch.addmm(lw.b1, x, lw.w1).relu_()
-        x = F.layer_norm(x + torch.addmm(lw.b2, h, lw.w2), (c,), lw.ln2_w, lw.ln2_b, lw.eps2)
+        x = F.layer_norm(x + lw.ffn2(lw.ffn1(x).relu_()), (c,), lw.ln2_w, lw.ln2_b, lw.eps2)
     cache.length = n
     return x

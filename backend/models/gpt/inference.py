@@ -116,7 +116,7 @@ def generate(
             h = prefill(model.h, xy, allowed, cache)[:, -1]
         else:
             h = decode_step(weights, cfg.head, x_in, cache)
-        logits = torch.mm(h, weights.predict_w)
+        logits = weights.predict(h)
         if record_logits:
             recorded.append(logits.detach().clone())
         if idx < MIN_TOKENS_BEFORE_EOS:
@@ -204,7 +204,7 @@ def generate_batch(
             if any_pad:
                 mask = F.pad(key_ok, (0, cache.length + 1 - key_ok.shape[1]), value=True)[:, None, None, :]
             h = decode_step(weights, cfg.head, x_in, cache, mask)
-        logits = torch.mm(h, weights.predict_w)
+        logits = weights.predict(h)
         if idx < MIN_TOKENS_BEFORE_EOS:
             logits = logits[:, :-1]
         token = sample(logits, y, params, draw)
