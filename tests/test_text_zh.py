@@ -71,6 +71,7 @@ def test_documented_v1_examples(text: str, norm: str, phones: str, ids: list[int
         ("3/4", "四分之三"),
         ("α粒子", "阿尔法粒子"),
         ("這是繁體", "这是繁体"),
+        ("乾淨的後院", "乾净的后院"),  # the official table is per character: 乾 stays 乾
         ("真的吗？！太好了！！！", "真的吗?太好了!"),
         ("ＡＢＣ１２３", "幺二三"),
     ],
@@ -220,3 +221,12 @@ def test_polyphone_lines_are_parsed_as_data() -> None:
 )
 def test_rules_beyond_the_records(text: str, norm: str) -> None:
     assert normalize_zh(text) == norm
+
+
+def test_simplification_table_is_complete_and_per_character() -> None:
+    table = json.loads(Path(__file__).parents[1].joinpath(
+        "backend", "text", "zh_trad2simp.json").read_text(encoding="utf-8"))
+    assert len(table["traditional"]) == len(table["simplified"]) == 2706
+    assert len(set(table["traditional"])) == 2706
+    assert table["source_sha256"] == \
+        "84341ec93b420a28467ccfee223d23e262f7ee0a4da00402f662c656b119e190"

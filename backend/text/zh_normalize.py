@@ -8,9 +8,10 @@ official order; changing the order changes the output.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 from backend.text.symbols import PUNCTUATION
 from backend.text.zh_numbers import read_cardinal, read_digits, read_number
@@ -35,31 +36,20 @@ _FULL_TO_HALF = {code + 0xFEE0: code for code in range(0x21, 0x7F) if chr(code).
 _FULL_TO_HALF[0x3000] = 0x20
 
 
+_TRAD2SIMP_FILE = Path(__file__).with_name("zh_trad2simp.json")
+
+
 @lru_cache(maxsize=1)
-def _traditional_converter() -> Callable[[str], str] | None:
-    try:
-        import opencc
-    except ImportError:  # pragma: no cover - opencc is a declared dependency
-        return None
-    return opencc.OpenCC("t2s").convert
-
-
-@lru_cache(maxsize=32768)
-def _simplified_char(char: str) -> str:
-    convert = _traditional_converter()
-    simple = convert(char) if convert is not None else char
-    return simple if len(simple) == 1 else char
+def _simplification_table() -> dict[int, str]:
+    table = json.loads(_TRAD2SIMP_FILE.read_text(encoding="utf-8"))
+    pairs = zip(table["traditional"], table["simplified"], strict=True)
+    return {ord(trad): simple for trad, simple in pairs}
 
 
 def to_simplified(text: str) -> str:
-    """Traditional → simplified, one character at a time (the length never changes).
-
-    The official normaliser uses its own character table; OpenCC's character table (t2s)
-    stands in for it here and agrees on common characters (rare variants may differ).
-    """
-    if text.isascii():
-        return text
-    return "".join(_simplified_char(c) if ord(c) >= 0x3400 else c for c in text)
+    """Traditional → simplified with the official character table (one character each,
+    so the length never changes; no phrase context, e.g. 乾 stays 乾 as in the official)."""
+    return text.translate(_simplification_table())
 
 
 # ---------------------------------------------------------------- dates and times
