@@ -8,13 +8,15 @@ Two decoders, tried in order:
   else: mp3, m4a/aac, opus, webm and the audio track of video containers.
 
 The official tools decode through the ffmpeg program to mono float32 at 32 kHz without rescaling;
-we return the same kind of array: channels averaged, values as decoded (a float file may exceed
+we return the same kind of array: channels mixed with ffmpeg's own downmix weights (so levels, and
+therefore cut points, match), values as decoded (a float file or a loud stereo mix may exceed
 ±1), resampled with soxr. Every way a file can be unusable becomes an :class:`AudioError` naming
 the file and the reason, so a batch can skip that file and go on.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import struct
@@ -181,18 +183,52 @@ def _check_file(path: Path) -> None:
         raise AudioError(path, "is empty (0 bytes)", "remove it, or copy it again from its source")
 
 
-def _to_mono(block: np.ndarray) -> np.ndarray:
-    """(samples, channels) -> (samples,) float32, channels averaged.
+@functools.lru_cache(maxsize=32)
+def downmix_weights(layout: str) -> tuple[float, ...]:
+    """Per-channel weights of ffmpeg's default downmix of ``layout`` to mono.
 
-    Column by column: numpy's ``mean(axis=1)`` over 2–8 channels is several times slower.
+    The official loader runs ``ffmpeg -ac 1`` to float, and libswresample does not normalise a
+    float downmix: stereo becomes 0.7071·(L+R), 5.1 becomes 0.7071·(FL+FR) + FC + 0.5·(BL+BR)
+    (LFE dropped). The slicer's threshold is absolute, so to cut where the official cuts we mix
+    the same way. The weights are read off libswresample itself (PyAV's copy of it) by
+    downmixing one impulse per channel. ``layout`` is an ffmpeg layout name, or ``"<n>c"`` for
+    ffmpeg's default layout of n channels (what it assumes for a wav without a channel mask).
     """
+    import av
+
+    try:
+        lay = av.AudioLayout(layout)
+        n = len(lay.channels)
+        if n == 1:
+            return (1.0,)
+        impulses = np.eye(n, dtype=np.float32)  # sample k: 1.0 on channel k only
+        frame = av.AudioFrame.from_ndarray(impulses.reshape(1, -1), format="flt", layout=lay)
+        frame.sample_rate = 48000
+        rs = av.AudioResampler(format="flt", layout="mono", rate=48000)
+        out = [o.to_ndarray().reshape(-1) for o in rs.resample(frame)]
+        out += [o.to_ndarray().reshape(-1) for o in rs.resample(None)]
+        weights = np.concatenate(out)[:n]
+        if len(weights) == n and np.all(np.isfinite(weights)) and weights.any():
+            return tuple(float(w) for w in weights)
+    except (ValueError, TypeError, IndexError, av.error.FFmpegError):
+        pass
+    n = int(layout[:-1]) if layout.endswith("c") and layout[:-1].isdigit() else 1
+    return (1.0 / n,) * n  # a layout ffmpeg cannot mix: plain average
+
+
+def _to_mono(block: np.ndarray, layout: str | None = None) -> np.ndarray:
+    """(samples, channels) -> (samples,) float32 mixed like ``ffmpeg -ac 1`` (see downmix_weights)."""
     n_ch = block.shape[1]
-    out = np.array(block[:, 0], dtype=np.float32)
-    if n_ch > 1:
-        for k in range(1, n_ch):
-            out += block[:, k]
-        out *= np.float32(1.0 / n_ch)
-    return out
+    if n_ch == 1:
+        return np.array(block[:, 0], dtype=np.float32)
+    weights = downmix_weights(layout or f"{n_ch}c")
+    if len(weights) != n_ch:
+        weights = downmix_weights(f"{n_ch}c")
+    out = block[:, 0] * np.float32(weights[0])  # column by column: faster than a matrix product here
+    for k in range(1, n_ch):
+        if weights[k]:
+            out += block[:, k] * np.float32(weights[k])
+    return out.astype(np.float32, copy=False)
 
 
 def _read_soundfile(path: Path, warnings: list[str]) -> tuple[np.ndarray, int, int]:
@@ -288,7 +324,7 @@ def _read_pyav(path: Path, warnings: list[str]) -> tuple[np.ndarray, int, int]:
                     raise _NotForThisDecoder("the sample rate changes mid-stream")
                 arr = _frame_to_float(frame)
                 channels = max(channels, arr.shape[1])
-                pieces.append(_to_mono(arr))
+                pieces.append(_to_mono(arr, frame.layout.name))
         except av.error.FFmpegError as e:
             if not pieces:
                 raise _NotForThisDecoder(f"ffmpeg cannot decode it: {e}") from None
