@@ -22,6 +22,7 @@ from typing import Any
 from backend.errors import GsvError
 from backend.text.data import optional
 from backend.text.zh_g2p import SentencePinyin
+from backend.text.zh_normalize import to_simplified
 
 MODEL_DIR_NAME = "G2PWModel"
 _MODEL_FILES = ("POLYPHONIC_CHARS.txt", "MONOPHONIC_CHARS.txt",
@@ -200,11 +201,13 @@ class G2PWModel:
     def __call__(self, segments: list[str]) -> list[list[str]]:
         out = []
         for segment in segments:
-            fallback = pypinyin_sentence_pinyin([segment])[0]
             traditional = self._to_traditional(segment)
             if len(traditional) != len(segment):
-                out.append(fallback)
+                out.append(pypinyin_sentence_pinyin([segment])[0])
                 continue
+            # as the official converter: pypinyin reads the traditional sentence converted
+            # back with the normaliser's per-character table (not the original segment)
+            fallback = pypinyin_sentence_pinyin([to_simplified(traditional)])[0]
             positions = [i for i, c in enumerate(traditional) if c in self._predicted]
             predicted = dict(zip(positions, self._predict(traditional, positions),
                                  strict=True)) if positions else {}
