@@ -57,6 +57,7 @@ def test_progress_per_file_and_warnings(sliced_corpus) -> None:
     progress = [e for e in events if e["kind"] == "progress"]
     assert [e["done"] for e in progress] == list(range(len(expect) + 1))
     assert all(e["total"] == len(expect) and e["unit"] == "files" for e in progress)
+    assert progress[0]["label"] == "slicing in 2 processes"
     assert {e.get("label") for e in progress[1:]} == set(expect)
     texts = [e["text"] for e in events if e["kind"] == "message"]
     assert any("cut short.wav" in t and "truncated" in t for t in texts)

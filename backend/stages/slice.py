@@ -291,7 +291,6 @@ def run(params: Params, report: Reporter) -> None:
     backup = Path(params.backup_dir) if params.backup_dir else out_dir.with_name(f"{out_dir.name}.replaced")
     backup = backup / stamp
     total = len(files)
-    report.progress(0, total, unit="files")
     results: list[FileResult] = []
     workers = min(params.workers or default_workers(), total)
 
@@ -308,9 +307,11 @@ def run(params: Params, report: Reporter) -> None:
         report.progress(len(results), total, unit="files", label=name)
 
     if workers <= 1:
-        for f in files:
+        for k, f in enumerate(files):
+            report.progress(k, total, unit="files", label=f"slicing {f.name}")  # a long file takes a while
             done(slice_file(str(f), str(out_dir), params, str(backup)))
     else:
+        report.progress(0, total, unit="files", label=f"slicing in {workers} processes")
         with cf.ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {pool.submit(slice_file, str(f), str(out_dir), params, str(backup)): f for f in files}
             for fut in cf.as_completed(futures):

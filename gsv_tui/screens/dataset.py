@@ -89,6 +89,7 @@ class DatasetScreen(ModeScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#progress-row").display = False  # shown once a job starts
         self._describe_input()
 
     def key_text(self, binding_id: str) -> str:
@@ -194,6 +195,7 @@ class DatasetScreen(ModeScreen):
             bad = self.query_one(SliceForm).first_invalid()
             (bad or self.query_one("#slice-input")).focus()
             return
+        self.query_one("#progress-row").display = True
         self.query_one("#slice-status", Static).update(Text("starting…", style="italic"))
         self.query_one(SliceSummaryView).show_message(Text("Slicing…", style="italic"))
         self._submit(params)
