@@ -141,3 +141,20 @@ def test_a_model_kept_elsewhere_can_be_registered(model_folder: Path, tmp_path: 
     finally:
         g2pw._configured.clear()
         g2pw.installed_model.cache_clear()
+
+
+def test_very_long_segments_fit_the_512_positions(model: g2pw.G2PWModel) -> None:
+    real_session, shapes = model._session, []
+
+    class Recording:  # the real onnxruntime session, with its inputs noted
+        def run(self, outputs, feeds):  # noqa: ANN001, ANN202
+            shapes.append((feeds["input_ids"].shape, feeds["position_ids"].tolist()))
+            return real_session.run(outputs, feeds)
+
+    model._session = Recording()
+    segment = "行" + "很好" * 400 + "长."
+    (readings,) = model([segment])
+    (shape, positions), = shapes
+    assert shape == (2, 512) and all(0 < p < 511 for p in positions)
+    assert len(readings) == len(segment)
+    assert readings[0] == "xing2" and readings[-2] == "chang2"

@@ -31,6 +31,15 @@ _MODEL_FILES = ("POLYPHONIC_CHARS.txt", "MONOPHONIC_CHARS.txt",
 _NOT_PREDICTED = set("一不和咋嗲剖差攢倒難奔勁拗肖瘙誒泊听噢")
 _NOT_MONOPHONIC = set("似攢")
 CONTEXT_CHARS = 16
+MAX_TOKENS = 512
+
+
+def _window_start(position: int, start: int, end: int) -> int:
+    """Start of a (MAX_TOKENS - 2)-character window around ``position`` inside [start, end)."""
+    size = MAX_TOKENS - 2
+    first = position - size // 2
+    first = max(first, start)
+    return min(first, end - size)
 
 
 class G2PWUnavailableError(GsvError):
@@ -175,10 +184,14 @@ class G2PWModel:
 
         start = max(0, positions[0] - CONTEXT_CHARS)
         end = min(len(traditional), positions[-1] + CONTEXT_CHARS + 1)
-        window = traditional[start:end].lower()
-        token_ids = self._tokenizer.convert_tokens_to_ids(["[CLS]", *window, "[SEP]"])
+        if end - start <= MAX_TOKENS - 2:
+            starts = [start] * len(positions)
+        else:  # BERT's 512 positions: each query gets its own window centred on it
+            starts = [_window_start(p, start, end) for p in positions]
+        windows = [traditional[s:s + min(end - start, MAX_TOKENS - 2)].lower() for s in starts]
+        input_ids = np.asarray([self._tokenizer.convert_tokens_to_ids(["[CLS]", *w, "[SEP]"])
+                                for w in windows], dtype=np.int64)
         rows = len(positions)
-        input_ids = np.tile(np.asarray(token_ids, dtype=np.int64), (rows, 1))
         phoneme_mask = np.zeros((rows, len(self._labels)), dtype=np.float32)
         for row, pos in enumerate(positions):
             if self._use_mask:
@@ -192,7 +205,8 @@ class G2PWModel:
             "phoneme_mask": phoneme_mask,
             "char_ids": np.asarray([self._char_index[traditional[p]] for p in positions],
                                    dtype=np.int64),
-            "position_ids": np.asarray([p - start + 1 for p in positions], dtype=np.int64),
+            "position_ids": np.asarray([p - s + 1 for p, s in zip(positions, starts, strict=True)],
+                                       dtype=np.int64),
         }
         probs = self._session.run(None, feeds)[0]
         labels = [self._labels[int(i)] for i in np.argmax(probs, axis=1)]
