@@ -165,3 +165,31 @@ def test_downmix_is_ffmpegs(tmp_path: Path, layout: str, channels: int) -> None:
     ffmpeg = np.concatenate([o.to_ndarray().reshape(-1) for o in [*rs.resample(frame), *rs.resample(None)]])
     assert len(ours) == len(ffmpeg) == 32000
     np.testing.assert_allclose(ours, ffmpeg, atol=1e-6)
+
+
+def test_audio_track_of_a_video(tmp_path: Path) -> None:
+    import av
+
+    p = tmp_path / "interview.mp4"
+    speech = speechlike(3.0, 44100, seed=4)
+    with av.open(str(p), "w") as out:
+        video = out.add_stream("mpeg4", rate=10)
+        video.width, video.height, video.pix_fmt = 32, 32, "yuv420p"
+        audio = out.add_stream("aac", rate=44100)
+        audio.layout = "stereo"
+        for _ in range(30):
+            for pkt in video.encode(av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")):
+                out.mux(pkt)
+        for k in range(0, len(speech), 4096):
+            piece = np.ascontiguousarray(np.repeat(speech[None, k: k + 4096], 2, axis=0))
+            frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout="stereo")
+            frame.sample_rate = 44100
+            for pkt in audio.encode(frame):
+                out.mux(pkt)
+        for stream in (video, audio):
+            for pkt in stream.encode(None):
+                out.mux(pkt)
+    a = load_audio(p)
+    assert a.source_channels == 2 and a.source_rate == 44100
+    assert a.duration == pytest.approx(3.0, abs=0.06)
+    assert np.abs(a.samples).max() > 0.1

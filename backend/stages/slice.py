@@ -1,16 +1,16 @@
-"""Stage ``slice``: recordings in, 32 kHz mono int16 clips out, named the official way.
+"""Stage `slice`: recordings in, 32 kHz mono 16-bit clips out, named and cut the official way.
 
-``gsv slice INPUT... (--project NAME | --out DIR) [--threshold … --max-length SECONDS]``
+  gsv slice INPUT... (--project NAME | --out DIR) [--threshold DB] [--min-length MS] ... [--max-length S]
 
-Each input is a file or a folder (its files, sorted, not recursive — like the official driver).
-Every file is decoded to 32 kHz mono, cut by :class:`~backend.audio.slicer.Slicer`, loudness-mixed
-like the official driver and written as ``<file name>_<start:010d>_<end:010d>.wav``. Files of a
-batch are sliced in parallel, one process per core; a file that cannot be used is skipped with its
-reason and the rest go on. The run ends with a summary (event and ``<clips folder>.slice.json``
-beside the clips folder — not inside it, so that every file in the clips folder is a clip).
+Each INPUT is a file or a folder (its files, sorted, not recursive, like the official tool). Every
+file is decoded to 32 kHz mono, cut at its pauses by the official algorithm, loudness-mixed like
+the official tool and written as <file name>_<start>_<end>.wav (10-digit sample offsets). Files
+are sliced in parallel, one process per core; a file that cannot be used is skipped with its reason
+and the rest go on. The run ends with a summary, also written to <clips folder>.slice.json beside
+the clips folder (not in it, so every file in the clips folder is a clip).
 
-Re-slicing a file whose clips are already in the folder is refused unless ``--replace`` is given;
-then the earlier clips are moved to a backup folder first, never deleted.
+A file whose clips are already in the folder is skipped unless --replace is given; then its
+earlier clips are first moved to a backup folder, never deleted. See docs/slicing.md.
 """
 
 from __future__ import annotations
@@ -103,11 +103,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--out", type=Path, help="write the clips to this folder")
     d = Params(inputs=[], out_dir=Path())
     parser.add_argument("--threshold", type=float, default=d.threshold, help="dB; quieter is a pause (default %(default)s)")
-    parser.add_argument("--min-length", type=int, default=d.min_length, help="ms; shortest clip (default %(default)s)")
+    parser.add_argument("--min-length", type=int, default=d.min_length, help="ms; a cut needs this much audio since the previous one (default %(default)s)")
     parser.add_argument("--min-interval", type=int, default=d.min_interval, help="ms; shortest pause to cut at (default %(default)s)")
     parser.add_argument("--hop-size", type=int, default=d.hop_size, help="ms; loudness step (default %(default)s)")
     parser.add_argument("--max-sil-kept", type=int, default=d.max_sil_kept, help="ms; silence kept at clip edges (default %(default)s)")
-    parser.add_argument("--max", type=float, default=d.peak, dest="peak", help="peak after normalisation (default %(default)s)")
+    parser.add_argument("--max", type=float, default=d.peak, dest="peak", metavar="MAX",
+                        help="peak of the normalised part of the loudness mix (default %(default)s)")
     parser.add_argument("--alpha", type=float, default=d.alpha, help="share of the normalised clip in the mix (default %(default)s)")
     parser.add_argument("--max-length", type=float, default=d.max_length,
                         help="s; split longer clips at their quietest point, 0 = never (default %(default)s)")
