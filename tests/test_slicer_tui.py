@@ -148,3 +148,20 @@ async def test_without_a_project_the_screen_says_so(tmp_path: Path, recordings: 
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert app.screen.job_id is None
+
+
+async def test_the_last_result_of_the_project_is_shown_on_arrival(home: Path, recordings: Path) -> None:
+    from backend.jobs.events import Reporter
+    from backend.stages import slice as slice_stage
+
+    clips_dir = home / "projects" / "alice" / "clips"
+    slice_stage.run(slice_stage.Params(inputs=[recordings], out_dir=clips_dir, workers=1), Reporter())
+    n = len(list(clips_dir.iterdir()))
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert f"Last slicing: {n} clips" in text and "skipped notes.wav" in text
+        await pilot.press("2")  # the mode keys work on arrival: focus is not in a text field
+        await pilot.pause()
+        assert isinstance(app.screen, TranscriptsScreen)
