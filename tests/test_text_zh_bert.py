@@ -87,3 +87,13 @@ def test_missing_model_folder(tmp_path: Path) -> None:
     with pytest.raises(BertFeatureError) as caught:
         ChineseBert.load(tmp_path)
     assert caught.value.fix
+
+
+def test_text_longer_than_the_positions_is_read_in_windows(tiny_bert_dir: Path) -> None:
+    bert = ChineseBert.load(tiny_bert_dir)  # 64 positions: windows of 62 characters
+    phones, word2ph, norm = clean_text(TEXT * 8, "zh", "v2")
+    assert len(norm) > 62
+    features = chinese_features(bert, norm, word2ph)
+    assert features.shape == (16, len(phones))
+    head = chinese_features(bert, norm[:62], word2ph[:62])
+    torch.testing.assert_close(features[:, : sum(word2ph[:62])], head)

@@ -79,20 +79,31 @@ def chinese_features(bert: ChineseBert, norm_text: str, word2ph: list[int]) -> t
         )
     if not norm_text:
         return torch.zeros(bert.hidden_size, 0, dtype=bert.dtype or torch.float32)
-    inputs = bert.tokenizer(norm_text, return_tensors="pt")
-    inputs = {k: v.to(bert.device) for k, v in inputs.items()}
-    if inputs["input_ids"].shape[-1] - 2 != len(norm_text):
-        raise BertFeatureError(
-            f"the tokenizer did not give one token per character of {norm_text[:30]!r}",
-            fix="pass the normalised text (Han characters and the six marks only)",
-        )
-    with torch.inference_mode():
-        output = bert.model(**inputs, output_hidden_states=True)
-    per_char = output.hidden_states[HIDDEN_STATE_INDEX][0, 1:-1]  # drop [CLS] and [SEP]
+    window = int(getattr(bert.model.config, "max_position_embeddings", 512)) - 2
+    # Text longer than the model's positions (the official code would fail) is read in
+    # consecutive windows; text that fits is read in one pass, exactly as the official.
+    pieces = [_char_states(bert, norm_text[i:i + window]) for i in range(0, len(norm_text), window)]
+    per_char = torch.cat(pieces, dim=0)
     counts = torch.tensor(word2ph, device=per_char.device)
     per_phone = torch.repeat_interleave(per_char, counts, dim=0)
     features = per_phone.T.contiguous()
     return features.to(bert.dtype) if bert.dtype is not None else features
+
+
+def _char_states(bert: ChineseBert, text: str) -> torch.Tensor:
+    """``[len(text), hidden]``: hidden_states[-3] of each character (no [CLS]/[SEP])."""
+    import torch
+
+    inputs = bert.tokenizer(text, return_tensors="pt")
+    inputs = {k: v.to(bert.device) for k, v in inputs.items()}
+    if inputs["input_ids"].shape[-1] - 2 != len(text):
+        raise BertFeatureError(
+            f"the tokenizer did not give one token per character of {text[:30]!r}",
+            fix="pass the normalised text (Han characters and the six marks only)",
+        )
+    with torch.inference_mode():
+        output = bert.model(**inputs, output_hidden_states=True)
+    return output.hidden_states[HIDDEN_STATE_INDEX][0, 1:-1]
 
 
 def phone_features(language: str, n_phones: int, norm_text: str = "",
