@@ -61,6 +61,10 @@ async def test_a_running_job_shows_live_progress_and_its_log(home: Path) -> None
         log = app.screen.query_one(LogView)
         await wait_until(pilot, lambda: any("stage sleep" in line for line in log.lines), what="log lines")
         assert f"log of {job.id}" in screen_text(app)
+        await pilot.press("enter")  # enter on the job moves to its log, t back to the table
+        assert app.focused is log
+        await pilot.press("t")
+        assert isinstance(app.focused, JobsTable)
 
 
 async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:

@@ -72,6 +72,9 @@ class JobsScreen(ModeScreen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._selection_changed()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_focus_log()  # enter on a job: read its log (t goes back to the table)
+
     def _selection_changed(self) -> None:
         job = self.selected_job
         self.query_one(JobDetail).show(job)
