@@ -1,0 +1,250 @@
+"""The TTS pipeline: reference + text in, speech out (the official classic/fast inference flow).
+
+1. Reference: the main clip (3–10 s rule) gives the GPT prompt — HuBERT features of the
+   16 kHz clip plus 0.6 s of zeros, quantised by the SoVITS ``extract_latent`` — and, with any
+   extra clips, the reference spectrograms whose timbre vectors SoVITS averages.
+2. Text: the reference text becomes the prompt phones (none: ref-free mode); the target text
+   is cut by the chosen method into pieces, each with per-segment phones and BERT features.
+3. GPT: for each piece, prompt phones + piece phones and the prompt tokens → new semantic
+   tokens, with the official sampler (top_k 15, top_p 1, temperature 1, repetition penalty
+   1.35). Pieces are generated in batches sharing the prompt (``batch_size``); one piece at a
+   time when there is no prompt, as officially.
+4. SoVITS: each piece's tokens + its own phones + the reference spectrogram(s) → waveform at
+   ``speed``; peak-limited to 1; followed by ``pause`` seconds of silence.
+5. Concatenation at the version's sample rate; :meth:`SynthesisResult.int16` gives the
+   official ×32767 16-bit samples.
+
+Finished pieces are handed to ``on_piece`` as soon as they are decoded (in order), so a
+caller can stream them. The random seed is set once before generation (``-1`` draws one and
+reports it), so a result can be regenerated exactly on the same device.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import InferenceError, ReferenceAudioError
+from .models import ModelSet
+from .params import SynthesisParams
+from .reference import Reference, load_reference, spectrogram_input
+from .text import TextPiece, prompt_piece, target_pieces
+
+EARLY_STOP_NUM = 50 * 54  # the official hz · max_sec; in practice only EOS or the step cap stop
+MAX_TOKENS = 1500  # the official hard cap (≈ 60 s per piece)
+REF_FREE_WARNING = ("no reference text: ref-free mode. The official guide warns that quality is clearly "
+                    "lower without it — give the reference clip's exact text for the best result.")
+
+ProgressFn = Callable[[int, int, str], None]
+PieceFn = Callable[[int, np.ndarray, int], None]
+
+
+@dataclass
+class PieceInfo:
+    index: int
+    text: str
+    langs: list[str]
+    phones: int
+    tokens: int
+    seconds: float
+
+
+@dataclass
+class Timings:
+    text_s: float = 0.0
+    reference_s: float = 0.0
+    gpt_s: float = 0.0
+    gpt_tokens: int = 0
+    sovits_s: float = 0.0
+
+    @property
+    def gpt_tokens_per_s(self) -> float:
+        return self.gpt_tokens / self.gpt_s if self.gpt_s > 0 else 0.0
+
+
+@dataclass
+class SynthesisResult:
+    audio: np.ndarray  # float32 mono in [-1, 1]
+    sample_rate: int
+    seed: int
+    pieces: list[PieceInfo] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: Timings = field(default_factory=Timings)
+    ref_window: tuple[float, float] | None = None
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def int16(self) -> np.ndarray:
+        """The official output conversion: ×32767, clipped, 16-bit."""
+        return (np.clip(self.audio, -1.0, 1.0) * 32767).astype(np.int16)
+
+    def save(self, path: Any) -> None:
+        from backend.audio.io import save_wav_int16
+
+        save_wav_int16(path, self.int16(), self.sample_rate)
+
+
+@dataclass
+class _Prompt:
+    tokens: Any | None  # [1, Tp] long, None in ref-free mode
+    piece: TextPiece | None
+    refer: list[Any]  # spectrograms [1, 1025, T] in the model dtype
+    main: Reference
+
+
+def _seed_everything(seed: int) -> int:
+    import torch
+
+    if seed < 0:
+        seed = random.randint(0, 2**32 - 1)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    return seed
+
+
+class Synthesizer:
+    """Runs :class:`SynthesisParams` on a loaded :class:`ModelSet` (reuse it for many requests)."""
+
+    def __init__(self, models: ModelSet, max_tokens: int = MAX_TOKENS) -> None:
+        self.models = models
+        self.max_tokens = max_tokens
+
+    # --- parts ----------------------------------------------------------------------------
+    def spectrogram(self, ref: Reference) -> Any:
+        import torch
+
+        from backend.models.mel import spectrogram
+
+        m = self.models
+        y = torch.from_numpy(np.ascontiguousarray(spectrogram_input(ref.wav32k), dtype=np.float32))[None]
+        return spectrogram(y.to(m.placement.device)).to(m.placement.dtype)
+
+    def prompt_tokens(self, ref: Reference) -> Any:
+        """HuBERT features of the reference (+ the official tail of zeros) → semantic codes ``[1, Tp]``."""
+        from backend.models.ssl import inference_input
+
+        m = self.models
+        ssl = m.hubert()(inference_input(ref.wav16k))
+        codes = m.sovits.extract_latent(ssl.to(m.placement.device, m.placement.dtype))
+        return codes[0, 0][None].long()
+
+    def text_pieces(self, p: SynthesisParams) -> list[TextPiece]:
+        m = self.models
+        return target_pieces(p.text, p.lang, p.cut, m.symbol_version, m.bert, m.placement.dtype, m.placement.device)
+
+    def _prompt(self, p: SynthesisParams, warnings: list[str]) -> _Prompt:
+        m = self.models
+        if not p.ref:
+            raise ReferenceAudioError("no reference clip given", fix="give a 3–10 s recording of the voice (--ref)")
+        main = load_reference(p.ref, p.trim_ref)
+        refs = [main] + [load_reference(a, check=False) for a in p.aux_refs]
+        refer = [self.spectrogram(r) for r in refs]
+        piece = prompt_piece(p.ref_text, p.ref_lang, m.symbol_version, m.bert, m.placement.dtype,
+                             m.placement.device)
+        if piece is None:
+            warnings.append(REF_FREE_WARNING)
+            return _Prompt(None, None, refer, main)
+        return _Prompt(self.prompt_tokens(main), piece, refer, main)
+
+    def _generate(self, prompt: _Prompt, batch: list[TextPiece], p: SynthesisParams) -> list[Any]:
+        """Semantic tokens (1-D, prompt removed as the official callers do) per piece of ``batch``."""
+        import torch
+
+        from backend.models.gpt import SamplingParams
+        from backend.models.gpt.inference import generate, generate_batch
+
+        m = self.models
+        dev = m.placement.device
+        sampling = SamplingParams(top_k=p.top_k, top_p=p.top_p, temperature=p.temperature,
+                                  repetition_penalty=p.repetition_penalty)
+        head_ids = prompt.piece.ids if prompt.piece else []
+        head_bert = prompt.piece.bert if prompt.piece else None
+
+        def inputs(piece: TextPiece) -> tuple[Any, Any]:
+            ids = torch.tensor(head_ids + piece.ids, dtype=torch.long, device=dev)
+            bert = piece.bert if head_bert is None else torch.cat([head_bert, piece.bert], dim=1)
+            return ids, bert
+
+        with torch.inference_mode():
+            if prompt.tokens is None or len(batch) == 1:
+                out = []
+                for piece in batch:
+                    ids, bert = inputs(piece)
+                    g = generate(m.gpt, ids[None], prompt.tokens, bert[None], sampling, EARLY_STOP_NUM,
+                                 max_steps=self.max_tokens)
+                    out.append(g.decoder_tokens[0])
+                return out
+            pairs = [inputs(piece) for piece in batch]
+            g = generate_batch(m.gpt, [a for a, _ in pairs], prompt.tokens, [b for _, b in pairs], sampling,
+                               EARLY_STOP_NUM, max_steps=self.max_tokens)
+            return [t[-i:] if i else t for t, i in zip(g.tokens, g.idx)]
+
+    def _decode(self, tokens: Any, piece: TextPiece, prompt: _Prompt, p: SynthesisParams) -> np.ndarray:
+        import torch
+
+        m = self.models
+        dev = m.placement.device
+        codes = tokens.reshape(1, 1, -1).to(dev)
+        text = torch.tensor(piece.ids, dtype=torch.long, device=dev)[None]
+        with torch.inference_mode():
+            wav = m.sovits.decode(codes, text, prompt.refer, noise_scale=p.noise_scale, speed=p.speed)
+        audio = wav[0, 0].float().cpu().numpy()
+        peak = float(np.abs(audio).max()) if len(audio) else 0.0
+        return audio / peak if peak > 1.0 else audio
+
+    # --- the whole thing ------------------------------------------------------------------
+    def synthesize(self, p: SynthesisParams, progress: ProgressFn | None = None,
+                   on_piece: PieceFn | None = None) -> SynthesisResult:
+        problems = p.problems()
+        if problems:
+            raise InferenceError("invalid synthesis parameters: " + "; ".join(problems),
+                                 fix="change the values named")
+        m = self.models
+        sr = m.sample_rate
+        warnings: list[str] = []
+        timings = Timings()
+        t0 = time.perf_counter()
+        prompt = self._prompt(p, warnings)
+        if prompt.main.window is not None:
+            a, b = prompt.main.window
+            warnings.append(f"reference trimmed to {a:.1f}–{b:.1f} s")
+        timings.reference_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pieces = self.text_pieces(p)
+        timings.text_s = time.perf_counter() - t0
+        total = len(pieces)
+        if progress:
+            progress(0, total, "pieces")
+        seed = _seed_everything(p.seed)
+        pause = np.zeros(int(round(sr * p.pause)), dtype=np.float32)
+        chunks: list[np.ndarray] = []
+        infos: list[PieceInfo] = []
+        for start in range(0, total, p.batch_size):
+            batch = pieces[start:start + p.batch_size]
+            t0 = time.perf_counter()
+            tokens = self._generate(prompt, batch, p)
+            timings.gpt_s += time.perf_counter() - t0
+            timings.gpt_tokens += sum(int(t.numel()) for t in tokens)
+            for offset, (piece, toks) in enumerate(zip(batch, tokens)):
+                index = start + offset
+                t0 = time.perf_counter()
+                audio = self._decode(toks, piece, prompt, p)
+                timings.sovits_s += time.perf_counter() - t0
+                chunks += [audio.astype(np.float32), pause]
+                infos.append(PieceInfo(index, piece.text, piece.langs, len(piece.ids), int(toks.numel()),
+                                       len(audio) / sr))
+                if on_piece:
+                    on_piece(index, audio, sr)
+                if progress:
+                    progress(index + 1, total, piece.text[:40])
+        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        return SynthesisResult(audio, sr, seed, infos, warnings, timings, prompt.main.window)

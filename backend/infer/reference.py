@@ -1,0 +1,147 @@
+"""Reference clips: reading them, the 3–10 s rule, and the windows we offer instead.
+
+The official UIs refuse a reference outside 3–10 s (measured on the 16 kHz load) with one
+line and nothing else. We say the same, and when the clip is too long we also name two
+ready alternatives: its first 10 s, and its "best" 3–10 s window — the stretch that holds
+the most speech energy and starts and ends at quiet moments, so no word is cut in half.
+Either can be chosen (``trim_ref``) and the clip is then used as if it had been cut so.
+
+Loading follows the official inference: the prompt features come from the clip at 16 kHz
+(librosa's soxr-HQ resampling; we call soxr the same way), the reference spectrogram from
+the clip at 32 kHz, divided by ``min(2, peak)`` when its peak exceeds 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ReferenceAudioError, ReferenceLengthError
+from .params import MAX_REF_S, MIN_REF_S
+
+_FRAME_S = 0.02
+_STEP_S = 0.1  # candidate window edges every 0.1 s
+
+
+@dataclass
+class Reference:
+    """One reference clip, ready for the models (float32 mono arrays)."""
+
+    path: str
+    wav16k: np.ndarray
+    wav32k: np.ndarray
+    window: tuple[float, float] | None = None  # the part of the file used, when trimmed
+
+    @property
+    def duration(self) -> float:
+        return len(self.wav16k) / 16000
+
+
+def read_clip(path: str | Path, sample_rate: int) -> np.ndarray:
+    """Mono float32 at ``sample_rate`` from any audio format; unreadable files are named errors."""
+    from backend.audio.io import AudioError, load_audio
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ReferenceAudioError(f"reference clip {p} does not exist",
+                                  fix="give the path of a 3–10 s recording of the voice")
+    try:
+        return load_audio(p, sample_rate).samples
+    except AudioError as e:
+        raise ReferenceAudioError(f"cannot read the reference clip: {e.message}",
+                                  fix=e.fix or "convert it to wav, or choose another clip") from e
+
+
+def _frame_energy(wav: np.ndarray, sr: int) -> np.ndarray:
+    hop = max(1, int(sr * _FRAME_S))
+    n = len(wav) // hop
+    if n == 0:
+        return np.zeros(0)
+    frames = wav[: n * hop].reshape(n, hop).astype(np.float64)
+    return (frames ** 2).mean(axis=1)
+
+
+def best_window(wav: np.ndarray, sr: int, min_s: float = MIN_REF_S, max_s: float = MAX_REF_S) -> tuple[float, float]:
+    """The ``min_s``–``max_s`` window with the most speech energy whose edges are quiet.
+
+    Edges are scored by their loudness (quieter is better); the score of a window is its
+    energy share minus a penalty for loud edges. Deterministic, a few ms for a minute of audio.
+    """
+    energy = _frame_energy(wav, sr)
+    total_s = len(wav) / sr
+    if total_s <= max_s:
+        return 0.0, total_s
+    per_step = max(1, int(round(_STEP_S / _FRAME_S)))
+    cum = np.concatenate([[0.0], np.cumsum(energy)])
+    ref_level = float(np.percentile(energy, 90)) + 1e-12
+    n_frames = len(energy)
+    edges = list(range(0, n_frames + 1, per_step))
+    if edges[-1] != n_frames:
+        edges.append(n_frames)
+
+    def edge_loudness(i: int) -> float:
+        lo, hi = max(0, i - 2), min(n_frames, i + 2)
+        return float(energy[lo:hi].mean()) / ref_level if hi > lo else 0.0
+
+    loud = {i: edge_loudness(i) for i in edges}
+    best = (-np.inf, 0, min(n_frames, int(max_s / _FRAME_S)))
+    min_f, max_f = int(round(min_s / _FRAME_S)), int(round(max_s / _FRAME_S))
+    total = cum[-1] + 1e-12
+    for a_i, a in enumerate(edges):
+        for b in edges[a_i + 1:]:
+            length = b - a
+            if length < min_f:
+                continue
+            if length > max_f:
+                break
+            score = (cum[b] - cum[a]) / total - 0.05 * (loud[a] + loud[b])
+            if score > best[0]:
+                best = (score, a, b)
+    _, a, b = best
+    return round(a * _FRAME_S, 2), round(min(total_s, b * _FRAME_S), 2)
+
+
+def length_windows(wav16k: np.ndarray) -> dict[str, tuple[float, float]]:
+    """The alternatives offered for a clip that is too long: ``first`` 10 s and ``best`` window."""
+    return {"first": (0.0, MAX_REF_S), "best": best_window(wav16k, 16000)}
+
+
+def check_length(duration: float, path: str, wav16k: np.ndarray | None = None) -> None:
+    """The official rule: 3 s ≤ duration ≤ 10 s (48 000–160 000 samples at 16 kHz)."""
+    if duration < MIN_REF_S:
+        raise ReferenceLengthError(
+            f"reference clip {Path(path).name} is {duration:.1f} s; it must be 3–10 s",
+            fix="choose a longer clip (3–10 s of clear speech)", duration=duration)
+    if duration > MAX_REF_S:
+        windows = length_windows(wav16k) if wav16k is not None else {"first": (0.0, MAX_REF_S)}
+        best = windows.get("best")
+        hint = "use --trim-ref first (its first 10 s)"
+        if best is not None:
+            hint += f" or --trim-ref best ({best[0]:.1f}–{best[1]:.1f} s, the clearest stretch)"
+        raise ReferenceLengthError(
+            f"reference clip {Path(path).name} is {duration:.1f} s; it must be 3–10 s",
+            fix=hint + ", or choose a shorter clip", duration=duration, windows=windows)
+
+
+def load_reference(path: str | Path, trim: str = "no", check: bool = True) -> Reference:
+    """Read a reference clip at 16 and 32 kHz, apply the length rule (or the chosen trim)."""
+    wav16 = read_clip(path, 16000)
+    wav32 = read_clip(path, 32000)
+    duration = len(wav16) / 16000
+    window: tuple[float, float] | None = None
+    if duration > MAX_REF_S and trim in ("first", "best"):
+        window = (0.0, MAX_REF_S) if trim == "first" else best_window(wav16, 16000)
+        wav16 = wav16[int(window[0] * 16000): int(window[1] * 16000)]
+        wav32 = wav32[int(window[0] * 32000): int(window[1] * 32000)]
+        duration = len(wav16) / 16000
+    if check:
+        check_length(duration, str(path), wav16)
+    return Reference(str(path), wav16, wav32, window)
+
+
+def spectrogram_input(wav32k: np.ndarray) -> np.ndarray:
+    """The official ``get_spepc`` scaling: divide by ``min(2, peak)`` when the peak exceeds 1."""
+    peak = float(np.abs(wav32k).max()) if len(wav32k) else 0.0
+    return wav32k / min(2.0, peak) if peak > 1.0 else wav32k

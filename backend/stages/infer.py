@@ -1,0 +1,265 @@
+"""Stage ``infer``: a reference clip, its text and new text → speech in that voice (16-bit wav).
+
+``gsv infer [--project NAME] [--gpt PATH] [--sovits PATH] --ref WAV [--ref WAV …] [--ref-text TEXT]
+--ref-lang L (--text TEXT | --text-file F) --lang L [--cut cut0…cut5] [--top-k --top-p
+--temperature --repetition-penalty --speed --pause --seed --batch-size] [--trim-ref no|first|best]
+[--out OUT.wav]``
+
+GPT/SoVITS default to the project's latest exports, else the pretrained base models of the
+project's version (v2 without a project). The first ``--ref`` is the main reference (prompt and
+timbre); further ones only add timbre (averaged, as officially). Without ``--ref-text`` the run
+is ref-free (lower quality; a warning says so). Besides the wav, ``OUT.json`` records every
+parameter, the seed actually used, the pieces and the timings — the Inference screen's
+history reads it, and a take can be regenerated exactly from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import GsvError
+from ..fsutil import atomic_write_text
+from ..infer.params import CUT_METHODS, LANGUAGE_OPTIONS, TRIM_CHOICES, SynthesisParams
+from ..jobs.events import Reporter
+from .base import StageSpec
+
+STAGE = StageSpec(name="infer", help="speak new text in a voice (reference clip + GPT + SoVITS) to a wav",
+                  uses_gpu=True)
+
+RESULT_SUFFIX = ".json"
+
+
+class InferStageError(GsvError):
+    """``gsv infer`` was asked something it cannot do."""
+
+
+@dataclass
+class Params:
+    text: str
+    lang: str
+    refs: list[Path]
+    out: Path
+    ref_text: str | None = None
+    ref_lang: str = "all_zh"
+    gpt: Path | None = None
+    sovits: Path | None = None
+    cut: str = "cut1"
+    top_k: int = 15
+    top_p: float = 1.0
+    temperature: float = 1.0
+    repetition_penalty: float = 1.35
+    speed: float = 1.0
+    pause: float = 0.3
+    seed: int = -1
+    batch_size: int = 8
+    trim_ref: str = "no"
+    project: str | None = None
+    version: str = "v2"  # which pretrained base models to fall back to
+    hubert: Path | None = None
+    bert: Path | None = None
+    device: str = "auto"
+    precision: str = "auto"
+    max_tokens: int = 1500  # GPT steps per piece; the official cap (≈ 60 s)
+
+    def synthesis(self) -> SynthesisParams:
+        return SynthesisParams(
+            text=self.text, lang=self.lang, ref=str(self.refs[0]) if self.refs else None,
+            aux_refs=[str(r) for r in self.refs[1:]], ref_text=self.ref_text, ref_lang=self.ref_lang,
+            cut=self.cut, top_k=self.top_k, top_p=self.top_p, temperature=self.temperature,
+            repetition_penalty=self.repetition_penalty, speed=self.speed, pause=self.pause,
+            seed=self.seed, batch_size=self.batch_size, trim_ref=self.trim_ref)
+
+
+def result_path(out: Path) -> Path:
+    """The JSON record written beside ``out`` (``take.wav`` → ``take.json``)."""
+    return Path(out).with_suffix(RESULT_SUFFIX)
+
+
+def default_out(project: Any) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(project.outputs_dir) / f"tts-{stamp}.wav"
+    n = 1
+    while out.exists():
+        n += 1
+        out = Path(project.outputs_dir) / f"tts-{stamp}-{n}.wav"
+    return out
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    d = SynthesisParams(text="", lang="")
+    parser.add_argument("--project", help="use this project's weights (latest export) and write into its outputs/")
+    parser.add_argument("--gpt", type=Path, help="GPT weights (.ckpt); default: the latest export, else pretrained")
+    parser.add_argument("--sovits", type=Path, help="SoVITS weights (.pth); default: the latest export, else pretrained")
+    parser.add_argument("--ref", type=Path, action="append", default=[], metavar="WAV",
+                        help="reference clip, 3–10 s (repeat to add clips that only add timbre)")
+    parser.add_argument("--ref-text", default=None, help="what the main reference says (omit: ref-free mode)")
+    parser.add_argument("--ref-lang", default=None, choices=sorted(LANGUAGE_OPTIONS),
+                        help="language of the reference text (default: the project's language)")
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--text", help="the text to speak")
+    src.add_argument("--text-file", type=Path, help="read the text to speak from this UTF-8 file")
+    parser.add_argument("--lang", default=None, choices=sorted(LANGUAGE_OPTIONS),
+                        help="language option of the text (default: the project's language)")
+    parser.add_argument("--cut", choices=CUT_METHODS, default=d.cut,
+                        help="how to cut the text: cut0 none, cut1 every 4 sentences (default), cut2 every "
+                             "50 characters, cut3 at 。, cut4 at '.', cut5 at every punctuation mark")
+    parser.add_argument("--top-k", type=int, default=d.top_k, help="default %(default)s")
+    parser.add_argument("--top-p", type=float, default=d.top_p, help="default %(default)s")
+    parser.add_argument("--temperature", type=float, default=d.temperature, help="default %(default)s")
+    parser.add_argument("--repetition-penalty", type=float, default=d.repetition_penalty, help="default %(default)s")
+    parser.add_argument("--speed", type=float, default=d.speed, help="default %(default)s")
+    parser.add_argument("--pause", type=float, default=d.pause, help="seconds of silence after each piece (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=d.seed, help="-1 draws one (it is reported); default %(default)s")
+    parser.add_argument("--batch-size", type=int, default=d.batch_size,
+                        help="pieces generated together by the GPT (default %(default)s)")
+    parser.add_argument("--trim-ref", choices=TRIM_CHOICES, default="no",
+                        help="a reference over 10 s: refuse (no, default), use its first 10 s, or its best 3–10 s window")
+    parser.add_argument("--out", type=Path, help="output wav (default with --project: outputs/tts-<time>.wav)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
+    parser.add_argument("--precision", choices=("auto", "fp32", "fp16", "bf16"), default="auto",
+                        help="GPU precision (auto = fp16; the CPU always runs fp32)")
+    parser.add_argument("--hubert", type=Path, help="chinese-hubert-base folder (default: the pretrained one)")
+    parser.add_argument("--bert", type=Path, help="chinese-roberta-wwm-ext-large folder (default: the pretrained one)")
+    parser.add_argument("--version", default=None, choices=("v1", "v2", "v2Pro", "v2ProPlus"),
+                        help="pretrained base models to fall back to (default: the project's version, else v2)")
+
+
+def _lang_option(code: str | None) -> str | None:
+    """A project language (zh, en, ja, ko, yue) as the UI option for whole-text speech."""
+    if code is None:
+        return None
+    return {"zh": "all_zh", "ja": "all_ja", "ko": "all_ko", "yue": "all_yue", "en": "en"}.get(code.lower(), code)
+
+
+def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
+    from ..infer.weights_choice import default_weights
+
+    project = workspace.open_project(args.project) if args.project else None
+    version = args.version or (project.version if project else "v2")
+    if args.text_file is not None:
+        try:
+            text = Path(args.text_file).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InferStageError(f"cannot read --text-file {args.text_file}: {e}", "give a UTF-8 text file") from e
+    elif args.text is not None:
+        text = args.text
+    else:
+        raise InferStageError("no text to speak", "pass --text TEXT or --text-file FILE")
+    lang = args.lang or _lang_option(project.language if project else None)
+    if lang is None:
+        raise InferStageError("no language for the text", "pass --lang (e.g. all_zh, en, all_ja, zh, auto)")
+    ref_lang = args.ref_lang or _lang_option(project.language if project else None) or lang
+    if not args.ref:
+        raise InferStageError("no reference clip", "pass --ref WAV (3–10 s of the voice)")
+    if args.out is not None:
+        out = Path(args.out).expanduser().absolute()
+    elif project is not None:
+        out = default_out(project)
+    else:
+        raise InferStageError("no output file", "pass --out OUT.wav (or --project NAME to write into its outputs/)")
+    gpt = args.gpt or default_weights(project, "gpt", version)
+    sovits = args.sovits or default_weights(project, "sovits", version)
+    params = Params(
+        text=text, lang=lang, refs=[Path(r).expanduser().absolute() for r in args.ref], out=out,
+        ref_text=args.ref_text, ref_lang=ref_lang,
+        gpt=Path(gpt).expanduser().absolute() if gpt else None,
+        sovits=Path(sovits).expanduser().absolute() if sovits else None,
+        cut=args.cut, top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
+        repetition_penalty=args.repetition_penalty, speed=args.speed, pause=args.pause, seed=args.seed,
+        batch_size=args.batch_size, trim_ref=args.trim_ref, project=project.name if project else None,
+        version=version, hubert=args.hubert, bert=args.bert, device=args.device, precision=args.precision)
+    check(params)
+    return params
+
+
+def check(params: Params) -> None:
+    """Cheap checks before any model is loaded (named errors)."""
+    from ..infer.errors import MissingWeightsError, ReferenceAudioError
+
+    problems = params.synthesis().problems()
+    if problems:
+        raise InferStageError("invalid parameters: " + "; ".join(problems), "change the values named")
+    for kind, path in (("GPT", params.gpt), ("SoVITS", params.sovits)):
+        if path is None:
+            raise MissingWeightsError(
+                f"no {kind} weights given, none exported in the project and no pretrained {params.version} base model",
+                fix=f"pass --{kind.lower()} PATH, or run `gsv models fetch {params.version}`")
+        if not Path(path).is_file():
+            raise MissingWeightsError(f"{kind} weights {path} do not exist", fix="check the path")
+    for r in params.refs:
+        if not Path(r).is_file():
+            raise ReferenceAudioError(f"reference clip {r} does not exist", fix="check the path")
+
+
+def project_of(params: Params) -> str | None:
+    return params.project
+
+
+def expected_outputs(params: Params) -> list[Path]:
+    return [Path(params.out), result_path(params.out)]
+
+
+def record(params: Params, result: Any, models: Any, wall_s: float) -> dict[str, Any]:
+    """What ``OUT.json`` holds: the request, the seed used, the pieces, timings, warnings."""
+    from .base import params_to_json
+
+    t = result.timings
+    return {
+        "params": params_to_json(params),
+        "seed": result.seed,
+        "out": str(params.out),
+        "sample_rate": result.sample_rate,
+        "duration": round(result.duration, 3),
+        "version": models.version,
+        "device": models.placement.label,
+        "ref_window": list(result.ref_window) if result.ref_window else None,
+        "pieces": [asdict(p) for p in result.pieces],
+        "warnings": list(result.warnings),
+        "timings": {"wall_s": round(wall_s, 3), "text_s": round(t.text_s, 3), "reference_s": round(t.reference_s, 3),
+                    "gpt_s": round(t.gpt_s, 3), "gpt_tokens": t.gpt_tokens, "sovits_s": round(t.sovits_s, 3)},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def keep_previous(out: Path) -> None:
+    """An existing ``out`` (and its record) is moved to ``<name>.prev<ext>``, never overwritten."""
+    for p in (out, result_path(out)):
+        if p.exists():
+            p.replace(p.with_name(f"{p.stem}.prev{p.suffix}"))
+
+
+def run(params: Params, report: Reporter) -> None:
+    from ..infer.models import load_models
+    from ..infer.pipeline import Synthesizer
+
+    check(params)
+    started = time.perf_counter()
+    report.info(f"loading {Path(params.gpt).name} + {Path(params.sovits).name}")  # type: ignore[arg-type]
+    models = load_models(params.gpt, params.sovits, hubert_dir=params.hubert, bert_dir=params.bert,
+                         device=params.device, precision=params.precision)
+    report.info(f"{models.version} on {models.placement.label}")
+    synth = Synthesizer(models, max_tokens=params.max_tokens)
+
+    def progress(done: int, total: int, label: str) -> None:
+        report.progress(done, total, unit="pieces", label=label)
+
+    result = synth.synthesize(params.synthesis(), progress=progress)
+    for w in result.warnings:
+        report.warning(w)
+    out = Path(params.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    keep_previous(out)
+    result.save(out)
+    rec = record(params, result, models, time.perf_counter() - started)
+    atomic_write_text(result_path(out), json.dumps(rec, ensure_ascii=False, indent=1))
+    report.artifact(out, role="audio")
+    report.artifact(result_path(out), role="record")
+    report.summary({"out": str(out), "seed": result.seed, "duration": rec["duration"], "pieces": len(result.pieces)})
+    report.info(f"{out} — {result.duration:.1f} s, seed {result.seed}")

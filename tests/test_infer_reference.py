@@ -1,0 +1,89 @@
+"""Reference clips: the official 3–10 s rule, the windows offered instead, unreadable files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from backend.infer.errors import ReferenceAudioError, ReferenceLengthError
+from backend.infer.reference import best_window, load_reference, spectrogram_input
+
+from infer_helpers import voice, write_voice
+
+
+@pytest.mark.parametrize("seconds", [3.0, 5.5, 10.0])
+def test_lengths_inside_3_to_10_s_are_accepted(tmp_path: Path, seconds: float) -> None:
+    ref = load_reference(write_voice(tmp_path / "r.wav", seconds))
+    assert ref.duration == pytest.approx(seconds, abs=1e-3)
+    assert len(ref.wav32k) == pytest.approx(2 * len(ref.wav16k), abs=2)
+    assert ref.window is None
+
+
+def test_too_short_is_a_named_error_without_windows(tmp_path: Path) -> None:
+    with pytest.raises(ReferenceLengthError) as e:
+        load_reference(write_voice(tmp_path / "short.wav", 2.5))
+    assert e.value.duration == pytest.approx(2.5, abs=1e-3)
+    assert "3–10 s" in e.value.message and e.value.fix
+    assert e.value.windows == {}
+
+
+def test_too_long_offers_the_first_10_s_and_the_best_window(tmp_path: Path) -> None:
+    path = write_voice(tmp_path / "long.wav", 16.0, seed=4)
+    with pytest.raises(ReferenceLengthError) as e:
+        load_reference(path)
+    w = e.value.windows
+    assert w["first"] == (0.0, 10.0)
+    a, b = w["best"]
+    assert 0 <= a < b <= 16.0 and 3.0 <= b - a <= 10.0
+    assert "--trim-ref first" in e.value.fix and "--trim-ref best" in e.value.fix
+
+    first = load_reference(path, trim="first")
+    assert first.duration == pytest.approx(10.0, abs=1e-3) and first.window == (0.0, 10.0)
+    best = load_reference(path, trim="best")
+    assert best.window == (a, b) and best.duration == pytest.approx(b - a, abs=0.01)
+
+
+def test_best_window_starts_and_ends_in_pauses() -> None:
+    sr = 16000
+    quiet = np.zeros(sr * 2, dtype=np.float32)
+    speech = voice(6.0, sr, seed=2)
+    speech[: int(0.15 * sr)] = 0
+    speech[-int(0.15 * sr):] = 0
+    clip = np.concatenate([voice(5.0, sr, seed=1) * 0.05, quiet, speech, quiet, voice(4.0, sr, seed=3) * 0.05])
+    a, b = best_window(clip, sr)
+    # the loud 6 s of speech lies at 7..13 s: the window holds all of it and its edges are quiet
+    assert a <= 7.15 and b >= 12.85 and 3.0 <= b - a <= 10.0
+    loud = float(np.sqrt(np.mean(speech ** 2)))
+    for edge in (a, b):
+        i = int(edge * sr)
+        around = clip[max(0, i - 320): i + 320]
+        assert float(np.sqrt(np.mean(around ** 2))) < 0.2 * loud
+
+
+def test_unreadable_and_missing_reference_are_named(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.wav"
+    bad.write_text("this is not audio")
+    with pytest.raises(ReferenceAudioError) as e:
+        load_reference(bad)
+    assert "notes.wav" in e.value.message and e.value.fix
+    with pytest.raises(ReferenceAudioError):
+        load_reference(tmp_path / "missing.wav")
+
+
+def test_any_format_and_rate_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "ref.flac"
+    sf.write(path, np.stack([voice(4.0, 44100), voice(4.0, 44100, seed=1)], 1), 44100)
+    ref = load_reference(path)
+    assert ref.duration == pytest.approx(4.0, abs=1e-3)
+
+
+def test_spectrogram_input_scales_loud_clips_as_official() -> None:
+    x = np.array([0.5, -3.0, 1.5], dtype=np.float32)
+    assert np.allclose(spectrogram_input(x), x / 2.0)  # divided by min(2, peak)
+    y = np.array([0.5, -1.5], dtype=np.float32)
+    assert np.allclose(spectrogram_input(y), y / 1.5)
+    z = np.array([0.5, -0.9], dtype=np.float32)
+    assert spectrogram_input(z) is z
