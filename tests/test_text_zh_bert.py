@@ -97,3 +97,22 @@ def test_text_longer_than_the_positions_is_read_in_windows(tiny_bert_dir: Path) 
     assert features.shape == (16, len(phones))
     head = chinese_features(bert, norm[:62], word2ph[:62])
     torch.testing.assert_close(features[:, : sum(word2ph[:62])], head)
+
+
+def test_mixed_segments_join_bert_and_zeros(tiny_bert_dir: Path) -> None:
+    from backend.text.bert import segment_features
+    from backend.text.langsplit import phones_for_option
+
+    bert = ChineseBert.load(tiny_bert_dir)
+    result = phones_for_option("你好Python世界", "zh", "v2")  # zh: non-English items are zh
+    assert [s.lang for s in result.segments] == ["zh", "en", "zh"]
+    features = segment_features(result.segments, bert)
+    assert features.shape == (16, len(result.phones))
+    column = 0
+    for seg in result.segments:
+        part = features[:, column: column + len(seg.phones)]
+        if seg.lang == "zh":
+            torch.testing.assert_close(part, chinese_features(bert, seg.norm_text, seg.word2ph))
+        else:
+            assert not part.any()
+        column += len(seg.phones)

@@ -121,3 +121,19 @@ def phone_features(language: str, n_phones: int, norm_text: str = "",
         return chinese_features(bert, norm_text, word2ph)
     dtype = bert.dtype if bert is not None and bert.dtype is not None else torch.float32
     return torch.zeros(dim, n_phones, dtype=dtype)
+
+
+def segment_features(segments: list[Any], bert: ChineseBert | None,
+                     dim: int = FEATURE_DIM) -> torch.Tensor:
+    """Features of language items (``lang``, ``phones``, ``word2ph``, ``norm_text`` each, as
+    :func:`backend.text.langsplit.phones_for_option` returns them), joined on the phone axis
+    as the official inference does: ``[dim, total phones]``."""
+    import torch
+
+    if bert is not None:
+        dim = bert.hidden_size
+    parts = [phone_features(s.lang, len(s.phones), s.norm_text, s.word2ph, bert, dim)
+             for s in segments]
+    if not parts:
+        return torch.zeros(dim, 0)
+    return torch.cat(parts, dim=1)
