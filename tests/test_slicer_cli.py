@@ -43,3 +43,29 @@ def test_gsv_slice_bad_values_fail_before_a_job(tmp_path: Path) -> None:
     r = gsv("slice", str(wav), "--out", str(tmp_path / "o"), "--min-interval", "5000")
     assert r.returncode == 2 and "min_length" in r.stderr and "fix:" in r.stderr
     assert gsv_json("jobs", "list", "--json") == []
+
+
+def test_cancel_stops_the_worker_processes_at_once(tmp_path: Path) -> None:
+    """Cancel (SIGTERM to the job's process group) stops the pool workers and the job at once."""
+    import os
+
+    from jobs_helpers import poll
+
+    from backend.jobs.manager import JobManager
+    from backend.stages import slice as slice_stage
+    from backend.stages.base import params_to_json
+    from backend.workspace import Workspace
+
+    src = tmp_path / "many"
+    src.mkdir()
+    x = speechlike(30, 32000, seed=3)
+    for k in range(120):
+        sf.write(src / f"f{k:02d}.wav", x, 32000, subtype="PCM_16")
+    jm = JobManager(Workspace(os.environ["GSV_HOME"]).jobs_dir)
+    params = slice_stage.Params(inputs=[src], out_dir=tmp_path / "out", workers=2)
+    job = jm.submit("slice", params_to_json(params))
+    poll(lambda: (jm.get(job.id).progress.done or 0) >= 1, timeout=60, what="the first sliced file")
+    final = jm.cancel(job.id, grace=60.0)  # long enough for a pool that ignored the TERM to finish
+    assert final.outcome == "cancelled" and "SIGTERM" in (final.reason or ""), final.reason
+    sources = {p.name.split(".wav_")[0] for p in (tmp_path / "out").glob("*.wav")}
+    assert len(sources) < 60, len(sources)  # it stopped, rather than slicing on to the end

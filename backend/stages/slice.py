@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -271,6 +272,13 @@ def slice_file(path: str, out_dir: str, params: Params, backup_dir: str) -> File
     return result
 
 
+def _worker_init() -> None:
+    """Worker processes die on SIGTERM (a cancelled job) instead of inheriting the job runner's
+    handler, which would turn it into an exception caught by the pool and go on slicing."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal reaches the main process
+
+
 def default_workers() -> int:
     """One process per usable core, at most 8: each holds a whole decoded file in memory."""
     try:
@@ -288,6 +296,8 @@ def run(params: Params, report: Reporter) -> None:
     if not files:
         raise SliceError("no files to slice in " + ", ".join(str(p) for p in params.inputs),
                          "point at audio files or at a folder that holds them")
+    for stale in out_dir.glob(".*.wav.tmp"):  # left by a run that was killed mid-write
+        stale.unlink(missing_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     backup = Path(params.backup_dir) if params.backup_dir else out_dir.with_name(f"{out_dir.name}.replaced")
     backup = backup / stamp
@@ -313,7 +323,8 @@ def run(params: Params, report: Reporter) -> None:
             done(slice_file(str(f), str(out_dir), params, str(backup)))
     else:
         report.progress(0, total, unit="files", label=f"slicing in {workers} processes")
-        with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+        try:
             futures = {pool.submit(slice_file, str(f), str(out_dir), params, str(backup)): f for f in files}
             for fut in cf.as_completed(futures):
                 try:
@@ -321,6 +332,10 @@ def run(params: Params, report: Reporter) -> None:
                 except cf.process.BrokenProcessPool:
                     r = FileResult(path=str(futures[fut]), error="the worker process died (out of memory?)")
                 done(r)
+        except BaseException:  # cancelled (the job's SIGTERM) or failed: start nothing more
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     order = {str(f): k for k, f in enumerate(files)}
     results.sort(key=lambda r: order[r.path])
     summary = build_summary(params, results, skipped)
