@@ -149,3 +149,13 @@ def test_training_model_matches_inference_model(inputs) -> None:
     with torch.no_grad():
         o = train.decode(inputs["codes"], inputs["text"], [inputs["spec_ref"]], noise_scale=0.0)
     _close(o, ref["o"], WAVE, "o (weight-normed model)")
+
+
+def test_float64_model_takes_float32_inputs(inputs) -> None:
+    """Inputs are cast to the model's dtype (the reference saw ≤ 4.5e-8 float64-vs-float32 on ``o``)."""
+    m64 = load_sovits(FIX / "sovits_v2_tiny.pth", dtype=torch.float64)
+    ref = _npz("decode_speed1.0_ns0.npz")
+    o = m64.decode(inputs["codes"], inputs["text"], [inputs["spec_ref"]], noise_scale=0.0)
+    assert o.dtype == torch.float64
+    _close(o.float(), ref["o"], WAVE, "o (float64 model)")
+    assert torch.equal(m64.extract_latent(inputs["ssl"]), torch.from_numpy(_npz("extract_latent.npz")["codes"]))

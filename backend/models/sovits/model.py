@@ -93,7 +93,10 @@ class SoVITS(nn.Module):
             if len(svs) != len(refs):
                 raise ValueError(f"{len(refs)} references but {len(svs)} speaker embeddings")
         ges = []
+        dtype = self.ssl_proj.weight.dtype
         for r, sv in zip(refs, svs):
+            r = r.to(dtype)  # references arrive as float32 spectrograms; run in the model's dtype
+            sv = sv.to(dtype) if sv is not None else None
             mask = torch.ones_like(r[:1, :1, :])
             ge = self.ref_enc(r[:, : self.cfg.ref_in] * mask, mask)
             ges.append(self._speaker(ge, sv))
@@ -103,7 +106,7 @@ class SoVITS(nn.Module):
     @torch.inference_mode()
     def extract_latent(self, ssl: torch.Tensor) -> torch.Tensor:
         """HuBERT features ``[B, 768, T50]`` → semantic codes ``[B, n_q, T25]`` (``T25 = T50 // 2``)."""
-        return self.quantizer.encode(self.ssl_proj(ssl)).transpose(0, 1)
+        return self.quantizer.encode(self.ssl_proj(ssl.to(self.ssl_proj.weight.dtype))).transpose(0, 1)
 
     @torch.inference_mode()
     def decode(self, codes: torch.Tensor, text: torch.Tensor, refer: torch.Tensor | Sequence[torch.Tensor],
@@ -126,6 +129,7 @@ class SoVITS(nn.Module):
                                             self._mrte_speaker(ge), speed)
         if noise is None:
             noise = torch.randn_like(m_p)
+        noise = noise.to(m_p.dtype)
         z_p = m_p + noise * torch.exp(logs_p) * noise_scale
         z = self.flow(z_p, y_mask, g=ge, reverse=True)
         o = self.dec(z * y_mask, g=ge)
