@@ -7,7 +7,7 @@ from datetime import datetime
 
 from .jobwatch import JobView, ProgressView
 
-BAR_WIDTH = 8
+BAR_WIDTH = 6
 
 
 def progress_text(p: ProgressView | None, width: int = BAR_WIDTH) -> str:

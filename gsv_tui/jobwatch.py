@@ -210,6 +210,7 @@ class _Entry:
     record: JobRecord
     stamp: tuple[int, int] | None  # job.json (mtime_ns, size) when read
     tail: _JobTail
+    settled: JobView | None = None  # a finished job's last view: its files no longer change
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -298,13 +299,19 @@ class JobsWatcher:
             live.add(jid)
             stamp = _stamp(d / RECORD_FILE)
             entry = self._entries.get(jid)
-            if entry is None or entry.stamp != stamp or entry.record.is_corrupt:
+            if entry is None or entry.stamp != stamp:
                 tail = entry.tail if entry else _JobTail(d / EVENTS_FILE)
                 entry = self._entries[jid] = _Entry(load_record(d, with_progress=False), stamp, tail)
+            if entry.settled is not None:  # hundreds of old jobs cost one stat each per pass
+                views.append(entry.settled)
+                continue
             entry.tail.update()
             rec = entry.record
             waiting = source.waiting_reason(rec) if rec.state == "queued" else None
-            views.append(view_of(rec, entry.tail, waiting))
+            view = view_of(rec, entry.tail, waiting)
+            if rec.state == "finished":  # the supervisor finalises after the stage has exited
+                entry.settled = view
+            views.append(view)
         for gone in set(self._entries) - live:
             del self._entries[gone]
         views.sort(key=lambda v: (v.created or 0.0, v.id), reverse=True)

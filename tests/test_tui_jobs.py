@@ -175,3 +175,26 @@ async def test_a_screen_starts_a_job_for_the_open_project(home: Path) -> None:
         await wait_until(pilot, lambda: any("bad parameters" in n.message and "naps" in n.message
                                             for n in app._notifications), what="the refusal")
         await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).status == "succeeded", what="success")
+
+
+async def test_the_table_can_show_only_the_open_projects_jobs(home: Path) -> None:
+    ws = Workspace(home)
+    ws.create_project("bob")
+    jm = JobManager(ws.jobs_dir)
+    mine = jm.submit("sleep", {"seconds": 0.1, "steps": 1}, project="alice")
+    theirs = jm.submit("sleep", {"seconds": 0.1, "steps": 1}, project="bob")
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        table = app.screen.query_one(JobsTable)
+        await wait_until(pilot, lambda: table.row_count == 2, what="both jobs")
+        assert "jobs of all projects — a: only alice" in screen_text(app)
+        await pilot.press("a")
+        await pilot.pause()
+        assert table.row_count == 1 and table.selected_id == mine.id
+        assert "jobs of alice — a: all projects" in screen_text(app)
+        app.open_project_named("bob")
+        await wait_until(pilot, lambda: table.selected_id == theirs.id, what="bob's job only")
+        await pilot.press("a")
+        await pilot.pause()
+        assert table.row_count == 2

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from backend.errors import GsvError
+from backend.workspace import Project
 
 from .. import keymap
 from ..commands import PaletteCommand
@@ -34,6 +35,7 @@ KEYS = keymap.define("jobs", "Jobs screen", [
             help="Re-check jobs now, start queued ones"),
     KeySpec("jobs.log", "l", "focus_log", "Log", help="Move to the log pane"),
     KeySpec("jobs.table", "t", "focus_table", "Table", show=False, help="Move to the jobs table"),
+    KeySpec("jobs.scope", "a", "toggle_scope", "All/this", help="All projects' jobs, or the open one's"),
 ])
 
 CANCEL_GRACE_S = 5.0
@@ -49,7 +51,10 @@ class JobsScreen(ModeScreen):
             yield JobDetail(id="job-detail")
             yield LogView(id="job-log")
 
+    only_open_project = False  # the GPU queue spans projects, so all jobs are shown at first
+
     def on_mount(self) -> None:
+        self._show_scope()
         self.gsv_app.log_signal.subscribe(self, self._log_lines)
         self.query_one(LogView).refresh_title()
         self.query_one(JobsTable).focus()
@@ -57,8 +62,29 @@ class JobsScreen(ModeScreen):
 
     # --- data in ------------------------------------------------------------------------------
     def on_jobs(self, snapshot: JobsSnapshot) -> None:
+        project = self.facade.project.name if self.facade.project else None
+        if self.only_open_project:
+            snapshot = JobsSnapshot(tuple(j for j in snapshot.jobs if j.project == project))
         self.query_one(JobsTable).show(snapshot)
         self._selection_changed()
+
+    def on_project(self, project: Project | None) -> None:
+        self._show_scope()
+        if self.only_open_project:
+            self.on_jobs(self.gsv_app.jobs_snapshot)
+
+    def _show_scope(self) -> None:
+        project = self.facade.project.name if self.facade.project else None
+        table = self.query_one(JobsTable)
+        if self.only_open_project:
+            table.border_title = f"jobs of {project or 'no project'} — a: all projects"
+        else:
+            table.border_title = "jobs of all projects" + (f" — a: only {project}" if project else "")
+
+    def action_toggle_scope(self) -> None:
+        self.only_open_project = not self.only_open_project
+        self._show_scope()
+        self.on_jobs(self.gsv_app.jobs_snapshot)
 
     def on_screen_resume(self) -> None:
         self._selection_changed()

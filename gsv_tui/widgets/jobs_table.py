@@ -12,8 +12,8 @@ from ..jobwatch import JobsSnapshot, JobView
 
 # (key, label, fixed width or None to fit the content)
 COLUMNS = (("id", "ID", None), ("stage", "Stage", None), ("project", "Project", None),
-           ("status", "State", 9), ("progress", "Progress", 13), ("gpu", "GPU", None),
-           ("started", "Start", None), ("time", "Time", 7))
+           ("status", "State", 9), ("progress", "Progress", 11), ("gpu", "GPU", None),
+           ("started", "Start", None), ("time", "Time", None))
 
 STATUS_STYLE = {"running": "bold green", "queued": "yellow", "succeeded": "green",
                 "failed": "bold red", "lost": "bold magenta", "cancelled": "dim"}
@@ -75,4 +75,4 @@ class JobsTable(DataTable[object]):
         now = time.time()
         for job in self._jobs.values():
             if job.state == "running":
-                self.update_cell(job.id, "time", duration_text(job, now))
+                self.update_cell(job.id, "time", duration_text(job, now), update_width=True)
