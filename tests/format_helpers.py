@@ -39,3 +39,35 @@ def write_float_wav(path: Path, x: np.ndarray, sr: int = 32000) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(str(path), np.asarray(x, dtype=np.float32), sr, subtype="FLOAT")
+
+
+ZH_TEXTS = ("我们去公园散步吧。", "今天天气很好。", "你好，世界！")
+EN_TEXTS = ("A quick brown fox jumps over dogs.", "Hello there, my friend.", "The weather is nice today.")
+
+
+def make_clips(folder: Path, n: int, seconds: float = 1.5, seed: int = 0) -> list[Path]:
+    """``n`` speech-like 32 kHz int16 clips named like slicer output."""
+    import soundfile as sf
+
+    from audio_synth import utterance
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        x = utterance(seconds + 0.1 * (i % 3), 32000, rng, level=0.5)
+        p = folder / f"rec.wav_{i * 100000:010d}_{i * 100000 + len(x):010d}.wav"
+        sf.write(str(p), x, 32000, subtype="PCM_16")
+        out.append(p)
+    return out
+
+
+def list_lines(clips: list[Path]) -> list[str]:
+    """Alternating Chinese and English lines for ``clips``."""
+    lines = []
+    for i, p in enumerate(clips):
+        if i % 2 == 0:
+            lines.append(f"{p}|spk|ZH|{ZH_TEXTS[(i // 2) % len(ZH_TEXTS)]}")
+        else:
+            lines.append(f"{p}|spk|EN|{EN_TEXTS[(i // 2) % len(EN_TEXTS)]}")
+    return lines

@@ -58,29 +58,61 @@ def _shard_main(step: str, cfg: StepConfig, device: str, part: int, work: list[t
     return run_shard(step, cfg, device, part, work)
 
 
+class WorkerPool:
+    """Worker processes kept for a whole run, so torch and the libraries are imported once per
+    process rather than once per step. Created on first use; only when more than one device."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def executor(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            ctx = multiprocessing.get_context("spawn")  # CUDA cannot be used in forked children
+            self._pool = cf.ProcessPoolExecutor(max_workers=self.size, mp_context=ctx)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def run_parallel(step: str, cfg: StepConfig, devices: list[str], work: list[tuple[FormatItem, str]],
-                 on_progress: ProgressFn | None = None, poll_s: float = 0.3) -> None:
+                 on_progress: ProgressFn | None = None, pool: WorkerPool | None = None,
+                 poll_s: float = 0.3) -> None:
     """Split ``work`` over ``devices`` (one worker each) and wait; raises the first worker failure."""
-    shards = [(d, work[i::len(devices)]) for i, d in enumerate(devices)]
-    shards = [(part, d, w) for part, (d, w) in enumerate(shards) if w]
+    shards = [(part, d, work[part::len(devices)]) for part, d in enumerate(devices)]
+    shards = [s for s in shards if s[2]]
     if len(shards) <= 1:
         part, device, w = shards[0] if shards else (0, devices[0], [])
         run_shard(step, cfg, device, part, w, on_progress)
         return
     paths = [journal.state_dir(cfg.exp) / f"{step}.{part:03d}.jsonl" for part, _, _ in shards]
     base = [journal.count_lines(p) for p in paths]
-    ctx = multiprocessing.get_context("spawn")  # CUDA cannot be used in forked children
-    with cf.ProcessPoolExecutor(max_workers=len(shards), mp_context=ctx) as pool:
-        futures = [pool.submit(_shard_main, step, cfg, d, part, w) for part, d, w in shards]
+
+    def report() -> None:
+        if on_progress is not None:
+            on_progress(sum(journal.count_lines(p) - b for p, b in zip(paths, base)))
+
+    own = pool is None
+    pool = pool or WorkerPool(len(shards))
+    try:
+        futures = [pool.executor().submit(_shard_main, step, cfg, d, part, w) for part, d, w in shards]
         pending: set[Any] = set(futures)
         while pending:
             finished, pending = cf.wait(pending, timeout=poll_s, return_when=cf.FIRST_EXCEPTION)
-            if on_progress is not None:
-                on_progress(sum(journal.count_lines(p) - b for p, b in zip(paths, base)))
+            report()
             for f in finished:
                 if f.exception() is not None:
-                    for other in pending:
-                        other.cancel()
                     raise f.exception()  # type: ignore[misc]
-        if on_progress is not None:
-            on_progress(sum(journal.count_lines(p) - b for p, b in zip(paths, base)))
+        report()
+    finally:
+        if own:
+            pool.close()

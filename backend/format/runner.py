@@ -17,7 +17,7 @@ from ..jobs.events import Reporter
 from . import journal, layout
 from .items import FormatInputError, FormatItem, Skipped, read_items
 from .journal import Entry
-from .parallel import run_parallel
+from .parallel import WorkerPool, run_parallel
 from .steps import STEPS, StepConfig, outputs_present
 
 ALL_STEPS = ("text", "ssl", "semantic")
@@ -83,12 +83,16 @@ def _fresh(step: str, key: str, entry: Entry | None, h: str, exp: Path) -> bool:
     return "skip" in entry or outputs_present(step, key, entry, exp)
 
 
+def _skipped_now(entry: Entry | None, h: str) -> bool:
+    return entry is not None and "skip" in entry and entry.get("hash") == h and not entry.get("retry")
+
+
 def _ok_hashes(entries: dict[str, Entry]) -> dict[str, str]:
     return {k: e["hash"] for k, e in entries.items() if e.get("ok")}
 
 
 def run_step(step: str, items: list[FormatItem], cfg: StepConfig, devices: list[str],
-             report: Reporter) -> tuple[StepResult, dict[str, Entry]]:
+             report: Reporter, pool: WorkerPool | None = None) -> tuple[StepResult, dict[str, Entry]]:
     keys = {it.key for it in items}
     entries = journal.compact(cfg.exp, step, keys)  # fold a killed run's parts in first
     hashes = {it.key: STEPS[step].hash_fn(it, cfg) for it in items}
@@ -101,7 +105,7 @@ def run_step(step: str, items: list[FormatItem], cfg: StepConfig, devices: list[
         def on_progress(n: int) -> None:
             report.progress(result.reused + n, total, "clips", label=step)
 
-        run_parallel(step, cfg, devices[: max(1, min(len(devices), len(work)))], work, on_progress)
+        run_parallel(step, cfg, devices[: max(1, min(len(devices), len(work)))], work, on_progress, pool)
     entries = journal.compact(cfg.exp, step, keys)
     result.done = len(work)
     for it in items:
@@ -163,14 +167,26 @@ def run_format(opts: FormatOptions, report: Reporter) -> FormatSummary:
                      s2g_path=opts.s2g_path, sv_path=opts.sv_path, half=opts.half, threads=opts.threads,
                      pinyin_calls=opts.pinyin_calls)
     results: list[StepResult] = []
-    for step in steps_for(opts.version, opts.only):
-        if step in ("sv", "semantic"):
-            cfg.ssl_hashes = _ok_hashes(journal.read(exp, "ssl"))
-        report.info(f"step {step}: {len(items)} clips")
-        res, _ = run_step(step, items, cfg, opts.devices, report)
-        results.append(res)
-        report.info(f"step {step}: {res.done} computed, {res.reused} up to date, {res.skipped} skipped")
+    with WorkerPool(len(opts.devices)) as pool:
+        for step in steps_for(opts.version, opts.only):
+            results.append(_run_one(step, items, cfg, opts, report, pool))
     return finish(exp, opts.version, items, skipped, n_lines, results, known_before, report)
+
+
+def _run_one(step: str, items: list[FormatItem], cfg: StepConfig, opts: FormatOptions, report: Reporter,
+             pool: WorkerPool) -> StepResult:
+    """One step over the clips still worth it (text skips need no audio work)."""
+    exp = cfg.exp
+    todo = items
+    if step != "text":  # clips whose current text is unusable need no audio work
+        text = journal.read(exp, "text")
+        todo = [it for it in items if not _skipped_now(text.get(it.key), STEPS["text"].hash_fn(it, cfg))]
+    if step in ("sv", "semantic"):
+        cfg.ssl_hashes = _ok_hashes(journal.read(exp, "ssl"))
+    report.info(f"step {step}: {len(todo)} clips")
+    res, _ = run_step(step, todo, cfg, opts.devices, report, pool)
+    report.info(f"step {step}: {res.done} computed, {res.reused} up to date, {res.skipped} skipped")
+    return res
 
 
 def finish(exp: Path, version: str, items: list[FormatItem], skipped: list[Skipped], n_lines: int,
@@ -182,11 +198,13 @@ def finish(exp: Path, version: str, items: list[FormatItem], skipped: list[Skipp
     _remove_stale_files(exp, keys, known_before, text, ssl)
     chain = ["text", "ssl", "semantic"] + (["sv"] if layout.needs_sv(version) else [])
     kept_keys: list[str] = []
+    dropped: set[str] = set()
     seconds = 0.0
     for it in items:
         reasons = [(s, per_step[s][it.key]["skip"]) for s in chain if "skip" in per_step[s].get(it.key, {})]
         if reasons:
             step, why = reasons[0]
+            dropped.add(it.key)
             skipped.append(Skipped(it.key, step, why))
             report.warning(f"skipped {it.key} ({step}): {why}")
             continue
@@ -195,10 +213,10 @@ def finish(exp: Path, version: str, items: list[FormatItem], skipped: list[Skipp
             seconds += float(ssl[it.key].get("seconds", 0.0))
     if text:
         lines = [text[it.key]["line"] for it in items
-                 if text.get(it.key, {}).get("ok") and "skip" not in ssl.get(it.key, {})]
+                 if text.get(it.key, {}).get("ok") and it.key not in dropped]
         report.artifact(layout.write_name2text(exp, lines), role="name2text")
     if sem:
-        lines = [sem[it.key]["line"] for it in items if sem.get(it.key, {}).get("ok")]
+        lines = [sem[it.key]["line"] for it in items if sem.get(it.key, {}).get("ok") and it.key not in dropped]
         report.artifact(layout.write_name2semantic(exp, lines), role="name2semantic")
     summary = FormatSummary(version, n_lines, len(kept_keys), seconds, skipped, results, exp)
     report.summary(summary.to_json())
