@@ -131,7 +131,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pretrained base models to fall back to (default: the project's version, else v2)")
 
 
-def _lang_option(code: str | None) -> str | None:
+def lang_option(code: str | None) -> str | None:
     """A project language (zh, en, ja, ko, yue) as the UI option for whole-text speech."""
     if code is None:
         return None
@@ -152,10 +152,10 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         text = args.text
     else:
         raise InferStageError("no text to speak", "pass --text TEXT or --text-file FILE")
-    lang = args.lang or _lang_option(project.language if project else None)
+    lang = args.lang or lang_option(project.language if project else None)
     if lang is None:
         raise InferStageError("no language for the text", "pass --lang (e.g. all_zh, en, all_ja, zh, auto)")
-    ref_lang = args.ref_lang or _lang_option(project.language if project else None) or lang
+    ref_lang = args.ref_lang or lang_option(project.language if project else None) or lang
     if not args.ref:
         raise InferStageError("no reference clip", "pass --ref WAV (3–10 s of the voice)")
     if args.out is not None:
