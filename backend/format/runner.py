@@ -139,6 +139,15 @@ def _remove_stale_files(exp: Path, current: set[str], known_before: set[str], te
                 f.unlink(missing_ok=True)
 
 
+def _remove_temp_files(exp: Path) -> None:
+    """Half-written outputs of a killed run (written under a dot-name, renamed when complete)."""
+    for d in (layout.BERT_DIR, layout.HUBERT_DIR, layout.WAV32K_DIR, layout.SV_DIR):
+        folder = exp / d
+        if folder.is_dir():
+            for f in folder.glob(".*.tmp"):
+                f.unlink(missing_ok=True)
+
+
 def _previously_known(exp: Path) -> set[str]:
     known: set[str] = set()
     for step in STEPS:
@@ -157,6 +166,7 @@ def run_format(opts: FormatOptions, report: Reporter) -> FormatSummary:
         raise FormatInputError(f"no clip of {opts.list_path} can be formatted ({len(skipped)} skipped)",
                                "fix the lines named in the warnings (language, audio path)")
     exp.mkdir(parents=True, exist_ok=True)
+    _remove_temp_files(exp)
     known_before = _previously_known(exp)
     state = journal.read_state(exp)
     if state.get("version") and state["version"] != opts.version:
