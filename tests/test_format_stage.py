@@ -195,3 +195,27 @@ def test_parallel_workers_match_one_process(tmp_path: Path, bert_dir: Path) -> N
     parts = {p.name for p in (tmp_path / "exp2" / layout.STATE_DIR).iterdir()}
     assert "ssl.jsonl" in parts and not any(".000." in p or ".001." in p for p in parts)  # compacted
     assert [e["done"] for e in events if e["kind"] == "progress" and e.get("label") == "ssl"][-1] == 4
+
+
+def test_v2pro_adds_speaker_embeddings(tmp_path: Path, bert_dir: Path) -> None:
+    """v2Pro: the ssl step brings 7-sv_cn/<item>.pt, the encoder's embedding of the 5-wav32k clip."""
+    from backend.models.sv import ERes2NetV2, SpeakerEncoder
+
+    torch.manual_seed(0)
+    sv_ckpt = tmp_path / "sv_tiny.ckpt"
+    torch.save(ERes2NetV2(m_channels=4).state_dict(), sv_ckpt)  # tiny: 10·4·32 = 1280-d embedding
+    clips = make_clips(tmp_path / "clips", 2)
+    _write_list(tmp_path, list_lines(clips))
+    summary, _ = _run(_opts(tmp_path, bert_dir, version="v2Pro", sv_path=sv_ckpt))
+    assert [s.name for s in summary.steps] == ["text", "ssl", "sv", "semantic"] and summary.kept == 2
+    exp = ExpFolder(tmp_path / "exp", "v2Pro")
+    encoder = SpeakerEncoder.from_checkpoint(sv_ckpt)
+    for c in clips:
+        emb = exp.sv(c.name)
+        assert emb.shape == (1, 1280) and load_checkpoint(tmp_path / "exp/7-sv_cn" / f"{c.name}.pt").dtype == torch.float32
+        torch.testing.assert_close(emb, encoder(exp.wav32k(c.name), sample_rate=32000), rtol=0, atol=1e-5)
+    assert exp.sovits_items() == sorted(c.name for c in clips)
+    (tmp_path / "exp/7-sv_cn" / f"{clips[0].name}.pt").unlink()
+    assert ExpFolder(tmp_path / "exp", "v2Pro").sovits_items() == [clips[1].name]  # the trainer needs all four
+    again, _ = _run(_opts(tmp_path, bert_dir, version="v2Pro", sv_path=sv_ckpt))
+    assert [(s.name, s.done) for s in again.steps] == [("text", 0), ("ssl", 0), ("sv", 1), ("semantic", 0)]

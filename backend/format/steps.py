@@ -198,57 +198,33 @@ class SslWorker:
 
 
 class SvWorker:
-    """2-get-sv (v2Pro/v2ProPlus): ERes2NetV2 speaker embedding of the 5-wav32k clip."""
+    """2-get-sv (v2Pro/v2ProPlus): ERes2NetV2 speaker embedding ``[1, 20480]`` of the 5-wav32k clip
+    (read as int16/32768 like torchaudio, resampled to 16 kHz inside the encoder)."""
 
     def __init__(self, cfg: StepConfig, device: str) -> None:
-        try:
-            from ..models import sv  # noqa: F401
-        except ImportError:
-            raise StepUnavailableError(
-                f"{cfg.version} needs speaker embeddings (7-sv_cn), and the speaker-verification model "
-                "(backend/models/sv.py) is not part of this build yet",
-                "format with --version v2 (or v1) for now, or update gsv-tui") from None
+        from ..models.sv import SpeakerEncoder
+
         self.cfg = cfg
-        self.device = device
         self.dtype = _torch_setup(cfg, device)
         if cfg.sv_path is None:
             raise StepUnavailableError("no speaker-verification model given", "run `gsv models fetch v2Pro` first")
-        self.model = _load_sv(cfg.sv_path, device, self.dtype)
+        self.encoder = SpeakerEncoder.from_checkpoint(cfg.sv_path, device, self.dtype)
 
     def process(self, item: FormatItem, h: str) -> Entry:
-        from ..audio.io import AudioError, load_audio
+        import soundfile as sf
+        import torch
 
+        path = layout.wav32k_path(self.cfg.exp, item.key)
         try:
-            x = load_audio(layout.wav32k_path(self.cfg.exp, item.key), SAMPLE_RATE).samples
-        except AudioError as e:
-            return _skip(item, h, f"5-wav32k unreadable: {e.why}")
-        emb = _sv_embedding(self.model, x, self.device, self.dtype)
-        layout.save_tensor(layout.sv_path(self.cfg.exp, item.key), emb)
+            data, sr = sf.read(str(path), dtype="int16")
+        except (OSError, RuntimeError) as e:  # soundfile raises LibsndfileError (a RuntimeError)
+            return _skip(item, h, f"5-wav32k unreadable (run the ssl step): {e}")
+        if sr != SAMPLE_RATE:
+            return _skip(item, h, f"5-wav32k is {sr} Hz, not {SAMPLE_RATE}")
+        wav = torch.from_numpy(data.astype(np.float32) / 32768.0)
+        emb = self.encoder(wav, sample_rate=SAMPLE_RATE)
+        layout.save_tensor(layout.sv_path(self.cfg.exp, item.key), emb.to(self.dtype))
         return {"key": item.key, "hash": h, "ok": True}
-
-
-def _load_sv(path: Path, device: str, dtype: Any) -> Any:
-    from ..models import sv
-
-    loader = getattr(sv, "load_sv", None) or getattr(sv, "SpeakerEncoder", None)
-    if loader is None:
-        raise StepUnavailableError("backend/models/sv.py offers no loader the formatting step knows",
-                                   "update gsv-tui")
-    if hasattr(loader, "from_pretrained"):
-        return loader.from_pretrained(path, device=device, dtype=dtype)
-    return loader(path, device=device, dtype=dtype)
-
-
-def _sv_embedding(model: Any, wav32k: np.ndarray, device: str, dtype: Any) -> Any:
-    import torch
-
-    for name in ("embed_wav32k", "embed_32k", "embedding"):
-        fn = getattr(model, name, None)
-        if fn is not None:
-            out = fn(torch.as_tensor(wav32k))
-            return out.to(dtype).cpu()
-    raise StepUnavailableError("the speaker-verification model offers no 32 kHz embedding call",
-                               "update gsv-tui")
 
 
 class SemanticWorker:
