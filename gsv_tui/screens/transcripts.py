@@ -1,48 +1,743 @@
-"""Transcripts mode (key 2): speech recognition into the .list, then review by keyboard.
+"""Transcripts mode (key 2): review a .list clip by clip, from the keyboard.
 
-Until the ASR stage and the review screen exist this screen says what will be here — including
-which .list it will open (the one given on the command line, else the project's). Replace the
-body of :class:`TranscriptsScreen` (keep the class name and ``MODE``) with the real screen; the
-command-line .list is ``self.facade.list_path``.
+Opens the ``.list`` given on the command line (``gsv-tui PATH.list``), else the project's
+transcript, else the one typed into the path field (ctrl+o). Every action is one key; every
+edit goes through :class:`backend.transcripts.Transcript` (undoable, logged before it takes
+effect) and the file is saved a moment after the last edit, on leaving and on quitting — so
+nothing is lost by quitting, crashing or a dropped SSH session.
+
+Slow work runs in named thread workers: opening the file (``transcripts-open``), reading clip
+durations (``transcripts-durations``), counting for the status line (``transcripts-stats``),
+merging/splitting/deleting audio (``transcripts-audio``) and starting playback
+(``transcripts-play``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import Input
 
+from backend.errors import GsvError
 from backend.workspace import Project
 
-from ..widgets.stage_preview import StagePlan, StagePreview
+from .. import keymap
+from ..keymap import KeySpec
+from ..widgets.clip_table import ClipRow, ClipTable, ClipTableHeader
+from ..widgets.text_line import TextLine
 from .base import ModeScreen
-from .planned import planned
+from .transcript_conflict import TranscriptConflict
+
+if TYPE_CHECKING:
+    from backend.audio.playback import PlayerChooser
+    from backend.transcripts import Transcript
+
+KEYS = keymap.define("transcripts", "Transcripts screen", [
+    KeySpec("transcripts.play", "space", "play", "Play/stop"),
+    KeySpec("transcripts.down", "j,down", "move(1)", "Next", show=False),
+    KeySpec("transcripts.up", "k,up", "move(-1)", "Previous", show=False),
+    KeySpec("transcripts.page_down", "pagedown,ctrl+d", "page(1)", "Page down", show=False),
+    KeySpec("transcripts.page_up", "pageup,ctrl+u", "page(-1)", "Page up", show=False),
+    KeySpec("transcripts.first", "home,g", "jump(0)", "First clip", show=False),
+    KeySpec("transcripts.last", "end,G", "jump(-1)", "Last clip", show=False),
+    KeySpec("transcripts.edit", "enter", "edit", "Edit"),
+    KeySpec("transcripts.cancel", "escape", "cancel", "Cancel editing", show=False),
+    KeySpec("transcripts.language", "l", "language", "Lang"),
+    KeySpec("transcripts.delete", "d", "delete", "Delete"),
+    KeySpec("transcripts.merge", "m", "merge", "Merge next"),
+    KeySpec("transcripts.split", "s", "split", "Split"),
+    KeySpec("transcripts.reference", "r", "reference", "Use as reference"),
+    KeySpec("transcripts.undo", "u", "undo", "Undo"),
+    KeySpec("transcripts.redo", "ctrl+r", "redo", "Redo"),
+    KeySpec("transcripts.search", "slash", "search", "Search"),
+    KeySpec("transcripts.next_flagged", "n", "flagged(1)", "Next flagged"),
+    KeySpec("transcripts.prev_flagged", "N", "flagged(-1)", "Previous flagged", show=False),
+    KeySpec("transcripts.sort", "o", "sort", "Sort"),
+    KeySpec("transcripts.autoplay", "a", "autoplay", "Auto-play on move", show=False),
+    KeySpec("transcripts.restore", "t", "restore", "Restore last deleted", show=False),
+    KeySpec("transcripts.open", "ctrl+o", "open_path", "Open a .list", show=False),
+    KeySpec("transcripts.save", "ctrl+s", "save_now", "Save now", show=False),
+])
+
+SORT_LABELS = {"file": "file order", "confidence": "worst ASR confidence first",
+               "duration": "longest first"}
 
 
-def transcripts_plan(list_path: Path | None, project: Project | None) -> StagePlan:
-    if list_path is not None:
-        target = f"Will open: {list_path}" + ("" if list_path.exists() else " (the file does not exist yet)")
-    elif project is not None:
-        target = f"Will open the project's transcript: {project.transcript_path}"
-    else:
-        target = "Open a project (p) or start with `gsv-tui PATH.list` to choose the transcript."
-    return StagePlan(
-        title="Transcripts — recognise, then review every line",
-        summary="Transcribe the clips into the official .list (path|speaker|LANG|text) with "
-                "Faster-Whisper or FunASR, then go through it line by line: play a clip, fix its "
-                "text or language, merge, split or delete lines — every edit saved atomically with undo.",
-        stages=(
-            planned("gsv asr CLIPS_DIR --project NAME", "write transcripts/<clips>.list", "asr"),
-        ),
-        note=target,
-    )
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    return f"{seconds:5.1f}"
+
+
+def format_total(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class TranscriptOpened(Message):
+    def __init__(self, transcript: "Transcript | None", error: GsvError | None, path: Path) -> None:
+        super().__init__()
+        self.transcript, self.error, self.path = transcript, error, path
+
+
+class DurationsProgress(Message):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done, self.total = done, total
+
+
+class StatsReady(Message):
+    def __init__(self, stats: dict[str, Any], version: int) -> None:
+        super().__init__()
+        self.stats, self.version = stats, version
+
+
+class EditDone(Message):
+    """An audio edit finished (in a worker): ``error`` is set when it was refused."""
+
+    def __init__(self, what: str, error: GsvError | None, cursor: int | None = None) -> None:
+        super().__init__()
+        self.what, self.error, self.cursor = what, error, cursor
+
+
+class PlayStarted(Message):
+    def __init__(self, ok: bool, notice: str | None, player: str | None) -> None:
+        super().__init__()
+        self.ok, self.notice, self.player = ok, notice, player
 
 
 class TranscriptsScreen(ModeScreen):
     MODE = "transcripts"
+    BINDINGS = KEYS
+    AUTOSAVE_DELAY = 0.8  # seconds after the last edit
+    DEFAULT_CSS = """
+    TranscriptsScreen #review-title { height: 1; padding: 0 1; background: $boost; }
+    TranscriptsScreen ClipTableHeader { height: 1; text-style: bold; background: $panel; }
+    TranscriptsScreen #clip-detail { height: 2; padding: 0 1; color: $text-muted; }
+    TranscriptsScreen #review-status { height: 1; padding: 0 1; background: $boost; }
+    """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.transcript: "Transcript | None" = None
+        self.view: list[int] = []  # clip ordinals in display order
+        self.sort_kind = "file"
+        self.autoplay = False
+        self.editing: str | None = None  # "edit" | "search" | "split" | "open"
+        self._edit_target: int | None = None
+        self.last_query = ""
+        self.stats: dict[str, Any] = {}
+        self.durations_done = (0, 0)
+        self.saved_state = "saved"
+        self.busy: str | None = None
+        self._autosave_timer: Any = None
+        self._player: "PlayerChooser | None" = None
+        self.player_name: str | None = None
+        self.playing_clip: int | None = None
+        self._play_notice_shown = False
+        self._opened_path: Path | None = None
+
+    # --- layout -------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
-        yield StagePreview(transcripts_plan(self.facade.list_path, self.facade.project), id="preview")
+        yield TextLine(self._title_text(), id="review-title")
+        yield ClipTableHeader()
+        yield ClipTable(id="clips")
+        yield TextLine("", id="clip-detail")
+        yield TextLine("", id="review-status")
+
+    def _title_text(self) -> Text:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        path = self._opened_path or self._wanted_path()
+        if path is None:
+            t.append("No transcript: `gsv asr CLIPS --project NAME` writes one; ctrl+o opens a .list",
+                     style="italic")
+        else:
+            t.append("Reviewing ", style="bold")
+            t.append(path.name, style="bold")
+            t.append(f"  in {path.parent}", style="dim")
+        return t
+
+    def on_mount(self) -> None:
+        self.query_one(ClipTable).focus()
 
     def on_project(self, project: Project | None) -> None:
-        self.query_one(StagePreview).set_plan(transcripts_plan(self.facade.list_path, project))
+        wanted = self._wanted_path()
+        if wanted is not None and wanted != self._opened_path:
+            self.open_list(wanted)
+        self.query_one("#review-title", TextLine).set(self._title_text())
+
+    def _wanted_path(self) -> Path | None:
+        if self.facade.list_path is not None:
+            return self.facade.list_path
+        p = self.facade.project
+        if p is not None and p.transcript_path.exists():
+            return p.transcript_path
+        return None
+
+    # --- opening ------------------------------------------------------------------------
+    def open_list(self, path: Path) -> None:
+        self._flush_save()
+        self._opened_path = path
+        self.query_one("#review-title", TextLine).set(self._title_text())
+        self._open_worker(path)
+
+    @work(thread=True, exclusive=True, group="transcripts-open", name="transcripts-open")
+    def _open_worker(self, path: Path) -> None:
+        from backend.transcripts import Transcript
+
+        try:
+            t = Transcript.open(path)
+        except GsvError as e:
+            self.post_message(TranscriptOpened(None, e, path))
+            return
+        self.post_message(TranscriptOpened(t, None, path))
+
+    def on_transcript_opened(self, msg: TranscriptOpened) -> None:
+        if msg.error is not None:
+            self._error(msg.error)
+            return
+        t = msg.transcript
+        assert t is not None
+        self.transcript = t
+        self.sort_kind = "file"
+        self.view = list(range(len(t)))
+        table = self.query_one(ClipTable)
+        table.set_source(len(self.view), self._row)
+        table.cursor = 0
+        for n in t.notices:
+            self.notify(n, markup=False, timeout=8)
+        if t.problems:
+            shown = "; ".join(str(p) for p in t.problems[:3])
+            more = f" (+{len(t.problems) - 3} more)" if len(t.problems) > 3 else ""
+            self.notify(f"{len(t.problems)} line(s) are not clips and are kept as they are: {shown}{more}",
+                        title="malformed lines", severity="warning", markup=False, timeout=12)
+        self._load_durations(t)
+        self._refresh_status()
+        if t.dirty:  # edits recovered from a previous session
+            self._schedule_save()
+
+    @work(thread=True, exclusive=True, group="transcripts-durations", name="transcripts-durations")
+    def _load_durations(self, t: "Transcript") -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        t.load_durations(lambda d, n: self.post_message(DurationsProgress(d, n)),
+                         stop=lambda: worker.is_cancelled or self.transcript is not t)
+        self.post_message(DurationsProgress(len(t), len(t)))
+
+    def on_durations_progress(self, msg: DurationsProgress) -> None:
+        self.durations_done = (msg.done, msg.total)
+        self.query_one(ClipTable).invalidate()
+        self._refresh_status()
+        if msg.done >= msg.total:
+            self._compute_stats()
+
+    # --- drawing ------------------------------------------------------------------------
+    def _row(self, pos: int) -> ClipRow:
+        t = self.transcript
+        if t is None or pos >= len(self.view):
+            return ClipRow("", "", "", "", "")
+        n = self.view[pos]
+        try:
+            c = t.clip(n)
+            flags = t.flags(n)
+            return ClipRow(str(n + 1), format_duration(t.known_duration(n)), c.lang,
+                           ",".join(flags), c.text.strip(), t.is_reviewed(n), "missing" in flags)
+        except GsvError:
+            return ClipRow("", "", "", "", "")
+
+    def _current(self) -> int | None:
+        if self.transcript is None or not self.view:
+            return None
+        pos = self.query_one(ClipTable).cursor
+        return self.view[pos] if 0 <= pos < len(self.view) else None
+
+    @on(ClipTable.CursorMoved)
+    def _cursor_moved(self, msg: ClipTable.CursorMoved) -> None:
+        self._show_detail()
+        if self.autoplay and self.editing is None:
+            self.action_play(force=True)
+
+    def _show_detail(self) -> None:
+        from backend.transcripts_flags import FLAG_HELP
+
+        t, n = self.transcript, self._current()
+        detail = self.query_one("#clip-detail", TextLine)
+        if t is None or n is None:
+            detail.set("")
+            return
+        c = t.clip(n)
+        text = Text(no_wrap=False, overflow="ellipsis")
+        text.append(c.path, style="dim")
+        flags = t.flags(n)
+        if flags:
+            text.append("  " + "; ".join(FLAG_HELP[f] for f in flags), style="red")
+        detail.set(text)
+
+    def _refresh_status(self) -> None:
+        t = self.transcript
+        status = self.query_one("#review-status", TextLine)
+        if t is None:
+            status.set("")
+            return
+        s = self.stats
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{len(t)} clips")
+        if s:
+            line.append(f" · {s['reviewed']} reviewed · ")
+            line.append(f"{s['flagged']} flagged", style="red" if s["flagged"] else "")
+            line.append(f" · {format_total(s['seconds'])} kept")
+        done, total = self.durations_done
+        if total and done < total:
+            line.append(f" · reading durations {done}/{total}", style="italic")
+        line.append(f" · sort: {SORT_LABELS[self.sort_kind]}")
+        if self.autoplay:
+            line.append(" · auto-play")
+        line.append(f" · {self.saved_state}", style="green" if self.saved_state == "saved" else "yellow")
+        if self.busy:
+            line.append(f" · {self.busy}…", style="italic")
+        status.set(line)
+
+    def _compute_stats(self) -> None:
+        if self.transcript is not None:
+            self._stats_worker(self.transcript, self.transcript.version)
+
+    @work(thread=True, exclusive=True, group="transcripts-stats", name="transcripts-stats")
+    def _stats_worker(self, t: "Transcript", version: int) -> None:
+        try:
+            stats = t.stats()
+        except (GsvError, IndexError):
+            return  # the list changed under us; the next edit recomputes
+        self.post_message(StatsReady(stats, version))
+
+    def on_stats_ready(self, msg: StatsReady) -> None:
+        self.stats = msg.stats
+        self._refresh_status()
+
+    # --- after every change ---------------------------------------------------------------
+    def _changed(self, keep: int | None = None) -> None:
+        """Rebuild the view after an edit and put the cursor on clip ordinal ``keep``."""
+        t = self.transcript
+        if t is None:
+            return
+        table = self.query_one(ClipTable)
+        if self.sort_kind == "file" or len(self.view) != len(t):
+            self.view = t.order(self.sort_kind) if self.sort_kind != "file" else list(range(len(t)))
+        table.set_source(len(self.view), self._row)
+        if keep is not None and self.view:
+            keep = max(0, min(keep, len(t) - 1))
+            table.cursor = self.view.index(keep) if keep in self.view else min(table.cursor, len(self.view) - 1)
+        table.invalidate()
+        self._show_detail()
+        self.saved_state = "unsaved"
+        self._refresh_status()
+        self._compute_stats()
+        self._schedule_save()
+
+    def _schedule_save(self) -> None:
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+        self._autosave_timer = self.set_timer(self.AUTOSAVE_DELAY, self._autosave)
+
+    def _autosave(self) -> None:
+        self._autosave_timer = None
+        self._save()
+
+    def _save(self, force: bool = False) -> bool:
+        from backend.transcripts import TranscriptChangedOnDisk
+
+        t = self.transcript
+        if t is None:
+            return True
+        try:
+            t.save(force=force)
+        except TranscriptChangedOnDisk:
+            self.saved_state = "changed on disk"
+            self._refresh_status()
+            if not isinstance(self.app.screen, TranscriptConflict):
+                self.app.push_screen(TranscriptConflict(t.path.name), self._resolve_conflict)
+            return False
+        except (GsvError, OSError) as e:
+            self.saved_state = "not saved"
+            self._error(e)
+            return False
+        self.saved_state = "saved"
+        self._refresh_status()
+        return True
+
+    def _flush_save(self) -> None:
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+            self._autosave_timer = None
+        if self.transcript is not None and self.transcript.dirty:
+            self._save()
+
+    def _resolve_conflict(self, choice: str | None) -> None:
+        t = self.transcript
+        if t is None:
+            return
+        try:
+            if choice == "merge":
+                self._adopt(t.merge_disk_changes())
+                self._save()
+            elif choice == "reload":
+                self._adopt(t.reload())
+            elif choice == "overwrite":
+                self._save(force=True)
+        except GsvError as e:
+            self._error(e)
+
+    def _adopt(self, t: "Transcript") -> None:
+        cur = self._current()
+        self.transcript = t
+        for n in t.notices:
+            self.notify(n, markup=False)
+        self._changed(keep=cur)
+        self._load_durations(t)
+
+    def on_unmount(self) -> None:
+        """Leaving (quit, or the app closing): stop the sound and write what is pending. The
+        widgets are gone by now, so problems go to a notification only."""
+        self._stop_playback()
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+        t = self.transcript
+        if t is not None and t.dirty:
+            try:
+                t.save()
+            except (GsvError, OSError) as e:  # the history log still holds every edit
+                self.app.notify(f"{t.path.name} not saved: {e}", severity="error", markup=False)
+
+    def _error(self, e: BaseException) -> None:
+        if isinstance(e, GsvError):
+            msg = f"{e.message}\nfix: {e.fix}" if e.fix else e.message
+        else:
+            msg = str(e)
+        self.notify(msg, severity="error", markup=False, timeout=10)
+
+    # --- guards ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("cancel",):
+            return self.editing is not None
+        if action == "open_path":
+            return True
+        if self.editing is not None and action not in ("save_now",):
+            return False  # the line editor has the keys
+        return True
+
+    def _need(self) -> int | None:
+        n = self._current()
+        if n is None:
+            self.notify("No clip selected — open a .list first (ctrl+o).", markup=False)
+            return None
+        if self.busy:
+            self.notify(f"Still {self.busy}; try again in a moment.", markup=False)
+            return None
+        return n
+
+    # --- moving ---------------------------------------------------------------------------
+    def action_move(self, delta: int) -> None:
+        self.query_one(ClipTable).move(delta)
+
+    def action_page(self, direction: int) -> None:
+        table = self.query_one(ClipTable)
+        table.move(direction * max(table.size.height - 1, 1))
+
+    def action_jump(self, pos: int) -> None:
+        table = self.query_one(ClipTable)
+        if table.count:
+            table.cursor = pos % table.count
+
+    def action_flagged(self, direction: int) -> None:
+        t = self.transcript
+        if t is None or not self.view:
+            return
+        table = self.query_one(ClipTable)
+        pos = t.next_flagged(self.view, table.cursor, backward=direction < 0)
+        if pos is None:
+            self.notify("No flagged clips.", markup=False)
+        else:
+            table.cursor = pos
+
+    def action_sort(self) -> None:
+        t = self.transcript
+        if t is None:
+            return
+        from backend.transcripts import SORT_ORDERS
+
+        cur = self._current()
+        self.sort_kind = SORT_ORDERS[(SORT_ORDERS.index(self.sort_kind) + 1) % len(SORT_ORDERS)]
+        self.view = t.order(self.sort_kind)
+        table = self.query_one(ClipTable)
+        table.set_source(len(self.view), self._row)
+        if cur is not None:
+            table.cursor = self.view.index(cur)
+        self._refresh_status()
+        self.notify(f"Sorted: {SORT_LABELS[self.sort_kind]}.", markup=False, timeout=3)
+
+    def action_autoplay(self) -> None:
+        self.autoplay = not self.autoplay
+        self._refresh_status()
+
+    # --- the line editor (edit text, search, split time, open path) -------------------------
+    async def _open_editor(self, kind: str, value: str, placeholder: str) -> None:
+        """Show the one-line editor (mounted only while in use: no idle controls on screen)."""
+        await self._remove_editor()
+        widget_id = "list-path" if kind == "open" else "line-editor"
+        ed = Input(value=value, placeholder=placeholder, id=widget_id)
+        self.editing = kind
+        await self.query_one("#body").mount(ed, after=self.query_one(ClipTable))
+        ed.focus()
+        ed.cursor_position = len(value)
+
+    async def _remove_editor(self) -> None:
+        for w in list(self.query("#line-editor, #list-path")):
+            await w.remove()
+
+    def _close_editor(self) -> None:
+        self.editing = None
+        self._edit_target = None
+        for w in list(self.query("#line-editor, #list-path")):
+            w.remove()
+        self.query_one(ClipTable).focus()
+
+    def action_cancel(self) -> None:
+        self._close_editor()
+
+    async def action_edit(self) -> None:
+        n = self._need()
+        if n is None or self.transcript is None:
+            return
+        await self._open_editor("edit", self.transcript.clip(n).text.strip(),
+                                "text of this clip — enter saves, esc cancels")
+        self._edit_target = n
+
+    async def action_search(self) -> None:
+        if self.transcript is None:
+            return
+        await self._open_editor("search", self.last_query, "search text or file name — enter finds the next")
+
+    async def action_open_path(self) -> None:
+        await self._open_editor("open", str(self._opened_path or ""),
+                                "path of a .list file — enter opens it, esc cancels")
+
+    @on(Input.Submitted, "#list-path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        self._close_editor()
+        if value:
+            self.open_list(Path(value).expanduser().resolve())
+
+    @on(Input.Submitted, "#line-editor")
+    def _editor_submitted(self, event: Input.Submitted) -> None:
+        kind, value, target = self.editing, event.value, self._edit_target
+        self._close_editor()
+        t = self.transcript
+        if t is None:
+            return
+        if kind == "edit" and target is not None:
+            try:
+                if t.set_text(target, value):
+                    self._changed(keep=target)
+            except GsvError as e:
+                self._error(e)
+        elif kind == "search":
+            self.last_query = value
+            pos = t.search(value, self.view, self.query_one(ClipTable).cursor)
+            if pos is None:
+                self.notify(f"Not found: {value}", markup=False)
+            else:
+                self.query_one(ClipTable).cursor = pos
+        elif kind == "split" and target is not None:
+            try:
+                at = float(value.strip().rstrip("s").strip())
+            except ValueError:
+                self.notify(f"Not a time in seconds: {value!r}", severity="error", markup=False)
+                return
+            self._split_at(target, at)
+
+    # --- editing keys -----------------------------------------------------------------------
+    def action_language(self) -> None:
+        n = self._need()
+        if n is None or self.transcript is None:
+            return
+        self.transcript.cycle_language(n)
+        self.transcript.mark_reviewed(n)
+        self._changed(keep=n)
+
+    def action_undo(self) -> None:
+        self._history("undo")
+
+    def action_redo(self) -> None:
+        self._history("redo")
+
+    def _history(self, which: str) -> None:
+        t = self.transcript
+        if t is None or self.busy:
+            return
+        cur = self._current()
+        try:
+            label = t.undo() if which == "undo" else t.redo()
+        except (GsvError, OSError) as e:
+            self._error(e)
+            return
+        if label is None:
+            self.notify(f"Nothing to {which}.", markup=False, timeout=3)
+            return
+        self.notify(f"{which.capitalize()}: {label}", markup=False, timeout=3)
+        self._changed(keep=cur)
+
+    def action_delete(self) -> None:
+        n = self._need()
+        if n is not None:
+            self._stop_playback()
+            self._audio_edit("deleting", lambda t: (t.delete(n), n)[1])
+
+    def action_merge(self) -> None:
+        n = self._need()
+        if n is not None:
+            self._stop_playback()
+            self._audio_edit("merging", lambda t: (t.merge_next(n), n)[1])
+
+    async def action_split(self) -> None:
+        n = self._need()
+        if n is None or self.transcript is None:
+            return
+        pos = self._player.position() if self._player is not None and self.playing_clip == n else None
+        if pos is not None and pos > 0:
+            self._stop_playback()
+            self._split_at(n, pos)
+            return
+        d = self.transcript.duration(n)
+        await self._open_editor("split", "", f"split at how many seconds? (0–{d:.2f})" if d else
+                                "split at how many seconds?")
+        self._edit_target = n
+
+    def _split_at(self, n: int, at: float) -> None:
+        self._audio_edit("splitting", lambda t: (t.split(n, at), n)[1])
+
+    def _audio_edit(self, what: str, fn: Callable[["Transcript"], int]) -> None:
+        t = self.transcript
+        if t is None:
+            return
+        self.busy = what
+        self._refresh_status()
+        self._audio_worker(t, what, fn)
+
+    @work(thread=True, exclusive=True, group="transcripts-audio", name="transcripts-audio")
+    def _audio_worker(self, t: "Transcript", what: str, fn: Callable[["Transcript"], int]) -> None:
+        try:
+            cursor = fn(t)
+        except (GsvError, OSError) as e:
+            err = e if isinstance(e, GsvError) else GsvError(str(e))
+            self.post_message(EditDone(what, err))
+            return
+        self.post_message(EditDone(what, None, cursor))
+
+    def on_edit_done(self, msg: EditDone) -> None:
+        self.busy = None
+        if msg.error is not None:
+            self._error(msg.error)
+            self._refresh_status()
+            return
+        self._changed(keep=msg.cursor)
+
+    def action_restore(self) -> None:
+        t = self.transcript
+        if t is None or self.busy:
+            return
+        items = t.trashed()
+        if not items:
+            self.notify("Nothing deleted to restore.", markup=False, timeout=3)
+            return
+        try:
+            n = t.restore(items[0])
+        except (GsvError, OSError) as e:
+            self._error(e)
+            return
+        self.notify(f"Restored {Path(items[0].row.path.replace(chr(92), '/')).name}.", markup=False, timeout=3)
+        self._changed(keep=n)
+
+    def action_reference(self) -> None:
+        n = self._need()
+        if n is None or self.transcript is None:
+            return
+        try:
+            ref = self.transcript.use_as_reference(n)
+        except GsvError as e:
+            self._error(e)
+            return
+        d = self.transcript.duration(n)
+        note = "" if d is None or 3.0 <= d <= 10.0 else f" (it is {d:.1f} s; references work best at 3–10 s)"
+        self.notify(f"Inference reference: {Path(ref['audio_path']).name} — {ref['text']}{note}",
+                    markup=False, timeout=6)
+        if self.transcript.dirty:
+            self._schedule_save()
+
+    def action_save_now(self) -> None:
+        if self._save():
+            self.notify("Saved.", markup=False, timeout=2)
+
+    # --- playback ---------------------------------------------------------------------------
+    @property
+    def player(self) -> "PlayerChooser":
+        if self._player is None:
+            from backend.audio.playback import PlayerChooser
+
+            self._player = PlayerChooser()
+            bridge_provider = getattr(self.app, "playback_front", None)
+            if callable(bridge_provider):  # the listening bridge, when the app runs one
+                self._player.add_front(bridge_provider)
+        return self._player
+
+    def action_play(self, force: bool = False) -> None:
+        n = self._current()
+        t = self.transcript
+        if n is None or t is None:
+            return
+        if not force and self.playing_clip == n and self.player.position() is not None:
+            self._stop_playback()
+            return
+        path = t.audio_path(n)
+        if path is None:
+            self.notify(f"Audio of clip {n + 1} is missing.", severity="warning", markup=False, timeout=4)
+            return
+        t.mark_reviewed(n)
+        self.playing_clip = n
+        c = t.clip(n)
+        info = {"name": path.name, "text": c.text.strip(), "duration": t.known_duration(n)}
+        self._play_worker(path, info)
+        self.query_one(ClipTable).invalidate()
+
+    @work(thread=True, exclusive=True, group="transcripts-play", name="transcripts-play")
+    def _play_worker(self, path: Path, info: dict[str, Any]) -> None:
+        res = self.player.play(path, 0.0, info)
+        self.post_message(PlayStarted(res.ok, res.notice, res.player))
+
+    def on_play_started(self, msg: PlayStarted) -> None:
+        self.player_name = msg.player
+        if msg.notice:
+            self.notify(msg.notice, markup=False, timeout=10,
+                        severity="information" if msg.player is None else "warning")
+        if not msg.ok:
+            self.playing_clip = None
+        if self.transcript is not None and self.transcript.dirty:
+            self._schedule_save()  # the "reviewed" mark
+
+    def _stop_playback(self) -> None:
+        self.playing_clip = None
+        if self._player is not None:
+            self._player.stop()
+
+    # --- palette ----------------------------------------------------------------------------
+    def palette_commands(self):  # type: ignore[no-untyped-def]
+        from ..commands import PaletteCommand
+
+        yield PaletteCommand("Open a .list…", "review any transcript file", self.action_open_path)
+        yield PaletteCommand("Transcripts: sort order", "file / worst confidence / duration", self.action_sort)
+        yield PaletteCommand("Transcripts: restore last deleted clip", "from the trash", self.action_restore)

@@ -1,0 +1,111 @@
+"""How review scales: a 10 000-clip .list against a 100-clip one, in the same run.
+
+Measures, for each size:
+  - ``parse``: Transcript.open (read, parse, history check) alone;
+  - ``first frame``: the real app started with ``gsv-tui PATH.list`` until the table shows the
+    clips (Pilot, headless);
+  - ``1000 moves``: pressing ``j`` 1 000 times, each drawn;
+and prints each figure with its ratio to the 100-clip list. The goal is flat: the ratio for
+first frame and moves stays within a small constant, not ~100× (linear).
+
+    python bench/review_open.py [--big 10000] [--small 100] [--moves 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def make_list(home: Path, n: int) -> Path:
+    """A project with ``n`` real (tiny) wav clips and an ASR-style list pointing at them."""
+    import numpy as np
+    import soundfile as sf
+
+    from backend.workspace import Workspace
+
+    project = Workspace(home).create_project(f"bench{n}")
+    clips = project.clips_dir
+    tone = (np.sin(np.arange(800) / 5.0) * 3000).astype(np.int16)
+    lines = []
+    for i in range(n):
+        p = clips / f"clip_{i:05d}.wav"
+        sf.write(str(p), tone, 8000, subtype="PCM_16")
+        lines.append(f"{p}|clips|ZH|第{i}句话，这是一个用来测试的句子。")
+    lst = project.transcript_path
+    lst.write_text("\n".join(lines), encoding="utf-8")
+    return lst
+
+
+def time_parse(lst: Path, repeat: int = 3) -> float:
+    from backend.transcripts import Transcript
+
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        Transcript.open(lst)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+async def time_app(lst: Path, home: Path, moves: int) -> tuple[float, float]:
+    from gsv_tui.app import GsvApp
+    from gsv_tui.facade import Facade
+    from gsv_tui.widgets.clip_table import ClipTable
+
+    facade = Facade.from_args(home=home, list_path=lst)
+    app = GsvApp(facade, watch_jobs=False)
+    t0 = time.perf_counter()
+    async with app.run_test(size=(120, 40)) as pilot:
+        while True:
+            table = app.screen.query(ClipTable)
+            if table and table.first().count > 0:
+                break
+            if time.perf_counter() - t0 > 60:
+                raise SystemExit(f"the review screen did not open {lst} within 60 s")
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        first = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        for _ in range(moves):
+            await pilot.press("j")
+        await pilot.pause()
+        move = time.perf_counter() - t1
+        assert app.screen.query_one(ClipTable).cursor == min(moves, table.first().count - 1)
+    return first, move
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--big", type=int, default=10000)
+    ap.add_argument("--small", type=int, default=100)
+    ap.add_argument("--moves", type=int, default=1000)
+    args = ap.parse_args()
+    os.environ.setdefault("GSV_PLAYER", "true")  # never probe real audio in a benchmark
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        os.environ["GSV_HOME"] = str(tmp_path / "home")
+        os.environ["GSV_CONFIG"] = str(tmp_path / "config.toml")
+        lists = {n: make_list(tmp_path / "home", n) for n in (args.small, args.big)}
+        results: dict[int, tuple[float, float, float]] = {}
+        for n in (args.small, args.big, args.small):  # small twice: warm-up, then measured
+            parse = time_parse(lists[n])
+            first, move = asyncio.run(time_app(lists[n], tmp_path / "home", args.moves))
+            results[n] = (parse, first, move)
+    s, b = results[args.small], results[args.big]
+    print(f"{'':14}{args.small:>10} clips{args.big:>10} clips{'ratio':>9}")
+    for i, name in enumerate(("parse", "first frame", f"{args.moves} moves")):
+        print(f"{name:14}{s[i] * 1000:>13.1f} ms{b[i] * 1000:>13.1f} ms{b[i] / s[i]:>8.2f}×")
+    print(f"(size ratio {args.big / args.small:.0f}×; flat means first frame and moves stay near 1×)")
+
+
+if __name__ == "__main__":
+    main()
