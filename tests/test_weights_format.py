@@ -201,3 +201,18 @@ def test_malicious_sovits_file_with_pro_header(tmp_path: Path) -> None:
     with pytest.raises(UnsafeWeightsFileError):
         load_sovits(p)
     assert not marker.exists()
+
+
+def test_pretrained_layout_with_posterior_encoder(tmp_path: Path) -> None:
+    """Base files (s2G*.pth) keep enc_q: training loads it, inference leaves it out."""
+    official = read_sovits(TINY)
+    torch.manual_seed(3)
+    full = SoVITS(SoVITSConfig.from_model_section(official.config.model, "v2").adapt_to_weights(official.shapes()))
+    weight = {**{k: v.half() for k, v in full.state_dict().items() if k.startswith("enc_q.")}, **official.weight}
+    p = tmp_path / "s2G_base.pth"
+    p.write_bytes(save_checkpoint({"weight": weight, "config": official.config, "info": "pretrained"}))
+    f = read_sovits(p)
+    assert f.layout == "pretrained" and f.has_posterior and f.version == "v2"
+    assert not hasattr(load_sovits(p), "enc_q")
+    train = load_sovits(p, for_training=True)
+    assert torch.equal(train.enc_q.pre.weight, weight["enc_q.pre.weight"].float())

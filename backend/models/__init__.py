@@ -34,9 +34,13 @@ def load_sovits(path: str | os.PathLike[str] | bytes, device: Any = "cpu", dtype
 
     f = read_sovits(path)
     cfg = model_config(f)
-    with torch.device("meta"):
-        model = SoVITS(cfg, with_posterior=for_training or f.has_posterior)
-    model.to_empty(device="cpu")
+    if for_training:  # real initialisation: a file without enc_q (an export) starts it fresh
+        model = SoVITS(cfg, with_posterior=True)
+    else:  # every tensor comes from the file: skip initialisation; the posterior encoder is not needed
+        f.weight = {k: v for k, v in f.weight.items() if not k.startswith("enc_q.")}
+        with torch.device("meta"):
+            model = SoVITS(cfg, with_posterior=False)
+        model.to_empty(device="cpu")
     expected = model.state_dict()
     missing = [k for k in expected if k not in f.weight and not k.startswith("enc_q.")]
     unexpected = [k for k in f.weight if k not in expected]
@@ -48,10 +52,6 @@ def load_sovits(path: str | os.PathLike[str] | bytes, device: Any = "cpu", dtype
                 parts.append(f"{len(keys)} {label} (e.g. {', '.join(keys[:3])})")
         raise WeightsFileError(f"{f.path or 'weights'} does not fit a SoVITS {f.version} model: " + "; ".join(parts),
                                fix="the file is damaged or from an incompatible program; re-export it")
-    if for_training and not f.has_posterior:
-        # fresh posterior encoder: re-initialise what to_empty left uninitialised
-        fresh = SoVITS(cfg, with_posterior=True).enc_q.state_dict()
-        model.enc_q.load_state_dict(fresh)
     model.load_state_dict(f.weight, strict=False)
     model.source = f  # type: ignore[attr-defined]
     f.weight = {}  # the tensors now live in the model
