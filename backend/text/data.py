@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +94,8 @@ ProgressCallback = Callable[[str, int, int], None]
 
 
 def _download(url: str, total: int, name: str, progress: ProgressCallback | None) -> bytes:
+    import urllib.request
+
     chunks: list[bytes] = []
     done = 0
     with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - fixed https URL
