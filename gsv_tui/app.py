@@ -13,7 +13,6 @@ Where things are:
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Iterable
 
@@ -92,8 +91,8 @@ class GsvApp(App[None]):
         for problem in self.key_problems:
             self.notify(problem, title="key override ignored", severity="warning", timeout=15, markup=False)
         self._open_initial_project()
-        if self._watch_jobs:
-            self._start_watcher()
+        if self._watch_jobs:  # after the first frame: the watcher's start-up would compete with it
+            self.call_after_refresh(self._start_watcher)
 
     def _open_initial_project(self) -> None:
         explicit = self.requested_project or self.facade.project_of_list()
@@ -200,6 +199,8 @@ class GsvApp(App[None]):
         self.jobs_signal.publish(self.jobs_snapshot)
 
     def on_print(self, event: events.Print) -> None:
+        import logging
+
         text = event.text.rstrip("\n")
         if text:
             logging.getLogger("gsv_tui.print").log(logging.WARNING if event.stderr else logging.INFO, text)

@@ -99,6 +99,8 @@ class Facade:
         return rel.parts[0] if len(rel.parts) > 1 else None
 
     def _remember(self, name: str) -> None:
+        if self.remembered_project() == name:
+            return  # nothing new: spare the start-up an fsync
         try:
             TuiState(last_project=name).save(self.state_path)
         except OSError:

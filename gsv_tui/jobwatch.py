@@ -18,10 +18,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from backend.jobs.events import EventCursor
-from backend.jobs.record import EVENTS_FILE, LOG_FILE, RECORD_FILE, JobRecord, job_dirs, load_record, read_progress
+# The job store's modules are imported by the watcher thread when it starts (after the first
+# frame), not at start-up.
+if TYPE_CHECKING:
+    from backend.jobs.record import JobRecord
+
+RECORD_FILE, EVENTS_FILE, LOG_FILE = "job.json", "events.jsonl", "log.txt"  # as backend.jobs.record
 
 
 class JobSource(Protocol):
@@ -122,6 +126,9 @@ class _JobTail:
     INITIAL_BYTES = 64 * 1024
 
     def __init__(self, path: Path) -> None:
+        from backend.jobs.events import EventCursor
+        from backend.jobs.record import read_progress
+
         try:
             size = path.stat().st_size
         except OSError:
@@ -207,7 +214,7 @@ class LogFollower:
 
 @dataclass
 class _Entry:
-    record: JobRecord
+    record: "JobRecord"
     stamp: tuple[int, int] | None  # job.json (mtime_ns, size) when read
     tail: _JobTail
     settled: JobView | None = None  # a finished job's last view: its files no longer change
@@ -292,6 +299,8 @@ class JobsWatcher:
             self._wake.clear()
 
     def _scan(self, source: JobSource) -> None:
+        from backend.jobs.record import job_dirs, load_record
+
         views = []
         live = set()
         for d in job_dirs(Path(source.jobs_dir)):
@@ -334,3 +343,4 @@ class JobsWatcher:
         lines = self._log.read_new()
         if lines or reset:
             self._on_log(want or "", lines, reset)
+

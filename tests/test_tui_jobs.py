@@ -133,7 +133,16 @@ async def test_jobs_started_while_the_screen_is_open_appear(home: Path) -> None:
         assert row_of(app, job.id)[4].endswith("100%")
 
 
-def test_log_buffer_is_bounded(tmp_path: Path) -> None:
+def test_the_watcher_reads_the_stores_file_names() -> None:
+    """jobwatch names the files itself (so the store is imported only by the watcher thread)."""
+    from backend.jobs import record
+    from gsv_tui import jobwatch
+
+    assert (jobwatch.RECORD_FILE, jobwatch.EVENTS_FILE, jobwatch.LOG_FILE) == \
+        (record.RECORD_FILE, record.EVENTS_FILE, record.LOG_FILE)
+
+
+def test_log_follower_starts_near_the_end_with_whole_lines(tmp_path: Path) -> None:
     from gsv_tui.jobwatch import LogFollower
 
     log = tmp_path / "log.txt"

@@ -36,7 +36,7 @@ async def main():
     app = GsvApp(Facade.from_args(home=Path({str(tmp_path / 'home')!r})), project="alice", watch_interval=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
         for _ in range(200):
-            if "backend.jobs.manager" in sys.modules and app.jobs_problem is None and app._watcher._last is not None:
+            if app._watcher is not None and app._watcher._last is not None and app.jobs_problem is None:
                 break
             await pilot.pause(0.05)
         for key in "23451":
