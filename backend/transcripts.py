@@ -216,7 +216,7 @@ class Transcript:
                 return
             try:
                 self.duration(n)
-            except TranscriptError:
+            except (TranscriptError, IndexError):  # the list shrank meanwhile (an edit)
                 return
             if progress is not None and (n % 500 == 0 or n == total - 1):
                 progress(n + 1, total)

@@ -194,3 +194,22 @@ def test_the_listening_bridge_takes_over_while_a_tab_listens(scripts, tmp_path):
         assert events == ["hello", "play"]
         chooser.stop()
         conn.close()
+
+
+def test_a_registered_front_serves_every_chooser(scripts, tmp_path):
+    from backend.audio.playback import register_front, unregister_front
+
+    _, rec = scripts
+    clip = tmp_path / "a.wav"
+    make_wav(clip, 1.0)
+    front = SubprocessPlayer([sys.executable, str(tmp_path / "recorder.py"), "front", "{path}"], name="front")
+    provider = lambda: front  # noqa: E731
+    register_front(provider)
+    try:
+        chooser = PlayerChooser([])
+        assert chooser.play(clip).player == "front"
+        assert _records(rec, 1)[0]["argv"] == ["front", str(clip)]
+        chooser.stop()
+    finally:
+        unregister_front(provider)
+    assert not PlayerChooser([]).play(clip).ok

@@ -206,6 +206,47 @@ async def test_language_delete_merge_split_undo_redo(setup):
         assert Path(disk(project)[0][0]).name == "c0+c1.wav"
 
 
+async def test_split_at_the_playback_position(setup):
+    home, project, rec = setup
+    app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot, 6)
+        await pilot.press("j", "j", "space")  # "hello there", 3 s
+        await wait_until(pilot, lambda: (screen.player.position() or 0) > 0.4, what="playing")
+        await pilot.press("s")
+        await settle(pilot)
+        rows = disk(project)
+        assert [Path(r[0]).name for r in rows[2:4]] == ["c2_1.wav", "c2_2.wav"]
+        first = len(read_int16(project.clips_dir / "c2_1.wav"))
+        second = len(read_int16(project.clips_dir / "c2_2.wav"))
+        assert first + second == 3 * 32000 and 0.4 * 32000 < first < 2.5 * 32000
+        assert not _alive(json.loads(rec.read_text().splitlines()[0])["pid"])  # playback stopped
+
+
+async def test_paging_and_saving_keys(setup):
+    home, project, _ = setup
+    app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot, 6)
+        await pilot.press("end")
+        assert cursor(pilot) == 5
+        await pilot.press("home")
+        assert cursor(pilot) == 0
+        await pilot.press("pagedown")
+        assert cursor(pilot) == 5
+        await pilot.press("pageup")
+        assert cursor(pilot) == 0
+        await pilot.press("G")
+        assert cursor(pilot) == 5
+        pilot.app.screen.AUTOSAVE_DELAY = 60.0
+        await pilot.press("l")
+        await pilot.pause()
+        assert disk(project)[5][2] == "JA"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert disk(project)[5][2] == "KO"
+
+
 async def test_restore_reference_search_flagged_and_sort(setup):
     home, project, _ = setup
     app = make_app(home, list_path=project.transcript_path, watch_jobs=False)

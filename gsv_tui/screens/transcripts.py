@@ -689,10 +689,8 @@ class TranscriptsScreen(ModeScreen):
         if self._player is None:
             from backend.audio.playback import PlayerChooser
 
+            # The listening bridge, once started, takes over through register_front().
             self._player = PlayerChooser()
-            bridge_provider = getattr(self.app, "playback_front", None)
-            if callable(bridge_provider):  # the listening bridge, when the app runs one
-                self._player.add_front(bridge_provider)
         return self._player
 
     def action_play(self, force: bool = False) -> None:

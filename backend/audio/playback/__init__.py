@@ -7,9 +7,10 @@ play gives one notice and every later one stays quiet: a headless GPU box is nor
 """
 
 from .base import PlayResult, Player, PlaybackError
-from .chooser import PlayerChooser, default_players
+from .chooser import PlayerChooser, default_players, register_front, unregister_front
 from .quiet import silenced_stderr
 from .subprocess_player import SubprocessPlayer, command_players
 
 __all__ = ["PlayResult", "Player", "PlaybackError", "PlayerChooser", "SubprocessPlayer",
-           "command_players", "default_players", "silenced_stderr"]
+           "command_players", "default_players", "register_front", "silenced_stderr",
+           "unregister_front"]

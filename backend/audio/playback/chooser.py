@@ -11,6 +11,21 @@ from .base import ClipUnreadable, PlaybackError, PlayResult, Player
 NO_OUTPUT_HINT = "Run `gsv listen` (or the listening bridge in the TUI) to hear clips in your browser"
 
 
+_GLOBAL_FRONT: list[Callable[[], Player | None]] = []
+
+
+def register_front(provider: Callable[[], Player | None]) -> None:
+    """Let ``provider`` take over playback in every chooser of this process while it returns a
+    player (e.g. ``bridge_provider(bridge)`` once the listening bridge runs)."""
+    if provider not in _GLOBAL_FRONT:
+        _GLOBAL_FRONT.append(provider)
+
+
+def unregister_front(provider: Callable[[], Player | None]) -> None:
+    if provider in _GLOBAL_FRONT:
+        _GLOBAL_FRONT.remove(provider)
+
+
 def default_players() -> list[Player]:
     """Local outputs in order: a command from ``GSV_PLAYER``, then sounddevice, simpleaudio,
     and the command-line players."""
@@ -57,7 +72,7 @@ class PlayerChooser:
 
     def _candidates(self) -> list[Player]:
         out: list[Player] = []
-        for provider in self.front:
+        for provider in [*self.front, *_GLOBAL_FRONT]:
             try:
                 p = provider()
             except Exception:
