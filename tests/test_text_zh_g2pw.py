@@ -158,3 +158,32 @@ def test_very_long_segments_fit_the_512_positions(model: g2pw.G2PWModel) -> None
     assert shape == (2, 512) and all(0 < p < 511 for p in positions)
     assert len(readings) == len(segment)
     assert readings[0] == "xing2" and readings[-2] == "chang2"
+
+
+def test_model_archive_is_installed_safely(model_folder: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    good = tmp_path / "G2PWModel_1.1.zip"
+    with zipfile.ZipFile(good, "w") as bundle:
+        for path in (model_folder / "G2PWModel").iterdir():
+            bundle.write(path, f"G2PWModel_1.1/{path.name}")
+    target = tmp_path / "data"
+    installed = g2pw.install_g2pw_zip(good, target)
+    assert installed == target / "G2PWModel" and g2pw.model_dir(installed) == installed
+
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as bundle:
+        bundle.writestr("../outside.txt", "x")
+    with pytest.raises(g2pw.G2PWUnavailableError):
+        g2pw.install_g2pw_zip(evil, target)
+    assert not (tmp_path / "outside.txt").exists()
+    incomplete = tmp_path / "incomplete.zip"
+    with zipfile.ZipFile(incomplete, "w") as bundle:
+        bundle.writestr("G2PWModel/g2pW.onnx", b"")
+    with pytest.raises(g2pw.G2PWUnavailableError):
+        g2pw.install_g2pw_zip(incomplete, target)
+    assert g2pw.model_dir(target / "G2PWModel") is not None  # the good model was kept
+    not_zip = tmp_path / "not.zip"
+    not_zip.write_bytes(b"nope")
+    with pytest.raises(g2pw.G2PWUnavailableError):
+        g2pw.install_g2pw_zip(not_zip, target)

@@ -238,6 +238,57 @@ class G2PWModel:
         return out
 
 
+G2PW_HF_REPO = "XXXXRT/GPT-SoVITS-Pretrained"
+G2PW_HF_FILE = "G2PWModel.zip"
+
+
+def install_g2pw_zip(archive: Path, target: Path) -> Path:
+    """Unpack a G2PW model archive into ``target/G2PWModel`` and check it is complete.
+
+    Members are confined to the destination (no absolute paths or ``..``); the archive is
+    unpacked beside the destination and moved into place only when complete, so a broken
+    archive never replaces a working model.
+    """
+    import shutil
+    import tempfile
+    import zipfile
+
+    destination = target / MODEL_DIR_NAME
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".g2pw-") as scratch:
+        root = Path(scratch)
+        try:
+            with zipfile.ZipFile(archive) as bundle:
+                for member in bundle.infolist():
+                    path = (root / member.filename).resolve()
+                    if not path.is_relative_to(root.resolve()):
+                        raise G2PWUnavailableError(
+                            f"{archive.name} holds a path outside its folder: {member.filename}",
+                            fix="download the archive again from its official home")
+                bundle.extractall(root)
+        except zipfile.BadZipFile as exc:
+            raise G2PWUnavailableError(f"{archive.name} is not a zip archive",
+                                       fix="download it again") from exc
+        found = [p.parent for p in root.rglob("*.onnx") if model_dir(p.parent) is not None]
+        if not found:
+            raise G2PWUnavailableError(
+                f"{archive.name} does not contain a complete G2PW model",
+                fix=f"it needs g2pW.onnx and {', '.join(_MODEL_FILES)}")
+        if destination.exists():
+            shutil.rmtree(destination)
+        shutil.move(str(found[0]), str(destination))
+    installed_model.cache_clear()
+    return destination
+
+
+def download_g2pw_model(target: Path) -> Path:  # pragma: no cover - needs the network
+    """Fetch the G2PW model from the HF hub (verified by the hub client) and install it."""
+    from huggingface_hub import hf_hub_download
+
+    archive = Path(hf_hub_download(G2PW_HF_REPO, G2PW_HF_FILE))
+    return install_g2pw_zip(archive, target)
+
+
 _configured: dict[str, Path] = {}
 
 
