@@ -8,7 +8,8 @@ class name the app's MODES table uses), set ``MODE``, and implement ``compose_bo
 - ``palette_commands()``: commands this screen adds to the command palette;
 - ``submit_job(stage, params, gpus=..., after=...)``: start a stage as a tracked job of the open
   project (in a thread worker); answers with a ``JobSubmitted`` or ``JobRefused`` message, which
-  this base class already turns into a notification;
+  this base class already turns into a notification (a subclass's own ``on_job_submitted`` runs
+  first; ``message.prevent_default()`` there skips the base notification);
 - ``self.facade``: the backend door (``.project``, ``.workspace``, ``.jobs``, ``.config``).
 
 Textual runs each class's ``on_mount`` itself (along the MRO), so a subclass's ``on_mount``
