@@ -47,7 +47,8 @@ def headline(summary: dict[str, Any]) -> Text:
     if folder and folder.get("clips") != summary.get("clips"):
         t.append(f" · folder: {folder.get('clips')} clips, {duration_text(float(folder.get('seconds', 0.0)))}")
     files = summary.get("files") or []
-    t.append(f" · from {len(files)} file(s)")
+    recorded = sum(float(f.get("source_seconds") or 0.0) for f in files)
+    t.append(f" · from {len(files)} file(s)" + (f" ({duration_text(recorded)} recorded)" if recorded else ""))
     return t
 
 
