@@ -207,3 +207,26 @@ async def test_the_table_can_show_only_the_open_projects_jobs(home: Path) -> Non
         await pilot.press("a")
         await pilot.pause()
         assert table.row_count == 2
+
+
+async def test_a_job_whose_processes_vanish_is_shown_lost_with_the_reason(home: Path) -> None:
+    """The watcher's periodic reconcile notices it; no process is polled from the UI thread."""
+    import os
+    import signal
+
+    jm = JobManager(Workspace(home).jobs_dir)
+    job = jm.submit("sleep", {"seconds": 60.0, "steps": 60}, project="alice")
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: app.jobs_snapshot.running == 1, what="the running job")
+        record = await wait_until(pilot, lambda: (r := jm.get(job.id)).pid and r.supervisor_pid and r,
+                                  what="its pids")
+        os.kill(record.supervisor_pid, signal.SIGKILL)
+        os.kill(record.pid, signal.SIGKILL)
+        await pilot.press("r")  # re-check now rather than at the next periodic pass
+        await wait_until(pilot, lambda: row_of(app, job.id)[3] == "lost", what="the job shown lost")
+        assert "reason: process vanished" in screen_text(app)  # under the table (wrapped at 80)
+        assert "reason: process vanished without an exit record" in \
+            str(JobDetail.describe(app.jobs_snapshot.get(job.id)))
+        assert app.jobs_snapshot.running == 0 and "0 running" in screen_text(app).splitlines()[0]
