@@ -219,3 +219,18 @@ def test_v2pro_adds_speaker_embeddings(tmp_path: Path, bert_dir: Path) -> None:
     assert ExpFolder(tmp_path / "exp", "v2Pro").sovits_items() == [clips[1].name]  # the trainer needs all four
     again, _ = _run(_opts(tmp_path, bert_dir, version="v2Pro", sv_path=sv_ckpt))
     assert [(s.name, s.done) for s in again.steps] == [("text", 0), ("ssl", 0), ("sv", 1), ("semantic", 0)]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_gpu_half_precision_like_the_official_is_half(tmp_path: Path, bert_dir: Path) -> None:
+    """On a GPU the tensors are saved in fp16 (the official is_half) and the files stay readable."""
+    clips = make_clips(tmp_path / "clips", 4)
+    _write_list(tmp_path, list_lines(clips))
+    summary, _ = _run(_opts(tmp_path, bert_dir, devices=["cuda:0", "cuda:0"]))
+    assert summary.kept == 4
+    exp = ExpFolder(tmp_path / "exp", "v2")
+    for c in clips:
+        assert load_checkpoint(tmp_path / "exp/4-cnhubert" / f"{c.name}.pt").dtype == torch.float16
+        assert exp.ssl(c.name).dtype == torch.float32 and len(exp.tokens(c.name)) > 0
+    assert load_checkpoint(tmp_path / "exp/3-bert" / f"{clips[0].name}.pt").dtype == torch.float16

@@ -121,3 +121,19 @@ def read_state(exp: Path) -> dict[str, Any]:
 
 def write_state(exp: Path, state: dict[str, Any]) -> None:
     atomic_write_text(state_dir(exp) / "state.json", json.dumps(state, ensure_ascii=False, indent=1) + "\n")
+
+
+SUMMARY_FILE = "summary.json"
+
+
+def write_summary(exp: Path, data: dict[str, Any]) -> None:
+    """The last run's summary (kept/skipped with reasons, duration), for screens that show it later."""
+    atomic_write_text(state_dir(exp) / SUMMARY_FILE, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def read_summary(exp: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((state_dir(exp) / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -230,4 +230,5 @@ def finish(exp: Path, version: str, items: list[FormatItem], skipped: list[Skipp
         report.artifact(layout.write_name2semantic(exp, lines), role="name2semantic")
     summary = FormatSummary(version, n_lines, len(kept_keys), seconds, skipped, results, exp)
     report.summary(summary.to_json())
+    journal.write_summary(exp, summary.to_json())
     return summary

@@ -1,39 +1,56 @@
 """Training mode (key 3): format the dataset, then fine-tune SoVITS and GPT.
 
-Until the formatting and training stages exist this screen says what will be here. Replace the
-body of :class:`TrainingScreen` (keep the class name and ``MODE``) with the real screen.
+The Format action is real (:mod:`gsv_tui.widgets.format_panel`: version, GPUs, progress per step,
+the summary). The training stages are not built yet; below the panel a note says what will come.
+Keep the class name and ``MODE`` when building the training part here.
 """
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
+from textual.widgets import Static
 
-from ..widgets.stage_preview import StagePlan, StagePreview
+from ..jobwatch import JobsSnapshot
+from ..messages import JobSubmitted
+from ..widgets.format_panel import FormatPanel
 from .base import ModeScreen
-from .planned import planned
+from .planned import stage_installed
 
 
-def training_plan() -> StagePlan:
-    return StagePlan(
-        title="Training — format the dataset, fine-tune SoVITS and GPT",
-        summary="Turn the reviewed transcript into the official experiment folder (text + BERT "
-                "features, HuBERT features and 32 kHz wavs, semantic tokens), then train the SoVITS "
-                "and GPT models from the pretrained bases, resumable and on one or more GPUs. Live "
-                "loss curves, ETA and the exported weights per epoch will be shown here.",
-        stages=(
-            planned("gsv format --project NAME", "write exp/ (2-name2text, 3-bert, 4-cnhubert, 5-wav32k, "
-                    "6-name2semantic)", "format"),
-            planned("gsv train sovits --project NAME", "fine-tune SoVITS → weights/SoVITS_weights_<ver>/",
-                    "train_sovits", "train"),
-            planned("gsv train gpt --project NAME", "fine-tune GPT (+DPO) → weights/GPT_weights_<ver>/",
-                    "train_gpt", "train"),
-        ),
-        note="Training runs as jobs: one GPU job per GPU at a time; the next one waits in the queue.",
-    )
+def training_note() -> Text:
+    """What follows formatting, and whether it exists yet."""
+    t = Text("Then train from the pretrained bases:\n", style="bold")
+    for command, does, module in (
+            ("gsv train sovits --project NAME", "fine-tune SoVITS → weights/SoVITS_weights_<ver>/", "train_sovits"),
+            ("gsv train gpt --project NAME", "fine-tune GPT (+DPO) → weights/GPT_weights_<ver>/", "train_gpt")):
+        t.append(f"  {command}  ")
+        t.append("available\n" if stage_installed(module, "train") else "not built yet\n", style="italic")
+        t.append(f"    {does}\n", style="dim")
+    t.append("Training runs as jobs: one GPU job per GPU at a time; the next one waits in the queue.",
+             style="italic")
+    return t
 
 
 class TrainingScreen(ModeScreen):
     MODE = "training"
 
     def compose_body(self) -> ComposeResult:
-        yield StagePreview(training_plan(), id="preview")
+        yield FormatPanel(id="format-panel")
+        yield Static(training_note(), id="training-note")
+
+    # --- the Format action (widgets/format_panel.py) ---------------------------------------------
+    def on_project(self, project) -> None:  # noqa: ANN001 - Project | None
+        self.query_one(FormatPanel).set_project(project)
+
+    def on_format_panel_requested(self, message: FormatPanel.Requested) -> None:
+        self.submit_job("format", message.params, gpus=message.gpus)
+
+    def on_job_submitted(self, message: JobSubmitted) -> None:  # the base class's notice runs too
+        if message.stage == "format":
+            self.query_one(FormatPanel).follow(message.job_id)
+
+    def on_jobs(self, snapshot: JobsSnapshot) -> None:
+        panel = self.query_one(FormatPanel)
+        if panel.job_id is not None:
+            panel.show_job(snapshot.get(panel.job_id))
