@@ -78,6 +78,10 @@ def test_extract_latent_codes_exact(model, inputs) -> None:
 
 def test_decode_speed1_intermediates(model, inputs) -> None:
     ref = _npz("decode_speed1.0_ns0.npz")
+    packed_o = model.decode(inputs["codes"], inputs["text"], [inputs["spec_ref"]], noise_scale=0.0)
+    _close(packed_o, ref["o"], WAVE, "o (channels-last decoder)")
+    # module hooks need the module-by-module decoder: same model without the packed weights
+    model = load_sovits(FIX / "sovits_v2_tiny.pth", for_training=True).prepare_for_inference(pack=False)
     hooks = {"enc_ssl_out": model.enc_p.encoder_ssl, "enc_text_out": model.enc_p.encoder_text,
              "mrte_out": model.enc_p.mrte, "encoder2_out": model.enc_p.encoder2,
              "dec_conv_pre_out": model.dec.conv_pre,

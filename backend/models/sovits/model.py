@@ -54,12 +54,15 @@ class SoVITS(nn.Module):
     def version(self) -> str:
         return self.cfg.version
 
-    def prepare_for_inference(self) -> SoVITS:
-        """Eval mode, weight norm folded into plain weights, no autograd bookkeeping."""
+    def prepare_for_inference(self, pack: bool = True) -> SoVITS:
+        """Eval mode, weight norm folded into plain weights, no autograd bookkeeping; ``pack``:
+        channels-last decoder weights for CPU (see :meth:`Generator.pack_for_inference`)."""
         self.eval()
         fuse_weight_norm(self)
         for p in self.parameters():
             p.requires_grad_(False)
+        if pack:
+            self.dec.pack_for_inference()
         return self
 
     def _upsample_codes(self, quantized: torch.Tensor) -> torch.Tensor:
