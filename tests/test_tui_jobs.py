@@ -74,10 +74,13 @@ async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
         await wait_until(pilot, lambda: app.jobs_snapshot.running == 1, what="the running job")
+        log = app.screen.query_one(LogView)
+        await wait_until(pilot, lambda: log.line_count > 0, what="the log")
         await pilot.press("c")
-        await pilot.pause()
+        await pilot.pause(0.5)
         assert isinstance(app.screen, ConfirmScreen)
         assert f"Cancel job {job.id}" in screen_text(app)
+        assert log.line_count > 0  # the log behind the question stays
         await pilot.press("n")  # no: nothing happens
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)

@@ -12,6 +12,7 @@ from typing import Iterable
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
 from backend.errors import GsvError
@@ -90,7 +91,8 @@ class JobsScreen(ModeScreen):
         self._selection_changed()
 
     def on_screen_suspend(self) -> None:
-        self.gsv_app.follow_log(None)  # nobody is looking: stop tailing the log
+        if not isinstance(self.app.screen, ModalScreen):  # another mode: nobody sees the log
+            self.gsv_app.follow_log(None)
 
     def _log_lines(self, message: LogLines) -> None:
         self.query_one(LogView).show_lines(message.job_id, message.lines, message.reset)
@@ -132,7 +134,8 @@ class JobsScreen(ModeScreen):
             self.notify("No job selected.", severity="warning")
             return
         if job.state == "finished":
-            self.notify(f"Job {job.id} already finished ({job.status}); nothing to cancel.", severity="warning")
+            self.notify(f"Job {job.id} already finished ({job.status}); nothing to cancel.", severity="warning",
+                        markup=False)
             return
         what = ("It is running: its processes get SIGTERM, then SIGKILL after "
                 f"{CANCEL_GRACE_S:g} s." if job.state == "running" else "It is queued: it will never start.")
@@ -152,10 +155,10 @@ class JobsScreen(ModeScreen):
             record = self.facade.jobs.cancel(job_id, grace=CANCEL_GRACE_S)
         except GsvError as e:
             self.app.call_from_thread(self.notify, f"{e.message}" + (f" — {e.fix}" if e.fix else ""),
-                                      severity="error")
+                                      severity="error", markup=False)
             return
         note = f"Job {job_id} {record.outcome or record.state}" + (f": {record.reason}" if record.reason else "")
-        self.app.call_from_thread(self.notify, note)
+        self.app.call_from_thread(self.notify, note, markup=False)
         self.gsv_app.poke_jobs()
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
