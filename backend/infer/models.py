@@ -5,7 +5,8 @@ GPT and SoVITS must share a phoneme symbol set: v1 (SoVITS 322 symbols, GPT 512 
 phone ids of another alphabet, so it is refused up front with a named error — the pairs the
 official code accepts (any v2-symbol GPT with any v2/v2Pro/v2ProPlus SoVITS, v1 with v1)
 load here too. HuBERT is needed for the reference prompt, the Chinese BERT only when a
-segment is Chinese; both are found among the pretrained base models unless given.
+segment is Chinese, the speaker-verification model only for v2Pro/v2ProPlus; each is found
+among the pretrained base models unless given, and loaded on first use.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ class ModelSet:
     sovits_path: str
     hubert_dir: Path | None = None
     bert_dir: Path | None = None
+    sv_path: Path | None = None
     _hubert: Any = field(default=None, repr=False)
     _bert: Any = field(default=None, repr=False)
+    _sv: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -53,6 +56,21 @@ class ModelSet:
     @property
     def sample_rate(self) -> int:
         return SAMPLE_RATES[self.version]
+
+    @property
+    def needs_speaker(self) -> bool:
+        """v2Pro/v2ProPlus mix a speaker-verification embedding of each reference into the timbre."""
+        return bool(self.sovits.cfg.is_pro)
+
+    def speaker(self) -> Any:
+        """The ERes2NetV2 speaker-verification encoder (v2Pro/v2ProPlus; loaded on first use)."""
+        with self._lock:
+            if self._sv is None:
+                from backend.models.sv import SpeakerEncoder
+
+                path = self.sv_path or _pretrained_folder(self.version, "sv")
+                self._sv = SpeakerEncoder.from_checkpoint(path, self.placement.device, self.placement.dtype)
+            return self._sv
 
     def hubert(self) -> Any:
         """The HuBERT content encoder (loaded on first use)."""
@@ -113,6 +131,7 @@ def _existing(path: str | Path | None, kind: str) -> Path:
 
 def load_models(gpt_path: str | Path | None, sovits_path: str | Path | None, *,
                 hubert_dir: str | Path | None = None, bert_dir: str | Path | None = None,
+                sv_path: str | Path | None = None,
                 device: str | None = None, precision: str = "auto") -> ModelSet:
     """Load and check a GPT/SoVITS pair (named errors for missing, wrong or mismatched files)."""
     from backend.models import load_sovits
@@ -129,20 +148,10 @@ def load_models(gpt_path: str | Path | None, sovits_path: str | Path | None, *,
     from backend.models.sovits.config import N_SYMBOLS
 
     check_pair(gfile.symbol_version, sovits_symbol_version(N_SYMBOLS[sfile.version]), str(gpt_p), str(sovits_p))
-    if sfile.version in ("v2Pro", "v2ProPlus"):
-        _require_speaker_model()
     placement = choose(device, precision)
     gpt = build_gpt(gfile, device=placement.device, dtype=placement.dtype)
     sovits = load_sovits(sovits_p, device=placement.device, dtype=placement.dtype)
     return ModelSet(gpt=gpt, sovits=sovits, placement=placement, gpt_path=str(gpt_p), sovits_path=str(sovits_p),
                     hubert_dir=Path(hubert_dir) if hubert_dir else None,
-                    bert_dir=Path(bert_dir) if bert_dir else None)
+                    bert_dir=Path(bert_dir) if bert_dir else None, sv_path=Path(sv_path) if sv_path else None)
 
-
-def _require_speaker_model() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("backend.models.sv") is None:
-        raise UnsupportedModelError(
-            "v2Pro/v2ProPlus SoVITS needs the speaker-verification model, which this build lacks",
-            fix="use v1 or v2 SoVITS weights for now")

@@ -2,7 +2,8 @@
 
 1. Reference: the main clip (3–10 s rule) gives the GPT prompt — HuBERT features of the
    16 kHz clip plus 0.6 s of zeros, quantised by the SoVITS ``extract_latent`` — and, with any
-   extra clips, the reference spectrograms whose timbre vectors SoVITS averages.
+   extra clips, the reference spectrograms whose timbre vectors SoVITS averages (v2Pro and
+   v2ProPlus add each clip's speaker-verification embedding to its timbre vector).
 2. Text: the reference text becomes the prompt phones (none: ref-free mode); the target text
    is cut by the chosen method into pieces, each with per-segment phones and BERT features.
 3. GPT: for each piece, prompt phones + piece phones and the prompt tokens → new semantic
@@ -96,6 +97,7 @@ class _Prompt:
     piece: TextPiece | None
     refer: list[Any]  # spectrograms [1, 1025, T] in the model dtype
     main: Reference
+    sv: list[Any] | None = None  # v2Pro: one [1, 20480] speaker embedding per reference
 
 
 def _seed_everything(seed: int) -> int:
@@ -128,6 +130,14 @@ class Synthesizer:
         y = torch.from_numpy(np.ascontiguousarray(spectrogram_input(ref.wav32k), dtype=np.float32))[None]
         return spectrogram(y.to(m.placement.device)).to(m.placement.dtype)
 
+    def speaker_embedding(self, ref: Reference) -> Any:
+        """v2Pro/v2ProPlus: the ERes2NetV2 embedding of the reference as SoVITS hears it (32 kHz → 16 kHz)."""
+        import torch
+
+        m = self.models
+        wav = torch.from_numpy(np.ascontiguousarray(spectrogram_input(ref.wav32k), dtype=np.float32))
+        return m.speaker()(wav, sample_rate=32000).to(m.placement.device, m.placement.dtype)
+
     def prompt_tokens(self, ref: Reference) -> Any:
         """HuBERT features of the reference (+ the official tail of zeros) → semantic codes ``[1, Tp]``."""
         from backend.models.ssl import inference_input
@@ -148,12 +158,13 @@ class Synthesizer:
         main = load_reference(p.ref, p.trim_ref)
         refs = [main] + [load_reference(a, check=False) for a in p.aux_refs]
         refer = [self.spectrogram(r) for r in refs]
+        sv = [self.speaker_embedding(r) for r in refs] if m.needs_speaker else None
         piece = prompt_piece(p.ref_text, p.ref_lang, m.symbol_version, m.bert, m.placement.dtype,
                              m.placement.device)
         if piece is None:
             warnings.append(REF_FREE_WARNING)
-            return _Prompt(None, None, refer, main)
-        return _Prompt(self.prompt_tokens(main), piece, refer, main)
+            return _Prompt(None, None, refer, main, sv)
+        return _Prompt(self.prompt_tokens(main), piece, refer, main, sv)
 
     def _generate(self, prompt: _Prompt, batch: list[TextPiece], p: SynthesisParams) -> list[Any]:
         """Semantic tokens (1-D, prompt removed as the official callers do) per piece of ``batch``."""
@@ -196,7 +207,8 @@ class Synthesizer:
         codes = tokens.reshape(1, 1, -1).to(dev)
         text = torch.tensor(piece.ids, dtype=torch.long, device=dev)[None]
         with torch.inference_mode():
-            wav = m.sovits.decode(codes, text, prompt.refer, noise_scale=p.noise_scale, speed=p.speed)
+            wav = m.sovits.decode(codes, text, prompt.refer, noise_scale=p.noise_scale, speed=p.speed,
+                                  sv_emb=prompt.sv)
         audio = wav[0, 0].float().cpu().numpy()
         peak = float(np.abs(audio).max()) if len(audio) else 0.0
         return audio / peak if peak > 1.0 else audio

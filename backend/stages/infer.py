@@ -62,6 +62,7 @@ class Params:
     version: str = "v2"  # which pretrained base models to fall back to
     hubert: Path | None = None
     bert: Path | None = None
+    sv: Path | None = None
     device: str = "auto"
     precision: str = "auto"
     max_tokens: int = 1500  # GPT steps per piece; the official cap (≈ 60 s)
@@ -121,12 +122,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pieces generated together by the GPT (default %(default)s)")
     parser.add_argument("--trim-ref", choices=TRIM_CHOICES, default="no",
                         help="a reference over 10 s: refuse (no, default), use its first 10 s, or its best 3–10 s window")
+    parser.add_argument("--max-seconds", type=float, default=60.0,
+                        help="longest speech per piece, seconds (the official cap is 60 = 1500 tokens)")
     parser.add_argument("--out", type=Path, help="output wav (default with --project: outputs/tts-<time>.wav)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
     parser.add_argument("--precision", choices=("auto", "fp32", "fp16", "bf16"), default="auto",
                         help="GPU precision (auto = fp16; the CPU always runs fp32)")
     parser.add_argument("--hubert", type=Path, help="chinese-hubert-base folder (default: the pretrained one)")
     parser.add_argument("--bert", type=Path, help="chinese-roberta-wwm-ext-large folder (default: the pretrained one)")
+    parser.add_argument("--sv", type=Path, help="speaker-verification checkpoint for v2Pro/v2ProPlus "
+                        "(default: the pretrained one)")
     parser.add_argument("--version", default=None, choices=("v1", "v2", "v2Pro", "v2ProPlus"),
                         help="pretrained base models to fall back to (default: the project's version, else v2)")
 
@@ -174,7 +179,11 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         cut=args.cut, top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
         repetition_penalty=args.repetition_penalty, speed=args.speed, pause=args.pause, seed=args.seed,
         batch_size=args.batch_size, trim_ref=args.trim_ref, project=project.name if project else None,
-        version=version, hubert=args.hubert, bert=args.bert, device=args.device, precision=args.precision)
+        version=version, device=args.device, precision=args.precision,
+        hubert=Path(args.hubert).expanduser().absolute() if args.hubert else None,
+        bert=Path(args.bert).expanduser().absolute() if args.bert else None,
+        sv=Path(args.sv).expanduser().absolute() if args.sv else None,
+        max_tokens=int(round(args.max_seconds * 25)))
     check(params)
     return params
 
@@ -184,6 +193,8 @@ def check(params: Params) -> None:
     from ..infer.errors import MissingWeightsError, ReferenceAudioError
 
     problems = params.synthesis().problems()
+    if not 1 <= params.max_tokens <= 1500:
+        problems.append("the longest piece must be between 0.04 and 60 s (--max-seconds)")
     if problems:
         raise InferStageError("invalid parameters: " + "; ".join(problems), "change the values named")
     for kind, path in (("GPT", params.gpt), ("SoVITS", params.sovits)):
@@ -243,7 +254,7 @@ def run(params: Params, report: Reporter) -> None:
     started = time.perf_counter()
     report.info(f"loading {Path(params.gpt).name} + {Path(params.sovits).name}")  # type: ignore[arg-type]
     models = load_models(params.gpt, params.sovits, hubert_dir=params.hubert, bert_dir=params.bert,
-                         device=params.device, precision=params.precision)
+                         sv_path=params.sv, device=params.device, precision=params.precision)
     report.info(f"{models.version} on {models.placement.label}")
     synth = Synthesizer(models, max_tokens=params.max_tokens)
 
