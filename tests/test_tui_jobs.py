@@ -54,6 +54,8 @@ async def test_a_running_job_shows_live_progress_and_its_log(home: Path) -> None
                          what="progress to advance")
         row = row_of(app, job.id)
         assert row[:4] == [job.id, "sleep", "alice", "running"]
+        header = next(line for line in screen_text(app).splitlines() if line.startswith(" ID "))
+        assert header.rstrip().endswith("Time")  # every column fits in 80 columns
         assert row[5] == "cpu"
         text = screen_text(app)
         assert job.id in text and "running" in text and "steps" in text  # detail: done/total unit
