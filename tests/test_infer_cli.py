@@ -77,3 +77,39 @@ def test_unreadable_reference_fails_the_run_with_its_name(tmp_path: Path) -> Non
     assert r.returncode != 0
     assert "cannot read the reference clip" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "o.wav").exists()
+
+
+def test_project_defaults_without_any_weights_say_how_to_get_them(tmp_path: Path) -> None:
+    from backend.workspace import Workspace
+
+    home = tmp_path / "home"
+    Workspace(home).create_project("bob", language="en", version="v2")
+    ref = write_voice(tmp_path / "ref.wav", 4.0)
+    r = gsv("infer", "--now", "--project", "bob", "--ref", str(ref), "--text", "Hi there.", home=home)
+    assert r.returncode == 2
+    assert "no GPT weights given, none exported in the project" in r.stderr
+    assert "gsv models fetch v2" in r.stderr
+
+
+def test_project_defaults_pick_the_latest_export(tmp_path: Path) -> None:
+    import argparse
+    import shutil
+
+    from backend.stages import infer as stage
+    from backend.workspace import Workspace
+
+    ws = Workspace(tmp_path / "home")
+    project = ws.create_project("carol", language="zh", version="v2")
+    gdir, sdir = project.gpt_weights_dir("v2"), project.sovits_weights_dir("v2")
+    gdir.mkdir(parents=True, exist_ok=True)
+    sdir.mkdir(parents=True, exist_ok=True)
+    for e in (4, 12, 8):
+        shutil.copy(GPT, gdir / f"carol-e{e}.ckpt")
+        shutil.copy(SOVITS, sdir / f"carol_e{e}_s{e * 10}.pth")
+    ref = write_voice(tmp_path / "ref.wav", 4.0)
+    parser = argparse.ArgumentParser()
+    stage.add_arguments(parser)
+    params = stage.params_from_args(parser.parse_args(["--project", "carol", "--ref", str(ref), "--text", "你好。"]), ws)
+    assert params.gpt.name == "carol-e12.ckpt" and params.sovits.name == "carol_e12_s120.pth"
+    assert params.lang == "all_zh" and params.ref_lang == "all_zh"
+    assert params.out.parent == project.outputs_dir and params.out.suffix == ".wav"

@@ -110,15 +110,17 @@ async def test_model_choice_to_a_saved_wav(home: Path, pretrained: Path, tmp_pat
 
 async def test_reference_from_the_transcripts_screen_and_length_notes(home: Path, tmp_path: Path) -> None:
     clip = write_voice(tmp_path / "clips" / "long.wav", 12.0)
-    ws = Workspace(home)
-    project = ws.open_project("alice")
-    project.settings["reference"] = {"audio_path": str(clip), "text": "Said in the clip.", "language": "en"}
-    project.save()
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         screen = app.screen
         assert isinstance(screen, InferenceScreen)
+        await pilot.press("2")  # elsewhere, a clip becomes the reference (what the Transcripts `r` key does)
+        project = Workspace(home).open_project("alice")
+        project.settings["reference"] = {"audio_path": str(clip), "text": "Said in the clip.", "language": "en"}
+        project.save()
+        await pilot.press("4")
+        assert app.screen is screen
         await wait_until(pilot, lambda: screen.query_one("#ref-path", Input).value == str(clip), what="reference")
         assert screen.query_one("#ref-text", Input).value == "Said in the clip."
         assert screen.query_one("#ref-lang", Select).value == "en"
