@@ -73,3 +73,11 @@ def test_kill_mid_run_then_job_resumes(tmp_path: Path) -> None:
                  if p.name.startswith(".")]
     assert leftovers == []  # temp files of the killed write are cleaned up
     assert json.loads(json.dumps(summary))["version"] == "v2"
+
+
+def test_format_without_a_transcript_is_a_named_error() -> None:
+    Workspace().create_project("empty", language="en", version="v2")
+    r = gsv("format", "--project", "empty", "--gpus", "cpu")
+    assert r.returncode == 2 and "transcript not found" in r.stderr and "fix:" in r.stderr
+    r = gsv("format", "--list", "x.list")
+    assert r.returncode == 2 and "--list needs --exp" in r.stderr

@@ -92,3 +92,16 @@ def test_cnhubert_and_wav32k(formatted: Path, item: str) -> None:
 
 def test_name2semantic_exact(formatted: Path) -> None:
     assert (formatted / layout.NAME2SEMANTIC).read_bytes() == (EXP / layout.NAME2SEMANTIC).read_bytes()
+
+
+def test_loader_reads_the_official_folder() -> None:
+    """The folder the official scripts wrote is what our trainers' reader expects (both directions)."""
+    from backend.train.data import ExpFolder
+
+    exp = ExpFolder(EXP, "v2")
+    assert sorted(exp.gpt_items()) == list(ITEMS)
+    zh = "zh_gongyuan_16k_mono.wav"
+    assert exp.phones[zh].word2ph == [2, 2, 2, 2, 2, 2, 2, 2, 1] and exp.phones[zh].norm_text == "我们去公园散步吧."
+    assert exp.bert(zh).shape == (1024, 17) and exp.bert("en_fox_44k_stereo.wav").abs().sum() == 0
+    assert len(exp.tokens(zh)) == 68 and exp.wav32k(zh).shape == (88004,)
+    assert exp.phones["en_fox_44k_stereo.wav"].phones[:3] == ["EY1", "K", "W"]
