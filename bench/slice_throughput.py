@@ -11,7 +11,7 @@ Three ways to slice each, timed in the same run, all writing the clips to disk:
   resampler to 32 kHz mono float (PyAV's libswresample, as the ffmpeg program would), the RMS via
   the window×frames matrix and a numpy mean, the frame scan, the loudness mix, one file after
   another;
-- ``ours, 1 process``: the slice stage with one worker (soundfile/PyAV decode, soxr, streaming RMS);
+- ``ours, 1 process``: the slice stage with one worker (soundfile/PyAV decode fed to libswresample in large blocks, blockwise RMS, one flush per file);
 - ``ours, N processes``: the slice stage with one worker per core (the default).
 
 Figures are ratios of audio seconds to wall seconds (best of ``--repeat`` runs); compare rows of

@@ -193,3 +193,35 @@ def test_audio_track_of_a_video(tmp_path: Path) -> None:
     assert a.source_channels == 2 and a.source_rate == 44100
     assert a.duration == pytest.approx(3.0, abs=0.06)
     assert np.abs(a.samples).max() > 0.1
+
+
+def _ffmpeg_decode(path: Path) -> np.ndarray:
+    """What ``ffmpeg -i PATH -ac 1 -ar 32000 -f f32le`` gives: every decoded frame through one
+    libswresample with its default options (PyAV's copy of the libraries the program uses)."""
+    import av
+
+    rs = av.AudioResampler(format="flt", layout="mono", rate=32000)
+    pieces = []
+    with av.open(str(path)) as c:
+        for frame in c.decode(audio=0):
+            pieces += [o.to_ndarray().reshape(-1) for o in rs.resample(frame)]
+    pieces += [o.to_ndarray().reshape(-1) for o in rs.resample(None)]
+    return np.concatenate(pieces)
+
+
+@pytest.mark.parametrize("name", ["s24.wav", "stereo.wav", "surround51.wav", "phone8k.wav", "talk.mp3", "u8.wav"])
+def test_default_decoding_gives_the_official_loaders_samples(corpus: tuple[Path, dict], name: str) -> None:
+    """Bit for bit what the official ffmpeg-based loader gets, so the slicer cuts where it cuts."""
+    folder, _ = corpus
+    np.testing.assert_array_equal(load_audio(folder / name).samples, _ffmpeg_decode(folder / name))
+
+
+def test_soxr_resampler_is_available(corpus: tuple[Path, dict]) -> None:
+    folder, _ = corpus
+    a = load_audio(folder / "stereo.wav", resampler="soxr").samples
+    b = load_audio(folder / "stereo.wav").samples
+    assert a.dtype == np.float32 and abs(len(a) - len(b)) <= 1
+    assert not np.array_equal(a[: len(b)], b[: len(a)])  # really another resampler
+    np.testing.assert_allclose(a[1000:-1000], b[1000: len(a) - 1000], atol=0.02)
+    with pytest.raises(ValueError, match="resampler"):
+        load_audio(folder / "stereo.wav", resampler="linear")

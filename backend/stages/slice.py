@@ -68,6 +68,7 @@ class Params:
     workers: int | None = None  # parallel processes; None = one per core, at most 8
     replace: bool = False
     backup_dir: Path | None = None  # where replaced clips go (default: beside the clips folder)
+    resampler: str = "ffmpeg"  # "ffmpeg": the official loader's samples (and cuts); "soxr"
 
     def slice_params(self):  # noqa: ANN201 - SliceParams, imported lazily
         from ..audio.slice_params import SliceParams
@@ -83,6 +84,8 @@ class Params:
             out.append(f"max ({self.peak:g}) must be in (0, 1]")
         if not 0 <= self.alpha <= 1:
             out.append(f"alpha ({self.alpha:g}) must be in [0, 1]")
+        if self.resampler not in ("ffmpeg", "soxr"):
+            out.append(f"resampler ({self.resampler!r}) must be 'ffmpeg' or 'soxr'")
         if self.workers is not None and self.workers < 1:
             out.append(f"workers ({self.workers}) must be at least 1")
         return out
@@ -113,6 +116,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, default=d.alpha, help="share of the normalised clip in the mix (default %(default)s)")
     parser.add_argument("--max-length", type=float, default=d.max_length,
                         help="s; split longer clips at their quietest point, 0 = never (default %(default)s)")
+    parser.add_argument("--resampler", choices=("ffmpeg", "soxr"), default=d.resampler,
+                        help="ffmpeg: libswresample like the official tool, so the same cuts at any input "
+                             "rate; soxr: another high-quality resampler (default %(default)s)")
     parser.add_argument("--workers", type=int, default=None, help="parallel processes (default: one per core, at most 8)")
     parser.add_argument("--replace", action="store_true",
                         help="re-slice files already sliced into the folder (earlier clips are backed up)")
@@ -131,7 +137,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
                     threshold=args.threshold, min_length=args.min_length, min_interval=args.min_interval,
                     hop_size=args.hop_size, max_sil_kept=args.max_sil_kept, peak=args.peak, alpha=args.alpha,
                     max_length=args.max_length or None, workers=args.workers, replace=args.replace,
-                    backup_dir=backup)
+                    backup_dir=backup, resampler=args.resampler)
     check(params)
     return params
 
@@ -233,7 +239,7 @@ def slice_file(path: str, out_dir: str, params: Params, backup_dir: str) -> File
             result.error = (f"already sliced: {len(earlier)} clips of {src.name} are in {out} "
                             "(use --replace to re-slice; the earlier clips are then backed up)")
             return result
-        audio = load_audio(src, TARGET_SR)
+        audio = load_audio(src, TARGET_SR, resampler=params.resampler)
         result.warnings.extend(audio.warnings)
         result.source_seconds = audio.duration
         clips = Slicer(TARGET_SR, params.slice_params()).slice(audio.samples)
