@@ -170,6 +170,20 @@ def test_rerun_redoes_only_what_changed(tmp_path: Path, bert_dir: Path) -> None:
     assert not (exp / "3-bert" / f"{removed}.pt").exists()
     assert "Something else" in (exp / layout.NAME2TEXT).read_text(encoding="utf-8")
     assert ExpFolder(exp).sovits_items() == sorted([c.name for c in clips[:4]] + [extra.name])
+    # a text with nothing to pronounce drops the clip; fixing it later reuses its audio work
+    good = lines[0]
+    lines[0] = good.rsplit("|", 1)[0] + "|。。。"
+    _write_list(tmp_path, lines)
+    dropped, _ = _run(_opts(tmp_path, bert_dir))
+    assert [(s.name, s.done) for s in dropped.steps] == [("text", 1), ("ssl", 0), ("semantic", 0)]
+    assert dropped.kept == 4 and "empty phones" in dropped.skipped[0].reason
+    assert clips[0].name not in (exp / layout.NAME2TEXT).read_text(encoding="utf-8")
+    assert clips[0].name not in (exp / layout.NAME2SEMANTIC).read_text(encoding="utf-8")
+    lines[0] = good
+    _write_list(tmp_path, lines)
+    fixed, _ = _run(_opts(tmp_path, bert_dir))
+    assert [(s.name, s.done) for s in fixed.steps] == [("text", 1), ("ssl", 0), ("semantic", 0)]
+    assert fixed.kept == 5
     # a version switch redoes the phones (v1 symbols), keeps the audio features
     v1, events = _run(_opts(tmp_path, bert_dir, version="v1"))
     assert [(s.name, s.done) for s in v1.steps] == [("text", 5), ("ssl", 0), ("semantic", 0)]

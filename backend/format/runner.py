@@ -92,8 +92,12 @@ def _ok_hashes(entries: dict[str, Entry]) -> dict[str, str]:
 
 
 def run_step(step: str, items: list[FormatItem], cfg: StepConfig, devices: list[str],
-             report: Reporter, pool: WorkerPool | None = None) -> tuple[StepResult, dict[str, Entry]]:
-    keys = {it.key for it in items}
+             report: Reporter, pool: WorkerPool | None = None,
+             keep: set[str] | None = None) -> tuple[StepResult, dict[str, Entry]]:
+    """Bring ``step`` up to date for ``items``; journal entries of ``keep`` (default: the items)
+    survive compaction even when not processed now (e.g. audio features of a clip whose text is
+    currently unusable, reused once the text is fixed)."""
+    keys = {it.key for it in items} | (keep or set())
     entries = journal.compact(cfg.exp, step, keys)  # fold a killed run's parts in first
     hashes = {it.key: STEPS[step].hash_fn(it, cfg) for it in items}
     work = [(it, hashes[it.key]) for it in items
@@ -194,7 +198,7 @@ def _run_one(step: str, items: list[FormatItem], cfg: StepConfig, opts: FormatOp
     if step in ("sv", "semantic"):
         cfg.ssl_hashes = _ok_hashes(journal.read(exp, "ssl"))
     report.info(f"step {step}: {len(todo)} clips")
-    res, _ = run_step(step, todo, cfg, opts.devices, report, pool)
+    res, _ = run_step(step, todo, cfg, opts.devices, report, pool, keep={it.key for it in items})
     report.info(f"step {step}: {res.done} computed, {res.reused} up to date, {res.skipped} skipped")
     return res
 
