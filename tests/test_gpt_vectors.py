@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from backend.models.gpt_weights import load_gpt
+from backend.models import load_gpt
 from backend.models.gpt import RecordedDraws, exponential_draws
 from gpt_helpers import CKPT, inputs, vector
 
