@@ -248,3 +248,12 @@ def test_gpu_half_precision_like_the_official_is_half(tmp_path: Path, bert_dir: 
         assert load_checkpoint(tmp_path / "exp/4-cnhubert" / f"{c.name}.pt").dtype == torch.float16
         assert exp.ssl(c.name).dtype == torch.float32 and len(exp.tokens(c.name)) > 0
     assert load_checkpoint(tmp_path / "exp/3-bert" / f"{clips[0].name}.pt").dtype == torch.float16
+
+
+def test_a_second_run_on_the_same_folder_is_refused(tmp_path: Path, bert_dir: Path) -> None:
+    clips = make_clips(tmp_path / "clips", 1)
+    _write_list(tmp_path, list_lines(clips))
+    with journal.RunLock(tmp_path / "exp"):
+        with pytest.raises(journal.FolderBusyError, match="another formatting run"):
+            _run(_opts(tmp_path, bert_dir))
+    assert not (tmp_path / "exp" / layout.NAME2TEXT).exists()

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
+from ..errors import GsvError
 from ..fsutil import atomic_write_text
 from .layout import STATE_DIR
 
@@ -137,3 +138,34 @@ def read_summary(exp: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+class FolderBusyError(GsvError):
+    """Another formatting run is writing the same experiment folder."""
+
+
+class RunLock:
+    """An exclusive lock on the experiment folder for one run (released when the process dies)."""
+
+    def __init__(self, exp: Path) -> None:
+        self.path = state_dir(exp) / "run.lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise FolderBusyError(f"another formatting run is writing {self.path.parent.parent}",
+                                  "wait for it to finish (gsv jobs list) or cancel it") from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock
+            self._fd = None

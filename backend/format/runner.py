@@ -170,6 +170,12 @@ def run_format(opts: FormatOptions, report: Reporter) -> FormatSummary:
         raise FormatInputError(f"no clip of {opts.list_path} can be formatted ({len(skipped)} skipped)",
                                "fix the lines named in the warnings (language, audio path)")
     exp.mkdir(parents=True, exist_ok=True)
+    with journal.RunLock(exp):
+        return _run_locked(opts, exp, items, skipped, n_lines, report)
+
+
+def _run_locked(opts: FormatOptions, exp: Path, items: list[FormatItem], skipped: list[Skipped], n_lines: int,
+                report: Reporter) -> FormatSummary:
     _remove_temp_files(exp)
     known_before = _previously_known(exp)
     state = journal.read_state(exp)
