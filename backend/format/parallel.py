@@ -18,7 +18,6 @@ from typing import Any
 
 from . import journal
 from .items import FormatItem
-from .journal import Entry
 from .steps import STEPS, StepConfig, StepUnavailableError
 
 ProgressFn = Callable[[int], None]  # items finished so far in this run
