@@ -225,3 +225,15 @@ def test_soxr_resampler_is_available(corpus: tuple[Path, dict]) -> None:
     np.testing.assert_allclose(a[1000:-1000], b[1000: len(a) - 1000], atol=0.02)
     with pytest.raises(ValueError, match="resampler"):
         load_audio(folder / "stereo.wav", resampler="linear")
+
+
+@pytest.mark.parametrize("name", ["long.wav", "long.mp3"])
+def test_progress_while_decoding(tmp_path: Path, name: str) -> None:
+    x = speechlike(40.0, 44100, seed=6)
+    if name.endswith(".mp3"):
+        encode(tmp_path / name, x, 44100)
+    else:
+        sf.write(tmp_path / name, x, 44100)
+    seen: list[float] = []
+    load_audio(tmp_path / name, on_progress=seen.append)
+    assert len(seen) >= 3 and seen == sorted(seen) and 0 < seen[0] < 0.5 and seen[-1] > 0.9

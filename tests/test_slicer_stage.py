@@ -187,3 +187,12 @@ def test_slicing_the_output_folder_into_itself_is_refused(tmp_path: Path) -> Non
         with pytest.raises(slice_stage.SliceError, match="output folder itself"):
             slice_stage.run(slice_stage.Params(inputs=[inp], out_dir=out), Reporter())
     assert [p.name for p in out.iterdir()] == ["a.wav"]
+
+
+def test_progress_never_goes_backwards(tmp_path: Path) -> None:
+    for k in range(3):
+        sf.write(tmp_path / f"r{k}.wav", speechlike(30, 44100, seed=k), 44100)
+    report, events = Reporter.collect()
+    slice_stage.run(slice_stage.Params(inputs=[tmp_path], out_dir=tmp_path / "o", workers=1), report)
+    done = [e["done"] for e in events if e["kind"] == "progress"]
+    assert done == sorted(done) and done[0] == 0 and done[-1] == 3

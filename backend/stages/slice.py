@@ -22,11 +22,12 @@ import os
 import re
 import shutil
 import signal
+import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
@@ -223,7 +224,8 @@ def existing_clips(out_dir: Path, source_name: str) -> list[Path]:
     return sorted(c for c in out_dir.iterdir() if pat.fullmatch(c.name))
 
 
-def slice_file(path: str, out_dir: str, params: Params, backup_dir: str) -> FileResult:
+def slice_file(path: str, out_dir: str, params: Params, backup_dir: str,
+               on_progress: Callable[[float], None] | None = None) -> FileResult:
     """Slice one file into ``out_dir``. Never raises for a bad file: the reason goes in ``error``.
 
     Runs in a worker process, so everything it needs travels in its arguments.
@@ -239,7 +241,7 @@ def slice_file(path: str, out_dir: str, params: Params, backup_dir: str) -> File
             result.error = (f"already sliced: {len(earlier)} clips of {src.name} are in {out} "
                             "(use --replace to re-slice; the earlier clips are then backed up)")
             return result
-        audio = load_audio(src, TARGET_SR, resampler=params.resampler)
+        audio = load_audio(src, TARGET_SR, resampler=params.resampler, on_progress=on_progress)
         result.warnings.extend(audio.warnings)
         result.source_seconds = audio.duration
         clips = Slicer(TARGET_SR, params.slice_params()).slice(audio.samples)
@@ -276,6 +278,19 @@ def slice_file(path: str, out_dir: str, params: Params, backup_dir: str) -> File
         traceback.print_exc()
         result.error = f"unexpected error ({type(e).__name__}: {e}); see the job log"
     return result
+
+
+def _throttled(fn: Callable[[float], None], every: float = 0.5) -> Callable[[float], None]:
+    """``fn`` called at most once per ``every`` seconds."""
+    last = [0.0]
+
+    def call(frac: float) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            fn(frac)
+
+    return call
 
 
 def _worker_init() -> None:
@@ -325,8 +340,12 @@ def run(params: Params, report: Reporter) -> None:
 
     if workers <= 1:
         for k, f in enumerate(files):
-            report.progress(k, total, unit="files", label=f"slicing {f.name}")  # a long file takes a while
-            done(slice_file(str(f), str(out_dir), params, str(backup)))
+            label = f"slicing {f.name}"
+            report.progress(k, total, unit="files", label=label)
+            # A long recording takes a while: show how far its decoding is, as a fraction of a file.
+            decoded = _throttled(lambda frac, k=k, label=label: report.progress(
+                round(k + 0.9 * frac, 3), total, unit="files", label=label))
+            done(slice_file(str(f), str(out_dir), params, str(backup), decoded))
     else:
         report.progress(0, total, unit="files", label=f"slicing in {workers} processes")
         pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
