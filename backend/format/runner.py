@@ -239,6 +239,8 @@ def finish(exp: Path, version: str, items: list[FormatItem], skipped: list[Skipp
         lines = [sem[it.key]["line"] for it in items if sem.get(it.key, {}).get("ok") and it.key not in dropped]
         report.artifact(layout.write_name2semantic(exp, lines), role="name2semantic")
     summary = FormatSummary(version, n_lines, len(kept_keys), seconds, skipped, results, exp)
+    report.info(f"kept {summary.kept} of {n_lines} clips ({seconds / 60:.1f} min); {len(skipped)} skipped"
+                + (" (reasons above)" if skipped else ""))
     report.summary(summary.to_json())
     journal.write_summary(exp, summary.to_json())
     return summary
