@@ -369,12 +369,15 @@ def run(params: Params, report: Reporter) -> None:
     atomic_write_text(summary_path(out_dir), json.dumps(summary, ensure_ascii=False, indent=1))
     report.artifact(summary_path(out_dir), role="summary")
     report.summary(summary)
-    if summary["clips"] == 0 and not any(r.clips for r in results):
-        if all(r.error for r in results):
-            raise SliceError(f"none of the {total} input file(s) could be sliced "
-                             f"(first reason: {Path(results[0].path).name}: {results[0].error})",
-                             "check the skipped files listed in the summary")
-    report.info(f"{summary['clips']} clips, {summary['seconds'] / 60:.1f} min in {out_dir}")
+    if all(r.error for r in results):
+        raise SliceError(f"none of the {total} input file(s) could be sliced "
+                         f"(first reason: {Path(results[0].path).name}: {results[0].error})",
+                         "check the skipped files listed in the summary")
+    for w in summary["warnings"]:
+        if "skipped" not in w:  # each skipped file was reported on its own already
+            report.warning(w)
+    report.info(f"{summary['clips']} clips, {summary['seconds'] / 60:.1f} min in {out_dir} "
+                f"(summary: {summary_path(out_dir).name})")
 
 
 def build_summary(params: Params, results: list[FileResult], skipped: list[tuple[str, str]]) -> dict[str, Any]:
