@@ -237,3 +237,12 @@ def test_progress_while_decoding(tmp_path: Path, name: str) -> None:
     seen: list[float] = []
     load_audio(tmp_path / name, on_progress=seen.append)
     assert len(seen) >= 3 and seen == sorted(seen) and 0 < seen[0] < 0.5 and seen[-1] > 0.9
+
+
+def test_a_named_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "stream.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(AudioError, match="not a regular file"):
+        load_audio(fifo)

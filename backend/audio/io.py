@@ -273,6 +273,8 @@ def _check_file(path: Path) -> None:
         raise AudioError(path, "does not exist", "check the path (quote it if it has spaces)")
     if path.is_dir():
         raise AudioError(path, "is a folder, not an audio file")
+    if not path.is_file():  # a pipe or a device would block or never end
+        raise AudioError(path, "is not a regular file (a pipe, socket or device)", "copy the audio to a file first")
     try:
         size = path.stat().st_size
         with open(path, "rb"):
