@@ -193,3 +193,14 @@ def test_half_stored_and_float32_decoding_agree():
     np.testing.assert_allclose(fast.step_logits.numpy(), plain.step_logits.numpy(), atol=1e-5)
     # a model whose weights are not float16 values never takes the float16 path
     assert _random_model(4).decode_weights().half_stored is False
+
+
+def test_inputs_that_cannot_work_are_refused_early():
+    model = load_gpt(CKPT)
+    inp = inputs()
+    with pytest.raises(ValueError, match="BERT"):
+        model.infer(inp["x"], inp["prompt"], inp["bert"][:, :, :10])
+    with pytest.raises(ValueError, match="symbol table"):
+        model.infer(np.full((1, 4), 900), None, np.zeros((1, 1024, 4), np.float32))
+    with pytest.raises(ValueError, match="no phonemes"):
+        model.infer(np.zeros((1, 0), np.int64), None, np.zeros((1, 1024, 0), np.float32))

@@ -54,6 +54,16 @@ class Text2SemanticDecoder(nn.Module):
         t = torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a)
         return t.to(self.device, self.dtype)
 
+    def _check_text(self, phones: torch.Tensor, bert: torch.Tensor) -> None:
+        if phones.shape[1] == 0:
+            raise ValueError("no phonemes to speak")
+        if bert.shape[2] != phones.shape[1]:
+            raise ValueError(f"BERT features cover {bert.shape[2]} phonemes, the text has {phones.shape[1]}")
+        top = int(phones.max())
+        if top >= self.config.phoneme_vocab_size or int(phones.min()) < 0:
+            raise ValueError(f"phoneme id {top} outside this GPT's symbol table "
+                             f"({self.config.phoneme_vocab_size} symbols: a v1/v2 mix-up?)")
+
     def embed_text(self, phones: torch.Tensor, bert: torch.Tensor) -> torch.Tensor:
         """``phones`` ``[B,Tx]``, ``bert`` ``[B,1024,Tx]`` → ``[B,Tx,C]`` with text positions from 0."""
         x = self.ar_text_embedding(phones) + self.bert_proj(bert.transpose(1, 2))
@@ -98,6 +108,7 @@ class Text2SemanticDecoder(nn.Module):
         x = self._ids(phones).reshape(1, -1)
         p = None if prompt is None else self._ids(prompt).reshape(1, -1)
         b = self._floats(bert).reshape(1, self.config.bert_dim, -1)
+        self._check_text(x, b)
         with torch.inference_mode():
             return generate(self, x, p, b, params, early_stop_num, draws, max_steps, record_logits)
 
@@ -123,6 +134,8 @@ class Text2SemanticDecoder(nn.Module):
         params = SamplingParams(top_k, top_p, temperature, repetition_penalty)
         xs = [self._ids(p).reshape(-1) for p in phones]
         bs = [self._floats(b).reshape(self.config.bert_dim, -1) for b in berts]
+        for x, b in zip(xs, bs):
+            self._check_text(x.reshape(1, -1), b.unsqueeze(0))
         pr = None if prompt is None else self._ids(prompt)
         with torch.inference_mode():
             return generate_batch(self, xs, pr, bs, params, early_stop_num, draws, max_len, max_steps)
