@@ -206,12 +206,16 @@ class Transcript:
         return self.durations.peek(self.audio_path(n))
 
     def load_durations(self, progress: Callable[[int, int], None] | None = None,
-                       stop: Callable[[], bool] | None = None) -> None:
-        """Read every clip's duration (for sorting, flags and totals). Run it off the UI thread."""
+                       stop: Callable[[], bool] | None = None, yield_every: int = 0) -> None:
+        """Read every clip's duration (for sorting, flags and totals). Run it off the UI thread;
+        ``yield_every`` > 0 sleeps a moment every that many clips so a UI thread sharing the
+        interpreter stays responsive while ten thousand headers are read."""
         total = len(self)
         for n in range(total):
             if stop is not None and stop():
                 return
+            if yield_every and n % yield_every == yield_every - 1:
+                time.sleep(0.002)
             if n >= len(self):
                 return
             try:

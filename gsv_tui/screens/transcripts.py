@@ -46,7 +46,7 @@ KEYS = keymap.define("transcripts", "Transcripts screen", [
     KeySpec("transcripts.first", "home,g", "jump(0)", "First clip", show=False),
     KeySpec("transcripts.last", "end,G", "jump(-1)", "Last clip", show=False),
     KeySpec("transcripts.edit", "enter", "edit", "Edit"),
-    KeySpec("transcripts.cancel", "escape", "cancel", "Cancel editing", show=False),
+    KeySpec("transcripts.cancel", "escape", "cancel", "Cancel"),
     KeySpec("transcripts.language", "l", "language", "Lang"),
     KeySpec("transcripts.delete", "d", "delete", "Delete"),
     KeySpec("transcripts.merge", "m", "merge", "Merge next"),
@@ -136,6 +136,7 @@ class TranscriptsScreen(ModeScreen):
         self.saved_state = "saved"
         self.busy: str | None = None
         self._autosave_timer: Any = None
+        self._stats_timer: Any = None
         self._player: "PlayerChooser | None" = None
         self.player_name: str | None = None
         self.playing_clip: int | None = None
@@ -216,7 +217,8 @@ class TranscriptsScreen(ModeScreen):
             more = f" (+{len(t.problems) - 3} more)" if len(t.problems) > 3 else ""
             self.notify(f"{len(t.problems)} line(s) are not clips and are kept as they are: {shown}{more}",
                         title="malformed lines", severity="warning", markup=False, timeout=12)
-        self._load_durations(t)
+        # Durations are read once the first rows are on screen, in the background.
+        self.set_timer(0.2, lambda: self._load_durations(t))
         self._refresh_status()
         if t.dirty:  # edits recovered from a previous session
             self._schedule_save()
@@ -226,8 +228,10 @@ class TranscriptsScreen(ModeScreen):
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
+        if self.transcript is not t:
+            return
         t.load_durations(lambda d, n: self.post_message(DurationsProgress(d, n)),
-                         stop=lambda: worker.is_cancelled or self.transcript is not t)
+                         stop=lambda: worker.is_cancelled or self.transcript is not t, yield_every=25)
         self.post_message(DurationsProgress(len(t), len(t)))
 
     def on_durations_progress(self, msg: DurationsProgress) -> None:
@@ -303,7 +307,15 @@ class TranscriptsScreen(ModeScreen):
             line.append(f" · {self.busy}…", style="italic")
         status.set(line)
 
+    STATS_DELAY = 0.3  # recount after edits settle: a count of 10 000 clips is not free
+
     def _compute_stats(self) -> None:
+        if self._stats_timer is not None:
+            self._stats_timer.stop()
+        self._stats_timer = self.set_timer(self.STATS_DELAY, self._start_stats)
+
+    def _start_stats(self) -> None:
+        self._stats_timer = None
         if self.transcript is not None:
             self._stats_worker(self.transcript, self.transcript.version)
 
