@@ -46,6 +46,13 @@ class StepConfig:
     # [{"sentences": [...], "pinyin": [[...]]}] replayed instead of the model (tests, checks).
     pinyin_calls: list[dict[str, Any]] | None = None
     ssl_hashes: dict[str, str] = field(default_factory=dict)  # key -> ssl hash (sv/semantic inputs)
+    model_ids: dict[str, Any] = field(default_factory=dict)  # role -> file_fingerprint, taken once per run
+
+    def model_id(self, role: str) -> Any:
+        if role not in self.model_ids:
+            path = {"bert": self.bert_dir, "hubert": self.hubert_dir, "s2G": self.s2g_path, "sv": self.sv_path}[role]
+            self.model_ids[role] = file_fingerprint(path)
+        return self.model_ids[role]
 
 
 def wav32k_int16(x: np.ndarray) -> np.ndarray:
@@ -59,7 +66,7 @@ def wav32k_int16(x: np.ndarray) -> np.ndarray:
 # --- hashes: what each step's output depends on ----------------------------------------------
 
 def text_hash(item: FormatItem, cfg: StepConfig) -> str:
-    bert = file_fingerprint(cfg.bert_dir) if item.language == "zh" else None
+    bert = cfg.model_id("bert") if item.language == "zh" else None
     return digest("text", item.language, item.text, layout.text_version(cfg.version), bert, cfg.pinyin_calls is not None)
 
 
@@ -69,15 +76,15 @@ def audio_fingerprint(path: Path) -> list[Any]:
 
 
 def ssl_hash(item: FormatItem, cfg: StepConfig) -> str:
-    return digest("ssl", audio_fingerprint(item.audio), file_fingerprint(cfg.hubert_dir))
+    return digest("ssl", audio_fingerprint(item.audio), cfg.model_id("hubert"))
 
 
 def sv_hash(item: FormatItem, cfg: StepConfig) -> str:
-    return digest("sv", cfg.ssl_hashes.get(item.key), file_fingerprint(cfg.sv_path))
+    return digest("sv", cfg.ssl_hashes.get(item.key), cfg.model_id("sv"))
 
 
 def semantic_hash(item: FormatItem, cfg: StepConfig) -> str:
-    return digest("semantic", cfg.ssl_hashes.get(item.key), file_fingerprint(cfg.s2g_path))
+    return digest("semantic", cfg.ssl_hashes.get(item.key), cfg.model_id("s2G"))
 
 
 def outputs_present(step: str, key: str, entry: Entry, exp: Path) -> bool:
