@@ -142,6 +142,9 @@ async def test_edit_inline_escape_cancels_enter_saves(setup):
         await settle(pilot)
         assert texts(project)[0] == "第一句话。"
         await pilot.press("j", "j", "j", "enter")
+        await pilot.pause(0.1)
+        table, ed = app.screen.query_one(ClipTable), app.screen.query_one("#line-editor", Input)
+        assert ed.region.y == table.region.y + 3  # drawn over the row being edited
         await pilot.press(*"filled in", "enter")
         await settle(pilot)
         assert texts(project)[3] == "filled in"

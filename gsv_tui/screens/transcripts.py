@@ -28,7 +28,7 @@ from backend.workspace import Project
 
 from .. import keymap
 from ..keymap import KeySpec
-from ..widgets.clip_table import ClipRow, ClipTable, ClipTableHeader
+from ..widgets.clip_table import COLUMNS, ClipRow, ClipTable, ClipTableHeader
 from ..widgets.text_line import TextLine
 from .base import ModeScreen
 from .transcript_conflict import TranscriptConflict
@@ -118,6 +118,7 @@ class TranscriptsScreen(ModeScreen):
     DEFAULT_CSS = """
     TranscriptsScreen #review-title { height: 1; padding: 0 1; background: $boost; }
     TranscriptsScreen ClipTableHeader { height: 1; text-style: bold; background: $panel; }
+    TranscriptsScreen Input.inline { height: 1; border: none; padding: 0 1; background: $accent 30%; }
     TranscriptsScreen #clip-detail { height: 2; padding: 0 1; color: $text-muted; }
     TranscriptsScreen #review-status { height: 1; padding: 0 1; background: $boost; }
     """
@@ -502,10 +503,27 @@ class TranscriptsScreen(ModeScreen):
         await self._remove_editor()
         widget_id = "list-path" if kind == "open" else "line-editor"
         ed = Input(value=value, placeholder=placeholder, id=widget_id)
+        if kind == "edit":
+            ed.add_class("inline")
         self.editing = kind
-        await self.query_one("#body").mount(ed, after=self.query_one(ClipTable))
+        table = self.query_one(ClipTable)
+        await self.query_one("#body").mount(ed, after=table)
         ed.focus()
         ed.cursor_position = len(value)
+        if kind == "edit":
+            table._follow()
+            self.call_after_refresh(self._place_inline, ed)
+
+    def _place_inline(self, ed: Input) -> None:
+        """Draw the text editor over the text cell of the cursor row (its layout slot stays
+        below the table; only where it is drawn moves)."""
+        table = self.query_one(ClipTable)
+        if not ed.is_attached:
+            return
+        x = sum(w for _, w in COLUMNS)
+        row_y = table.region.y + table.cursor - round(table.scroll_offset.y)
+        ed.styles.width = max(table.region.width - x, 10)
+        ed.styles.offset = (x, row_y - ed.region.y)
 
     async def _remove_editor(self) -> None:
         for w in list(self.query("#line-editor, #list-path")):
