@@ -246,3 +246,16 @@ def test_a_named_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(AudioError, match="not a regular file"):
         load_audio(fifo)
+
+
+def test_joined_mp3s_with_another_rate_and_a_damaged_packet(tmp_path: Path) -> None:
+    """Two mp3s glued together (a common way to "merge" recordings): the rate changes mid-stream
+    and the seam is a damaged packet. Like the ffmpeg program we skip the packet and convert both parts."""
+    a = encode(tmp_path / "a.mp3", speechlike(3.0, 44100, seed=1), 44100)
+    b = encode(tmp_path / "b.mp3", speechlike(2.0, 22050, seed=2), 22050)
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(a.read_bytes() + b.read_bytes())
+    for resampler in ("ffmpeg", "soxr"):
+        audio = load_audio(joined, resampler=resampler)
+        assert audio.duration == pytest.approx(5.0, abs=0.1)
+        assert any("sample rate changes 1 time" in w for w in audio.warnings)

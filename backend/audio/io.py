@@ -98,6 +98,8 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int = TARGET_SR, resam
     if mix.source_frames == 0:
         raise AudioError(path, "holds no audio samples (0 s)", "remove it from the inputs")
     mono = mix.finish()
+    if mix.rate_changes:
+        warnings.append(f"the sample rate changes {mix.rate_changes} time(s) inside the file; each part was converted")
     if not np.all(np.isfinite(mono)):
         bad = int(np.count_nonzero(~np.isfinite(mono)))
         warnings.append(f"{bad} samples were NaN or infinite and were set to 0")
@@ -119,11 +121,27 @@ class _Mixer:
         self._held_n = 0
         self._held_layout = ""
         self._held_rate = 0
+        self._done: list[np.ndarray] = []  # converted parts, when the rate changed mid-stream
+        self.rate_changes = 0
 
     def _check_rate(self, rate: int) -> None:
-        if self.rate and rate != self.rate:
-            raise _NotForThisDecoder("the sample rate changes mid-stream")
+        if self.rate and rate != self.rate:  # a stream that changes rate: convert each part on its own
+            self._done.append(self._convert_pending())
+            self.rate_changes += 1
         self.rate = rate
+
+    def _convert_pending(self) -> np.ndarray:
+        """Everything fed so far (at ``self.rate``) as mono float32 at the target rate."""
+        if self._swr is not None:
+            for out in self._swr.resample(None):
+                self._pieces.append(out.to_ndarray().reshape(-1).copy())
+            self._swr = None
+        mono = np.concatenate(self._pieces) if self._pieces else np.zeros(0, np.float32)
+        self._pieces = []
+        mono = np.ascontiguousarray(mono, dtype=np.float32)
+        if self.resampler == "soxr":
+            mono = resample(mono, self.rate, self.target_rate)
+        return mono
 
     def _passthrough(self, channels: int) -> bool:
         return channels == 1 and self.rate == self.target_rate
@@ -175,16 +193,9 @@ class _Mixer:
 
     def finish(self) -> np.ndarray:
         self._flush_held()
-        if self._swr is not None:
-            for out in self._swr.resample(None):
-                self._pieces.append(out.to_ndarray().reshape(-1).copy())
-            self._swr = None
-        mono = np.concatenate(self._pieces) if self._pieces else np.zeros(0, np.float32)
-        self._pieces = []
-        mono = np.ascontiguousarray(mono, dtype=np.float32)
-        if self.resampler == "soxr":
-            mono = resample(mono, self.rate, self.target_rate)
-        return mono
+        parts = [*self._done, self._convert_pending()]
+        self._done = []
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _explain_failure(path: Path, sf_error: str, av_error: str) -> AudioError:
@@ -428,22 +439,39 @@ def _read_pyav(path: Path, warnings: list[str], mix: _Mixer,
         duration = container.duration / 1_000_000 if container.duration else 0.0  # microseconds
         step = max(1.0, duration / 100)  # report about a hundred times per file
         next_report = step
-        try:
-            for frame in container.decode(stream):
+        bad_packets, first_error = 0, ""
+        # Packet by packet, like the ffmpeg program: a damaged packet is skipped, not the rest.
+        packets = container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as e:  # the container itself is cut or damaged here
+                if mix.source_frames:
+                    warnings.append(f"reading stopped at {mix.source_frames / (mix.rate or rate):.2f} s ({e}); "
+                                    "the file is probably truncated")
+                    break
+                raise _NotForThisDecoder(f"ffmpeg cannot read it: {e}") from None
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError as e:
+                bad_packets += 1
+                first_error = first_error or str(e)
+                continue
+            for frame in frames:
                 channels = max(channels, len(frame.layout.channels))
                 mix.add_frame(frame)
-                if on_progress is not None and duration:
-                    done = mix.source_frames / rate
-                    if done >= next_report:
-                        next_report = done + step
-                        on_progress(min(1.0, done / duration))
-        except av.error.FFmpegError as e:
-            if not mix.source_frames:
-                raise _NotForThisDecoder(f"ffmpeg cannot decode it: {e}") from None
-            warnings.append(f"decoding stopped at {mix.source_frames / rate:.2f} s ({e}); "
-                            "the file is probably truncated")
+            if on_progress is not None and duration:
+                done = mix.source_frames / (mix.rate or rate)
+                if done >= next_report:
+                    next_report = done + step
+                    on_progress(min(1.0, done / duration))
     if not mix.source_frames:
-        raise _NotForThisDecoder("the audio track holds no decodable samples")
+        why = f"ffmpeg cannot decode it: {first_error}" if first_error else "the audio track holds no decodable samples"
+        raise _NotForThisDecoder(why)
+    if bad_packets:
+        warnings.append(f"{bad_packets} damaged packet(s) skipped ({first_error})")
     return int(mix.rate or rate), channels
 
 
