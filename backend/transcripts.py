@@ -220,7 +220,7 @@ class Transcript:
                 return
             try:
                 self.duration(n)
-            except (TranscriptError, IndexError):  # the list shrank meanwhile (an edit)
+            except (TranscriptError, IndexError, AttributeError):  # an edit changed the rows meanwhile
                 return
             if progress is not None and (n % 500 == 0 or n == total - 1):
                 progress(n + 1, total)
@@ -419,7 +419,8 @@ class Transcript:
         old: Clip = self.rows[r]  # type: ignore[assignment]
         src = self.resolver.resolve(old.path, old.speaker)
         moves: tuple[tuple[str, str], ...] = ()
-        if src is not None:
+        shared = any(c.path == old.path for c in self.clips() if c is not old)
+        if src is not None and not shared:  # a file another line still uses stays put
             dst = self._trash_target(src)
             moves = ((str(src), str(dst)),)
             self._manifest_append({"list": str(self.path), "row": old.to_json(), "index": r,

@@ -124,6 +124,15 @@ def test_delete_moves_audio_to_the_list_trash_and_undo_brings_it_back(tmp_path):
     assert lst.read_text().count("\n") == 2  # still no trailing newline
 
 
+def test_deleting_a_line_whose_file_another_line_uses_keeps_the_file(tmp_path):
+    make_wav(tmp_path / "a.wav", 1.5)
+    lst = tmp_path / "l.list"
+    lst.write_text("a.wav|s|ZH|一\na.wav|s|ZH|一（重复）")
+    t = Transcript.open(lst)
+    t.delete(1)
+    assert (tmp_path / "a.wav").is_file() and len(t) == 1
+
+
 def test_delete_inside_a_project_uses_the_project_trash(tmp_path):
     p = Workspace(tmp_path / "ws").create_project("voice")
     make_wav(p.clips_dir / "a.wav", 2.0)

@@ -253,7 +253,7 @@ class TranscriptsScreen(ModeScreen):
             flags = t.flags(n)
             return ClipRow(str(n + 1), format_duration(t.known_duration(n)), c.lang,
                            ",".join(flags), c.text.strip(), t.is_reviewed(n), "missing" in flags)
-        except GsvError:
+        except (GsvError, IndexError, AttributeError):  # mid-edit in a worker: redrawn after it
             return ClipRow("", "", "", "", "")
 
     def _current(self) -> int | None:
