@@ -163,3 +163,11 @@ def test_float64_model_takes_float32_inputs(inputs) -> None:
     assert o.dtype == torch.float64
     _close(o.float(), ref["o"], WAVE, "o (float64 model)")
     assert torch.equal(m64.extract_latent(inputs["ssl"]), torch.from_numpy(_npz("extract_latent.npz")["codes"]))
+
+
+def test_moving_a_packed_model_repacks(inputs) -> None:
+    m = load_sovits(FIX / "sovits_v2_tiny.pth")
+    m.to(torch.float64)  # after packing: the decoder notices and repacks
+    o = m.decode(inputs["codes"], inputs["text"], [inputs["spec_ref"]], noise_scale=0.0)
+    assert o.dtype == torch.float64
+    _close(o.float(), _npz("decode_speed1.0_ns0.npz")["o"], WAVE, "o (cast after loading)")

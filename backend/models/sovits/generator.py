@@ -79,6 +79,7 @@ class Generator(nn.Module):
             raise RuntimeError("fold weight norm before packing (prepare_for_inference does both)")
         self._packed = {c: c.weight.detach()[:, :, None, :].contiguous(memory_format=torch.channels_last)
                         for c in convs}
+        self._fused = _fused_ops_work()
 
     def _packed_ready(self, x: torch.Tensor) -> bool:
         packed = getattr(self, "_packed", None)
@@ -90,11 +91,22 @@ class Generator(nn.Module):
             self.pack_for_inference()
         return True
 
-    def _conv2d(self, conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def _conv2d(self, conv: nn.Module, x: torch.Tensor, lrelu: bool = False,
+                add: torch.Tensor | None = None) -> torch.Tensor:
+        """Packed convolution, optionally followed by LeakyReLU(0.1) or ``+ add`` (fused when possible)."""
         w = self._packed[conv]
         if isinstance(conv, nn.ConvTranspose1d):
             return F.conv_transpose2d(x, w, conv.bias, stride=(1, conv.stride[0]), padding=(0, conv.padding[0]))
-        return F.conv2d(x, w, conv.bias, padding=(0, conv.padding[0]), dilation=(1, conv.dilation[0]))
+        pad, dil = [0, conv.padding[0]], [1, conv.dilation[0]]
+        if self._fused and x.dtype == torch.float32:
+            if lrelu:
+                return _CONV_POINTWISE(x, w, conv.bias, pad, [1, 1], dil, 1, "leaky_relu", [LRELU_SLOPE], "")
+            if add is not None:
+                return _CONV_POINTWISE.binary(x, add, w, conv.bias, pad, [1, 1], dil, 1, "add", None, None, [], None)
+        y = F.conv2d(x, w, conv.bias, padding=pad, dilation=dil)
+        if lrelu:
+            return F.leaky_relu_(y, LRELU_SLOPE)
+        return y.add_(add) if add is not None else y
 
     def _forward_packed(self, x: torch.Tensor) -> torch.Tensor:
         n = self.num_kernels
@@ -107,7 +119,7 @@ class Generator(nn.Module):
                 y = x
                 for k, (c1, c2) in enumerate(zip(rb.convs1, rb.convs2)):
                     a = act if k == 0 else F.leaky_relu(y, LRELU_SLOPE)
-                    y = self._conv2d(c2, F.leaky_relu_(self._conv2d(c1, a), LRELU_SLOPE)).add_(y)
+                    y = self._conv2d(c2, self._conv2d(c1, a, lrelu=True), add=y)  # c2(h) + y
                 xs = y if xs is None else xs.add_(y)
             x = xs.div_(n)
         return torch.tanh_(self._conv2d(self.conv_post, F.leaky_relu_(x)))[:, :, 0, :]
@@ -137,3 +149,26 @@ class Generator(nn.Module):
                 xs.add_(self.resblocks[i * n + j](x, act))
             x = xs.div_(n)
         return torch.tanh_(self.conv_post(F.leaky_relu_(x)))
+
+
+_CONV_POINTWISE = getattr(getattr(torch.ops, "mkldnn", None), "_convolution_pointwise", None)
+
+
+def _fused_ops_work() -> bool:
+    """Whether oneDNN's fused conv+LeakyReLU / conv+add ops exist here and give the unfused result."""
+    if _CONV_POINTWISE is None or not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(1, 8, 1, 40, generator=g).contiguous(memory_format=torch.channels_last)
+        w = torch.randn(8, 8, 1, 3, generator=g).contiguous(memory_format=torch.channels_last)
+        b = torch.randn(8, generator=g)
+        other = torch.randn(1, 8, 1, 40, generator=g).contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            ref = F.conv2d(x, w, b, padding=(0, 3), dilation=(1, 3))
+            a = _CONV_POINTWISE(x, w, b, [0, 3], [1, 1], [1, 3], 1, "leaky_relu", [LRELU_SLOPE], "")
+            s = _CONV_POINTWISE.binary(x, other, w, b, [0, 3], [1, 1], [1, 3], 1, "add", None, None, [], None)
+        return bool(torch.allclose(a, F.leaky_relu(ref, LRELU_SLOPE), atol=1e-5)
+                    and torch.allclose(s, ref + other, atol=1e-5))
+    except (RuntimeError, TypeError, AttributeError):
+        return False
