@@ -64,13 +64,16 @@ async def test_format_button_starts_the_job_and_shows_its_outcome(home: Path, mo
         assert "Not formatted yet" in screen_text(app)
         panel.query_one("#format-version", Select).value = "v1"
         panel.query_one("#format-gpus", Input).value = "cpu"
-        panel.query_one("#format-start", Button).press()
+        panel.query_one("#format-start", Button).focus()
+        await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: panel.job_id is not None, what="job submitted")
         job = JobManager(Workspace(home).jobs_dir).get(panel.job_id)
         assert job.stage == "format" and job.params["version"] == "v1" and job.gpus == []
         assert job.params["list_path"].endswith("clips.list") and job.project == "alice"
         await wait_until(pilot, lambda: "Formatting failed" in screen_text(app), timeout=60, what="outcome")
         assert "pretrained v1 files missing" in screen_text(app)
+        await pilot.press("5")  # the mode keys still work from the panel
+        await wait_until(pilot, lambda: app.current_mode == "jobs", what="jobs mode")
 
 
 async def test_progress_names_the_step(home: Path) -> None:

@@ -11,7 +11,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from .. import keymap
+from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot
+from ..keymap import KeySpec
 from ..messages import JobSubmitted
 from ..widgets.format_panel import FormatPanel
 from .base import ModeScreen
@@ -32,8 +35,16 @@ def training_note() -> Text:
     return t
 
 
+KEYS = keymap.define("training", "Training screen", [
+    KeySpec("training.format", "ctrl+r", "format", "Format", priority=True,
+            help="Format the transcript for training (text+BERT, HuBERT+wav32k, tokens) as a job"),
+])
+
+
 class TrainingScreen(ModeScreen):
     MODE = "training"
+    BINDINGS = KEYS
+    AUTO_FOCUS = "#format-start"  # not a text field, so the mode keys (1–5) work on arrival
 
     def compose_body(self) -> ComposeResult:
         yield FormatPanel(id="format-panel")
@@ -42,6 +53,13 @@ class TrainingScreen(ModeScreen):
     # --- the Format action (widgets/format_panel.py) ---------------------------------------------
     def on_project(self, project) -> None:  # noqa: ANN001 - Project | None
         self.query_one(FormatPanel).set_project(project)
+
+    def action_format(self) -> None:
+        self.query_one(FormatPanel).start()
+
+    def palette_commands(self):  # noqa: ANN201 - Iterable[PaletteCommand]
+        yield PaletteCommand("Format the dataset", "text+BERT, HuBERT+wav32k, semantic tokens as a job",
+                             self.action_format)
 
     def on_format_panel_requested(self, message: FormatPanel.Requested) -> None:
         self.submit_job("format", message.params, gpus=message.gpus)
