@@ -81,6 +81,7 @@ def official_style(model: Text2SemanticDecoder, phones, prompt, bert, params, ea
     """Official decoding scheme (cat-grown cache, F.linear on [out,in] weights) on our weights."""
     cfg = model.config
     heads, c = cfg.head, cfg.hidden_dim
+    bert = bert.to(model.dtype)
     xy = torch.cat([model.embed_text(phones, bert), model.embed_audio(prompt)], 1)
     tx, tp = phones.shape[1], prompt.shape[1]
     allowed = prefix_lm_allowed(tx, tp, xy.device)
@@ -152,9 +153,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", default="2", help="comma-separated thread counts, e.g. 2,1")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"],
+                    help="model dtype (half precision is for GPUs)")
     ap.add_argument("--json", type=Path, help="also write the reports here")
     args = ap.parse_args(argv)
-    model = build_model(args.device)
+    model = build_model(args.device).to(getattr(torch, args.dtype))
     phones, prompt, bert = make_inputs(args.device)
     reports = []
     for threads in (int(t) for t in args.threads.split(",")):
@@ -186,7 +189,7 @@ def measure(model, phones, prompt, bert, device: str, runs: int, threads: int) -
         base.append(wall)
         base_cpu.append(cpu)
     report = {
-        "device": device, "threads": threads, "torch": torch.__version__,
+        "device": device, "dtype": str(model.dtype), "threads": threads, "torch": torch.__version__,
         "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "half_stored_weights": model.decode_weights().half_stored,
         "generated_tokens": generated, "same_tokens_as_baseline": same,

@@ -204,3 +204,15 @@ def test_inputs_that_cannot_work_are_refused_early():
         model.infer(np.full((1, 4), 900), None, np.zeros((1, 1024, 4), np.float32))
     with pytest.raises(ValueError, match="no phonemes"):
         model.infer(np.zeros((1, 0), np.int64), None, np.zeros((1, 1024, 0), np.float32))
+
+
+def test_a_private_generator_reproduces_without_the_global_one():
+    model = load_gpt(CKPT)
+    inp = inputs()
+    runs = [model.infer(inp["x"], inp["prompt"], inp["bert"], top_k=15, early_stop_num=40,
+                        generator=torch.Generator().manual_seed(11)) for _ in range(2)]
+    assert torch.equal(runs[0].tokens, runs[1].tokens)
+    batch = [model.infer_batch([inp["x"][0], inp["x2"][0]], inp["prompt"], [inp["bert"][0], inp["bert2"][0]],
+                               top_k=15, early_stop_num=40, generator=torch.Generator().manual_seed(11))
+             for _ in range(2)]
+    assert all(torch.equal(a, b) for a, b in zip(batch[0].tokens, batch[1].tokens))

@@ -18,7 +18,7 @@ from .decoding import DecodeWeights
 from .embedding import SinePositionalEmbedding, TokenEmbedding
 from .inference import MAX_STEPS, BatchGeneration, Generation, generate, generate_batch
 from .layers import TransformerStack
-from .sampling import DrawSource, SamplingParams
+from .sampling import DrawSource, SamplingParams, exponential_draws
 from .training import DPOOutput, TextPadding, TrainOutput, forward_dpo, forward_train
 
 ArrayLike = Any  # numpy array, torch tensor or nested list
@@ -94,6 +94,7 @@ class Text2SemanticDecoder(nn.Module):
         repetition_penalty: float = 1.35,
         early_stop_num: int = -1,
         draws: DrawSource | None = None,
+        generator: torch.Generator | None = None,
         max_steps: int = MAX_STEPS,
         record_logits: bool = False,
     ) -> Generation:
@@ -102,9 +103,12 @@ class Text2SemanticDecoder(nn.Module):
         ``phones`` ``[1,Tx]`` or ``[Tx]`` (prompt-text phones followed by target phones),
         ``prompt`` ``[1,Tp]``/``[Tp]`` semantic tokens of the reference or ``None`` (ref-free),
         ``bert`` ``[1,1024,Tx]``/``[1024,Tx]``. ``draws`` replaces the random source of the
-        sampler (default: the global torch generator, as official).
+        sampler (default: the global torch generator, as official, so ``torch.manual_seed(s)``
+        before the call reproduces the official tokens for seed ``s``); ``generator`` draws
+        from that generator instead.
         """
         params = SamplingParams(top_k, top_p, temperature, repetition_penalty)
+        draws = draws if draws is not None or generator is None else exponential_draws(generator)
         x = self._ids(phones).reshape(1, -1)
         p = None if prompt is None else self._ids(prompt).reshape(1, -1)
         b = self._floats(bert).reshape(1, self.config.bert_dim, -1)
@@ -124,14 +128,17 @@ class Text2SemanticDecoder(nn.Module):
         repetition_penalty: float = 1.35,
         early_stop_num: int = -1,
         draws: DrawSource | None = None,
+        generator: torch.Generator | None = None,
         max_len: int | None = None,
         max_steps: int = MAX_STEPS,
     ) -> BatchGeneration:
         """Generate for several texts sharing one prompt (official ``infer_panel_batch_infer``).
 
-        ``phones[i]`` ``[Tx_i]``, ``berts[i]`` ``[1024,Tx_i]``, ``prompt`` ``[Tp]``/``[B,Tp]``.
+        ``phones[i]`` ``[Tx_i]``, ``berts[i]`` ``[1024,Tx_i]``, ``prompt`` ``[Tp]``/``[B,Tp]``;
+        ``max_len`` pads the texts to that many positions (official ``max_len``).
         """
         params = SamplingParams(top_k, top_p, temperature, repetition_penalty)
+        draws = draws if draws is not None or generator is None else exponential_draws(generator)
         xs = [self._ids(p).reshape(-1) for p in phones]
         bs = [self._floats(b).reshape(self.config.bert_dim, -1) for b in berts]
         for x, b in zip(xs, bs):
