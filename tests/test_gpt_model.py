@@ -216,3 +216,17 @@ def test_a_private_generator_reproduces_without_the_global_one():
                                top_k=15, early_stop_num=40, generator=torch.Generator().manual_seed(11))
              for _ in range(2)]
     assert all(torch.equal(a, b) for a, b in zip(batch[0].tokens, batch[1].tokens))
+
+
+def test_training_dropout_can_be_switched_off():
+    model = _random_model(6)
+    g = torch.Generator().manual_seed(2)
+    x, y = torch.randint(0, 40, (1, 6), generator=g), torch.randint(0, 1024, (1, 9), generator=g)
+    bert = torch.randn(1, 1024, 6, generator=g)
+    with torch.no_grad():
+        ref = model.forward_train(x, [6], y, [9], bert).loss
+    model.train()
+    model.set_train_dropout(0.0)
+    state = torch.random.get_rng_state()
+    assert torch.allclose(model.forward_train(x, [6], y, [9], bert).loss, ref)
+    assert torch.equal(torch.random.get_rng_state(), state)  # nothing random happened

@@ -148,6 +148,18 @@ class Text2SemanticDecoder(nn.Module):
             return generate_batch(self, xs, pr, bs, params, early_stop_num, draws, max_len, max_steps)
 
     # -- training ---------------------------------------------------------------------------
+    def set_train_dropout(self, p: float) -> None:
+        """Set the hard-wired training dropouts (official 0.1: positions, attention, residuals, FFN).
+
+        The token-embedding dropout (``config.dropout``) is left alone. ``p=0`` makes a
+        training step deterministic, which is how the official training step was recorded.
+        """
+        for name, module in self.named_modules():
+            if isinstance(module, nn.Dropout) and not name.endswith("_embedding.dropout"):
+                module.p = p
+        for layer in self.h.layers:
+            layer.self_attn.dropout = p
+
     def forward_train(self, phones: ArrayLike, phone_lens: ArrayLike, semantic: ArrayLike,
                       semantic_lens: ArrayLike, bert: ArrayLike,
                       text_padding: TextPadding = "official") -> TrainOutput:
