@@ -123,14 +123,20 @@ def expected_outputs(params: Params) -> list[Path]:
     return [p for ps in wanted.values() for p in ps]
 
 
-def devices(params: Params) -> list[str]:
-    """Worker devices: each job GPU ``procs_per_gpu`` times when CUDA works, else CPU workers."""
+def devices(params: Params, report: Reporter | None = None) -> list[str]:
+    """Worker devices: each job GPU ``procs_per_gpu`` times when CUDA works, else CPU workers.
+
+    Inside a job ``CUDA_VISIBLE_DEVICES`` holds exactly the leased GPUs, so they are ``cuda:0…n-1``.
+    """
     if params.gpus:
         import torch
 
         if torch.cuda.is_available():
             n = min(len(params.gpus), torch.cuda.device_count())
             return [f"cuda:{i}" for i in range(n) for _ in range(params.procs_per_gpu)]
+        if report is not None:
+            report.warning(f"GPU {','.join(params.gpus)} asked for, but CUDA is not available here: "
+                           "formatting on the CPU")
     return ["cpu"] * params.cpu_workers
 
 
@@ -154,7 +160,7 @@ def run(params: Params, report: Reporter) -> None:
     check(params)
     steps = steps_for(params.version, params.only)
     models = _models(params, steps)
-    devs = devices(params)
+    devs = devices(params, report)
     threads = max(1, (os.cpu_count() or 1) // len(devs)) if devs[0] == "cpu" else None
     report.info(f"formatting for {params.version} on {', '.join(devs)}: steps {', '.join(steps)}")
     opts = FormatOptions(list_path=params.list_path, exp_dir=params.exp_dir, version=params.version,
