@@ -257,3 +257,13 @@ def test_a_second_run_on_the_same_folder_is_refused(tmp_path: Path, bert_dir: Pa
         with pytest.raises(journal.FolderBusyError, match="another formatting run"):
             _run(_opts(tmp_path, bert_dir))
     assert not (tmp_path / "exp" / layout.NAME2TEXT).exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU fallback")
+def test_gpus_without_cuda_fall_back_to_cpu_workers_with_a_warning() -> None:
+    from backend.stages.format import Params, devices
+
+    report, events = Reporter.collect()
+    params = Params(list_path=Path("x.list"), exp_dir=Path("exp"), gpus=["0", "1"], cpu_workers=2)
+    assert devices(params, report) == ["cpu", "cpu"]
+    assert "CUDA is not available" in events[-1]["text"]
