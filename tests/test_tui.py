@@ -140,8 +140,9 @@ async def test_first_start_offers_the_creator_and_refused_names_are_explained_in
         project = Workspace(home).open_project("小明")
         assert (project.language, project.version) == ("ja", "v2")
         assert app.facade.project is not None and app.facade.project.name == "小明"
-        assert app.screen.query_one(StatusLine).project == "小明 (ja, v2)"
-        assert "小明 (ja, v2)" in screen_text(app)
+        await wait_until(pilot, lambda: app.screen.query_one(StatusLine).project == "小明 (ja, v2)",
+                         what="the status line")
+        await wait_until(pilot, lambda: "小明 (ja, v2)" in screen_text(app), what="the status line drawn")
         # an existing name is refused with its reason too
         await pilot.press("p", "ctrl+n", *"小明", "enter")
         await pilot.pause()

@@ -37,25 +37,32 @@ def row_of(app, job_id: str) -> list[str]:
     return [str(c) for c in table.get_row(job_id)]
 
 
+def shown_status(app, job_id: str) -> str | None:
+    """The State cell of a job's row, None while the table has no row for it yet."""
+    table = app.screen.query_one(JobsTable)
+    return row_of(app, job_id)[3] if job_id in table.rows else None
+
+
 async def test_a_running_job_shows_live_progress_and_its_log(home: Path) -> None:
     jm = JobManager(Workspace(home).jobs_dir)
     job = jm.submit("sleep", {"seconds": 30.0, "steps": 300}, project="alice")
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.jobs_snapshot.running == 1, what="the running job")
-        assert app.screen.query_one(StatusLine).running == 1
-        assert "1 running" in screen_text(app).splitlines()[0]
+        await wait_until(pilot, lambda: app.screen.query_one(StatusLine).running == 1, what="the running job")
+        await wait_until(pilot, lambda: "1 running" in screen_text(app).splitlines()[0], what="the status line")
         await pilot.press("5")
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)
-        await wait_until(pilot, lambda: "%" in row_of(app, job.id)[4], what="a progress bar")
+        await wait_until(pilot, lambda: shown_status(app, job.id) == "running" and "%" in row_of(app, job.id)[4],
+                         what="a progress bar")
         first = app.jobs_snapshot.get(job.id).progress.done
         await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).progress.done > first + 2,
                          what="progress to advance")
         row = row_of(app, job.id)
         assert row[:4] == [job.id, "sleep", "alice", "running"]
-        header = next(line for line in screen_text(app).splitlines() if line.startswith(" ID "))
-        assert header.rstrip().endswith("Time")  # every column fits in 80 columns
+        text = screen_text(app)
+        header = next((line for line in text.splitlines() if line.startswith(" ID ")), None)
+        assert header is not None and header.rstrip().endswith("Time"), text  # fits 80 columns
         assert row[5] == "cpu"
         text = screen_text(app)
         assert job.id in text and "running" in text and "steps" in text  # detail: done/total unit
@@ -75,7 +82,7 @@ async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
-        await wait_until(pilot, lambda: app.jobs_snapshot.running == 1, what="the running job")
+        await wait_until(pilot, lambda: shown_status(app, job.id) == "running", what="the running job")
         log = app.screen.query_one(LogView)
         await wait_until(pilot, lambda: log.line_count > 0, what="the log")
         await pilot.press("c")
@@ -91,7 +98,7 @@ async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:
         await pilot.pause()
         await pilot.press("y")
         await wait_until(pilot, lambda: jm.get(job.id).outcome == "cancelled", what="the job to be cancelled")
-        await wait_until(pilot, lambda: row_of(app, job.id)[3] == "cancelled", what="the table to show it")
+        await wait_until(pilot, lambda: shown_status(app, job.id) == "cancelled", what="the table to show it")
         assert app.jobs_snapshot.running == 0
         await pilot.press("c")  # a finished job cannot be cancelled again; said, not asked
         await pilot.pause()
@@ -110,18 +117,16 @@ async def test_failed_lost_and_corrupt_jobs_show_why(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
-        await wait_until(pilot, lambda: len(app.jobs_snapshot.jobs) == 2, what="both jobs")
         table = app.screen.query_one(JobsTable)
+        await wait_until(pilot, lambda: table.row_count == 2, what="both jobs")
         assert row_of(app, failed.id)[3] == "failed"
         assert row_of(app, broken.name)[3] == "corrupt"
         table.move_cursor(row=table.get_row_index(failed.id))
-        await pilot.pause()
         detail = str(JobDetail.describe(app.jobs_snapshot.get(failed.id)))
         assert "exit 2" in detail and "reason: the sleep self-test was asked to fail" in detail
-        assert "asked to fail" in screen_text(app)
+        await wait_until(pilot, lambda: "asked to fail" in screen_text(app), what="the reason shown")
         table.move_cursor(row=table.get_row_index(broken.name))
-        await pilot.pause()
-        assert "job record unreadable" in screen_text(app)
+        await wait_until(pilot, lambda: "job record unreadable" in screen_text(app), what="the corrupt record")
 
 
 async def test_jobs_started_while_the_screen_is_open_appear(home: Path) -> None:
@@ -135,7 +140,9 @@ async def test_jobs_started_while_the_screen_is_open_appear(home: Path) -> None:
         await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id) is not None, what="the new job")
         await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).status == "succeeded",
                          what="the job to succeed")
-        assert row_of(app, job.id)[4].endswith("100%")
+        # the table follows the snapshot on its next turn of the message loop
+        await wait_until(pilot, lambda: shown_status(app, job.id) == "succeeded"
+                         and row_of(app, job.id)[4] == "██████ 100%", what="the table to show it")
 
 
 def test_the_watcher_reads_the_stores_file_names() -> None:
@@ -224,14 +231,15 @@ async def test_a_job_whose_processes_vanish_is_shown_lost_with_the_reason(home: 
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
-        await wait_until(pilot, lambda: app.jobs_snapshot.running == 1, what="the running job")
+        await wait_until(pilot, lambda: shown_status(app, job.id) == "running", what="the running job")
         record = await wait_until(pilot, lambda: (r := jm.get(job.id)).pid and r.supervisor_pid and r,
                                   what="its pids")
         os.kill(record.supervisor_pid, signal.SIGKILL)
         os.kill(record.pid, signal.SIGKILL)
         await pilot.press("r")  # re-check now rather than at the next periodic pass
-        await wait_until(pilot, lambda: row_of(app, job.id)[3] == "lost", what="the job shown lost")
-        assert "reason: process vanished" in screen_text(app)  # under the table (wrapped at 80)
+        await wait_until(pilot, lambda: shown_status(app, job.id) == "lost", what="the job shown lost")
+        await wait_until(pilot, lambda: "reason: process vanished" in screen_text(app),  # wrapped at 80
+                         what="the reason under the table")
         assert "reason: process vanished without an exit record" in \
             str(JobDetail.describe(app.jobs_snapshot.get(job.id)))
-        assert app.jobs_snapshot.running == 0 and "0 running" in screen_text(app).splitlines()[0]
+        await wait_until(pilot, lambda: "0 running" in screen_text(app).splitlines()[0], what="the status line")
