@@ -15,7 +15,7 @@ from gsv_tui.screens.help import HelpScreen
 from gsv_tui.screens.jobs import JobsScreen
 from gsv_tui.widgets.mode_bar import ModeBar
 
-from tui_helpers import SIZE, screen_text
+from tui_helpers import SIZE, screen_text, wait_until
 
 
 def test_every_binding_has_a_unique_id_in_its_context() -> None:
@@ -66,10 +66,9 @@ async def test_user_overrides_rebind_keys_everywhere(tmp_path: Path) -> None:
         await pilot.press("j")
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)
-        assert "w Follow" in screen_text(app)  # the footer shows the new key
+        await wait_until(pilot, lambda: "w Follow" in screen_text(app), what="the footer's new key")
         await pilot.press("w")
-        await pilot.pause()
-        assert "follow off" in screen_text(app)
+        await wait_until(pilot, lambda: "follow off" in screen_text(app), what="follow turned off")
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
