@@ -48,3 +48,13 @@ def test_batched_and_float64() -> None:
     spec64 = spectrogram(wav.double())
     assert spec64.dtype == torch.float64
     np.testing.assert_allclose(spec64.numpy(), out["spec"], rtol=1e-5, atol=1e-4)
+
+
+def test_cached_tables_serve_autograd_after_inference_use() -> None:
+    """A mel first computed under inference mode must not poison a later training (grad) pass."""
+    wav, _ = _load()
+    with torch.inference_mode():
+        mel_spectrogram(wav)
+    x = wav.clone().requires_grad_(True)
+    mel_spectrogram(x).mean().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()

@@ -62,13 +62,15 @@ def mel_filterbank(sr: int = 32000, n_fft: int = 2048, n_mels: int = 128, fmin: 
 
 @lru_cache(maxsize=16)
 def _hann(win: int, dtype: torch.dtype, device: str) -> torch.Tensor:
-    return torch.hann_window(win, dtype=dtype, device=device)
+    with torch.inference_mode(False):  # cached tensors must also serve autograd (training mel loss)
+        return torch.hann_window(win, dtype=dtype, device=device)
 
 
 @lru_cache(maxsize=16)
 def _mel_basis(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None, dtype: torch.dtype,
                device: str) -> torch.Tensor:
-    return torch.from_numpy(np.array(mel_filterbank(sr, n_fft, n_mels, fmin, fmax))).to(dtype=dtype, device=device)
+    with torch.inference_mode(False):
+        return torch.from_numpy(np.array(mel_filterbank(sr, n_fft, n_mels, fmin, fmax))).to(dtype=dtype, device=device)
 
 
 def spectrogram(y: torch.Tensor, n_fft: int = 2048, sampling_rate: int = 32000, hop_size: int = 640,

@@ -33,6 +33,7 @@ def _kaldi_mel(freq: torch.Tensor) -> torch.Tensor:
 
 
 @lru_cache(maxsize=8)
+@torch.inference_mode(False)  # cached: must stay usable with autograd
 def kaldi_mel_banks(num_bins: int, padded_window: int, sample_rate: float, low_freq: float,
                     high_freq: float) -> torch.Tensor:
     """Triangular filters on Kaldi's mel scale, ``[num_bins, padded_window // 2 + 1]`` float32."""
@@ -56,6 +57,7 @@ def kaldi_mel_banks(num_bins: int, padded_window: int, sample_rate: float, low_f
 
 
 @lru_cache(maxsize=4)
+@torch.inference_mode(False)
 def _povey_window(size: int, dtype: torch.dtype) -> torch.Tensor:
     return torch.hann_window(size, periodic=False, dtype=torch.float64).pow(0.85).to(dtype)
 
@@ -84,6 +86,7 @@ def kaldi_fbank(wav: torch.Tensor, num_mel_bins: int = 80, sample_rate: int = SA
 
 
 @lru_cache(maxsize=8)
+@torch.inference_mode(False)
 def _sinc_kernel(orig: int, new: int, width_zc: int = 6, rolloff: float = 0.99) -> tuple[torch.Tensor, int]:
     base = min(orig, new) * rolloff
     width = math.ceil(width_zc * orig / base)

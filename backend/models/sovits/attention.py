@@ -10,6 +10,7 @@ relative and absolute layouts, we gather the 9 relative logits straight into a b
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,17 @@ from torch import nn
 from .layers import ChannelLayerNorm
 
 MASK_VALUE = -1e4  # the official masked score (not −inf)
+
+
+@lru_cache(maxsize=64)
+def _band(length: int, window: int, device: str) -> _Band:
+    """Cached per length: every layer of every encoder call with this length shares the indices.
+
+    Built outside inference mode, so indices first made during ``decode`` still serve a training
+    pass (autograd keeps gather indices for the backward pass).
+    """
+    with torch.inference_mode(False):
+        return _Band(length, window, torch.device(device))
 
 
 class _Band:
@@ -68,7 +80,7 @@ class RelativeMultiHeadAttention(nn.Module):
         band = None
         if self.window_size is not None:
             assert tq == tk, "relative attention is self-attention"
-            band = _Band(tq, self.window_size, x.device)
+            band = _band(tq, self.window_size, str(x.device))
             rel_logits = torch.matmul(q, self.emb_rel_k[0].transpose(0, 1))  # [B,H,T,2w+1]
             local = torch.gather(rel_logits, 3, band.rel_index.expand(b, h, tq, tq))
             scores = scores + local.masked_fill(~band.valid, 0.0)
