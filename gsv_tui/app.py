@@ -55,7 +55,7 @@ class GsvApp(App[None]):
     }
     DEFAULT_MODE = "dataset"
     BINDINGS = keymap.APP_KEYS
-    COMMANDS = App.COMMANDS | {GsvCommands}
+    COMMANDS = {GsvCommands}  # it also lists Textual's system commands, after ours
     # Blocked while a modal (help, picker, confirmation) is open: it must be answered or closed.
     MODAL_BLOCKED = frozenset({"switch_mode", "pick_project", "help"})
 

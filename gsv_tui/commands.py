@@ -1,4 +1,4 @@
-"""The command palette (ctrl+p): app-wide commands plus those of the screen it was opened on.
+"""The command palette (ctrl+p): the screen's commands, then the app's, then Textual's own.
 
 A screen offers its own commands by overriding ``ModeScreen.palette_commands`` and yielding
 :class:`PaletteCommand` values; the provider asks the screen each time the palette opens, so
@@ -38,7 +38,11 @@ class GsvCommands(Provider):
         palette = getattr(self.screen, "palette_commands", None)
         if callable(palette):
             screen_cmds = palette()
-        return [*screen_cmds, *self._app_commands]
+        # Textual's own (theme, keys panel, screenshot, quit) last: this provider replaces
+        # Textual's, so the order is ours — where you are first, then the app, then the toolkit.
+        system = [PaletteCommand(c.title, c.help, c.callback, c.discover)
+                  for c in self.app.get_system_commands(self.screen)]
+        return [*screen_cmds, *self._app_commands, *system]
 
     async def discover(self) -> Hits:
         for c in self._commands():

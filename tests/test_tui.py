@@ -190,10 +190,16 @@ async def test_command_palette_switches_modes_and_offers_screen_commands(home: P
         await wait_until(pilot, lambda: isinstance(app.screen, JobsScreen), what="jobs mode")
         await pilot.press("ctrl+p")
         await pilot.pause()
+        await wait_until(pilot, lambda: "Toggle log follow" in screen_text(app), what="the screen's commands")
+        text = screen_text(app)
+        assert text.index("Toggle log follow") < text.index("Go to Dataset")  # where you are, first
         await pilot.press(*"follow")
-        await wait_until(pilot, lambda: "Toggle log follow" in screen_text(app), what="jobs command")
+        await wait_until(pilot, lambda: "keep the newest log line" in screen_text(app), what="jobs command")
         await pilot.press("enter")
         await wait_until(pilot, lambda: "follow off" in screen_text(app), what="follow toggled")
+        await pilot.press("ctrl+p", *"theme")  # Textual's own commands are still there, after ours
+        await wait_until(pilot, lambda: "Change the current theme" in screen_text(app), what="system command")
+        await pilot.press("escape")
 
 
 async def test_a_list_path_opens_the_transcripts_mode(home: Path) -> None:

@@ -166,5 +166,4 @@ class JobsScreen(ModeScreen):
         if job is not None and job.state != "finished":
             yield PaletteCommand(f"Cancel job {job.id}", f"{job.stage}, {job.state}", self.action_cancel_job)
         yield PaletteCommand("Toggle log follow", "keep the newest log line in view", self.action_toggle_follow)
-        yield PaletteCommand("Refresh jobs", "settle ended or vanished jobs and start queued ones now",
-                             self.action_refresh)
+        yield PaletteCommand("Refresh jobs", "re-check jobs now, start queued ones", self.action_refresh)
