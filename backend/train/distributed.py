@@ -17,8 +17,11 @@ Failure and cancel: a worker that raises writes ``rank<k>.error.json`` (type, me
 CUDA OOM flag); the parent raises the first one again — a :class:`~backend.errors.GsvError` as a
 GsvError (same message and fix), anything else as ``RuntimeError`` with the original text, so
 the job runner still names CUDA out-of-memory. The torchrun process shares the job's process
-group, so cancelling the job (TERM, grace, KILL to the group) stops every rank; when the parent
-itself is interrupted it terminates torchrun and waits for it, leaving no processes behind.
+group; it starts each rank in a session of its own, so a rank asks the kernel to kill it when
+torchrun dies (``PR_SET_PDEATHSIG``). Cancelling the job (TERM to the group: torchrun stops its
+ranks; after the grace period KILL: the ranks die with torchrun) or ``kill -9`` of the group
+therefore leaves no rank behind; when the parent itself is interrupted it terminates torchrun
+and waits for it.
 
 The worker must make all ranks do the same number of steps (DDP requires it) and write files
 (checkpoints, exports) on rank 0 only (``dist.is_main``), followed by ``dist.barrier()``.
@@ -194,7 +197,24 @@ def _reraise(err: dict[str, Any], where: str) -> None:
     raise RuntimeError(f"training process failed ({where.split('.')[0]}): {err.get('type')}: {text}")
 
 
+def _die_with_parent() -> None:
+    """torchrun starts each rank in a session of its own, out of reach of the job's process-group
+    signals; so a rank asks the kernel to SIGKILL it when its parent (the torchrun agent) dies —
+    after a cancel's SIGKILL or a ``kill -9`` of the job no rank is left behind (Linux only)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent or parent == 1:  # the agent died before the request took effect
+        os._exit(1)
+
+
 def _worker_main(spec_path: str) -> int:
+    _die_with_parent()
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     rank = int(os.environ.get("RANK", "0"))
     report = Reporter.to_file(spec["events"]) if rank == 0 else Reporter()
