@@ -359,3 +359,24 @@ async def test_ten_thousand_rows_open_and_move(setup, tmp_path):
         assert "第9999句" in screen_text(app)
         await pilot.press("slash", *"第5000句", "enter")
         assert cursor(pilot) == 5000
+
+
+async def test_a_bad_path_is_refused_and_a_project_without_transcript_clears_the_table(setup):
+    home, project, _ = setup
+    Workspace(home).create_project("other")
+    app = make_app(home, project="voice", watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        screen = await opened(pilot, 6)
+        await pilot.press("ctrl+o")
+        app.screen.query_one("#list-path", Input).value = str(home / "nope.list")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.transcript is not None and screen.transcript.path == project.transcript_path
+        assert "Reviewing clips.list" in screen_text(app)
+        assert any("no transcript at" in n.message for n in app._notifications)
+        app.facade.open_project("other")
+        app.project_signal.publish(app.facade.project)
+        await pilot.pause()
+        assert screen.transcript is None and screen.query_one(ClipTable).count == 0
+        assert "gsv asr" in screen_text(app)

@@ -143,6 +143,8 @@ class TranscriptsScreen(ModeScreen):
         self.playing_clip: int | None = None
         self._play_notice_shown = False
         self._opened_path: Path | None = None
+        self._picked_by_hand = False  # opened with ctrl+o: stays open when the project changes
+        self._opening_by_hand = False
 
     # --- layout -------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -171,7 +173,18 @@ class TranscriptsScreen(ModeScreen):
         wanted = self._wanted_path()
         if wanted is not None and wanted != self._opened_path:
             self.open_list(wanted)
+        elif wanted is None and self.transcript is not None and not self._picked_by_hand:
+            self._close_list()  # the new project has no transcript yet
         self.query_one("#review-title", TextLine).set(self._title_text())
+
+    def _close_list(self) -> None:
+        self._flush_save()
+        self._stop_playback()
+        self.transcript, self.view, self.stats = None, [], {}
+        self._opened_path = None
+        self.query_one(ClipTable).set_source(0, self._row)
+        self._show_detail()
+        self._refresh_status()
 
     def _wanted_path(self) -> Path | None:
         if self.facade.list_path is not None:
@@ -182,9 +195,10 @@ class TranscriptsScreen(ModeScreen):
         return None
 
     # --- opening ------------------------------------------------------------------------
-    def open_list(self, path: Path) -> None:
+    def open_list(self, path: Path, by_hand: bool = False) -> None:
         self._flush_save()
         self._opened_path = path
+        self._opening_by_hand = by_hand
         self.query_one("#review-title", TextLine).set(self._title_text())
         self._open_worker(path)
 
@@ -202,10 +216,13 @@ class TranscriptsScreen(ModeScreen):
     def on_transcript_opened(self, msg: TranscriptOpened) -> None:
         if msg.error is not None:
             self._error(msg.error)
+            self._opened_path = self.transcript.path if self.transcript is not None else None
+            self.query_one("#review-title", TextLine).set(self._title_text())
             return
         t = msg.transcript
         assert t is not None
         self.transcript = t
+        self._picked_by_hand = self._opening_by_hand
         self.sort_kind = "file"
         self.view = list(range(len(t)))
         table = self.query_one(ClipTable)
@@ -233,7 +250,8 @@ class TranscriptsScreen(ModeScreen):
             return
         t.load_durations(lambda d, n: self.post_message(DurationsProgress(d, n)),
                          stop=lambda: worker.is_cancelled or self.transcript is not t, yield_every=25)
-        self.post_message(DurationsProgress(len(t), len(t)))
+        if self.transcript is t:
+            self.post_message(DurationsProgress(len(t), len(t)))
 
     def on_durations_progress(self, msg: DurationsProgress) -> None:
         self.durations_done = (msg.done, msg.total)
@@ -561,7 +579,7 @@ class TranscriptsScreen(ModeScreen):
         value = event.value.strip()
         self._close_editor()
         if value:
-            self.open_list(Path(value).expanduser().resolve())
+            self.open_list(Path(value).expanduser().resolve(), by_hand=True)
 
     @on(Input.Submitted, "#line-editor")
     def _editor_submitted(self, event: Input.Submitted) -> None:
