@@ -75,6 +75,7 @@ def _audio_input(model: "Text2SemanticDecoder", token: torch.Tensor, position: i
     return emb + model.ar_audio_position.at(position, emb)
 
 
+@torch.inference_mode()
 def generate(
     model: "Text2SemanticDecoder",
     phones: torch.Tensor,
@@ -141,6 +142,7 @@ def generate(
                       steps=idx + 1, step_logits=step_logits)
 
 
+@torch.inference_mode()
 def generate_batch(
     model: "Text2SemanticDecoder",
     phones: Sequence[torch.Tensor],
