@@ -227,3 +227,66 @@ def test_cancel_leaves_no_processes(project, tiny_d: Path) -> None:
          what="every training process to exit")
     assert jm.get(job_id).outcome == "cancelled"
     assert json.loads(json.dumps(jm.get(job_id).gpus)) == []
+
+
+def test_v2pro_trains_with_speaker_embeddings_and_exports_with_its_header(tmp_path: Path, one_thread) -> None:
+    from backend.models.sovits import SoVITS, SoVITSConfig
+    from backend.models.weights import write_sovits
+
+    torch.manual_seed(0)
+    cfg = SoVITSConfig(version="v2Pro", inter_channels=16, hidden_channels=16, filter_channels=32, n_layers=1,
+                       upsample_initial_channel=32, gin_channels=16, p_dropout=0.0)
+    sd = SoVITS(cfg).state_dict()
+    sd["quantizer.vq.layers.0._codebook.inited"].fill_(1)  # a trained codebook, as in any base model
+    sd["quantizer.vq.layers.0._codebook.embed"].normal_()
+    base = write_sovits(tmp_path / "s2Gv2Pro_tiny.pth", sd,
+                        {"model": cfg.to_model_section()}, "v2Pro", 0, 0)
+    d = make_tiny_d(tmp_path / "s2Dv2Pro_tiny.pth", version="v2Pro")
+    exp = make_exp(tmp_path / "exp")
+    (exp / "7-sv_cn").mkdir()
+    for i, item in enumerate(("en_fox_44k_stereo.wav", "zh_gongyuan_16k_mono.wav")):
+        torch.save(torch.randn(1, 20480, generator=torch.Generator().manual_seed(i)), exp / "7-sv_cn" / f"{item}.pt")
+    s = SoVITSTrainSettings(exp_dir=str(exp), weights_dir=str(tmp_path / "w"), exp_name="pro", version="v2Pro",
+                            pretrained_s2G=str(base), pretrained_s2D=str(d), batch_size=2, epochs=1,
+                            metric_interval_s=0.0, segment_size=SEG, repeat_to=0)
+    s, _ = prepare(s)
+    report, events = Reporter.collect()
+    run_training("backend.train.sovits:train_worker", s.to_json(), report, nprocs=1, force_cpu=True)
+    out = tmp_path / "w" / "pro_e1_s1.pth"
+    assert out.read_bytes()[:2] == b"05"
+    f = read_sovits(out)
+    assert f.version == "v2Pro" and "sv_emb.weight" in f.weight and len(f.weight) > 0
+    g = load_checkpoint_file(CheckpointStore(s.ckpt_dir).latest().path("G"))
+    assert not torch.equal(g["model"]["sv_emb.weight"], sd["sv_emb.weight"])  # the speaker path trained
+    load_sovits(out)
+
+
+def test_an_official_runs_checkpoints_are_resumed_without_a_manifest(tmp_path: Path, tiny_d: Path, one_thread) -> None:
+    s, _ = prepare(_settings(tmp_path, tiny_d, epochs=1))
+    report, _events = Reporter.collect()
+    run_training("backend.train.sovits:train_worker", s.to_json(), report, nprocs=1, force_cpu=True)
+    (s.ckpt_dir / "gsv-train-state.json").unlink()  # as an official run leaves the folder
+    for role in ("G", "D"):
+        (s.ckpt_dir / f"{role}_1.pth").rename(s.ckpt_dir / f"{role}_233333333333.pth")
+    s2, plan = prepare(_settings(tmp_path, tiny_d, epochs=2))
+    assert plan.resuming and plan.checkpoint.files["G"] == "G_233333333333.pth"
+    assert (plan.start_epoch, plan.start_step) == (2, 1)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_fp16_step_on_the_gpu(tmp_path: Path, tiny_d: Path) -> None:
+    from backend.train.common import make_scaler, precision_for
+    from backend.train.sovits import build_discriminator, build_generator, make_optimizers, train_step
+
+    s = _settings(tmp_path, tiny_d)
+    dev = torch.device("cuda")
+    ds = SoVITSDataset(ExpFolder(Path(s.exp_dir), "v2"), repeat_to=0)
+    batch = {k: v.to(dev) for k, v in collate([ds[0], ds[1]]).items()}
+    g, d = build_generator(BASE_G).to(dev), build_discriminator(tiny_d, "v2").to(dev)
+    og, od = make_optimizers(g, d, s)
+    amp = precision_for(dev, True)
+    scaler = make_scaler(dev, amp)
+    for _ in range(3):
+        res = train_step(g, d, og, od, scaler, batch, segment_size=SEG, amp=amp)
+        assert all(np.isfinite(v) for v in res.losses.values())
