@@ -1,7 +1,7 @@
 """Stage ``train-gpt``: fine-tune the GPT (stage 1) on a project's formatted dataset (official 1Bb).
 
 ``gsv train-gpt --project NAME [--batch-size N] [--epochs 15] [--save-every 5]
-[--[no-]save-latest-only] [--dpo] [--version v2] [--restart] [--text-padding right|official]``
+[--[no-]save-latest-only] [--dpo] [--version v2] [--restart] [--text-padding official|right]``
 
 Starts from the version's pretrained ``s1*.ckpt`` (``gsv models fetch VERSION``) and the project's
 ``exp`` folder (``gsv format``: ``2-name2text.txt``, ``3-bert/``, ``6-name2semantic.tsv``). Every
@@ -49,7 +49,7 @@ class Params:
     dpo: bool = False
     restart: bool = False
     fp16: bool = True
-    text_padding: str = "right"
+    text_padding: str = "official"
     s1_path: Path | None = None
     pretrained_dir: Path | None = None
     gpus: list[str] = field(default_factory=list)
@@ -75,9 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--restart", action="store_true",
                         help="start over from the base model (old checkpoints are moved to an old-* folder)")
     parser.add_argument("--fp32", dest="fp16", action="store_false", help="no fp16 mixed precision on the GPU")
-    parser.add_argument("--text-padding", choices=("right", "official"), default="right",
-                        help="mask the real text padding (default) or reproduce the official left-pad mask "
-                             "(see docs/training.md)")
+    parser.add_argument("--text-padding", choices=("official", "right"), default="official",
+                        help="text padding mask: the official one (default; a left-pad mask on right-padded "
+                             "phones) or the real pad positions (see docs/training.md)")
     parser.add_argument("--pretrained-dir", type=Path, default=None,
                         help="folder with the official pretrained_models layout (default: HF cache)")
     parser.add_argument("--s1", type=Path, dest="s1_path", default=None, help="base GPT .ckpt (override)")

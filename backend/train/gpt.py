@@ -15,8 +15,8 @@ Recipe (see ``docs/training.md``):
   epoch**; a checkpoint holds model, optimiser, LR schedule, scaler, RNG state and the
   leftover (accumulated) gradients, so a resumed run continues exactly where the saved one was.
 
-Text padding: ``text_padding="right"`` (our default) masks the real pad positions of the text;
-``"official"`` reproduces the official left-pad mask on right-padded data. The choice and its
+Text padding: ``text_padding="official"`` (the default) reproduces the official left-pad mask on
+right-padded data; ``"right"`` masks the real pad positions instead. The choice and its
 measurement are in ``docs/training.md``.
 
 Events: as :class:`~backend.train.common.TrainProgress` describes, with *batches* as the step
@@ -60,7 +60,7 @@ class GPTTrainSettings:
     num_workers: int = 0
     repeat_to: int = 100
     max_sec: int = 54
-    text_padding: str = "right"
+    text_padding: str = "official"
     lr_schedule: str = "official"
     metric_interval_s: float = 1.0
     gpu_numbers: str = "0"
@@ -97,7 +97,7 @@ class GPTTrainer:
     the ranks right before each optimiser step (the same sum DDP's per-backward averaging gives).
     """
 
-    def __init__(self, model: torch.nn.Module, dpo: bool = False, text_padding: str = "right",
+    def __init__(self, model: torch.nn.Module, dpo: bool = False, text_padding: str = "official",
                  fp16: bool = False, device: Any = "cpu", lr_schedule: str = "official") -> None:
         self.model = model
         self.dpo = dpo
