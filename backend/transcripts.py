@@ -129,6 +129,8 @@ class Transcript:
         records = self.history.read()
         if not records:
             self.history.start(self._disk.sha)
+            if self.history.broken:
+                self.notices.append(self.history.broken)
             return
         found = replay(records, self._disk.sha)
         if found is None:

@@ -70,8 +70,11 @@ class HistoryLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.broken: str | None = None  # why the log cannot be written (history then lives in memory)
 
     def append(self, record: dict) -> None:
+        if self.broken:
+            return
         line = json.dumps(record, ensure_ascii=False) + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
@@ -82,8 +85,8 @@ class HistoryLog:
 
     def read(self) -> list[dict]:
         try:
-            data = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+            data = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:  # missing, or unreadable: start afresh (start() says if it cannot)
             return []
         out = []
         for line in data.splitlines():
@@ -99,7 +102,10 @@ class HistoryLog:
         """Begin a fresh log for a file whose content hashes to ``sha``."""
         from .fsutil import atomic_write_text
 
-        atomic_write_text(self.path, json.dumps({"t": "base", "sha": sha}) + "\n")
+        try:
+            atomic_write_text(self.path, json.dumps({"t": "base", "sha": sha}) + "\n")
+        except OSError as e:  # a read-only folder: review still works, undo lives in memory
+            self.broken = f"undo history not kept on disk ({e.strerror or e})"
 
     def retire(self) -> Path | None:
         """Keep a log that no longer matches the file under a ``.stale`` name."""

@@ -261,6 +261,18 @@ def test_history_that_no_longer_matches_the_file_is_set_aside(tmp_path):
     assert (lst.parent / "clips.list.history.jsonl.stale").exists()
 
 
+def test_an_unwritable_history_keeps_undo_in_memory(tmp_path):
+    lst = make_dataset(tmp_path, [("ZH", "一", 1.5)])
+    lst.with_name("clips.list.history.jsonl").mkdir()  # in the way, as a read-only folder would be
+    t = Transcript.open(lst)
+    assert "not kept on disk" in t.notices[0]
+    t.set_text(0, "壹")
+    t.save()
+    assert t.undo() == "edit text of clip 1"
+    t.save()
+    assert Transcript.open(lst).clip(0).text == "一"
+
+
 def test_windows_and_relative_paths_resolve(tmp_path):
     make_wav(tmp_path / "slicer_opt" / "a.wav", 1.5)
     make_wav(tmp_path / "asr_opt" / "b.wav", 2.0)
