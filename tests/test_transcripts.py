@@ -376,3 +376,15 @@ def test_killing_a_process_in_the_middle_of_saving_leaves_old_or_new(tmp_path):
         t = Transcript.open(lst)  # and it opens again, history and all
         assert len(t) == n and not t.problems
     assert saves > 0  # the kills really landed among saves
+
+
+def test_the_asr_stage_sidecar_layout_is_read(tmp_path):
+    lst = make_dataset(tmp_path, [("ZH", "你好", 1.5), ("ZH", "世界", 1.5)])
+    clip = tmp_path / "clips" / "clip_0001.wav"
+    lst.with_name("clips.list.asr.json").write_text(json.dumps({
+        "engine": "faster-whisper", "clips": {str(clip): {"avg_logprob": -1.4, "no_speech_prob": None,
+                                                        "compression_ratio": 1.1, "language": "zh"}},
+        "failed": {}}))
+    t = Transcript.open(lst)
+    assert t.flags(1) == ("lowconf",) and t.flags(0) == ()
+    assert t.asr_info(1).language == "zh" and t.order("confidence")[0] == 1
