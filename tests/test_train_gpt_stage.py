@@ -182,3 +182,17 @@ def test_dpo_warns_and_trains(tmp_path):
     steps = [e["values"] for e in events if e["kind"] == "metric" and "loss/dpo" in e["values"]]
     assert steps and all("loss/ce" in v for v in steps)
     assert (params.weights_dir / "voice-e1.ckpt").is_file()
+
+
+def test_two_cpu_processes_under_torchrun_train_and_export_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    ws, p = _project(tmp_path / "home")
+    params, events = _run(ws, p.name, "--cpu-procs", "2", "--epochs", "1", "--save-every", "1")
+    assert sorted(x.name for x in params.weights_dir.iterdir()) == ["voice-e1.ckpt"]
+    arts = [e for e in events if e["kind"] == "artifact" and e.get("role") == "weights"]
+    assert len(arts) == 1
+    infos = " ".join(e["text"] for e in events if e["kind"] == "message")
+    assert "2 processes" in infos
+    from backend.models import load_gpt
+
+    load_gpt(params.weights_dir / "voice-e1.ckpt")
