@@ -7,6 +7,8 @@ Where things are:
 - Three signals let any screen follow shared state without the app knowing the screen:
   ``project_signal`` (the open project changed), ``jobs_signal`` (a new :class:`JobsSnapshot`)
   and ``log_signal`` (lines of the followed job's log).
+- ``listen_signal`` carries the listening bridge's :class:`ListenStatus`; ``playback_front`` is the
+  browser player while a tab listens (screens give it to their ``PlayerChooser.add_front``).
 - A single watcher thread (``jobs-watcher`` worker) reads the job files and posts Messages; the
   UI thread never polls processes.
 """
@@ -29,11 +31,13 @@ from . import keymap
 from .commands import GsvCommands, PaletteCommand
 from .facade import Facade
 from .jobwatch import JobsSnapshot, JobsWatcher
-from .messages import JobsUnavailable, JobsUpdated, LogLines
+from .listening import ListeningService, ListenStatus
+from .messages import JobsUnavailable, JobsUpdated, ListenChanged, LogLines
 from .screens.dataset import DatasetScreen
 from .screens.help import HelpScreen
 from .screens.inference import InferenceScreen
 from .screens.jobs import JobsScreen
+from .screens.listen import ListenScreen
 from .screens.project_picker import ProjectPicker
 from .screens.training import TrainingScreen
 from .screens.transcripts import TranscriptsScreen
@@ -60,7 +64,7 @@ class GsvApp(App[None]):
     MODAL_BLOCKED = frozenset({"switch_mode", "pick_project", "help"})
 
     def __init__(self, facade: Facade | None = None, *, project: str | None = None,
-                 watch_jobs: bool = True, watch_interval: float = 0.5) -> None:
+                 watch_jobs: bool = True, watch_interval: float = 0.5, listen: bool = True) -> None:
         facade = facade or Facade.from_args()
         if facade.list_path is not None:
             self.DEFAULT_MODE = "transcripts"  # `gsv-tui PATH.list` opens straight into review
@@ -70,6 +74,9 @@ class GsvApp(App[None]):
         self.project_signal: Signal[Project | None] = Signal(self, "project")
         self.jobs_signal: Signal[JobsSnapshot] = Signal(self, "jobs")
         self.log_signal: Signal[LogLines] = Signal(self, "log")
+        self.listen_signal: Signal[ListenStatus] = Signal(self, "listen")
+        self.listening = ListeningService(facade.config, lambda: self.post_message(ListenChanged()))
+        self._listen = listen
         self.jobs_snapshot = JobsSnapshot()
         self.jobs_problem: str | None = None
         report = keymap.validate_overrides(facade.config.keys)
@@ -90,7 +97,10 @@ class GsvApp(App[None]):
                         severity="error", timeout=15, markup=False)
         for problem in self.key_problems:
             self.notify(problem, title="key override ignored", severity="warning", timeout=15, markup=False)
+        self.project_signal.subscribe(self, lambda p: self.listening.follow_project(p.root if p else None))
         self._open_initial_project()
+        if self._listen:
+            self.call_after_refresh(self._start_listening)
         if self._watch_jobs:  # after the first frame: the watcher's start-up would compete with it
             self.call_after_refresh(self._start_watcher)
 
@@ -108,6 +118,29 @@ class GsvApp(App[None]):
                 self.project_signal.publish(self.facade.project)
                 return
         self.action_pick_project()
+
+    # --- listening bridge -------------------------------------------------------------------------
+    def _start_listening(self) -> None:
+        project = self.facade.project
+        self.listening.start([project.root] if project else [])
+        status = self.listening.status()
+        self.listen_signal.publish(status)
+        if status.running and status.ssh_hint:
+            self.notify("Over SSH: press ctrl+l to hear clips in your own browser.", timeout=8, markup=False)
+
+    def on_listen_changed(self, message: ListenChanged) -> None:
+        status = self.listening.status()
+        self.listen_signal.publish(status)
+        if isinstance(self.screen, ListenScreen):
+            self.screen.update_status(status)
+
+    def playback_front(self) -> object | None:
+        """The browser player while a tab listens to the bridge, else None."""
+        return self.listening.front_player()
+
+    def action_listen(self) -> None:
+        if not isinstance(self.screen, ListenScreen):
+            self.push_screen(ListenScreen(self.listening.status()))
 
     # --- project --------------------------------------------------------------------------------
     def project_opened(self, project: Project | None) -> None:
@@ -149,6 +182,8 @@ class GsvApp(App[None]):
                 yield PaletteCommand(f"Open project {p.name}", f"{p.language}, {p.version}",
                                      lambda name=p.name: self.open_project_named(name), discover=False)
         yield PaletteCommand("Show keys", "every key and its binding id", self.action_help)
+        yield PaletteCommand("Listen in your browser…", "hear clips over SSH: the bridge URL and the ssh command",
+                             self.action_listen)
 
     def open_project_named(self, name: str) -> None:
         try:
@@ -206,5 +241,6 @@ class GsvApp(App[None]):
             logging.getLogger("gsv_tui.print").log(logging.WARNING if event.stderr else logging.INFO, text)
 
     def on_unmount(self) -> None:
+        self.listening.stop()
         if self._watcher is not None:
             self._watcher.stop()

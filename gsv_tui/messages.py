@@ -52,3 +52,7 @@ class JobRefused(Message):
         super().__init__()
         self.stage = stage
         self.error = error  # a backend.errors.GsvError
+
+
+class ListenChanged(Message):
+    """A browser tab connected to or left the listening bridge (posted from its server thread)."""

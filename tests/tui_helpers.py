@@ -38,4 +38,5 @@ def make_app(home: Path, **kwargs: Any) -> GsvApp:
     """The real app on a workspace folder of the test; the job watcher polls fast."""
     list_path = kwargs.pop("list_path", None)
     kwargs.setdefault("watch_interval", 0.1)
+    kwargs.setdefault("listen", False)  # the listening bridge binds a port: only its own tests start it
     return GsvApp(Facade.from_args(home=home, list_path=list_path), **kwargs)

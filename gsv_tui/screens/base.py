@@ -40,6 +40,8 @@ from ..widgets.status_line import StatusLine
 if TYPE_CHECKING:
     from backend.workspace import Project
 
+    from ..listening import ListenStatus
+
     from ..app import GsvApp
     from ..facade import Facade
 
@@ -74,8 +76,10 @@ class ModeScreen(Screen[None]):
         app = self.gsv_app
         app.project_signal.subscribe(self, self._project_changed)
         app.jobs_signal.subscribe(self, self._jobs_changed)
+        app.listen_signal.subscribe(self, self._listen_changed)
         self._project_changed(self.facade.project)
         self._jobs_changed(app.jobs_snapshot)
+        self._listen_changed(app.listening.status())
 
     def _project_changed(self, project: "Project | None") -> None:
         self.query_one(StatusLine).project = (
@@ -87,6 +91,9 @@ class ModeScreen(Screen[None]):
         line.running, line.queued = snapshot.running, snapshot.queued
         line.jobs_problem = self.gsv_app.jobs_problem is not None
         self.on_jobs(snapshot)
+
+    def _listen_changed(self, status: "ListenStatus") -> None:
+        self.query_one(StatusLine).listeners = status.listeners
 
     # --- hooks for subclasses ------------------------------------------------------------------
     def on_project(self, project: "Project | None") -> None:

@@ -14,6 +14,7 @@ class StatusLine(Static):
     running: reactive[int] = reactive(0)
     queued: reactive[int] = reactive(0)
     jobs_problem: reactive[bool] = reactive(False)
+    listeners: reactive[int] = reactive(0)  # browser tabs on the listening bridge
 
     def render(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
@@ -30,4 +31,7 @@ class StatusLine(Static):
             t.append(f"{self.running} running", style="bold green" if self.running else "")
             if self.queued:
                 t.append(f", {self.queued} queued", style="yellow")
+        if self.listeners:
+            t.append("  │  ")
+            t.append("♪ browser", style="bold cyan")
         return t

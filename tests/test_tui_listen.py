@@ -1,0 +1,66 @@
+"""The listening bridge inside the TUI: started with the app, shown in the status line, and the
+player every screen puts first while a browser tab listens."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import wave
+from pathlib import Path
+
+import pytest
+
+from backend.workspace import Workspace
+from gsv_tui.screens.listen import ListenScreen
+from tui_helpers import SIZE, make_app, screen_text, wait_until
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(f"listen_port = {_free_port()}\n", encoding="utf-8")
+    monkeypatch.setenv("GSV_CONFIG", str(config))
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.2 50000 10.0.0.1 22")
+    project = Workspace(tmp_path / "home").create_project("alice", language="en")
+    with wave.open(str(project.clips_dir / "a.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(bytes(16000))
+    return tmp_path / "home"
+
+
+async def test_bridge_starts_with_the_app_and_takes_over_playback(home: Path) -> None:
+    app = make_app(home, project="alice", listen=True, watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
+        bridge = app.listening.bridge
+        assert app.playback_front() is None  # no tab yet: local playback
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ListenScreen), what="the bridge screen")
+        text = screen_text(app)
+        assert f"?t={bridge.token}" in text and "ssh -L" in text and "no browser tab connected" in text
+
+        conn = http.client.HTTPConnection("127.0.0.1", bridge.port, timeout=10)
+        conn.request("GET", f"/events?t={bridge.token}")
+        resp = conn.getresponse()
+        assert resp.status == 200
+        await wait_until(pilot, lambda: "1 browser tab listening" in screen_text(app), what="the listener")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "♪ browser" in screen_text(app), what="the status line")
+
+        player = app.playback_front()
+        assert player is not None
+        player.play(home / "projects" / "alice" / "clips" / "a.wav", 0.0, {"text": "hello"})
+        seen = []
+        while "play" not in seen:
+            line = resp.fp.readline().decode()
+            if line.startswith("event: "):
+                seen.append(line[7:].strip())
+        conn.close()
