@@ -39,7 +39,7 @@ def _default_asr() -> dict[str, str]:
 class Config:
     gpus: list[int] = field(default_factory=list)  # empty: every visible GPU, or the CPU
     asr_engine: dict[str, str] = field(default_factory=_default_asr)
-    keys: dict[str, str] = field(default_factory=dict)  # binding id -> key(s), e.g. "review.play" = "p"
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> key(s), e.g. "transcripts.play" = "p"
     listen_port: int = 9877
     listen_host: str = "127.0.0.1"
 
@@ -76,7 +76,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     if "keys" in data:
         k = data["keys"]
         if not isinstance(k, dict) or not all(isinstance(v, str) and v for v in k.values()):
-            raise _fail(path, "keys", "must map binding ids to key names", 'write e.g. [keys]\n"review.play" = "p"')
+            raise _fail(path, "keys", "must map binding ids to key names", 'write e.g. [keys]\n"transcripts.play" = "p"')
         cfg.keys = {str(a): b for a, b in k.items()}
     if "listen_port" in data:
         p = data["listen_port"]
