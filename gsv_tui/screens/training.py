@@ -14,6 +14,7 @@ run says so and asks for more epochs.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from textual import work
@@ -49,6 +50,7 @@ KEYS = keymap.define("training", "Training screen", [
 ])
 
 TAIL_INTERVAL = 0.5
+_TAIL_LOCK = threading.Lock()  # one events reader at a time (the cursor is shared)
 
 
 class _TrainEvents(Message):
@@ -73,6 +75,7 @@ class TrainingScreen(ModeScreen):
     _pending: list[TrainRequest] | None = None
     _weights_seen: int = 0
     _job: JobView | None = None
+    _reason_shown: str | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="training-scroll"):
@@ -146,8 +149,11 @@ class TrainingScreen(ModeScreen):
         self._job = snapshot.get(self.followed) if self.followed else None
         if self._state is not None:
             self.query_one(TrainMonitor).show(self._state, self._job.status if self._job else None)
-            if self._job is not None and self._job.state == "finished" and self._job.reason:
-                self._state.log.append(f"{self._job.status}: {self._job.reason}")
+            job = self._job
+            if job is not None and job.state == "finished" and job.reason and self._reason_shown != job.id:
+                self._reason_shown = job.id
+                self._state.log.append(f"{job.status}: {job.reason}")
+                self.query_one(TrainMonitor).show(self._state, job.status)
 
     def _follow(self, job_id: str, stage: str) -> None:
         self.followed = job_id
@@ -159,8 +165,16 @@ class TrainingScreen(ModeScreen):
         if self.followed is not None:
             self._read_events(self.followed)
 
-    @work(thread=True, group="train-tail", exclusive=True, name="train-tail")
+    @work(thread=True, group="train-tail", name="train-tail")
     def _read_events(self, job_id: str) -> None:
+        if not _TAIL_LOCK.acquire(blocking=False):
+            return  # the previous read is still going; the next tick reads on
+        try:
+            self._read_locked(job_id)
+        finally:
+            _TAIL_LOCK.release()
+
+    def _read_locked(self, job_id: str) -> None:
         from backend.jobs.events import EventCursor
 
         cursor = self._cursor
