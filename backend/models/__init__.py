@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .sovits import SoVITS
 
-__all__ = ["load_sovits"]
+__all__ = ["load_gpt", "load_sovits"]
 
 
 def load_sovits(path: str | os.PathLike[str] | bytes, device: Any = "cpu", dtype: Any = None,
@@ -61,5 +61,6 @@ def load_sovits(path: str | os.PathLike[str] | bytes, device: Any = "cpu", dtype
     if not for_training:
         model.prepare_for_inference()
     return model
+
 
 from .gpt_weights import load_gpt as load_gpt  # noqa: E402  (GPT: backend/models/gpt_weights.py)
