@@ -125,6 +125,15 @@ def require(version: str, roles: Iterable[str], directory: Path | None = None) -
 ProgressFn = Callable[[str, int, int | None], None]  # (file, bytes done, bytes total)
 
 
+def progress_to(reporter: Any) -> ProgressFn:
+    """A ``fetch`` progress callback that emits job ``progress`` events (bytes, labelled by file)."""
+
+    def report(name: str, done: int, total: int | None) -> None:
+        reporter.progress(done, total, unit="bytes", label=name)
+
+    return report
+
+
 def _progress_class(label: str, on_progress: ProgressFn | None):
     from tqdm.auto import tqdm
 

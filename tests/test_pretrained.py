@@ -150,3 +150,14 @@ def test_fetch_rejects_a_corrupted_download(hub: str, tmp_path: Path) -> None:
     with pytest.raises(PretrainedDownloadError, match="SHA-256"):
         fetch("v1", directory=tmp_path, roles=["s2D"], endpoint=hub)
     assert not (tmp_path / "s2D488k.pth").exists()
+
+
+def test_fetch_progress_as_job_events(hub: str, tmp_path: Path) -> None:
+    from backend.jobs.events import Reporter
+    from backend.pretrained import progress_to
+
+    reporter, events = Reporter.collect()
+    fetch("v1", directory=tmp_path, roles=["s2D"], endpoint=hub, on_progress=progress_to(reporter))
+    prog = [e for e in events if e["kind"] == "progress"]
+    assert prog and prog[-1]["unit"] == "bytes" and prog[-1]["label"] == "s2D488k.pth"
+    assert prog[-1]["done"] == prog[-1]["total"] == 5000
