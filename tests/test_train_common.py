@@ -113,7 +113,7 @@ def toy_worker(params: dict, report: Reporter, dist) -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
-        report.metric(step=step, **dist.all_mean({"loss/total": float(loss)}))
+        report.metric(step=step, **dist.all_mean({"loss/total": float(loss.detach())}))
     out = Path(params["out"])
     (out / f"rank{dist.rank}.json").write_text(json.dumps([float(p.sum()) for p in model.parameters()]))
     if params.get("fail_rank") == dist.rank:
