@@ -40,6 +40,7 @@ class TrainForm(Vertical):
     TrainForm Label { padding: 1 1 0 0; }
     TrainForm Input { width: 8; }
     TrainForm #train-gpus { width: 12; }
+    TrainForm #train-batch { width: 10; }
     TrainForm #train-problem { height: auto; color: $error; padding: 0 1; }
     """
 
