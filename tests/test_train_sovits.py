@@ -93,6 +93,8 @@ def test_training_reduces_the_loss_and_exports_official_weights(tmp_path: Path, 
     run_training("backend.train.sovits:train_worker", s.to_json(), report, nprocs=1, force_cpu=True)
     ends = [e["values"] for e in events if e["kind"] == "metric" and e["values"].get("epoch_end")]
     assert [e["epoch"] for e in ends] == [1, 2, 3]
+    warnings = [e["text"] for e in events if e["kind"] == "message" and e["level"] == "warning"]
+    assert any("posterior encoder" in w for w in warnings)  # the base is an export: enc_q starts fresh
     assert ends[-1]["loss/total"] < ends[0]["loss/total"]
     steps = [e for e in events if e["kind"] == "metric" and not e["values"].get("epoch_end")]
     assert [e["step"] for e in steps] == [1, 2, 3, 4, 5, 6]

@@ -360,7 +360,7 @@ def gpu_memory(device: Any = None) -> dict[str, float]:
 # -------------------------------------------------------------------- precision, seeds
 def gpu_supports_fp16(device: Any) -> bool:
     """fp16 training pays off (tensor cores) from compute capability 7.0 (Volta) on; the
-    official WebUI likewise turns half precision off for older and 16-series cards."""
+    official WebUI likewise turns half precision off for Pascal (P40/P100/10xx) and GTX 16xx cards."""
     import torch
 
     dev = torch.device(device)
@@ -368,7 +368,7 @@ def gpu_supports_fp16(device: Any) -> bool:
         return False
     major, _minor = torch.cuda.get_device_capability(dev)
     name = torch.cuda.get_device_name(dev).upper()
-    return major >= 7 and not any(s in name for s in ("16", "P40", "P10", "1060", "1070", "1080"))
+    return major >= 7 and not re.search(r"GTX\s*16\d\d|\b16[56]0\b", name)  # GTX 16xx: no tensor cores
 
 
 def precision_for(device: Any, want_fp16: bool = True) -> bool:

@@ -424,6 +424,10 @@ def train_worker(params: dict[str, Any], report: Reporter, dist: DistContext) ->
     progress = TrainProgress(report, s.epochs, len(sampler), start_epoch, step, s.metric_interval_s, device)
     if dist.is_main:
         _announce(report, s, dataset, len(sampler), dist, amp, start_epoch)
+        source = getattr(net_g, "source", None)
+        if not s.resume and getattr(source, "layout", None) == "export":
+            report.warning(f"{Path(s.pretrained_s2G).name} is an exported model without the posterior encoder "
+                           "(enc_q): it starts from random weights; a pretrained s2G file trains better")
         progress.start()
         from ..fsutil import atomic_write_text
         import json
