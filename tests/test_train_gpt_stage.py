@@ -196,3 +196,12 @@ def test_two_cpu_processes_under_torchrun_train_and_export_once(tmp_path, monkey
     from backend.models import load_gpt
 
     load_gpt(params.weights_dir / "voice-e1.ckpt")
+
+
+def test_too_few_batches_per_epoch_to_ever_step_is_refused(tmp_path):
+    from backend.train.common import TrainError
+
+    ws, p = _project(tmp_path / "home")
+    with pytest.raises(TrainError) as err:  # 2 clips × 4 = 8 items, batches of 2: 4 batches, no optimiser step
+        _run(ws, p.name, "--repeat-to", "8")
+    assert "--batch-size" in err.value.fix

@@ -239,6 +239,11 @@ def train_worker(params: dict[str, Any], report: Reporter, dist: DistContext) ->
     sampler = BucketSampler(dataset.durations, batch, dist.world_size, dist.rank, seed=s.seed)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=collate,
                                          num_workers=s.num_workers, persistent_workers=s.num_workers > 0)
+    if len(sampler) <= ACCUMULATE:
+        raise TrainError(
+            f"only {len(sampler)} batches per epoch ({len(dataset)} items, batch {batch} × {dist.world_size}): the "
+            f"official schedule steps the optimiser at batch {ACCUMULATE + 1} of an epoch, so nothing would be learned",
+            fix=f"lower --batch-size to {max(1, len(dataset) // ((ACCUMULATE + 1) * dist.world_size))} or less")
     model = load_base(s.pretrained_s1)
     start_epoch, batches = 1, 0
     ck = _load_resume(s, model) if s.resume else None
