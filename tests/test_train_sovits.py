@@ -292,3 +292,13 @@ def test_fp16_step_on_the_gpu(tmp_path: Path, tiny_d: Path) -> None:
     for _ in range(3):
         res = train_step(g, d, og, od, scaler, batch, segment_size=SEG, amp=amp)
         assert all(np.isfinite(v) for v in res.losses.values())
+
+
+def test_a_base_model_of_another_version_is_refused_before_training(tmp_path: Path, tiny_d: Path) -> None:
+    from backend.train.common import TrainError
+
+    with pytest.raises(TrainError, match="is a SoVITS v2 model, but this run trains v2Pro") as e:
+        prepare(_settings(tmp_path, tiny_d, version="v2Pro"))
+    assert "--version v2" in e.value.fix
+    with pytest.raises(TrainError, match="does not exist"):
+        prepare(_settings(tmp_path, tmp_path / "missing_s2D.pth"))

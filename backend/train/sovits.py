@@ -360,6 +360,13 @@ def prepare(s: SoVITSTrainSettings, world_size: int = 1, restart: bool = False,
     for label, p in (("pretrained s2G", s.pretrained_s2G), ("pretrained s2D", s.pretrained_s2D)):
         if not Path(p).is_file():
             raise TrainError(f"{label} file {p} does not exist", fix=f"run `gsv models fetch {s.version}` or give the path")
+    from ..models.weights import read_sovits
+
+    base_version = read_sovits(s.pretrained_s2G).version
+    if base_version != s.version:
+        raise TrainError(f"the base generator {Path(s.pretrained_s2G).name} is a SoVITS {base_version} model, "
+                         f"but this run trains {s.version}",
+                         fix=f"use --version {base_version}, or the {s.version} base model")
     n_steps = steps_per_epoch(s, world_size)  # also checks the exp folder
     save_epochs(s.epochs, s.save_every)  # checks --save-every
     store = CheckpointStore(s.ckpt_dir)
