@@ -109,6 +109,12 @@ def test_training_reduces_the_loss_and_exports_official_weights(tmp_path: Path, 
     assert not f.has_posterior and all(v.dtype == torch.float16 for v in f.weight.values())
     assert f.config["model"]["version"] == "v2" and f.config["train"]["segment_size"] == SEG
     assert f.config["data"]["filter_length"] == 2048 and f.config["name"] == "tiny"
+    assert len(f.weight) == 529  # the official export of this tiny architecture (reference meta)
+    import zipfile
+
+    with zipfile.ZipFile(final) as z:  # pickle protocol 2, config pickled as the official utils.HParams
+        pkl = z.read(next(n for n in z.namelist() if n.endswith("data.pkl")))
+    assert pkl[:2] == b"\x80\x02" and b"utils\nHParams" in pkl
     model = load_sovits(final)  # our inference loader takes it
     ck = CheckpointStore(s.ckpt_dir).latest()
     trained = load_checkpoint_file(ck.path("G"))["model"]
