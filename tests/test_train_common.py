@@ -46,6 +46,8 @@ def test_store_survives_a_half_written_next_checkpoint(tmp_path: Path) -> None:
     (tmp_path / "G_8.pth").write_bytes(b"PK\x03\x04 partial")  # the next save died here
     ck = store.latest()
     assert ck.step == 4 and store.load(ck, "G") == {"a": 1}
+    (tmp_path / ".D_8.pth.x1y2.tmp").write_bytes(b"half")
+    assert [p.name for p in store.remove_temp_files()] == [".D_8.pth.x1y2.tmp"]
     (tmp_path / "D_4.pth").write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="damaged"):
         store.load(ck, "D")

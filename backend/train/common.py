@@ -188,6 +188,10 @@ class CheckpointStore:
         """One checkpoint file as a dict (tensors on ``map_location``); named error if damaged."""
         return load_checkpoint_file(ckpt.path(role), map_location)
 
+    def remove_temp_files(self) -> list[Path]:
+        """Delete half-written temp files (``.<name>.*.tmp``) that a kill during a save left behind."""
+        return remove_temp_files(self.folder)
+
     def move_aside(self) -> Path | None:
         """``--restart``: move every checkpoint file and the manifest into ``old-<time>/`` (kept, not deleted)."""
         if not self.folder.is_dir():
@@ -204,6 +208,19 @@ class CheckpointStore:
         for p in items:
             shutil.move(str(p), str(dest / p.name))
         return dest
+
+
+def remove_temp_files(folder: Path) -> list[Path]:
+    """Delete the temp files of atomic writes interrupted by a kill (``.<name>.<random>.tmp``)."""
+    removed = []
+    if Path(folder).is_dir():
+        for p in Path(folder).glob(".*.tmp"):
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass
+    return removed
 
 
 def load_checkpoint_file(path: Path, map_location: Any = "cpu") -> dict[str, Any]:

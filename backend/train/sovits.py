@@ -52,6 +52,7 @@ from .common import (
     newest_by_digits,
     plan_resume,
     precision_for,
+    remove_temp_files,
     rng_state,
     save_epochs,
     seed_everything,
@@ -370,6 +371,8 @@ def prepare(s: SoVITSTrainSettings, world_size: int = 1, restart: bool = False,
     n_steps = steps_per_epoch(s, world_size)  # also checks the exp folder
     save_epochs(s.epochs, s.save_every)  # checks --save-every
     store = CheckpointStore(s.ckpt_dir)
+    store.remove_temp_files()  # a kill during a save leaves its temp file (hundreds of MB for D)
+    remove_temp_files(Path(s.weights_dir))
     fallback = None
     if not restart and store.latest() is None and s.ckpt_dir.is_dir():
         fallback = official_checkpoint(s.ckpt_dir, n_steps)
