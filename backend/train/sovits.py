@@ -393,6 +393,8 @@ def train_worker(params: dict[str, Any], report: Reporter, dist: DistContext) ->
 
     s = SoVITSTrainSettings.from_json(params)
     device = torch.device(dist.device)
+    if device.type == "cuda":  # as the official trainer: float32 matmuls may use TF32 ("medium")
+        torch.set_float32_matmul_precision("medium")
     seed_everything(s.seed)
     dataset = SoVITSDataset(ExpFolder(Path(s.exp_dir), s.version), repeat_to=s.repeat_to)
     sampler = BucketSampler(dataset.lengths, s.batch_size, dist.world_size, dist.rank)
