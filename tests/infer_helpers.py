@@ -14,7 +14,7 @@ FIX = Path(__file__).parent / "fixtures"
 GPT = FIX / "gpt_v2_tiny" / "gpt_v2_tiny.ckpt"
 SOVITS = FIX / "sovits_v2_tiny" / "sovits_v2_tiny.pth"
 HUBERT = FIX / "ssl" / "hubert_tiny"
-MAX_TOKENS = 16  # random tiny GPTs rarely emit EOS; cap each piece to keep the tests quick
+MAX_TOKENS = 12  # random tiny GPTs rarely emit EOS; cap each piece to keep the tests quick
 
 
 def build_tiny_bert(folder: Path) -> Path:

@@ -243,8 +243,10 @@ class InferenceScreen(ModeScreen):
             self.notify("; ".join(problems), title="cannot generate yet", severity="error", markup=False)
             return
         params.update(out=str(default_out(project)), project=project.name, version=project.version)
+        from backend.jobs.gpus import default_gpus
+
         self._status("starting…", "italic")
-        self.submit_job("infer", params)
+        self.submit_job("infer", params, gpus=default_gpus(True)[:1])  # one GPU is all synthesis uses
 
     def on_job_submitted(self, message: Any) -> None:
         if message.stage == "infer":
