@@ -117,7 +117,7 @@ def toy_worker(params: dict, report: Reporter, dist) -> None:
         opt.step()
         report.metric(step=step, **dist.all_mean({"loss/total": float(loss.detach())}))
     out = Path(params["out"])
-    (out / f"rank{dist.rank}.json").write_text(json.dumps([float(p.sum()) for p in model.parameters()]))
+    (out / f"rank{dist.rank}.json").write_text(json.dumps([float(p.detach().sum()) for p in model.parameters()]))
     if params.get("fail_rank") == dist.rank:
         raise RuntimeError("CUDA out of memory. Tried to allocate 1 GiB (toy)")
     if dist.is_main:
