@@ -111,6 +111,7 @@ class InferenceScreen(ModeScreen):
     _clip_info: dict[str, tuple[str, str | None]] = {}
     _shown_final: str | None = None
     _settings_ref: tuple[str, str, str] | None = None
+    _trained: set[str] | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="infer-scroll"):
@@ -257,6 +258,10 @@ class InferenceScreen(ModeScreen):
     def on_jobs(self, snapshot: JobsSnapshot) -> None:
         if self.job_id is not None:
             self._show_job(snapshot.get(self.job_id))
+        trained = {j.id for j in snapshot.jobs if j.stage.startswith("train") and j.outcome == "succeeded"}
+        if self._trained is not None and trained - self._trained:
+            self.action_refresh_lists()  # a training run exported new weights
+        self._trained = trained
 
     def _status(self, text: str, style: str = "") -> None:
         self.query_one("#infer-status", Static).update(Text(text, style=style))
