@@ -41,8 +41,20 @@ Progress — :class:`TrainProgress`
 
     The Training screen draws loss curves from ``metric`` events with ``loss/total``.
 
+Also: :func:`save_epochs` (every N-th epoch and always the last), :func:`newest_by_digits` (the
+official "latest checkpoint" rule, for picking up an official run's files), :func:`remove_temp_files`
+(temp files of a save cut short by a kill), :func:`load_checkpoint_file` (named error for damaged
+files), :func:`grad_norm` (the official unclipped total norm), :func:`rng_state`/:func:`set_rng_state`.
+
 Mixed precision and seeding — :func:`precision_for`, :func:`autocast`, :func:`make_scaler`,
 :func:`seed_everything`, :func:`gpu_supports_fp16`.
+
+A trainer built on this: a ``prepare(settings, world_size, restart)`` in the stage's process
+(checks inputs, :func:`plan_resume`, puts the resume point into the settings), then
+:func:`backend.train.distributed.run_training` with a ``train_worker(params, report, dist)`` that
+saves through :class:`CheckpointStore` on rank 0 and reports through :class:`TrainProgress`;
+the stage's ``expected_outputs`` reads the manifest's ``finished`` flag and ``exports``.
+(:mod:`backend.train.sovits` and :mod:`backend.train.gpt` are the two examples.)
 """
 
 from __future__ import annotations
