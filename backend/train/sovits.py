@@ -123,19 +123,7 @@ def build_generator(path: str | Path):
     model = load_sovits(path, for_training=True)
     for p in model.parameters():
         p.requires_grad_(True)
-    model.enc_q.register_forward_pre_hook(_detach_speaker, with_kwargs=True)
     return model.train()
-
-
-def _detach_speaker(_module: torch.nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-    """The official posterior encoder is conditioned on ``ge.detach()``: the reconstruction path
-    must not train the reference encoder through ``enc_q`` (only through the prior, flow and
-    decoder). Applied as a hook so the model's forward stays the inference-shared one."""
-    if len(args) >= 3 and isinstance(args[2], torch.Tensor):
-        args = (*args[:2], args[2].detach(), *args[3:])
-    if isinstance(kwargs.get("g"), torch.Tensor):
-        kwargs = {**kwargs, "g": kwargs["g"].detach()}
-    return args, kwargs
 
 
 def build_discriminator(path: str | Path, version: str):

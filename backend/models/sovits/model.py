@@ -158,7 +158,9 @@ class SoVITS(nn.Module):
             quantized, _codes, commit_loss = self.quantizer(self.ssl_proj(ssl.float()))
         x, m_p, logs_p, y_mask = self.enc_p(self._upsample_codes(quantized), spec_lengths, text, text_lengths,
                                             self._mrte_speaker(ge))
-        z, m_q, logs_q, y_mask = self.enc_q(spec, spec_lengths, g=ge)
+        # The posterior is conditioned on a detached speaker embedding (as official): the
+        # reconstruction path must not train the reference encoder through enc_q.
+        z, m_q, logs_q, y_mask = self.enc_q(spec, spec_lengths, g=ge.detach())
         z_p = self.flow(z, y_mask, g=ge)
         z_slice, ids_slice = rand_slice_segments(z, spec_lengths, self.cfg.segment_size)
         o = self.dec(z_slice, g=ge)
