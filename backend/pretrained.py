@@ -237,6 +237,12 @@ def _cli_fetch(_ws: Any, args: Any) -> int:
         paths = fetch(v, args.dir, roles=args.only, on_progress=show)
         print(file=sys.stderr)
         print(f"{v}: {len(paths)} files ready")
+    if not args.only:  # the text frontend's dictionaries and tagger come with the models
+        from .text.data import fetch_official_files
+
+        texts = fetch_official_files(progress=show)
+        print(file=sys.stderr)
+        print(f"text frontend: {len(texts)} data files ready")
     return 0
 
 

@@ -32,6 +32,7 @@ class DataFile:
     official_path: str  # path under GPT_SoVITS/text/ in the official repository
     size: int
     sha256: str
+    url: str | None = None  # a file from elsewhere (nltk's own data): its full address
 
 
 OFFICIAL_FILES: tuple[DataFile, ...] = (
@@ -47,6 +48,15 @@ OFFICIAL_FILES: tuple[DataFile, ...] = (
              "53bfef0f27d7dd74d1ba74563d1e076d3e0672ce3596cb2d6c0d52ac9ad01f6d"),
     DataFile("engdict-hot.rep", "engdict-hot.rep", 75,
              "1c80418fe6fe5d537302ae67afd3612478997b35f2cf37cff52f959ed4334a71"),
+    # English names; read with a code-refusing unpickler when no plain-text namedict.txt exists
+    DataFile("namedict_cache.pickle", "namedict_cache.pickle", 760663,
+             "559552094c4a6e995213e3fa586330e078ef8cb3a7a95a3109e945111cd2bfc1"),
+    # nltk's English POS tagger (the official frontend tags words to pick homograph readings),
+    # from nltk's own data repository, checksummed like the rest
+    DataFile("nltk_data/taggers/averaged_perceptron_tagger_eng.zip", "", 1539115,
+             "6025f530624335c67d6547d44757b357b4e79bae030a0383e9887a92c1718f0b",
+             url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/taggers/"
+                 "averaged_perceptron_tagger_eng.zip"),
 )
 
 
@@ -129,7 +139,7 @@ def fetch_official_files(
         if path.is_file() and sha256_of(path.read_bytes()) == item.sha256:
             written.append(path)
             continue
-        url = f"{base_url.rstrip('/')}/GPT_SoVITS/text/{item.official_path}"
+        url = item.url or f"{base_url.rstrip('/')}/GPT_SoVITS/text/{item.official_path}"
         try:
             payload = _download(url, item.size, item.name, progress)
         except OSError as exc:
