@@ -119,7 +119,7 @@ def timed(synth: Synthesizer, p: SynthesisParams, device: str) -> dict:
     t = r.timings
     return {"wall_s": wall, "cpu_s": cpu, "audio_s": r.duration, "rtf": wall / r.duration,
             "gpt_tokens": t.gpt_tokens, "gpt_tokens_per_s": t.gpt_tokens_per_s,
-            "sovits_s": t.sovits_s, "sovits_rtf": t.sovits_s / max(1e-9, r.duration - p.pause * len(r.pieces)),
+            "sovits_s": t.sovits_s, "gpt_s": t.gpt_s, "reference_s": t.reference_s, "text_s": t.text_s, "sovits_rtf": t.sovits_s / max(1e-9, r.duration - p.pause * len(r.pieces)),
             "pieces": len(r.pieces)}
 
 
@@ -162,7 +162,8 @@ def main() -> None:
         "pieces": runs["batched"][0]["pieces"], "tokens_per_piece": args.tokens,
         "audio_s": round(runs["batched"][0]["audio_s"], 2), "build_s": round(build_s, 1),
         **{f"{name}_{key}": round(med(name, key), 3) for name in runs
-           for key in ("wall_s", "cpu_s", "rtf", "gpt_tokens_per_s", "sovits_rtf")},
+           for key in ("wall_s", "cpu_s", "rtf", "reference_s", "text_s", "gpt_s", "gpt_tokens_per_s", "sovits_s",
+                       "sovits_rtf")},
     }
     report["batched_speedup_wall"] = round(med("one_at_a_time", "wall_s") / med("batched", "wall_s"), 2)
     report["batched_speedup_cpu"] = round(med("one_at_a_time", "cpu_s") / med("batched", "cpu_s"), 2)
