@@ -380,3 +380,17 @@ async def test_a_bad_path_is_refused_and_a_project_without_transcript_clears_the
         await pilot.pause()
         assert screen.transcript is None and screen.query_one(ClipTable).count == 0
         assert "gsv asr" in screen_text(app)
+
+
+async def test_a_list_rewritten_elsewhere_is_followed_when_nothing_is_unsaved(setup, monkeypatch):
+    home, project, _ = setup
+    monkeypatch.setattr(TranscriptsScreen, "DISK_CHECK_INTERVAL", 0.1)
+    app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot, 6)
+        with project.transcript_path.open("a", encoding="utf-8") as f:
+            f.write(f"\n{project.clips_dir / 'c0.wav'}|clips|ZH|追加的一句")  # e.g. ASR appending
+        await wait_until(pilot, lambda: screen.transcript is not None and len(screen.transcript) == 7,
+                         what="reload")
+        await pilot.pause()
+        assert "追加的一句" in screen_text(app)

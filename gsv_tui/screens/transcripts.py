@@ -166,8 +166,31 @@ class TranscriptsScreen(ModeScreen):
             t.append(f"  in {path.parent}", style="dim")
         return t
 
+    DISK_CHECK_INTERVAL = 2.0  # seconds between looks at the file's size and mtime
+
     def on_mount(self) -> None:
         self.query_one(ClipTable).focus()
+        self.set_interval(self.DISK_CHECK_INTERVAL, self._check_disk)
+
+    def _check_disk(self) -> None:
+        """Another program rewrote the list (e.g. ASR appended clips): with nothing of ours
+        unsaved, follow it; with edits pending, the next save asks what to do."""
+        t = self.transcript
+        if t is None or t.dirty or self.busy or self.editing is not None:
+            return
+        try:
+            changed = t.changed_on_disk()
+        except OSError:
+            return
+        if changed and t.path.exists():
+            try:
+                self._adopt(t.reload())
+            except GsvError as e:
+                self._error(e)
+                return
+            self.saved_state = "saved"
+            self._refresh_status()
+            self.notify(f"{t.path.name} changed on disk; reloaded.", markup=False, timeout=4)
 
     def on_project(self, project: Project | None) -> None:
         wanted = self._wanted_path()
