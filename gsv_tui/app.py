@@ -126,7 +126,7 @@ class GsvApp(App[None]):
         status = self.listening.status()
         self.listen_signal.publish(status)
         if status.running and status.ssh_hint:
-            self.notify("Over SSH: press ctrl+l to hear clips in your own browser.", timeout=8, markup=False)
+            self.notify("Over SSH: press w to hear clips in your own browser.", timeout=8, markup=False)
 
     def on_listen_changed(self, message: ListenChanged) -> None:
         status = self.listening.status()

@@ -196,7 +196,7 @@ APP_KEYS = define("app", "Everywhere", [
     KeySpec("app.mode.jobs", "5", "switch_mode('jobs')", "Jobs mode", show=False),
     KeySpec("app.project", "p", "pick_project", "Project", help="Open or create a project"),
     KeySpec("app.help", "question_mark", "help", "Help", help="This list of keys"),
-    KeySpec("app.listen", "ctrl+l", "listen", "Listen", show=False,
+    KeySpec("app.listen", "w", "listen", "Listen", show=False,
             help="Hear clips in your own browser over SSH (the listening bridge)"),
     KeySpec("app.palette", "ctrl+p", "command_palette", "Commands", show=False, priority=True,
             help="Command palette (find any command)"),

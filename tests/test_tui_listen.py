@@ -42,7 +42,7 @@ async def test_bridge_starts_with_the_app_and_takes_over_playback(home: Path) ->
         await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
         bridge = app.listening.bridge
         assert app.playback_front() is None  # no tab yet: local playback
-        await pilot.press("ctrl+l")
+        await pilot.press("w")
         await wait_until(pilot, lambda: isinstance(app.screen, ListenScreen), what="the bridge screen")
         text = screen_text(app)
         assert f"?t={bridge.token}" in text and "ssh -L" in text and "no browser tab connected" in text
