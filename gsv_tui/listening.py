@@ -48,7 +48,7 @@ class ListeningService:
 
     def stop(self) -> None:
         if self.bridge is not None:
-            self.bridge.close()
+            self.bridge.close(wait=False)  # the app is exiting: never hold it up
             self.bridge = None
 
     def follow_project(self, root: Path | None) -> None:

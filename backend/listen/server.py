@@ -125,14 +125,24 @@ class ListenBridge:
         self._thread.start()
         return self
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop serving. ``wait=False`` returns at once (the server thread finishes on its own
+        within its poll interval) — what an app that is exiting wants."""
         with self._lock:
             for lst in self._listeners:
                 lst.events.put(None)
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        server, self._server = self._server, None
+        if server is None:
+            return
+
+        def stop() -> None:
+            server.shutdown()
+            server.server_close()
+
+        if wait:
+            stop()
+        else:
+            threading.Thread(target=stop, name="listen-bridge-stop", daemon=True).start()
 
     def __enter__(self) -> "ListenBridge":
         return self.start()
