@@ -209,22 +209,25 @@ class Transcript:
 
     def load_durations(self, progress: Callable[[int, int], None] | None = None,
                        stop: Callable[[], bool] | None = None, yield_every: int = 0) -> None:
-        """Read every clip's duration (for sorting, flags and totals). Run it off the UI thread;
-        ``yield_every`` > 0 sleeps a moment every that many clips so a UI thread sharing the
-        interpreter stays responsive while ten thousand headers are read."""
+        """Read the durations not known yet (for sorting, flags and totals). Run it off the UI
+        thread; ``yield_every`` > 0 sleeps a moment every that many files read so a UI thread
+        sharing the interpreter stays responsive while ten thousand headers are read."""
         total = len(self)
+        read = 0
         for n in range(total):
             if stop is not None and stop():
                 return
-            if yield_every and n % yield_every == yield_every - 1:
-                time.sleep(0.002)
-            if n >= len(self):
-                return
             try:
-                self.duration(n)
+                path = self.audio_path(n)
+                if path is None or self.durations.known(path):
+                    continue
+                self.durations.get(path)
             except (TranscriptError, IndexError, AttributeError):  # an edit changed the rows meanwhile
-                return
-            if progress is not None and (n % 500 == 0 or n == total - 1):
+                continue
+            read += 1
+            if yield_every and read % yield_every == 0:
+                time.sleep(0.002)
+            if progress is not None and read % 500 == 0:
                 progress(n + 1, total)
 
     def asr_info(self, n: int) -> AsrInfo | None:

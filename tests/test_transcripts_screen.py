@@ -355,8 +355,7 @@ async def test_ten_thousand_rows_open_and_move(setup, tmp_path):
         await opened(pilot, 10000)
         await pilot.press("G")
         assert cursor(pilot) == 9999
-        await pilot.pause()
-        assert "第9999句" in screen_text(app)
+        await wait_until(pilot, lambda: "第9999句" in screen_text(app), what="the last row drawn")
         await pilot.press("slash", *"第5000句", "enter")
         assert cursor(pilot) == 5000
 

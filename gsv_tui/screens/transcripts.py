@@ -390,7 +390,7 @@ class TranscriptsScreen(ModeScreen):
         self._show_detail()
         self.saved_state = "unsaved"
         self._refresh_status()
-        self._compute_stats()
+        self._load_durations(t)  # new clips (merge, split, restore) and any left unread
         self._schedule_save()
 
     def _schedule_save(self) -> None:

@@ -103,17 +103,22 @@ class ClipTable(ScrollView, can_focus=True, inherit_bindings=False):
                 self.refresh(Region(0, pos - top, width, 1))
         self.post_message(self.CursorMoved(new))
 
-    def _follow(self) -> bool:
-        """Scroll so the cursor is visible; True when it scrolled (everything repaints)."""
+    def _follow(self, retries: int = 3) -> bool:
+        """Scroll so the cursor is visible; True when it scrolled (everything repaints). Right
+        after new rows arrive the scroll range may not be laid out yet: then try again after
+        the next refresh."""
         h = self.scrollable_content_region.height or self.size.height
         top = round(self.scroll_offset.y)
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-            return True
-        if h and self.cursor >= top + h:
-            self.scroll_to(y=self.cursor - h + 1, animate=False, immediate=True)
-            return True
-        return False
+            target = self.cursor
+        elif h and self.cursor >= top + h:
+            target = self.cursor - h + 1
+        else:
+            return False
+        self.scroll_to(y=target, animate=False, immediate=True)
+        if round(self.scroll_offset.y) != target and retries > 0:
+            self.call_after_refresh(self._follow, retries - 1)
+        return True
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, self._count)
