@@ -13,6 +13,7 @@ from textual.widgets import Checkbox, Input
 from backend.workspace import Workspace
 from gsv_tui.screens.dataset import DatasetScreen
 from gsv_tui.screens.path_browser import PathBrowser
+from gsv_tui.screens.asr_dialog import AsrDialog
 from gsv_tui.screens.transcripts import TranscriptsScreen
 from gsv_tui.widgets.path_input import complete_path
 from gsv_tui.widgets.slice_form import SliceForm
@@ -86,9 +87,8 @@ async def test_set_input_change_a_parameter_start_and_see_the_summary(home: Path
         assert app.facade.jobs.get(screen.job_id).outcome == "succeeded"
         (backup,) = (home / "projects" / "alice" / "trash" / "replaced-clips").iterdir()
         assert sorted(p.name for p in backup.iterdir()) == clips
-        await pilot.press("ctrl+t")  # on to ASR
-        await pilot.pause()
-        assert isinstance(app.screen, TranscriptsScreen)
+        await pilot.press("ctrl+t")  # on to ASR: the dialog that starts it
+        await wait_until(pilot, lambda: isinstance(app.screen, AsrDialog), what="the ASR dialog")
 
 
 async def test_inconsistent_parameters_are_explained_and_nothing_starts(home: Path, recordings: Path) -> None:

@@ -4,7 +4,8 @@ Pick a file or folder (the field completes paths; ctrl+o opens a browser), adjus
 parameters (defaults are the official WebUI's; a value that breaks a rule is explained under the
 fields), and start: the ``slice`` stage runs as a job (so it survives closing the TUI), its
 per-file progress shows here, and when it ends the result appears — clips, total duration, a
-duration histogram and what to watch out for. ctrl+t goes on to speech recognition.
+duration histogram and what to watch out for. ctrl+t transcribes the clips (the ``asr`` stage, a
+job) with the engine the project's language calls for; Transcripts (2) shows the result.
 
 Submitting a job starts a process, so it runs in a thread worker; progress comes from the app's
 job watcher (``on_jobs``), never from polling here.
@@ -32,6 +33,7 @@ from ..keymap import KeySpec
 from ..widgets.path_input import PathInput
 from ..widgets.slice_form import SliceForm
 from ..widgets.slice_summary import SliceSummaryView, duration_text
+from .asr_dialog import AsrChoice, AsrDialog
 from .base import ModeScreen
 from .path_browser import PathBrowser
 
@@ -43,8 +45,8 @@ KEYS = keymap.define("dataset", "Dataset screen", [
             help="Start slicing the input into the project's clips (a job)"),
     KeySpec("dataset.browse", "ctrl+o", "browse", "Browse", priority=True,
             help="Pick the input file or folder from a directory tree"),
-    KeySpec("dataset.asr", "ctrl+t", "to_transcripts", "To ASR", priority=True,
-            help="Go on to Transcripts: speech recognition of the clips"),
+    KeySpec("dataset.asr", "ctrl+t", "transcribe", "Transcribe", priority=True,
+            help="Transcribe the project's clips into its .list (ASR job; engine by language)"),
 ])
 
 
@@ -246,7 +248,7 @@ class DatasetScreen(ModeScreen):
         if job.outcome == "succeeded":
             summary = read_summary(self.job_out_dir)
             status.update(Text(f"done: {summary['clips'] if summary else '?'} clips · "
-                               f"{self.key_text('dataset.asr')} goes on to ASR", style="green"))
+                               f"{self.key_text('dataset.asr')} transcribes them", style="green"))
             self.query_one(SliceSummaryView).show(summary, "Result")
             self.query_one(SliceSummaryView).focus()
         else:
@@ -254,12 +256,36 @@ class DatasetScreen(ModeScreen):
             status.update(Text(f"{job.status}: {why}", style="bold red"))
             self.query_one(SliceSummaryView).show_message(Text(f"Slicing {job.status}: {why}", style="red"))
 
-    def action_to_transcripts(self) -> None:
-        self.app.switch_mode("transcripts")
+    def action_transcribe(self) -> None:
+        project = self.facade.project
+        if project is None:
+            self.notify("Open a project first (p).", markup=False)
+            return
+        if not any(p.suffix.lower() == ".wav" for p in project.clips_dir.glob("*.wav")):
+            self.notify("The project has no clips yet: slice a recording first (ctrl+r).", markup=False)
+            return
+        engine = self.facade.config.asr_engine.get(project.language, "faster-whisper")
+        existing = project.transcript_path.name if project.transcript_path.exists() else None
+        self.app.push_screen(AsrDialog(engine, project.language, existing), self._asr_chosen)
+
+    def _asr_chosen(self, choice: AsrChoice | None) -> None:
+        project = self.facade.project
+        if choice is None or project is None:
+            return
+        from backend.stages import asr as asr_stage
+        from backend.stages.base import params_to_json
+
+        params = asr_stage.Params(input_dir=project.clips_dir, out_dir=project.transcripts_dir, engine=choice.engine,
+                                  model=choice.model, language=choice.language, on_existing=choice.on_existing,
+                                  project=project.name)
+        self.submit_job("asr", params_to_json(params))
+        self.notify(f"Transcribing with {choice.engine}; Transcripts (2) shows {project.transcript_path.name} "
+                    "when the job is done.", markup=False, timeout=8)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand("Slice the input", "start the slicer job with these parameters", self.action_start)
         yield PaletteCommand("Browse for input", "pick a file or folder", self.action_browse)
+        yield PaletteCommand("Transcribe the clips", "ASR job into the project's .list", self.action_transcribe)
 
 
 def read_summary(clips_dir: Path) -> dict[str, Any] | None:

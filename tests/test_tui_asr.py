@@ -1,0 +1,66 @@
+"""ASR from the Dataset screen: ctrl+t asks engine/language (preselected by the project's language)
+and what to do with an existing .list, then runs the real `asr` job on a tiny FunASR model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from asr_models import build_tiny_paraformer
+from backend.transcripts_format import Clip, parse_bytes
+from backend.workspace import Workspace
+from gsv_tui.screens.asr_dialog import AsrDialog
+from tui_helpers import SIZE, make_app, wait_until
+
+
+@pytest.fixture(scope="module")
+def paraformer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_paraformer(tmp_path_factory.mktemp("asr") / "paraformer-tiny")
+
+
+def _project(home: Path) -> Path:
+    project = Workspace(home).create_project("声音", language="zh")
+    t = np.arange(32000 * 2) / 32000
+    for i in range(2):
+        sf.write(project.clips_dir / f"rec.wav_{i:010d}_{i + 1:010d}.wav", (0.3 * np.sin(2 * np.pi * 200 * t)).astype("float32"),
+                 32000, subtype="PCM_16")
+    return project.transcript_path
+
+
+async def test_transcribe_from_the_dataset_screen(tmp_path: Path, paraformer: Path) -> None:
+    home = tmp_path / "home"
+    transcript = _project(home)
+    app = make_app(home, project="声音")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t")
+        dialog = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, AsrDialog) else None,
+                                  what="the ASR dialog")
+        choice = dialog.choice()
+        assert (choice.engine, choice.language, choice.on_existing) == ("funasr", "zh", "merge")
+        dialog.query_one("#asr-model").value = str(paraformer)
+        await pilot.press("ctrl+r")
+        job = await wait_until(pilot, lambda: next((j for j in app.facade.jobs.list() if j.stage == "asr"), None),
+                               what="the asr job")
+        assert job.params["engine"] == "funasr" and job.params["project"] == "声音"
+        done = app.facade.jobs.wait(job.id, timeout=240)
+        assert done.outcome == "succeeded", done.reason
+    rows = [r for r in parse_bytes(transcript.read_bytes()).rows if isinstance(r, Clip)]
+    assert len(rows) == 2 and {r.lang for r in rows} == {"ZH"}
+
+
+async def test_an_existing_transcript_is_asked_about(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    transcript = _project(home)
+    transcript.write_text("x.wav|s|ZH|人工校对", encoding="utf-8")
+    app = make_app(home, project="声音", watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t")
+        dialog = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, AsrDialog) else None,
+                                  what="the ASR dialog")
+        assert dialog.existing_list == "clips.list" and dialog.choice().on_existing == "merge"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, AsrDialog), what="the dialog to close")
+    assert transcript.read_text(encoding="utf-8") == "x.wav|s|ZH|人工校对"
