@@ -15,12 +15,13 @@ Where things are:
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Iterable
 
 from textual import events
 from textual.app import App
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
@@ -33,29 +34,30 @@ from .facade import Facade
 from .jobwatch import JobsSnapshot, JobsWatcher
 from .listening import ListeningService, ListenStatus
 from .messages import JobsUnavailable, JobsUpdated, ListenChanged, LogLines
-from .screens.dataset import DatasetScreen
 from .screens.help import HelpScreen
-from .screens.inference import InferenceScreen
-from .screens.jobs import JobsScreen
 from .screens.listen import ListenScreen
 from .screens.project_picker import ProjectPicker
-from .screens.training import TrainingScreen
-from .screens.transcripts import TranscriptsScreen
 from .widgets.mode_bar import ModeTab
 
 MODE_TITLES = {"dataset": "Dataset", "transcripts": "Transcripts", "training": "Training",
                "inference": "Inference", "jobs": "Jobs"}
 
 
+def _screen(module: str, name: str) -> Screen[None]:
+    return getattr(importlib.import_module(f"{__package__}.screens.{module}"), name)()
+
+
 class GsvApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "gsv-tui"
+    # Each mode's screen module is imported the first time the mode is shown: start-up pays
+    # only for the screen it opens on.
     MODES = {
-        "dataset": DatasetScreen,
-        "transcripts": TranscriptsScreen,
-        "training": TrainingScreen,
-        "inference": InferenceScreen,
-        "jobs": JobsScreen,
+        "dataset": lambda: _screen("dataset", "DatasetScreen"),
+        "transcripts": lambda: _screen("transcripts", "TranscriptsScreen"),
+        "training": lambda: _screen("training", "TrainingScreen"),
+        "inference": lambda: _screen("inference", "InferenceScreen"),
+        "jobs": lambda: _screen("jobs", "JobsScreen"),
     }
     DEFAULT_MODE = "dataset"
     BINDINGS = keymap.APP_KEYS

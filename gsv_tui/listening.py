@@ -2,7 +2,8 @@
 
 The bridge (:mod:`backend.listen`) is standard-library only, so starting it costs nothing at
 start-up. While a browser tab is connected, every screen's player sends audio there first
-(``GsvApp.playback_front``); otherwise local playback goes on as before.
+(registered with :func:`backend.audio.playback.register_front`, and ``GsvApp.playback_front``);
+otherwise local playback goes on as before.
 """
 
 from __future__ import annotations
@@ -45,9 +46,15 @@ class ListeningService:
             return
         bridge.on_change = self._on_change
         self.bridge = bridge
+        from backend.audio.playback import register_front
+
+        register_front(self.front_player)  # every screen's player sends audio to the tab first
 
     def stop(self) -> None:
         if self.bridge is not None:
+            from backend.audio.playback import unregister_front
+
+            unregister_front(self.front_player)
             self.bridge.close(wait=False)  # the app is exiting: never hold it up
             self.bridge = None
 

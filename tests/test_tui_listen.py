@@ -64,3 +64,28 @@ async def test_bridge_starts_with_the_app_and_takes_over_playback(home: Path) ->
             if line.startswith("event: "):
                 seen.append(line[7:].strip())
         conn.close()
+
+
+async def test_review_playback_goes_to_the_browser_tab(home: Path) -> None:
+    """Space on the Transcripts screen plays the clip in a connected tab, not on this machine."""
+    project = home / "projects" / "alice"
+    (project / "transcripts" / "clips.list").write_text(f"{project / 'clips' / 'a.wav'}|clips|EN|hello there",
+                                                        encoding="utf-8")
+    app = make_app(home, project="alice", listen=True, watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
+        bridge = app.listening.bridge
+        conn = http.client.HTTPConnection("127.0.0.1", bridge.port, timeout=10)
+        conn.request("GET", f"/events?t={bridge.token}")
+        resp = conn.getresponse()
+        await wait_until(pilot, lambda: bridge.listeners == 1, what="the listener")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "hello there" in screen_text(app), what="the transcript")
+        await pilot.press("space")
+        event = None
+        while event is None:
+            line = resp.fp.readline().decode()
+            if line.startswith("data: ") and '"url"' in line:
+                event = line
+        assert "a.wav" in event and "hello there" in event
+        conn.close()
