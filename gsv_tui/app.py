@@ -119,7 +119,8 @@ class GsvApp(App[None]):
             else:
                 self.project_signal.publish(self.facade.project)
                 return
-        self.action_pick_project()
+        if self.facade.list_path is None:  # a .list outside any project is reviewed as it is
+            self.action_pick_project()
 
     # --- listening bridge -------------------------------------------------------------------------
     def _start_listening(self) -> None:

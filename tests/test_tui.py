@@ -245,3 +245,13 @@ async def test_palette_opens_another_project_by_name(home: Path) -> None:
         await wait_until(pilot, lambda: app.facade.project is not None and app.facade.project.name == "bob",
                          what="bob to open")
         await wait_until(pilot, lambda: "bob (zh, v2Pro)" in screen_text(app), what="status line")
+
+
+async def test_a_list_outside_any_project_opens_without_the_picker(home: Path, tmp_path: Path) -> None:
+    lst = tmp_path / "elsewhere" / "mine.list"
+    lst.parent.mkdir()
+    lst.write_text("a.wav|me|EN|hello from outside\n", encoding="utf-8")
+    app = make_app(home, list_path=lst)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "hello from outside" in screen_text(app), what="the transcript")
+        assert isinstance(app.screen, TranscriptsScreen)
