@@ -25,12 +25,12 @@ from typing import Any
 
 from ..errors import GsvError
 from ..jobs.events import Reporter
+from ._training_args import absolute, add_shared, check_shared
 from .base import StageSpec
 
 STAGE = StageSpec(name="train-gpt", help="fine-tune the GPT on the project's formatted dataset (official 1Bb)",
                   uses_gpu=True)
 
-VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
 DPO_WARNING = ("DPO training is experimental: it needs a very clean, carefully labelled dataset and at least "
                "12 GB of GPU memory (the batch size is halved)")
 
@@ -61,54 +61,28 @@ class Params:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project", required=True, help="the project whose exp folder to train on")
-    parser.add_argument("--version", choices=VERSIONS, default=None, help="model version (default: the project's)")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="clips per batch per GPU (default: GPU memory in GB / 2, halved without fp16)")
-    parser.add_argument("--epochs", type=int, default=15, help="total epochs (default 15; the guide suggests 10)")
-    parser.add_argument("--save-every", type=int, default=5,
-                        help="export weights and save a checkpoint every N epochs (default 5; the last epoch "
-                             "is always saved)")
-    parser.add_argument("--save-latest-only", action=argparse.BooleanOptionalAction, default=True,
-                        help="keep only the newest resumable checkpoint (default: yes; exports are all kept)")
+    add_shared(parser, epochs=15, epochs_help="total epochs (default 15; the guide suggests 10)", save_every=5,
+               batch_help="clips per batch per GPU (default: GPU memory in GB / 2, halved without fp16)",
+               cpu_procs_help="without GPUs: train with N CPU processes (gloo); default 1",
+               workers_help="data-loading processes (default 0: the data is small and in memory)")
     parser.add_argument("--dpo", action="store_true", help="experimental DPO training (" + DPO_WARNING + ")")
-    parser.add_argument("--restart", action="store_true",
-                        help="start over from the base model (old checkpoints are moved to an old-* folder)")
-    parser.add_argument("--fp32", dest="fp16", action="store_false", help="no fp16 mixed precision on the GPU")
     parser.add_argument("--text-padding", choices=("official", "right"), default="official",
                         help="text padding mask: the official one (default; a left-pad mask on right-padded "
                              "phones) or the real pad positions (see docs/training.md)")
-    parser.add_argument("--pretrained-dir", type=Path, default=None,
-                        help="folder with the official pretrained_models layout (default: HF cache)")
     parser.add_argument("--s1", type=Path, dest="s1_path", default=None, help="base GPT .ckpt (override)")
-    parser.add_argument("--cpu-procs", type=int, default=1,
-                        help="without GPUs: train with N CPU processes (gloo); default 1")
-    parser.add_argument("--workers", dest="num_workers", type=int, default=None,
-                        help="data-loading processes (default 0: the data is small and in memory)")
-    parser.add_argument("--seed", type=int, default=1234, help=argparse.SUPPRESS)
-    parser.add_argument("--repeat-to", type=int, default=100, help=argparse.SUPPRESS)
-    parser.add_argument("--metric-interval", type=float, default=1.0, help=argparse.SUPPRESS)
-
-
-def _abs(p: Path | None) -> Path | None:
-    return None if p is None else Path(p).expanduser().absolute()
 
 
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
     project = workspace.open_project(args.project)
     version = args.version or project.version
-    for name, value in (("--epochs", args.epochs), ("--save-every", args.save_every), ("--cpu-procs", args.cpu_procs)):
-        if value < 1:
-            raise GsvError(f"{name} must be at least 1, got {value}", f"e.g. {name} 5")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise GsvError(f"--batch-size must be at least 1, got {args.batch_size}", "e.g. --batch-size 4")
+    check_shared(args, batch_example=4)
     if args.s1_path is not None and not Path(args.s1_path).is_file():
         raise GsvError(f"--s1 {args.s1_path}: no such file", "give the path of a GPT .ckpt")
     return Params(exp_dir=project.exp_dir, weights_dir=project.gpt_weights_dir(version), exp_name=project.name,
                   version=version, project=project.name, batch_size=args.batch_size, epochs=args.epochs,
                   save_every=args.save_every, save_latest_only=args.save_latest_only, dpo=args.dpo,
-                  restart=args.restart, fp16=args.fp16, text_padding=args.text_padding, s1_path=_abs(args.s1_path),
-                  pretrained_dir=_abs(args.pretrained_dir), gpus=list(args.job_gpus or []),
+                  restart=args.restart, fp16=args.fp16, text_padding=args.text_padding, s1_path=absolute(args.s1_path),
+                  pretrained_dir=absolute(args.pretrained_dir), gpus=list(args.job_gpus or []),
                   cpu_procs=args.cpu_procs, num_workers=args.num_workers, seed=args.seed, repeat_to=args.repeat_to,
                   metric_interval=args.metric_interval)
 

@@ -26,12 +26,12 @@ from typing import Any
 
 from ..errors import GsvError
 from ..jobs.events import Reporter
+from ._training_args import absolute, add_shared, check_shared
 from .base import StageSpec
 
 STAGE = StageSpec(name="train-sovits", help="fine-tune SoVITS on the project's formatted dataset (official 1Ba)",
                   uses_gpu=True)
 
-VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
 
 
 @dataclass
@@ -62,58 +62,31 @@ class Params:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project", required=True, help="the project whose exp folder to train on")
-    parser.add_argument("--version", choices=VERSIONS, default=None, help="model version (default: the project's)")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="clips per step per GPU (default: GPU memory in GB / 2, halved without fp16; "
-                             "batch 2 fits in 6 GB)")
-    parser.add_argument("--epochs", type=int, default=8, help="total epochs (default 8)")
+    add_shared(parser, epochs=8, epochs_help="total epochs (default 8)", save_every=4,
+               batch_help="clips per step per GPU (default: GPU memory in GB / 2, halved without fp16; "
+                          "batch 2 fits in 6 GB)",
+               cpu_procs_help="without GPUs: train with N CPU processes (DDP over gloo); default 1",
+               workers_help="data-loading processes (default 4 on GPU, 0 on CPU)")
     parser.add_argument("--text-lr-weight", type=float, default=0.4,
                         help="learning-rate factor of the text modules (default 0.4, official range 0.2–0.6)")
-    parser.add_argument("--save-every", type=int, default=4,
-                        help="export weights and save a checkpoint every N epochs (default 4; the last epoch "
-                             "is always saved)")
-    parser.add_argument("--save-latest-only", action=argparse.BooleanOptionalAction, default=True,
-                        help="keep only the newest resumable checkpoint (default: yes; exports are all kept)")
-    parser.add_argument("--restart", action="store_true",
-                        help="start over from the base model (old checkpoints are moved to an old-* folder)")
-    parser.add_argument("--fp32", dest="fp16", action="store_false", help="no fp16 mixed precision on the GPU")
-    parser.add_argument("--pretrained-dir", type=Path, default=None,
-                        help="folder with the official pretrained_models layout (default: HF cache)")
     parser.add_argument("--s2g", type=Path, dest="s2g_path", default=None, help="base generator .pth (override)")
     parser.add_argument("--s2d", type=Path, dest="s2d_path", default=None, help="base discriminator .pth (override)")
-    parser.add_argument("--cpu-procs", type=int, default=1,
-                        help="without GPUs: train with N CPU processes (DDP over gloo); default 1")
-    parser.add_argument("--workers", dest="num_workers", type=int, default=None,
-                        help="data-loading processes (default 4 on GPU, 0 on CPU)")
     parser.add_argument("--learning-rate", type=float, default=1e-4, help=argparse.SUPPRESS)
-    parser.add_argument("--seed", type=int, default=1234, help=argparse.SUPPRESS)
-    parser.add_argument("--repeat-to", type=int, default=100, help=argparse.SUPPRESS)
-    parser.add_argument("--metric-interval", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("--segment-size", type=int, default=20480, help=argparse.SUPPRESS)
-
-
-def _abs(p: Path | None) -> Path | None:
-    return None if p is None else Path(p).expanduser().absolute()
 
 
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
     project = workspace.open_project(args.project)
     version = args.version or project.version
-    for name, value, low in (("--epochs", args.epochs, 1), ("--save-every", args.save_every, 1),
-                             ("--cpu-procs", args.cpu_procs, 1)):
-        if value < low:
-            raise GsvError(f"{name} must be at least {low}, got {value}", f"e.g. {name} {max(low, 4)}")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise GsvError(f"--batch-size must be at least 1, got {args.batch_size}", "e.g. --batch-size 2")
+    check_shared(args, batch_example=2)
     if not 0.0 < args.text_lr_weight <= 1.0:
         raise GsvError(f"--text-lr-weight must be in (0, 1], got {args.text_lr_weight}", "the default is 0.4")
     return Params(exp_dir=project.exp_dir, weights_dir=project.sovits_weights_dir(version), exp_name=project.name,
                   version=version, project=project.name, batch_size=args.batch_size, epochs=args.epochs,
                   text_lr_weight=args.text_lr_weight, save_every=args.save_every,
                   save_latest_only=args.save_latest_only, restart=args.restart, fp16=args.fp16,
-                  s2g_path=_abs(args.s2g_path), s2d_path=_abs(args.s2d_path),
-                  pretrained_dir=_abs(args.pretrained_dir), gpus=list(args.job_gpus or []),
+                  s2g_path=absolute(args.s2g_path), s2d_path=absolute(args.s2d_path),
+                  pretrained_dir=absolute(args.pretrained_dir), gpus=list(args.job_gpus or []),
                   cpu_procs=args.cpu_procs, num_workers=args.num_workers, learning_rate=args.learning_rate,
                   seed=args.seed, repeat_to=args.repeat_to, metric_interval=args.metric_interval,
                   segment_size=args.segment_size)
