@@ -7,6 +7,7 @@ then its own options, and checks them with :func:`check_shared`.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ..errors import GsvError
@@ -47,3 +48,15 @@ def check_shared(args: argparse.Namespace, batch_example: int) -> None:
 
 def absolute(p: Path | None) -> Path | None:
     return None if p is None else Path(p).expanduser().absolute()
+
+
+def default_batch_size(cuda: bool, fp16: bool) -> int:
+    """Official WebUI rule: GPU memory (GB, smallest GPU) // 2, halved without fp16; CPU: RAM GB // 4."""
+    if cuda:
+        import torch
+
+        mem = min(torch.cuda.get_device_properties(i).total_memory for i in range(torch.cuda.device_count()))
+        size = int(mem / 2**30 // 2)
+        return max(1, size if fp16 else size // 2)
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return max(1, int(ram // 4))

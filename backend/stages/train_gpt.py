@@ -18,14 +18,13 @@ only when the final export exists.
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import GsvError
 from ..jobs.events import Reporter
-from ._training_args import absolute, add_shared, check_shared
+from ._training_args import absolute, add_shared, check_shared, default_batch_size
 from .base import StageSpec
 
 STAGE = StageSpec(name="train-gpt", help="fine-tune the GPT on the project's formatted dataset (official 1Bb)",
@@ -97,18 +96,6 @@ def final_export_path(params: Params) -> Path:
 
 def expected_outputs(params: Params) -> list[Path]:
     return [final_export_path(params)]
-
-
-def default_batch_size(cuda: bool, fp16: bool) -> int:
-    """Official WebUI rule: GPU memory (GB, smallest GPU) // 2, halved without fp16; CPU: RAM GB // 4."""
-    if cuda:
-        import torch
-
-        mem = min(torch.cuda.get_device_properties(i).total_memory for i in range(torch.cuda.device_count()))
-        size = int(mem / 2**30 // 2)
-        return max(1, size if fp16 else size // 2)
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return max(1, int(ram // 4))
 
 
 def _pretrained(params: Params) -> Path:

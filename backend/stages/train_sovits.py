@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import GsvError
 from ..jobs.events import Reporter
-from ._training_args import absolute, add_shared, check_shared
+from ._training_args import absolute, add_shared, check_shared, default_batch_size
 from .base import StageSpec
 
 STAGE = StageSpec(name="train-sovits", help="fine-tune SoVITS on the project's formatted dataset (official 1Ba)",
@@ -122,18 +122,6 @@ def _pretrained(params: Params) -> tuple[Path, Path]:
 
     found = require(params.version, ["s2G", "s2D"], params.pretrained_dir)
     return params.s2g_path or found["s2G"], params.s2d_path or found["s2D"]
-
-
-def default_batch_size(cuda: bool, fp16: bool) -> int:
-    """Official WebUI rule: GPU memory (GB, smallest leased GPU) // 2, halved without fp16; CPU: RAM GB // 4."""
-    if cuda:
-        import torch
-
-        mem = min(torch.cuda.get_device_properties(i).total_memory for i in range(torch.cuda.device_count()))
-        size = int(mem / 2**30 // 2)
-        return max(1, size if fp16 else size // 2)
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return max(1, int(ram // 4))
 
 
 def run(params: Params, report: Reporter) -> None:
