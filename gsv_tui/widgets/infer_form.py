@@ -69,7 +69,7 @@ class InferForm(Vertical):
         yield Static("", id="ref-note")
         with Horizontal():
             yield Label("Ref text", classes="lbl")
-            yield Input(placeholder="what the clip says (blank: ref-free, lower quality)", id="ref-text",
+            yield Input(placeholder="what the clip says (blank: ref-free)", id="ref-text",
                         compact=True)
             yield Select(LANG_OPTIONS, id="ref-lang", value="all_zh", allow_blank=False, compact=True)
         yield TextArea("", id="target-text", placeholder="Text to speak (several lines are fine)", compact=True)
