@@ -38,26 +38,32 @@ class InferStageError(GsvError):
     """``gsv infer`` was asked something it cannot do."""
 
 
+_DEFAULTS = SynthesisParams(text="", lang="")
+_GENERATION_FIELDS = ("ref_text", "ref_lang", "cut", "top_k", "top_p", "temperature", "repetition_penalty",
+                      "speed", "pause", "seed", "batch_size", "trim_ref")
+
+
 @dataclass
 class Params:
     text: str
     lang: str
     refs: list[Path]
     out: Path
+    # generation settings: the defaults are the pipeline's own (SynthesisParams)
     ref_text: str | None = None
-    ref_lang: str = "all_zh"
+    ref_lang: str = _DEFAULTS.ref_lang
     gpt: Path | None = None
     sovits: Path | None = None
-    cut: str = "cut1"
-    top_k: int = 15
-    top_p: float = 1.0
-    temperature: float = 1.0
-    repetition_penalty: float = 1.35
-    speed: float = 1.0
-    pause: float = 0.3
-    seed: int = -1
-    batch_size: int = 8
-    trim_ref: str = "no"
+    cut: str = _DEFAULTS.cut
+    top_k: int = _DEFAULTS.top_k
+    top_p: float = _DEFAULTS.top_p
+    temperature: float = _DEFAULTS.temperature
+    repetition_penalty: float = _DEFAULTS.repetition_penalty
+    speed: float = _DEFAULTS.speed
+    pause: float = _DEFAULTS.pause
+    seed: int = _DEFAULTS.seed
+    batch_size: int = _DEFAULTS.batch_size
+    trim_ref: str = _DEFAULTS.trim_ref
     project: str | None = None
     version: str = "v2"  # which pretrained base models to fall back to
     hubert: Path | None = None
@@ -68,12 +74,9 @@ class Params:
     max_tokens: int = 1500  # GPT steps per piece; the official cap (≈ 60 s)
 
     def synthesis(self) -> SynthesisParams:
-        return SynthesisParams(
-            text=self.text, lang=self.lang, ref=str(self.refs[0]) if self.refs else None,
-            aux_refs=[str(r) for r in self.refs[1:]], ref_text=self.ref_text, ref_lang=self.ref_lang,
-            cut=self.cut, top_k=self.top_k, top_p=self.top_p, temperature=self.temperature,
-            repetition_penalty=self.repetition_penalty, speed=self.speed, pause=self.pause,
-            seed=self.seed, batch_size=self.batch_size, trim_ref=self.trim_ref)
+        return SynthesisParams(text=self.text, lang=self.lang, ref=str(self.refs[0]) if self.refs else None,
+                               aux_refs=[str(r) for r in self.refs[1:]],
+                               **{name: getattr(self, name) for name in _GENERATION_FIELDS})
 
 
 def result_path(out: Path) -> Path:
@@ -94,7 +97,7 @@ def default_out(project: Any) -> Path:
 # --- CLI ----------------------------------------------------------------------------------------
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    d = SynthesisParams(text="", lang="")
+    d = _DEFAULTS
     parser.add_argument("--project", help="use this project's weights (latest export) and write into its outputs/")
     parser.add_argument("--gpt", type=Path, help="GPT weights (.ckpt); default: the latest export, else pretrained")
     parser.add_argument("--sovits", type=Path, help="SoVITS weights (.pth); default: the latest export, else pretrained")
