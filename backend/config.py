@@ -1,8 +1,9 @@
 """User settings: ``config.toml`` in the platform's config folder.
 
 Only what a person would want to set once for all projects lives here: default GPUs, the
-preferred ASR engine per language, key overrides and the listening-bridge port. Every value is
-validated on load; a bad value is reported with its key and the fix, never silently ignored.
+preferred ASR engine per language, key overrides, the listening-bridge port and the synthesis
+precision. Every value is validated on load; a bad value is reported with its key and the fix,
+never silently ignored.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tomli_w
 
 from .errors import ConfigError
 from .fsutil import atomic_write_text
+from .infer.device import PRECISIONS
 
 ASR_ENGINES = ("faster-whisper", "funasr")
 
@@ -42,6 +44,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> key(s), e.g. "transcripts.play" = "p"
     listen_port: int = 9877
     listen_host: str = "127.0.0.1"
+    precision: str = "auto"  # synthesis: auto/fp32/fp16/bf16 (see backend.infer.device)
 
     def to_toml(self) -> str:
         return tomli_w.dumps(asdict(self))
@@ -56,7 +59,7 @@ def _fail(path: Path, key: str, problem: str, fix: str) -> ConfigError:
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     cfg = Config()
-    known = {"gpus", "asr_engine", "keys", "listen_port", "listen_host"}
+    known = {"gpus", "asr_engine", "keys", "listen_port", "listen_host", "precision"}
     for key in data:
         if key not in known:
             raise _fail(path, key, "is not a setting", f"remove it; known settings: {', '.join(sorted(known))}")
@@ -88,6 +91,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         if not isinstance(h, str) or not h:
             raise _fail(path, "listen_host", f"is {h!r}", 'use "127.0.0.1" (loopback; recommended)')
         cfg.listen_host = h
+    if "precision" in data:
+        v = data["precision"]
+        if v not in PRECISIONS:
+            raise _fail(path, "precision", f"is {v!r}",
+                        f"use one of {', '.join(PRECISIONS)} (bf16 speeds up CPU synthesis on CPUs with native bfloat16)")
+        cfg.precision = v
     return cfg
 
 

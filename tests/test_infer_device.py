@@ -1,5 +1,5 @@
-"""Device and precision choice: CUDA when present, fp16/bf16 only on a GPU; the pipeline in
-half precision on CUDA (skipped without a GPU)."""
+"""Device and precision choice: CUDA when present, fp16/bf16 on a GPU, on the CPU full precision or
+a bf16 vocoder when asked; the pipeline in half precision on CUDA (skipped without a GPU)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from backend.infer.device import choose  # noqa: E402
+from backend.infer.device import choose, cpu_has_native_bf16  # noqa: E402
 from backend.infer.errors import InferenceError  # noqa: E402
 
 from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: E402
@@ -18,9 +18,44 @@ from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: 
 HAS_CUDA = torch.cuda.is_available()
 
 
-def test_cpu_is_always_full_precision() -> None:
-    for precision in ("auto", "fp16", "bf16", "fp32"):
-        assert choose("cpu", precision).dtype == torch.float32
+def test_cpu_is_full_precision_unless_bf16_is_asked_for() -> None:
+    for precision in ("auto", "fp16", "fp32"):
+        placement = choose("cpu", precision)
+        assert placement.dtype == torch.float32 and placement.vocoder_dtype is None
+        assert placement.label == "cpu float32"
+
+
+def test_cpu_bf16_runs_only_the_vocoder_in_bf16_where_the_cpu_has_it(monkeypatch) -> None:
+    import backend.infer.device as device
+
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: True)
+    placement = choose("cpu", "bf16")
+    assert placement.dtype == torch.float32 and placement.vocoder_dtype == torch.bfloat16
+    assert placement.label == "cpu float32 (vocoder bfloat16)"
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)
+    with pytest.raises(InferenceError, match="no native bfloat16") as e:
+        choose("cpu", "bf16")
+    assert "--precision auto" in (e.value.fix or "")
+
+
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bfloat16")
+def test_pipeline_with_a_bf16_vocoder_on_cpu(tmp_path: Path) -> None:
+    from text_records import frontend_data_or_skip
+
+    frontend_data_or_skip()
+    from backend.infer.models import load_models
+    from backend.infer.params import SynthesisParams
+    from backend.infer.pipeline import Synthesizer
+
+    models = load_models(GPT, SOVITS, hubert_dir=HUBERT, device="cpu", precision="bf16")
+    assert next(models.gpt.parameters()).dtype == torch.float32  # tokens as in full precision
+    assert models.sovits.dec.conv_post.weight.dtype == torch.bfloat16
+    assert next(models.sovits.flow.parameters()).dtype == torch.float32
+    ref = write_voice(tmp_path / "ref.wav", 4.0)
+    r = Synthesizer(models, max_tokens=MAX_TOKENS).synthesize(SynthesisParams(
+        text="Hello there, this runs on the CPU.", lang="en", ref=str(ref), ref_text="A voice.", ref_lang="en",
+        cut="cut5", seed=3))
+    assert r.audio.dtype == np.float32 and np.isfinite(r.audio).all() and len(r.audio) > 0
 
 
 def test_auto_picks_cuda_only_when_present() -> None:

@@ -171,3 +171,17 @@ def test_moving_a_packed_model_repacks(inputs) -> None:
     o = m.decode(inputs["codes"], inputs["text"], [inputs["spec_ref"]], noise_scale=0.0)
     assert o.dtype == torch.float64
     _close(o.float(), _npz("decode_speed1.0_ns0.npz")["o"], WAVE, "o (cast after loading)")
+
+
+def test_bf16_vocoder_stays_close_to_the_official_waveform(inputs) -> None:
+    """``set_vocoder_dtype(bfloat16)`` (the CPU ``--precision bf16`` choice): only ``dec`` changes
+    dtype, the waveform comes back float32 and stays within bfloat16 rounding of the official one."""
+    ref = _npz("decode_speed1.0_ns0.npz")
+    model = load_sovits(FIX / "sovits_v2_tiny.pth", device="cpu").set_vocoder_dtype(torch.bfloat16)
+    cap: dict[str, torch.Tensor] = {}
+    o = model.decode(inputs["codes"], inputs["text"], [inputs["spec_ref"]], noise_scale=0.0, capture=cap)
+    assert o.dtype == torch.float32 and model.enc_p.proj.weight.dtype == torch.float32
+    _close(cap["z"], ref["z"], ACT, "z (float32 before the vocoder)")
+    expected = torch.from_numpy(ref["o"])
+    snr_db = 10 * torch.log10(expected.pow(2).sum() / (o - expected).pow(2).sum())
+    assert o.shape == expected.shape and snr_db > 25, f"bf16 vocoder SNR {snr_db:.1f} dB"

@@ -51,8 +51,11 @@ def test_config_defaults_and_validation(tmp_path):
     path.write_text('gpus = [0, 1]\nlisten_port = 9999\n[asr_engine]\nja = "funasr"\n', encoding="utf-8")
     cfg = load_config(path)
     assert cfg.gpus == [0, 1] and cfg.listen_port == 9999 and cfg.asr_engine["ja"] == "funasr"
+    path.write_text('precision = "bf16"\n', encoding="utf-8")
+    assert load_config(path).precision == "bf16"
     for text, key in [("gpus = 'x'", "gpus"), ("listen_port = 80", "listen_port"),
-                      ("[asr_engine]\nzh = 'whisperx'", "asr_engine.zh"), ("colour = 1", "colour")]:
+                      ("[asr_engine]\nzh = 'whisperx'", "asr_engine.zh"), ("colour = 1", "colour"),
+                      ("precision = 'int8'", "precision")]:
         path.write_text(text, encoding="utf-8")
         with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
             load_config(path)

@@ -151,6 +151,8 @@ def load_models(gpt_path: str | Path | None, sovits_path: str | Path | None, *,
     placement = choose(device, precision)
     gpt = build_gpt(gfile, device=placement.device, dtype=placement.dtype)
     sovits = load_sovits(sovits_p, device=placement.device, dtype=placement.dtype)
+    if placement.vocoder_dtype is not None:
+        sovits.set_vocoder_dtype(placement.vocoder_dtype)
     return ModelSet(gpt=gpt, sovits=sovits, placement=placement, gpt_path=str(gpt_p), sovits_path=str(sovits_p),
                     hubert_dir=Path(hubert_dir) if hubert_dir else None,
                     bert_dir=Path(bert_dir) if bert_dir else None, sv_path=Path(sv_path) if sv_path else None)

@@ -22,8 +22,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import load_config
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
+from ..infer.device import PRECISIONS
 from ..infer.params import CUT_METHODS, LANGUAGE_OPTIONS, TRIM_CHOICES, SynthesisParams
 from ..jobs.events import Reporter
 from .base import StageSpec
@@ -129,8 +131,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="longest speech per piece, seconds (the official cap is 60 = 1500 tokens)")
     parser.add_argument("--out", type=Path, help="output wav (default with --project: outputs/tts-<time>.wav)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
-    parser.add_argument("--precision", choices=("auto", "fp32", "fp16", "bf16"), default="auto",
-                        help="GPU precision (auto = fp16; the CPU always runs fp32)")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="auto (default: config.toml `precision`, else auto) = fp16 on a GPU, fp32 on the CPU; "
+                        "bf16 on a CPU with native bfloat16 runs the SoVITS vocoder about 2x faster "
+                        "(not bit-identical)")
     parser.add_argument("--hubert", type=Path, help="chinese-hubert-base folder (default: the pretrained one)")
     parser.add_argument("--bert", type=Path, help="chinese-roberta-wwm-ext-large folder (default: the pretrained one)")
     parser.add_argument("--sv", type=Path, help="speaker-verification checkpoint for v2Pro/v2ProPlus "
@@ -182,7 +186,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         cut=args.cut, top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
         repetition_penalty=args.repetition_penalty, speed=args.speed, pause=args.pause, seed=args.seed,
         batch_size=args.batch_size, trim_ref=args.trim_ref, project=project.name if project else None,
-        version=version, device=args.device, precision=args.precision,
+        version=version, device=args.device, precision=args.precision or load_config().precision,
         hubert=Path(args.hubert).expanduser().absolute() if args.hubert else None,
         bert=Path(args.bert).expanduser().absolute() if args.bert else None,
         sv=Path(args.sv).expanduser().absolute() if args.sv else None,

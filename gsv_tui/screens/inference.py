@@ -243,7 +243,8 @@ class InferenceScreen(ModeScreen):
         if problems:
             self.notify("; ".join(problems), title="cannot generate yet", severity="error", markup=False)
             return
-        params.update(out=str(default_out(project)), project=project.name, version=project.version)
+        params.update(out=str(default_out(project)), project=project.name, version=project.version,
+                      precision=self.facade.config.precision)
         from backend.jobs.gpus import default_gpus
 
         self._status("starting…", "italic")
