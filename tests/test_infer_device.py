@@ -92,3 +92,31 @@ def test_pipeline_in_half_precision_on_cuda(precision: str, tmp_path: Path) -> N
         text="Hello there, this runs on the GPU.", lang="en", ref=str(ref), ref_text="A voice.", ref_lang="en",
         cut="cut5", seed=3))
     assert np.isfinite(r.audio).all() and len(r.audio) > 0
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_plumbing_on_cpu_as_a_gpu_stand_in(dtype: str, tmp_path: Path, monkeypatch) -> None:
+    """Every model in half precision, as on a GPU; run on the CPU (slow but exact in what it
+    checks) because no GPU is available here: each tensor handed between the stages (BERT
+    features, HuBERT prompt, reference spectrograms, noise) must follow the models' dtype."""
+    from text_records import frontend_data_or_skip
+
+    frontend_data_or_skip()
+    import backend.infer.models as models_mod
+    from backend.infer.device import Placement
+    from backend.infer.params import SynthesisParams
+    from backend.infer.pipeline import Synthesizer
+    from infer_helpers import build_tiny_bert
+
+    half = getattr(torch, dtype)
+    monkeypatch.setattr(models_mod, "choose", lambda device=None, precision="auto": Placement("cpu", half))
+    models = models_mod.load_models(GPT, SOVITS, hubert_dir=HUBERT, bert_dir=build_tiny_bert(tmp_path / "bert"))
+    assert next(models.gpt.parameters()).dtype == next(models.sovits.parameters()).dtype == half
+    synth = Synthesizer(models, max_tokens=MAX_TOKENS)
+    ref = write_voice(tmp_path / "ref.wav", 4.0)
+    for text, lang, ref_text in [("Hello there, in half precision.", "en", "A voice."),
+                                 ("你好，今天天气很好。", "all_zh", "一个声音。")]:
+        r = synth.synthesize(SynthesisParams(text=text, lang=lang, ref=str(ref), ref_text=ref_text, ref_lang=lang,
+                                             cut="cut5", seed=3))
+        assert r.audio.dtype == np.float32 and np.isfinite(r.audio).all() and len(r.audio) > 0
+    assert models.bert().dtype == half
