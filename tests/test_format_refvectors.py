@@ -105,3 +105,38 @@ def test_loader_reads_the_official_folder() -> None:
     assert exp.bert(zh).shape == (1024, 17) and exp.bert("en_fox_44k_stereo.wav").abs().sum() == 0
     assert len(exp.tokens(zh)) == 68 and exp.wav32k(zh).shape == (88004,)
     assert exp.phones["en_fox_44k_stereo.wav"].phones[:3] == ["EY1", "K", "W"]
+
+
+def test_half_precision_formatting_on_cpu_as_a_gpu_stand_in(tmp_path: Path, monkeypatch) -> None:
+    """Formatting with every model in fp16, as on a GPU (the official ``is_half``), run on the CPU
+    because no GPU is available here: the same files, the features within fp16 rounding of the
+    official fp32 ones, HuBERT features stored as fp16 like the official half-precision run."""
+    if _data_file("opencpop-strict.txt") is None:
+        pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)")
+    import backend.format.steps as steps
+
+    monkeypatch.setattr(steps, "_torch_setup", lambda cfg, device: torch.float16)
+    clips = tmp_path / "clips"
+    for item, x in recorded_32k().items():
+        write_float_wav(clips / item, x)
+    list_path = tmp_path / "refvec_fmt.list"
+    list_path.write_bytes((FMT / "refvec_fmt.list").read_bytes())
+    opts = FormatOptions(list_path=list_path, exp_dir=tmp_path / "exp", version="v2", wav_dir=clips,
+                         bert_dir=unpack_bert(tmp_path / "models"), hubert_dir=HUBERT_DIR, s2g_path=S2G_PATH,
+                         pinyin_calls=pinyin_calls(), threads=2)
+    report, events = Reporter.collect()
+    summary = run_format(opts, report)
+    assert summary.kept == 2 and not summary.skipped, events
+    exp = tmp_path / "exp"
+    assert (exp / layout.NAME2TEXT).read_bytes() == (EXP / layout.NAME2TEXT).read_bytes()
+    name = "zh_gongyuan_16k_mono.wav.pt"
+    bert = load_checkpoint(exp / layout.BERT_DIR / name)
+    torch.testing.assert_close(bert.float(), load_checkpoint(EXP / layout.BERT_DIR / name), rtol=0, atol=2e-2)
+    for item in ITEMS:
+        got, want = load_checkpoint(exp / layout.HUBERT_DIR / f"{item}.pt"), load_checkpoint(SSL / f"{item}.pt").detach()
+        assert got.dtype == torch.float16 and got.shape == want.shape
+        torch.testing.assert_close(got.float(), want, rtol=0, atol=2e-2 * float(want.abs().max()))
+    semantic = (exp / layout.NAME2SEMANTIC).read_text(encoding="utf-8").splitlines()
+    official = (EXP / layout.NAME2SEMANTIC).read_text(encoding="utf-8").splitlines()
+    assert [line.split("\t")[0] for line in semantic] == [line.split("\t")[0] for line in official]
+    assert [len(line.split()) for line in semantic] == [len(line.split()) for line in official]

@@ -124,3 +124,26 @@ def test_dpo_loss_with_the_recorded_draws():
     loss, _acc, terms = tr.loss(b)
     assert float(loss.detach()) == pytest.approx(float(ref["loss"]), rel=1e-5)
     assert set(terms) == {"total", "ce", "dpo"}
+
+
+@pytest.mark.parametrize("dpo", [False, True])
+def test_fp16_autocast_steps_on_cpu_as_a_gpu_stand_in(dpo: bool, monkeypatch) -> None:
+    """The ``16-mixed`` path (fp16 autocast + GradScaler around ScaledAdam) run on the CPU because
+    no GPU is available here; production enables it only on capable GPUs."""
+    import backend.train.gpt as gpt_train
+
+    monkeypatch.setattr(gpt_train, "precision_for", lambda device, want=True: bool(want))
+    model = load_base(BASE)
+    model.eval()
+    tr = GPTTrainer(model, dpo=dpo, text_padding="official", fp16=True)
+    assert tr.amp and tr.scaler.is_enabled()
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    batch = _batch()
+    for i in range(40):  # the scaler starts at 2**16 and skips steps whose gradients overflow
+        loss = tr.train_batch(batch, i).loss
+        assert np.isfinite(loss)
+        if any(not torch.equal(before[n], p.detach()) for n, p in model.named_parameters()):
+            break
+    else:
+        raise AssertionError(f"no step was applied (scale now {tr.scaler.get_scale()})")
+    assert all(torch.isfinite(p).all() for p in model.parameters())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -281,23 +282,40 @@ def test_an_official_runs_checkpoints_are_resumed_without_a_manifest(tmp_path: P
     assert (plan.start_epoch, plan.start_step) == (2, 1)
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_fp16_step_on_the_gpu(tmp_path: Path, tiny_d: Path) -> None:
-    from backend.train.common import make_scaler, precision_for
+def _fp16_steps(tmp_path: Path, tiny_d: Path, dev: torch.device, amp: bool) -> None:
+    from backend.train.common import make_scaler
     from backend.train.sovits import build_discriminator, build_generator, make_optimizers, train_step
 
     s = _settings(tmp_path, tiny_d)
-    dev = torch.device("cuda")
     ds = SoVITSDataset(ExpFolder(Path(s.exp_dir), "v2"), repeat_to=0)
     batch = {k: v.to(dev) for k, v in collate([ds[0], ds[1]]).items()}
     g, d = build_generator(BASE_G).to(dev), build_discriminator(tiny_d, "v2").to(dev)
+    g.cfg = replace(g.cfg, segment_size=SEG // 640)  # frames, as train_worker sets it
     og, od = make_optimizers(g, d, s)
-    amp = precision_for(dev, True)
+    before = next(g.dec.parameters()).detach().clone()
     scaler = make_scaler(dev, amp)
-    for _ in range(3):
+    for step in range(12):  # the scaler starts at 2**16 and skips steps whose gradients overflow
         res = train_step(g, d, og, od, scaler, batch, segment_size=SEG, amp=amp)
         assert all(np.isfinite(v) for v in res.losses.values())
+        if not torch.equal(before, next(g.dec.parameters()).detach()):
+            break
+    else:
+        raise AssertionError(f"every step overflowed (scale now {scaler.get_scale()})")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_fp16_step_on_the_gpu(tmp_path: Path, tiny_d: Path) -> None:
+    from backend.train.common import precision_for
+
+    dev = torch.device("cuda")
+    _fp16_steps(tmp_path, tiny_d, dev, precision_for(dev, True))
+
+
+def test_fp16_autocast_step_on_cpu_as_a_gpu_stand_in(tmp_path: Path, tiny_d: Path, one_thread) -> None:
+    """The mixed-precision step (fp16 autocast regions, the fp32 islands, GradScaler) run on the
+    CPU because no GPU is available here; production enables it only on capable GPUs."""
+    _fp16_steps(tmp_path, tiny_d, torch.device("cpu"), amp=True)
 
 
 def test_a_base_model_of_another_version_is_refused_before_training(tmp_path: Path, tiny_d: Path) -> None:

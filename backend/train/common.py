@@ -406,18 +406,16 @@ def precision_for(device: Any, want_fp16: bool = True) -> bool:
 
 
 def autocast(device: Any, enabled: bool):
-    """``torch.autocast`` in fp16 on CUDA when enabled; a disabled context elsewhere."""
+    """``torch.autocast`` in fp16 when enabled (:func:`precision_for` enables it on capable GPUs only)."""
     import torch
 
-    dev = torch.device(device)
-    return torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=enabled and dev.type == "cuda")
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.float16, enabled=enabled)
 
 
 def make_scaler(device: Any, enabled: bool):
     import torch
 
-    dev = torch.device(device)
-    return torch.amp.GradScaler(dev.type if dev.type == "cuda" else "cpu", enabled=enabled and dev.type == "cuda")
+    return torch.amp.GradScaler(torch.device(device).type, enabled=enabled)
 
 
 def seed_everything(seed: int) -> None:
