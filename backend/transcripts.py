@@ -447,8 +447,23 @@ class Transcript:
                                  "fix the path in the .list or restore the file")
         return p
 
+    def _retire(self, replaced: tuple[Clip, ...], files: tuple[Path, ...]) -> tuple[tuple[str, str], ...]:
+        """Moves that take the files of clips a merge/split replaced to the trash.
+
+        Kept in the clips folder they would look like new clips to the next ASR run (and be
+        transcribed into the list again); the trash keeps them, and undo brings them back. A
+        file another line still uses stays put.
+        """
+        moves = []
+        for clip, src in zip(replaced, files):
+            others = (c for c in self.clips() if all(c is not x for x in replaced))
+            if not any(c.path == clip.path for c in others):
+                # a name of its own: a delete record of the same clip must not claim it
+                moves.append((str(src), str(unique_path(self.trash_dir, f"{src.stem}~replaced", src.suffix))))
+        return tuple(moves)
+
     def merge_next(self, n: int, gap_seconds: float = 0.0) -> Clip:
-        """Join a clip with the next one into a new wav file; the originals stay on disk."""
+        """Join a clip with the next one into a new wav file; the originals go to the trash."""
         r = self._row(n)
         a: Clip = self.rows[r]  # type: ignore[assignment]
         r2 = self._next_clip_row(r)
@@ -460,15 +475,17 @@ class Transcript:
         merged = Clip(sibling_path_string(a.path, out.name), a.speaker, a.lang,
                       clean_text(a.text.strip() + sep + b.text.strip()), None, a.ending)
         parked = self._trash_target(out)
+        retired = self._retire((a, b), (pa, pb))
         between = tuple(self.rows[r + 1:r2])
         self._do(Splice(r, tuple(self.rows[r:r2 + 1]), (merged,) + between,
                         f"merge clips {n + 1} and {n + 2}",
-                        ((str(parked), str(out)),), ((str(out), str(parked)),)))
+                        ((str(parked), str(out)), *retired),
+                        ((str(out), str(parked)), *((b, a) for a, b in retired))))
         return merged
 
     def split(self, n: int, at_seconds: float, texts: tuple[str, str] | None = None) -> tuple[Clip, Clip]:
-        """Cut a clip in two new files at ``at_seconds``; the original file stays on disk. Both
-        halves keep the text unless ``texts`` gives one for each."""
+        """Cut a clip in two new files at ``at_seconds``; the original file goes to the trash.
+        Both halves keep the text unless ``texts`` gives one for each."""
         r = self._row(n)
         c: Clip = self.rows[r]  # type: ignore[assignment]
         src = self._require_audio(c)
@@ -483,9 +500,10 @@ class Transcript:
         pa, pb = self._trash_target(out_a), self._trash_target(out_b)
         if pb == pa:
             pb = pa.with_name(pa.stem + "-b" + pa.suffix)
+        retired = self._retire((c,), (src,))
         self._do(Splice(r, (c,), (ca, cb), f"split clip {n + 1} at {at_seconds:.2f} s",
-                        ((str(pa), str(out_a)), (str(pb), str(out_b))),
-                        ((str(out_a), str(pa)), (str(out_b), str(pb)))))
+                        ((str(pa), str(out_a)), (str(pb), str(out_b)), *retired),
+                        ((str(out_a), str(pa)), (str(out_b), str(pb)), *((b, a) for a, b in retired))))
         return ca, cb
 
     # --- trash --------------------------------------------------------------------------

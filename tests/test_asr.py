@@ -123,6 +123,22 @@ def test_rerun_keeps_a_reviewed_list(clips: Path, tmp_path: Path, tiny_paraforme
     assert len(list(out.glob("clips 声音-*.list"))) == 1
 
 
+def test_rerun_after_a_merge_does_not_transcribe_the_merged_clips_again(clips: Path, tmp_path: Path,
+                                                                        tiny_paraformer: Path) -> None:
+    from backend.transcripts import Transcript
+
+    out = tmp_path / "out"
+    params = _params(clips, out, engine="funasr", model=str(tiny_paraformer), language="zh")
+    _run(params)
+    lst = out / "clips 声音.list"
+    t = Transcript.open(lst)
+    merged = t.merge_next(0)
+    t.save()
+    _run(params)
+    rows = _clips_of(lst)
+    assert len(rows) == 2 and rows[0].path == merged.path  # the two originals were not listed again
+
+
 def test_missing_models_are_named_with_the_fetch_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from backend.asr import make_engine
 

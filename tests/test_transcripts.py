@@ -142,23 +142,28 @@ def test_delete_inside_a_project_uses_the_project_trash(tmp_path):
     assert (p.trash_dir / "a.wav").is_file() and not (p.clips_dir / "a.wav").exists()
 
 
-def test_merge_writes_a_new_file_and_keeps_the_originals(tmp_path):
+def test_merge_writes_a_new_file_and_parks_the_originals_in_the_trash(tmp_path):
     lst = make_dataset(tmp_path, [("EN", "hello", 1.2), ("EN", "world", 0.7), ("EN", "x", 2.0)])
     a, b = tmp_path / "clips" / "clip_0000.wav", tmp_path / "clips" / "clip_0001.wav"
     ha, hb = sha(a), sha(b)
+    joined = np.concatenate([read_int16(a), read_int16(b)])
     t = Transcript.open(lst)
     merged = t.merge_next(0)
     out = tmp_path / "clips" / "clip_0000+clip_0001.wav"
     assert merged.text == "hello world" and merged.path == str(out)
-    assert np.array_equal(read_int16(out), np.concatenate([read_int16(a), read_int16(b)]))
-    assert (sha(a), sha(b)) == (ha, hb)
+    assert np.array_equal(read_int16(out), joined)
+    # the originals leave the clips folder (a new ASR run would list them again), unchanged
+    assert not a.exists() and not b.exists()
+    parked = [t.trash_dir / f"{f.stem}~replaced.wav" for f in (a, b)]
+    assert [sha(f) for f in parked] == [ha, hb]
     assert len(t) == 2 and t.duration(0) == pytest.approx(1.9)
     t.save()
     t.undo()
     assert not out.exists() and (t.trash_dir / out.name).exists()
+    assert (sha(a), sha(b)) == (ha, hb) and not any(f.exists() for f in parked)
     assert [c.text for c in t.clips()] == ["hello", "world", "x"]
     t.redo()
-    assert out.exists() and len(t) == 2
+    assert out.exists() and len(t) == 2 and not a.exists()
     with pytest.raises(TranscriptError):
         t.merge_next(len(t) - 1)
 
@@ -174,10 +179,21 @@ def test_merge_with_a_gap_and_a_different_rate(tmp_path):
     assert len(read_int16(tmp_path / "a+b.wav")) == 32000 + 8000 + 16000
 
 
+def test_a_merged_file_another_line_still_uses_stays_in_place(tmp_path):
+    make_wav(tmp_path / "a.wav", 1.0)
+    make_wav(tmp_path / "b.wav", 0.5)
+    lst = tmp_path / "l.list"
+    lst.write_text("a.wav|s|ZH|一\nb.wav|s|ZH|二\na.wav|s|ZH|一（重复）")
+    t = Transcript.open(lst)
+    t.merge_next(0)
+    assert (tmp_path / "a.wav").is_file() and not (tmp_path / "b.wav").exists()
+    assert t.audio_path(1) == tmp_path / "a.wav"
+
+
 def test_split_writes_two_files_that_add_up_to_the_original(tmp_path):
     lst = make_dataset(tmp_path, [("ZH", "你好世界", 3.0)])
     src = tmp_path / "clips" / "clip_0000.wav"
-    h = sha(src)
+    h, whole = sha(src), read_int16(src)
     t = Transcript.open(lst)
     with pytest.raises(ClipAudioError):
         t.split(0, 3.5)
@@ -185,12 +201,12 @@ def test_split_writes_two_files_that_add_up_to_the_original(tmp_path):
     pa, pb = tmp_path / "clips" / "clip_0000_1.wav", tmp_path / "clips" / "clip_0000_2.wav"
     assert (a.path, b.path, a.text, b.text) == (str(pa), str(pb), "你好", "世界")
     assert len(read_int16(pa)) == 40000
-    assert np.array_equal(np.concatenate([read_int16(pa), read_int16(pb)]), read_int16(src))
-    assert sha(src) == h
+    assert np.array_equal(np.concatenate([read_int16(pa), read_int16(pb)]), whole)
+    assert not src.exists() and sha(t.trash_dir / "clip_0000~replaced.wav") == h
     t.save()
     assert Transcript.open(lst).clip(1).text == "世界"
     t.undo()
-    assert not pa.exists() and not pb.exists() and len(t) == 1
+    assert not pa.exists() and not pb.exists() and len(t) == 1 and sha(src) == h
 
 
 def test_undo_redo_survive_a_restart(tmp_path):

@@ -182,13 +182,15 @@ async def test_language_delete_merge_split_undo_redo(setup):
         await settle(pilot)
         assert texts(project)[1] == "第二句话。" and (project.clips_dir / "c1.wav").is_file()
 
-        # m: clip 1 + clip 2 into a new file; the originals stay
+        # m: clip 1 + clip 2 into a new file; the originals are parked in the trash
         await pilot.press("g", "m")
         await settle(pilot)
         rows = disk(project)
         assert rows[0][0] == str(project.clips_dir / "c0+c1.wav")
         assert rows[0][3] == "第一句话。 第二句话。"  # clip 1 is EN now: words joined with a space
-        assert len(rows) == 5 and (project.clips_dir / "c0.wav").is_file()
+        assert len(rows) == 5 and (project.trash_dir / "c0~replaced.wav").is_file()
+        assert not (project.trash_dir / "c1.wav").exists()  # c1's earlier delete record cannot claim it
+        assert not (project.clips_dir / "c0.wav").exists()
         assert len(read_int16(project.clips_dir / "c0+c1.wav")) == int(3.5 * 32000)
 
         # s: split the merged clip at a typed time into two new files
@@ -202,6 +204,7 @@ async def test_language_delete_merge_split_undo_redo(setup):
         await pilot.press("u", "u")
         await settle(pilot)
         assert [Path(r[0]).name for r in disk(project)] == [f"c{i}.wav" for i in range(6)]
+        assert all((project.clips_dir / f"c{i}.wav").is_file() for i in range(6))  # back from the trash
         assert disk(project)[0][2] == "EN"
         assert not (project.clips_dir / "c0+c1.wav").exists()  # parked in the trash, redo-able
         await pilot.press("ctrl+r")
