@@ -13,7 +13,8 @@ Baseline in the same run: the same request with ``batch_size 1`` (pieces generat
 time, the classic UI's way); ours: the three pieces generated as one batch (the fast UI's
 way). The ratio is printed because this machine's speed varies with its load.
 
-    python bench/infer_rtf.py [--runs 3] [--threads 2] [--tokens 100] [--device cpu|cuda] [--lang en|zh]
+    python bench/infer_rtf.py [--runs 3] [--threads 2] [--tokens 100] [--device cpu|cuda]
+                              [--precision auto|fp32|fp16|bf16] [--lang en|zh]
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def build_models(device: str, precision: str, lang: str, seed: int = 0) -> Model
             if p.dim() == 3 and not p.any():
                 p.normal_(0, 0.01)
     sovits = sovits.to(placement.device, placement.dtype).prepare_for_inference()
+    if placement.vocoder_dtype is not None:  # as load_models does
+        sovits.set_vocoder_dtype(placement.vocoder_dtype)
     gpt = Text2SemanticDecoder(S1LONGER_V2)
     with torch.no_grad():
         for p in gpt.parameters():
