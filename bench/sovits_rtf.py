@@ -15,7 +15,7 @@ outputs are compared (max abs difference). The official implementation measured 
 of 9) / 0.27 (median) on a 2-core AMD EPYC with torch 2.13 (``refvectors/bench_cpu``); the
 ratio printed is against the baseline here because this machine's speed varies with its load.
 
-    python bench/sovits_rtf.py [--runs 3] [--threads 2] [--codes 150] [--bf16]
+    python bench/sovits_rtf.py [--runs 3] [--threads 2] [--codes 150] [--bf16] [--device cuda [--half]]
 
 Wall-clock and process CPU time are both reported: on a shared machine the CPU time of each
 run is the steadier measure.
@@ -115,14 +115,21 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--codes", type=int, default=150)
     ap.add_argument("--json", type=Path, default=None, help="also write the report here")
-    ap.add_argument("--bf16", action="store_true", help="also time a bfloat16 copy (faster, not the same outputs)")
+    ap.add_argument("--bf16", action="store_true", help="also time the bfloat16 vocoder (faster, not the same outputs)")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine")
+    ap.add_argument("--half", action="store_true", help="GPU: both models in fp16 (the official is_half)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
+    dtype = torch.float16 if args.half else torch.float32
 
-    baseline = build()
-    ours = build()
-    ours.prepare_for_inference()
-    codes, text, spec, noise = inputs(args.codes)
+    def sync() -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+
+    baseline = build().to(dev, dtype)
+    ours = build().to(dev, dtype).prepare_for_inference()
+    codes, text, spec, noise = (t.to(dev) for t in inputs(args.codes))
     audio_s = codes.shape[-1] * 2 * HOP / SR
 
     def run_baseline() -> torch.Tensor:
@@ -134,20 +141,23 @@ def main() -> int:
 
     runners = {"baseline": run_baseline, "ours": run_ours}
     if args.bf16:
-        fast = build().prepare_for_inference().set_vocoder_dtype(torch.bfloat16)
+        fast = build().to(dev).prepare_for_inference().set_vocoder_dtype(torch.bfloat16)
         runners["ours_bf16"] = lambda: fast.decode(codes, text, [spec], noise_scale=0.5, noise=noise)
     times: dict[str, list[float]] = {k: [] for k in runners}
     cpu: dict[str, list[float]] = {k: [] for k in runners}
     outs = {k: fn() for k, fn in runners.items()}  # warm-up
     for _ in range(args.runs):  # interleaved so load changes hit all alike
         for name, fn in runners.items():
+            sync()
             t0, c0 = time.perf_counter(), time.process_time()
             outs[name] = fn()
+            sync()
             times[name].append(time.perf_counter() - t0)
             cpu[name].append(time.process_time() - c0)
+    outs = {k: v.float().cpu() for k, v in outs.items()}
     diff = (outs["baseline"] - outs["ours"]).abs().max().item()
     report = {
-        "threads": args.threads, "codes": args.codes, "audio_seconds": audio_s, "samples": outs["ours"].shape[-1],
+        "device": str(dev), "dtype": str(dtype).replace("torch.", ""), "threads": args.threads, "codes": args.codes, "audio_seconds": audio_s, "samples": outs["ours"].shape[-1],
         "torch": torch.__version__,
         **{f"{k}_s": {"min": min(v), "median": statistics.median(v), "all": v} for k, v in times.items()},
         **{f"{k}_cpu_s_min": min(v) for k, v in cpu.items()},
@@ -161,9 +171,11 @@ def main() -> int:
         "official_rtf": OFFICIAL_RTF,
         "speedup_vs_official_min": OFFICIAL_RTF["best"] / (min(times["ours"]) / audio_s),
     }
-    gflop, probe = decoder_gflop(ours, 2 * args.codes), conv_probe_gflops()
-    report.update(decoder_gflop=gflop, conv_probe_gflops=probe, ours_gflops=gflop / min(times["ours"]),
-                  fp32_floor_rtf=gflop / probe / audio_s)
+    gflop = decoder_gflop(ours, 2 * args.codes)
+    report.update(decoder_gflop=gflop, ours_gflops=gflop / min(times["ours"]))
+    if dev.type == "cpu":
+        probe = conv_probe_gflops()
+        report.update(conv_probe_gflops=probe, fp32_floor_rtf=gflop / probe / audio_s)
     if args.bf16:  # the --precision bf16 choice: faster, not the same outputs
         fast_out, ref = outs["ours_bf16"], outs["ours"]
         report["bf16_rtf_min"] = min(times["ours_bf16"]) / audio_s
