@@ -91,7 +91,7 @@ def test_project_defaults_without_any_weights_say_how_to_get_them(tmp_path: Path
     assert "gsv models fetch v2" in r.stderr
 
 
-def test_project_defaults_pick_the_latest_export(tmp_path: Path) -> None:
+def test_project_defaults_pick_the_latest_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
     import shutil
 
@@ -113,3 +113,10 @@ def test_project_defaults_pick_the_latest_export(tmp_path: Path) -> None:
     assert params.gpt.name == "carol-e12.ckpt" and params.sovits.name == "carol_e12_s120.pth"
     assert params.lang == "all_zh" and params.ref_lang == "all_zh"
     assert params.out.parent == project.outputs_dir and params.out.suffix == ".wav"
+    assert params.precision == "auto"
+    # the precision comes from config.toml unless --precision says otherwise
+    (tmp_path / "config.toml").write_text('precision = "bf16"\n', encoding="utf-8")
+    monkeypatch.setenv("GSV_CONFIG", str(tmp_path / "config.toml"))
+    args = ["--project", "carol", "--ref", str(ref), "--text", "你好。"]
+    assert stage.params_from_args(parser.parse_args(args), ws).precision == "bf16"
+    assert stage.params_from_args(parser.parse_args([*args, "--precision", "fp32"]), ws).precision == "fp32"

@@ -93,6 +93,7 @@ async def test_model_choice_to_a_saved_wav(home: Path, pretrained: Path, tmp_pat
         assert len(takes) == 1
         take = takes[0]
         assert take.seed == 7 and take.params["cut"] == "cut5" and take.params["max_tokens"] == 15
+        assert take.params["precision"] == "auto"  # config.toml's default
         info = sf.info(take.wav)
         assert (info.samplerate, info.subtype) == (32000, "PCM_16")
         assert info.duration == pytest.approx(take.duration, abs=0.01)
