@@ -61,7 +61,8 @@ def choose(device: str | None = None, precision: str = "auto") -> Placement:
             return Placement("cpu", torch.float32)
         if not cpu_has_native_bf16():
             raise InferenceError("this CPU has no native bfloat16 arithmetic, so bf16 would be slower, not faster",
-                                 fix="use --precision auto (full precision on the CPU)")
+                                 fix='use --precision auto (full precision on the CPU), or precision = "auto" '
+                                     "in config.toml")
         return Placement("cpu", torch.float32, vocoder_dtype=torch.bfloat16)
     dtype = {"auto": torch.float16, "fp16": torch.float16, "bf16": torch.bfloat16,
              "fp32": torch.float32}[precision]
