@@ -480,7 +480,7 @@ class Transcript:
         self._do(Splice(r, tuple(self.rows[r:r2 + 1]), (merged,) + between,
                         f"merge clips {n + 1} and {n + 2}",
                         ((str(parked), str(out)), *retired),
-                        ((str(out), str(parked)), *((b, a) for a, b in retired))))
+                        ((str(out), str(parked)), *((dst, src) for src, dst in retired))))
         return merged
 
     def split(self, n: int, at_seconds: float, texts: tuple[str, str] | None = None) -> tuple[Clip, Clip]:
@@ -503,7 +503,7 @@ class Transcript:
         retired = self._retire((c,), (src,))
         self._do(Splice(r, (c,), (ca, cb), f"split clip {n + 1} at {at_seconds:.2f} s",
                         ((str(pa), str(out_a)), (str(pb), str(out_b)), *retired),
-                        ((str(out_a), str(pa)), (str(out_b), str(pb)), *((b, a) for a, b in retired))))
+                        ((str(out_a), str(pa)), (str(out_b), str(pb)), *((dst, s) for s, dst in retired))))
         return ca, cb
 
     # --- trash --------------------------------------------------------------------------

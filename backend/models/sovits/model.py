@@ -68,7 +68,7 @@ class SoVITS(nn.Module):
     def set_vocoder_dtype(self, dtype: torch.dtype) -> SoVITS:
         """Run only the waveform decoder ``dec`` in ``dtype`` (the rest keeps its own).
 
-        The decoder is ~95% of a decode's arithmetic (236 GFLOP of convolution for 6 s of
+        The decoder is ~95% of a decode's arithmetic (~240 GFLOP of convolution for 6 s of
         full-size v2 audio), already near float32 peak on a CPU. On CPUs with native bfloat16
         it runs about twice as fast in bfloat16; the result is not bit-identical (about 40 dB
         SNR against float32), which is why it is a choice and never the default.
