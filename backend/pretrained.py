@@ -23,6 +23,7 @@ from .errors import GsvError
 
 REPO_ID = "lj1995/GPT-SoVITS"
 VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
+ROLES = ("hubert", "bert", "s1", "s2G", "s2D", "sv")
 
 
 class PretrainedError(GsvError):
@@ -199,6 +200,25 @@ def fetch(version: str, directory: Path | None = None, roles: Iterable[str] | No
     return paths
 
 
+def fetch_all(versions: Iterable[str], directory: Path | None = None, roles: Iterable[str] | None = None,
+              on_progress: ProgressFn | None = None, endpoint: str | None = None,
+              on_done: Callable[[str, int], None] | None = None) -> None:
+    """Fetch every version's files, then (unless ``roles`` narrows the fetch to some kinds of
+    model) the text frontend's dictionaries and tagger, which every version needs too.
+    ``on_done(what, n_files)`` after each version and after the text data."""
+    roles = list(roles) if roles else None
+    for v in versions:
+        paths = fetch(v, directory, roles=roles, on_progress=on_progress, endpoint=endpoint)
+        if on_done is not None:
+            on_done(v, len(paths))
+    if roles is None:
+        from .text.data import fetch_official_files
+
+        texts = fetch_official_files(progress=on_progress)
+        if on_done is not None:
+            on_done("text frontend data", len(texts))
+
+
 # --------------------------------------------------------------------------- CLI
 def _cli_list(_ws: Any, args: Any) -> int:
     import json
@@ -233,16 +253,11 @@ def _cli_fetch(_ws: Any, args: Any) -> int:
             print(f"\r{name}: {done / 1e6:.1f} MB" + (f" / {total / 1e6:.1f} MB ({pct}%)" if total else ""),
                   end="", file=sys.stderr, flush=True)
 
-    for v in args.versions:
-        paths = fetch(v, args.dir, roles=args.only, on_progress=show)
+    def done(what: str, n: int) -> None:
         print(file=sys.stderr)
-        print(f"{v}: {len(paths)} files ready")
-    if not args.only:  # the text frontend's dictionaries and tagger come with the models
-        from .text.data import fetch_official_files
+        print(f"{what}: {n} files ready")
 
-        texts = fetch_official_files(progress=show)
-        print(file=sys.stderr)
-        print(f"text frontend: {len(texts)} data files ready")
+    fetch_all(args.versions, args.dir, args.only, show, args.endpoint, done)
     return 0
 
 
@@ -255,9 +270,16 @@ def register(sub: Any) -> None:
     pl.add_argument("--dir", type=Path, default=None, help="folder with the official layout (default: HF cache)")
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=_cli_list)
-    pf = msub.add_parser("fetch", help=f"download the pretrained files of versions from {REPO_ID}")
+    pf = msub.add_parser("fetch", help=f"download the pretrained files of versions from {REPO_ID} "
+                                       "(here and now; `gsv fetch-models` runs it as a job)")
     pf.add_argument("versions", nargs="+", choices=VERSIONS, metavar="VERSION")
-    pf.add_argument("--dir", type=Path, default=None, help="folder with the official layout (default: HF cache)")
-    pf.add_argument("--only", nargs="+", choices=("hubert", "bert", "s1", "s2G", "s2D", "sv"),
-                    help="only these kinds of files")
+    add_fetch_options(pf)
     pf.set_defaults(func=_cli_fetch)
+
+
+def add_fetch_options(parser: Any) -> None:
+    """Options shared by ``gsv models fetch`` and the ``fetch-models`` job stage."""
+    parser.add_argument("--dir", type=Path, default=None, help="folder with the official layout (default: HF cache)")
+    parser.add_argument("--only", nargs="+", choices=ROLES, help="only these kinds of files")
+    parser.add_argument("--endpoint", default=None,
+                        help="a HuggingFace mirror, e.g. https://hf-mirror.com (default: $HF_ENDPOINT or the hub)")

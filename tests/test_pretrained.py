@@ -4,16 +4,13 @@ resolve protocol) with progress and SHA-256 verification."""
 
 from __future__ import annotations
 
-import hashlib
-import http.server
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from backend import pretrained
+from backend import pretrained  # noqa: F401
 from backend.pretrained import (
     MissingPretrainedError,
     PretrainedDownloadError,
@@ -21,6 +18,8 @@ from backend.pretrained import (
     files_for,
     require,
 )
+
+from hub_helpers import FakeHub, fake_hub
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,85 +78,71 @@ def test_cli_list_and_offline_fetch(tmp_path: Path) -> None:
     assert r.returncode == 2 and "HF_HUB_OFFLINE" in r.stderr and "fix:" in r.stderr
 
 
-class _Hub(http.server.BaseHTTPRequestHandler):
-    """Serves ``/{repo}/resolve/{rev}/{path}`` like the hub: commit and etag headers, LFS sha256."""
-
-    files: dict[str, bytes] = {}
-    corrupt: set[str] = set()
-
-    def log_message(self, *args) -> None:  # keep test output clean
-        pass
-
-    def _head(self) -> bytes | None:
-        prefix = f"/{pretrained.REPO_ID}/resolve/main/"
-        path = self.path.split("?")[0]
-        if not path.startswith(prefix) or path[len(prefix):] not in self.files:
-            self.send_response(404)
-            self.send_header("X-Error-Code", "EntryNotFound")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
-        name = path[len(prefix):]
-        body = self.files[name]
-        sha = hashlib.sha256(body).hexdigest()
-        if name in self.corrupt:
-            body = body[:-1] + bytes([body[-1] ^ 1])
-        self.send_response(200)
-        self.send_header("X-Repo-Commit", "b" * 40)
-        self.send_header("ETag", f'"{sha}"')
-        self.send_header("X-Linked-Etag", f'"{sha}"')
-        self.send_header("X-Linked-Size", str(len(body)))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        return body
-
-    def do_HEAD(self) -> None:
-        self._head()
-
-    def do_GET(self) -> None:
-        body = self._head()
-        if body is not None:
-            self.wfile.write(body)
-
-
 @pytest.fixture
 def hub(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hub)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    _Hub.files = {"s2G488k.pth": bytes(range(256)) * 4000, "s2D488k.pth": b"D" * 5000}
-    _Hub.corrupt = set()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with fake_hub({"s2G488k.pth": bytes(range(256)) * 4000, "s2D488k.pth": b"D" * 5000}) as served:
+        yield served
 
 
-def test_fetch_downloads_verifies_and_reports(hub: str, tmp_path: Path) -> None:
+def test_fetch_downloads_verifies_and_reports(hub: FakeHub, tmp_path: Path) -> None:
     seen: list[tuple[str, int, int | None]] = []
-    paths = fetch("v1", directory=tmp_path, roles=["s2G", "s2D"], endpoint=hub,
+    paths = fetch("v1", directory=tmp_path, roles=["s2G", "s2D"], endpoint=hub.url,
                   on_progress=lambda n, d, t: seen.append((n, d, t)))
-    assert (tmp_path / "s2G488k.pth").read_bytes() == _Hub.files["s2G488k.pth"]
+    assert (tmp_path / "s2G488k.pth").read_bytes() == hub.files["s2G488k.pth"]
     assert set(paths) == {"s2G488k.pth", "s2D488k.pth"}
-    assert seen and seen[-1][1] == seen[-1][2] == len(_Hub.files["s2D488k.pth"])
+    assert seen and seen[-1][1] == seen[-1][2] == len(hub.files["s2D488k.pth"])
     # already there: nothing is fetched again
-    again = fetch("v1", directory=tmp_path, roles=["s2G"], endpoint=hub + "/nothing-here")
+    again = fetch("v1", directory=tmp_path, roles=["s2G"], endpoint=hub.url + "/nothing-here")
     assert again["s2G488k.pth"] == tmp_path / "s2G488k.pth"
 
 
-def test_fetch_rejects_a_corrupted_download(hub: str, tmp_path: Path) -> None:
-    _Hub.corrupt = {"s2D488k.pth"}
+def test_fetch_rejects_a_corrupted_download(hub: FakeHub, tmp_path: Path) -> None:
+    hub.corrupt = {"s2D488k.pth"}
     with pytest.raises(PretrainedDownloadError, match="SHA-256"):
-        fetch("v1", directory=tmp_path, roles=["s2D"], endpoint=hub)
+        fetch("v1", directory=tmp_path, roles=["s2D"], endpoint=hub.url)
     assert not (tmp_path / "s2D488k.pth").exists()
 
 
-def test_fetch_progress_as_job_events(hub: str, tmp_path: Path) -> None:
+def test_fetch_progress_as_job_events(hub: FakeHub, tmp_path: Path) -> None:
     from backend.jobs.events import Reporter
     from backend.pretrained import progress_to
 
     reporter, events = Reporter.collect()
-    fetch("v1", directory=tmp_path, roles=["s2D"], endpoint=hub, on_progress=progress_to(reporter))
+    fetch("v1", directory=tmp_path, roles=["s2D"], endpoint=hub.url, on_progress=progress_to(reporter))
     prog = [e for e in events if e["kind"] == "progress"]
     assert prog and prog[-1]["unit"] == "bytes" and prog[-1]["label"] == "s2D488k.pth"
     assert prog[-1]["done"] == prog[-1]["total"] == 5000
+
+
+def test_fetch_models_runs_as_a_tracked_job(hub: FakeHub, tmp_path: Path) -> None:
+    """``gsv fetch-models``: the download as a job (real subprocesses), byte progress as its events."""
+    import json
+
+    home, models = tmp_path / "home", tmp_path / "models"
+    r = subprocess.run([sys.executable, "-m", "backend.cli", "--home", str(home), "fetch-models", "v1",
+                        "--only", "s2G", "s2D", "--dir", str(models), "--endpoint", hub.url],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert (models / "s2G488k.pth").read_bytes() == hub.files["s2G488k.pth"]
+    assert (models / "s2D488k.pth").is_file()
+    jobs = json.loads(subprocess.run([sys.executable, "-m", "backend.cli", "--home", str(home), "jobs", "list",
+                                      "--json"], capture_output=True, text=True, cwd=ROOT).stdout)
+    assert [(j["stage"], j["outcome"]) for j in jobs] == [("fetch-models", "succeeded")]
+    events = [json.loads(line) for line in
+              (home / "jobs" / jobs[0]["id"] / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    prog = [e for e in events if e["kind"] == "progress" and e.get("unit") == "bytes"]
+    assert {e["label"] for e in prog} == {"s2G488k.pth", "s2D488k.pth"}
+    summary = [e for e in events if e["kind"] == "summary"]
+    assert summary and summary[-1]["data"]["downloaded"] == 2
+
+
+def test_fetch_models_refuses_unknown_versions_and_kinds() -> None:
+    from backend.errors import GsvError
+    from backend.stages.fetch_models import Params, check
+
+    with pytest.raises(GsvError, match="v9"):
+        check(Params(versions=["v9"]))
+    with pytest.raises(GsvError, match="s3"):
+        check(Params(versions=["v2"], only=["s3"]))

@@ -119,3 +119,36 @@ async def test_train_both_on_one_gpu_chains_gpt_after_sovits(home: Path) -> None
         assert jobs["train-gpt"].params["epochs"] == 2 and jobs["train-sovits"].params["epochs"] == 8
         assert screen.followed == jobs["train-sovits"].id
         assert isinstance(screen.query_one(TrainMonitor), TrainMonitor)
+
+
+async def test_missing_base_models_are_named_and_f_fetches_them_as_a_job(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The base-models line counts what the version lacks; ``f`` runs ``fetch-models`` (a real job
+    downloading from a local stand-in of the hub) and the line then says they are all here."""
+    from backend.pretrained import files_for
+    from gsv_tui.widgets.base_models import BaseModels
+    from hub_helpers import fake_hub
+    from text_records import frontend_data_or_skip
+
+    frontend_data_or_skip()  # the text data is already there: the fetch takes only the models
+    ws = Workspace(tmp_path / "home")
+    ws.create_project("bob", language="en", version="v1")
+    models = tmp_path / "models"
+    monkeypatch.setenv("GSV_PRETRAINED_DIR", str(models))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    files = {f.path: f"{f.path} bytes".encode() * 100 for f in files_for("v1")}
+    with fake_hub(files) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        app = make_app(ws.root, project="bob")
+        async with app.run_test(size=BIG) as pilot:
+            await pilot.press("3")
+            line = app.screen.query_one(BaseModels)
+            await wait_until(pilot, lambda: "9 of 9 files missing" in screen_text(app), what="the missing count")
+            assert "f downloads them" in screen_text(app)
+            await pilot.press("f")
+            await wait_until(pilot, lambda: line.job_id is not None, what="the fetch job")
+            await wait_until(pilot, lambda: "all 9 files here" in screen_text(app), timeout=120,
+                             what="the download to finish")
+    assert all((models / path).read_bytes() == body for path, body in files.items())
+    [job] = JobManager(ws.jobs_dir).list()
+    assert (job.stage, job.outcome, job.project) == ("fetch-models", "succeeded", "bob")

@@ -31,6 +31,7 @@ from textual.widgets import Footer
 
 from backend.errors import GsvError
 
+from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot
 from ..messages import JobRefused, JobSubmitted
@@ -66,6 +67,11 @@ class ModeScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
+
+    def key_text(self, binding_id: str) -> str:
+        """The key(s) of a binding as a person sees them, their config.toml overrides included."""
+        spec = keymap.all_specs()[binding_id]
+        return keymap.display_key(keymap.effective_key(spec, self.gsv_app.key_overrides))
 
     def on_mount(self) -> None:
         """Free for subclasses. (Textual calls every class's ``on_mount`` along the MRO by

@@ -94,10 +94,6 @@ class DatasetScreen(ModeScreen):
         self.query_one("#progress-row").display = False  # shown once a job starts
         self._describe_input()
 
-    def key_text(self, binding_id: str) -> str:
-        spec = keymap.all_specs()[binding_id]
-        return keymap.display_key(keymap.effective_key(spec, self.gsv_app.key_overrides))
-
     # --- project and input ------------------------------------------------------------------
     def on_project(self, project: "Project | None") -> None:
         target = self.query_one("#slice-target", Static)

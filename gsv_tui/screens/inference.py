@@ -122,10 +122,6 @@ class InferenceScreen(ModeScreen):
             yield Label("Recent takes", id="takes-title")
             yield TakeHistory(id="takes")
 
-    def key_text(self, binding_id: str) -> str:
-        spec = keymap.all_specs()[binding_id]
-        return keymap.display_key(keymap.effective_key(spec, self.gsv_app.key_overrides))
-
     @property
     def form(self) -> InferForm:
         return self.query_one(InferForm)

@@ -1,6 +1,7 @@
 """Training mode (key 3): format the dataset, then fine-tune SoVITS and GPT, and watch them train.
 
-From top to bottom: the Format action (:mod:`gsv_tui.widgets.format_panel`); the training settings
+From top to bottom: whether the version's pretrained base models are here (``f`` fetches them as
+a job, :mod:`..widgets.base_models`); the Format action (:mod:`gsv_tui.widgets.format_panel`); the training settings
 and start buttons (:mod:`..widgets.train_form`: "Train both" on one GPU queues GPT after SoVITS);
 the followed training job (:mod:`..widgets.train_monitor`: epoch, step, ETA, GPU memory, live loss
 curve, log tail) read from the job's events file by a worker thread; the exported weights
@@ -17,11 +18,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Select, Static
 
 from .. import keymap
 from ..commands import PaletteCommand
@@ -29,6 +30,7 @@ from ..jobwatch import JobsSnapshot, JobView
 from ..keymap import KeySpec
 from ..messages import JobSubmitted
 from ..train_events import TRAIN_STAGES, TrainState
+from ..widgets.base_models import BaseModels
 from ..widgets.format_panel import FormatPanel
 from ..widgets.train_form import TrainForm, TrainRequest
 from ..widgets.train_monitor import TrainMonitor
@@ -36,6 +38,8 @@ from ..widgets.weights_list import WeightsList, names
 from .base import ModeScreen
 
 KEYS = keymap.define("training", "Training screen", [
+    KeySpec("training.fetch", "f", "fetch_models", "Fetch models",
+            help="Download the chosen version's pretrained base models as a job (resumes partial files)"),
     KeySpec("training.format", "ctrl+r", "format", "Format", priority=True,
             help="Format the transcript for training (text+BERT, HuBERT+wav32k, tokens) as a job"),
     KeySpec("training.both", "b", "train('both')", "Train both",
@@ -79,6 +83,7 @@ class TrainingScreen(ModeScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="training-scroll"):
+            yield BaseModels(fetch_key=self.key_text("training.fetch"), id="base-models")
             yield FormatPanel(id="format-panel")
             yield TrainForm(id="train-form")
             yield TrainMonitor(id="train-monitor")
@@ -91,10 +96,25 @@ class TrainingScreen(ModeScreen):
     # --- project -------------------------------------------------------------------------------
     def on_project(self, project) -> None:  # noqa: ANN001 - Project | None
         self.query_one(FormatPanel).set_project(project)
+        self.query_one(BaseModels).set_version(self.query_one(FormatPanel).version if project else None)
         self.query_one(TrainForm).set_project(project)
         self.query_one(WeightsList).load(project)
         self.followed, self._pinned, self._state, self._cursor = None, None, None, None
         self.query_one(TrainMonitor).clear("No training job yet: start one above.")
+
+    # --- base models -----------------------------------------------------------------------------
+    @on(Select.Changed, "#format-version")
+    def _version_chosen(self, event: Select.Changed) -> None:
+        if self.facade.project is not None and isinstance(event.value, str):
+            self.query_one(BaseModels).set_version(event.value)
+
+    def action_fetch_models(self) -> None:
+        project = self.facade.project
+        if project is None:
+            self.notify("Open a project first (key p): its version says which models it needs.", severity="warning")
+            return
+        version = self.query_one(FormatPanel).version
+        self.submit_job("fetch-models", {"versions": [version], "project": project.name}, gpus=[])
 
     # --- format ----------------------------------------------------------------------------------
     def action_format(self) -> None:
@@ -116,6 +136,9 @@ class TrainingScreen(ModeScreen):
                 self.submit_job(r.stage, r.params, gpus=r.gpus)
 
     def on_job_submitted(self, message: JobSubmitted) -> None:  # the base class's notice runs too
+        if message.stage == "fetch-models":
+            self.query_one(BaseModels).follow(message.job_id)
+            return
         if message.stage == "format":
             self.query_one(FormatPanel).follow(message.job_id)
             return
@@ -130,6 +153,9 @@ class TrainingScreen(ModeScreen):
             self._follow(message.job_id, message.stage)
 
     def on_jobs(self, snapshot: JobsSnapshot) -> None:
+        base = self.query_one(BaseModels)
+        if base.job_id is not None:
+            base.show_job(snapshot.get(base.job_id))
         panel = self.query_one(FormatPanel)
         if panel.job_id is not None:
             panel.show_job(snapshot.get(panel.job_id))
@@ -246,6 +272,8 @@ class TrainingScreen(ModeScreen):
             screen.notify(f"Using {names(pair)}", markup=False)
 
     def palette_commands(self):  # noqa: ANN201 - Iterable[PaletteCommand]
+        yield PaletteCommand("Fetch the pretrained base models", "download the chosen version's models as a job",
+                             self.action_fetch_models)
         yield PaletteCommand("Format the dataset", "text+BERT, HuBERT+wav32k, semantic tokens as a job",
                              self.action_format)
         yield PaletteCommand("Train SoVITS and GPT", "GPT queued after SoVITS on one GPU",

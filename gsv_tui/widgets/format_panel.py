@@ -105,6 +105,11 @@ class FormatPanel(Vertical):
             yield Static("", id="format-status")
         yield Static("", id="format-summary")
 
+    @property
+    def version(self) -> str:
+        """The version chosen to format for (the project's, unless changed here)."""
+        return str(self.query_one("#format-version", Select).value)
+
     # --- state from the screen ----------------------------------------------------------------
     def set_project(self, project: Project | None) -> None:
         self.project = project
@@ -139,7 +144,7 @@ class FormatPanel(Vertical):
             gpus = default_gpus(True)
         p = self.project
         params = format_stage.Params(list_path=p.transcript_path, exp_dir=p.exp_dir,
-                                     version=str(self.query_one("#format-version", Select).value),
+                                     version=self.version,
                                      project=p.name, extra_dirs=[p.clips_dir], gpus=list(gpus or []))
         format_stage.check(params)
         return params_to_json(params), gpus

@@ -1,0 +1,82 @@
+"""Stage ``fetch-models``: download the pretrained base models (and text data) as a tracked job.
+
+``gsv fetch-models v2Pro [--detach] [--dir DIR] [--only s2G s2D] [--endpoint URL]``
+
+The same download as ``gsv models fetch`` (see :mod:`backend.pretrained`), run the way every long
+step runs: a job that survives the terminal closing, with byte progress as job events (the TUI's
+Training screen starts it with ``f`` and shows that progress). A few gigabytes over a shaky SSH
+session is exactly what should not die with it; a cancelled or broken download resumes from its
+partial files when the job runs again.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import GsvError
+from ..jobs.events import Reporter
+from ..pretrained import ROLES, VERSIONS, add_fetch_options, fetch_all, files_for, locate, progress_to
+from .base import StageSpec
+
+STAGE = StageSpec(name="fetch-models", help="download the pretrained base models of versions (a job: survives "
+                                            "the terminal, resumes partial files)")
+
+
+@dataclass
+class Params:
+    versions: list[str] = field(default_factory=lambda: ["v2Pro"])
+    directory: Path | None = None  # official pretrained_models layout; None: $GSV_PRETRAINED_DIR or the HF cache
+    only: list[str] | None = None  # kinds of files (roles); None: all of them and the text data
+    endpoint: str | None = None  # a hub mirror
+    project: str | None = None  # only to file the job under a project
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("versions", nargs="+", choices=VERSIONS, metavar="VERSION",
+                        help=f"one or more of {', '.join(VERSIONS)}")
+    add_fetch_options(parser)
+    parser.add_argument("--project", default=None, help="file the job under this project (optional)")
+
+
+def check(params: Params) -> None:
+    bad = [v for v in params.versions if v not in VERSIONS]
+    if not params.versions or bad:
+        raise GsvError(f"unknown model version(s) {', '.join(bad) or '(none given)'}",
+                       f"use one or more of {', '.join(VERSIONS)}")
+    bad = [r for r in params.only or [] if r not in ROLES]
+    if bad:
+        raise GsvError(f"unknown kind(s) of model file {', '.join(bad)}", f"use some of {', '.join(ROLES)}")
+
+
+def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
+    if args.project is not None:
+        workspace.open_project(args.project)  # refuses an unknown project with its own message
+    params = Params(versions=list(args.versions),
+                    directory=args.dir.expanduser().absolute() if args.dir is not None else None,
+                    only=list(args.only) if args.only else None, endpoint=args.endpoint, project=args.project)
+    check(params)
+    return params
+
+
+def project_of(params: Params) -> str | None:
+    return params.project
+
+
+def expected_outputs(params: Params) -> list[Path]:
+    return []  # where the hub cache puts files is only known after the download; run() checks them
+
+
+def run(params: Params, report: Reporter) -> None:
+    check(params)
+    todo = [(v, f) for v in params.versions for f in files_for(v, params.only) if locate(f, params.directory) is None]
+    report.info(f"{len(todo)} model files to download" if todo else "every model file is already here")
+    fetch_all(params.versions, params.directory, params.only, progress_to(report), params.endpoint,
+              on_done=lambda what, n: report.info(f"{what}: {n} files ready"))
+    missing = [f.path for v in params.versions for f in files_for(v, params.only) if locate(f, params.directory) is None]
+    if missing:  # a download that "succeeded" but left nothing where the loaders look
+        raise GsvError(f"downloaded, yet not found where the models are looked for: {', '.join(missing)}",
+                       "check GSV_PRETRAINED_DIR / HF_HUB_CACHE, then fetch again")
+    report.summary({"versions": params.versions, "downloaded": len({f.path for _, f in todo})})

@@ -1,0 +1,72 @@
+"""A local stand-in for the HuggingFace hub: ``/{repo}/resolve/{rev}/{path}`` over HTTP with the
+headers huggingface_hub reads (commit, etag = the file's SHA-256 as for LFS files, size), so the
+real download code runs without the network."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from backend.pretrained import REPO_ID
+
+
+@dataclass
+class FakeHub:
+    url: str
+    files: dict[str, bytes]
+    corrupt: set[str] = field(default_factory=set)  # served with one bit flipped
+
+
+@contextmanager
+def fake_hub(files: dict[str, bytes]) -> Iterator[FakeHub]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    hub = FakeHub(f"http://127.0.0.1:{server.server_address[1]}", dict(files))
+    server.hub = hub  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield hub
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # noqa: ANN002 - keep test output clean
+        pass
+
+    def _head(self) -> bytes | None:
+        hub: FakeHub = self.server.hub  # type: ignore[attr-defined]
+        prefix = f"/{REPO_ID}/resolve/main/"
+        path = urllib.parse.unquote(self.path.split("?")[0])
+        name = path[len(prefix):]
+        if not path.startswith(prefix) or name not in hub.files:
+            self.send_response(404)
+            self.send_header("X-Error-Code", "EntryNotFound")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        body = hub.files[name]
+        sha = hashlib.sha256(body).hexdigest()
+        if name in hub.corrupt:
+            body = body[:-1] + bytes([body[-1] ^ 1])
+        self.send_response(200)
+        self.send_header("X-Repo-Commit", "b" * 40)
+        self.send_header("ETag", f'"{sha}"')
+        self.send_header("X-Linked-Etag", f'"{sha}"')
+        self.send_header("X-Linked-Size", str(len(body)))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return body
+
+    def do_HEAD(self) -> None:
+        self._head()
+
+    def do_GET(self) -> None:
+        body = self._head()
+        if body is not None:
+            self.wfile.write(body)
