@@ -43,3 +43,34 @@ def write_voice(path: Path, seconds: float, sr: int = 32000, seed: int = 0) -> P
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, voice(seconds, sr, seed), sr, subtype="PCM_16")
     return path
+
+
+def make_pretrained_dir(root: Path, with_bert: bool = False) -> Path:
+    """An official-layout ``pretrained_models`` folder holding the tiny models under the v2 names
+    (HuBERT, s1, s2G; ``with_bert``: the tiny BERT too; s2D is added by the training tests)."""
+    import shutil
+
+    import torch
+    from transformers import HubertModel
+
+    hub = root / "chinese-hubert-base"
+    hub.mkdir(parents=True)
+    for name in ("config.json", "preprocessor_config.json"):
+        shutil.copy(HUBERT / name, hub / name)
+    torch.save(HubertModel.from_pretrained(str(HUBERT)).state_dict(), hub / "pytorch_model.bin")
+    v2 = root / "gsv-v2final-pretrained"
+    v2.mkdir()
+    shutil.copy(GPT, v2 / "s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt")
+    shutil.copy(SOVITS, v2 / "s2G2333k.pth")
+    if with_bert:
+        import transformers
+
+        built = build_tiny_bert(root / "bert-build")
+        bert = root / "chinese-roberta-wwm-ext-large"
+        bert.mkdir()
+        for name in ("config.json", "tokenizer.json", "vocab.txt", "tokenizer_config.json"):
+            if (built / name).exists():
+                shutil.copy(built / name, bert / name)
+        torch.save(transformers.BertForMaskedLM.from_pretrained(str(built)).state_dict(), bert / "pytorch_model.bin")
+        shutil.rmtree(built)
+    return root

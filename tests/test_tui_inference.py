@@ -20,7 +20,7 @@ from gsv_tui.screens.inference import InferenceScreen, reference_note  # noqa: E
 from gsv_tui.screens.save_as import SaveAsScreen  # noqa: E402
 from gsv_tui.widgets.take_history import TakeHistory  # noqa: E402
 
-from infer_helpers import GPT, HUBERT, SOVITS, write_voice  # noqa: E402
+from infer_helpers import GPT, make_pretrained_dir, write_voice  # noqa: E402
 from text_records import frontend_data_or_skip  # noqa: E402
 from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
 
@@ -28,19 +28,7 @@ from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
 @pytest.fixture
 def pretrained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An official-layout pretrained folder holding the tiny models under the v2 names."""
-    import torch
-    from transformers import HubertModel
-
-    root = tmp_path / "pretrained"
-    hub = root / "chinese-hubert-base"
-    hub.mkdir(parents=True)
-    for name in ("config.json", "preprocessor_config.json"):
-        shutil.copy(HUBERT / name, hub / name)
-    torch.save(HubertModel.from_pretrained(str(HUBERT)).state_dict(), hub / "pytorch_model.bin")
-    v2 = root / "gsv-v2final-pretrained"
-    v2.mkdir()
-    shutil.copy(GPT, v2 / "s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt")
-    shutil.copy(SOVITS, v2 / "s2G2333k.pth")
+    root = make_pretrained_dir(tmp_path / "pretrained")
     monkeypatch.setenv("GSV_PRETRAINED_DIR", str(root))
     return root
 
