@@ -144,7 +144,7 @@ async def test_missing_base_models_are_named_and_f_fetches_them_as_a_job(tmp_pat
             await pilot.press("3")
             line = app.screen.query_one(BaseModels)
             await wait_until(pilot, lambda: "9 of 9 files missing" in screen_text(app), what="the missing count")
-            assert "f downloads them" in screen_text(app)
+            assert "f fetches them" in screen_text(app)
             await pilot.press("f")
             await wait_until(pilot, lambda: line.job_id is not None, what="the fetch job")
             await wait_until(pilot, lambda: "all 9 files here" in screen_text(app), timeout=120,

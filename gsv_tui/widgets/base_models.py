@@ -40,7 +40,7 @@ def state_text(state: BaseModelsState, fetch_key: str) -> Text:
         t.append(f"all {state.total} files here", style="green")
         return t
     t.append(f"{len(state.missing)} of {state.total} files missing", style="bold yellow")
-    t.append(f" — {fetch_key} downloads them as a job (formatting and training need them)", style="italic")
+    t.append(f" — {fetch_key} fetches them (a job)", style="italic")
     return t
 
 
