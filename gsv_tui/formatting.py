@@ -16,7 +16,7 @@ def progress_text(p: ProgressView | None, width: int = BAR_WIDTH) -> str:
         return ""
     frac = p.fraction
     if frac is None:
-        return f"{_num(p.done)} {p.unit}"
+        return _amount(p.done, None, p.unit)
     filled = int(round(frac * width))
     return "█" * filled + "░" * (width - filled) + f" {int(frac * 100):3d}%"
 
@@ -24,9 +24,16 @@ def progress_text(p: ProgressView | None, width: int = BAR_WIDTH) -> str:
 def progress_detail(p: ProgressView | None) -> str:
     if p is None:
         return "no progress reported yet"
-    total = f"/{_num(p.total)}" if p.total is not None else ""
     label = f" — {p.label}" if p.label else ""
-    return f"{_num(p.done)}{total} {p.unit}{label}"
+    return _amount(p.done, p.total, p.unit) + label
+
+
+def _amount(done: float, total: float | None, unit: str) -> str:
+    """``3/10 clips``; byte counts in MB (``412.3/1302.9 MB``)."""
+    if unit == "bytes":
+        done, total, unit = done / 1e6, (total / 1e6 if total is not None else None), "MB"
+        return f"{done:.1f}" + (f"/{total:.1f}" if total is not None else "") + f" {unit}"
+    return _num(done) + (f"/{_num(total)}" if total is not None else "") + f" {unit}"
 
 
 def _num(x: float | None) -> str:

@@ -243,3 +243,14 @@ async def test_a_job_whose_processes_vanish_is_shown_lost_with_the_reason(home: 
         assert "reason: process vanished without an exit record" in \
             str(JobDetail.describe(app.jobs_snapshot.get(job.id)))
         await wait_until(pilot, lambda: "0 running" in screen_text(app).splitlines()[0], what="the status line")
+
+
+def test_progress_reads_in_the_unit_a_person_thinks_in() -> None:
+    from gsv_tui.formatting import progress_detail, progress_text
+    from gsv_tui.jobwatch import ProgressView
+
+    assert progress_detail(ProgressView(3, 10, "clips", "ssl")) == "3/10 clips — ssl"
+    assert progress_detail(ProgressView(412_345_678, 1_302_900_000, "bytes", "s1v3.ckpt")) == \
+        "412.3/1302.9 MB — s1v3.ckpt"
+    assert progress_text(ProgressView(5_000_000, None, "bytes")) == "5.0 MB"
+    assert progress_text(ProgressView(1, 4, "steps"), width=4) == "█░░░  25%"

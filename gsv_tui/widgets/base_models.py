@@ -16,6 +16,8 @@ from textual import work
 from textual.message import Message
 from textual.widgets import Static
 
+from ..formatting import progress_detail
+
 if TYPE_CHECKING:
     from ..jobwatch import JobView
 
@@ -45,11 +47,9 @@ def state_text(state: BaseModelsState, fetch_key: str) -> Text:
 
 
 def progress_text(job: JobView) -> Text:
-    p = job.progress
-    if p is None or p.unit != "bytes":
+    if job.progress is None:
         return Text(f"Base models: fetch job {job.id} {job.status}…", style="italic")
-    size = f"{p.done / 1e6:.0f}" + (f" / {p.total / 1e6:.0f} MB" if p.total else " MB")
-    return Text(f"Base models: downloading {p.label or ''} {size} (job {job.id})", style="italic")
+    return Text(f"Base models: job {job.id} downloading {progress_detail(job.progress)}", style="italic")
 
 
 class BaseModels(Static):
