@@ -1,11 +1,11 @@
 """Training mode (key 3): format the dataset, then fine-tune SoVITS and GPT, and watch them train.
 
 From top to bottom: whether the version's pretrained base models are here (``f`` fetches them as
-a job, :mod:`..widgets.base_models`); the Format action (:mod:`gsv_tui.widgets.format_panel`); the training settings
-and start buttons (:mod:`..widgets.train_form`: "Train both" on one GPU queues GPT after SoVITS);
-the followed training job (:mod:`..widgets.train_monitor`: epoch, step, ETA, GPU memory, live loss
-curve, log tail) read from the job's events file by a worker thread; the exported weights
-(:mod:`..widgets.weights_list`), from which a GPT + SoVITS pair goes to the Inference screen.
+a job, :mod:`..widgets.base_models`); the Format action (:mod:`gsv_tui.widgets.format_panel`); the
+training settings and start buttons (:mod:`..widgets.train_form`: "Train both" on one GPU queues GPT
+after SoVITS); the followed training job (:mod:`..widgets.train_monitor`: epoch, step, ETA, GPU
+memory, live loss curve, log tail) read from the job's events file by a worker thread; the exported
+weights (:mod:`..widgets.weights_list`), from which a GPT + SoVITS pair goes to the Inference screen.
 
 The followed job is the one just started, else the project's running (or queued, or latest)
 training job. Cancel stops it (the job system's TERM → grace → KILL); Resume starts the same stage
