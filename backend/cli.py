@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .text import g2p_cli
 
     g2p_cli.register(sub)
+
+    from . import doctor
+
+    doctor.register(sub)
     return parser
 
 
