@@ -149,6 +149,9 @@ async def test_missing_base_models_are_named_and_f_fetches_them_as_a_job(tmp_pat
             await wait_until(pilot, lambda: line.job_id is not None, what="the fetch job")
             await wait_until(pilot, lambda: "all 9 files here" in screen_text(app), timeout=120,
                              what="the download to finish")
+            await pilot.press("f")  # nothing left to fetch: said, no second job
+            await wait_until(pilot, lambda: any("are here already" in n.message for n in app._notifications),
+                             what="the notice")
     assert all((models / path).read_bytes() == body for path, body in files.items())
     [job] = JobManager(ws.jobs_dir).list()
     assert (job.stage, job.outcome, job.project) == ("fetch-models", "succeeded", "bob")

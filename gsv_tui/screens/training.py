@@ -114,6 +114,10 @@ class TrainingScreen(ModeScreen):
             self.notify("Open a project first (key p): its version says which models it needs.", severity="warning")
             return
         version = self.query_one(FormatPanel).version
+        state = self.query_one(BaseModels).state
+        if state is not None and state.version == version and not state.missing:
+            self.notify(f"All {state.total} base model files of {version} are here already.", markup=False)
+            return
         self.submit_job("fetch-models", {"versions": [version], "project": project.name}, gpus=[])
 
     # --- format ----------------------------------------------------------------------------------
