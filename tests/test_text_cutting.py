@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from text_records import frontend_data_or_skip, load_records, official_cleaner, record_id
+from text_records import frontend_data_or_skip, load_records, record_id
 
 RECORDS = load_records("text_cutting/preprocess.jsonl.gz")
 
@@ -28,8 +28,6 @@ def test_chunks_match_the_official_pre_segmentation(record: dict) -> None:
 @pytest.mark.parametrize("record", RECORDS, ids=record_id)
 def test_chunk_phones_match_and_empty_chunks_are_dropped(record: dict) -> None:
     frontend_data_or_skip()
-    if official_cleaner() is None:
-        pytest.skip("backend.text.cleaner is not available yet")
     from backend.text.cutting import prepare_chunks
 
     chunks = prepare_chunks(record["input"], record["language"], record["text_split_method"], "v2")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from backend.text.cleaner import clean_text
 from backend.text.symbols import phone_to_id, symbol_set
-from text_records import frontend_data_or_skip, load_records, official_cleaner, record_id
+from text_records import frontend_data_or_skip, load_records, record_id
 
 RECORDS = load_records("text_en/clean_text.jsonl.gz")
 
@@ -44,9 +45,6 @@ def test_record_through_our_modules(record: dict) -> None:
 
 @pytest.mark.parametrize("record", RECORDS, ids=record_id)
 def test_record_through_clean_text(record: dict) -> None:
-    clean_text = official_cleaner()
-    if clean_text is None:
-        pytest.skip("backend.text.cleaner is not available yet")
     phones, word2ph, norm = clean_text(_official_input(record), "en", record["version"])
     assert (phones, word2ph, norm) == (record["phones"], None, record["norm_text"])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from backend.errors import GsvError
-from text_records import frontend_data_or_skip, load_records, official_cleaner, record_id
+from text_records import frontend_data_or_skip, load_records, record_id
 
 RECORDS = load_records("text_mixed/inference.jsonl.gz")
 
@@ -60,8 +60,6 @@ def test_segments_match_the_official_split(version: str, option: str) -> None:
 @pytest.mark.parametrize("record", RECORDS, ids=record_id)
 def test_phones_ids_and_norm_text_per_segment(record: dict, detect_calls: list[str]) -> None:
     frontend_data_or_skip()
-    if official_cleaner() is None:
-        pytest.skip("backend.text.cleaner is not available yet")
     from backend.text.langsplit import phones_for_option
 
     result = phones_for_option(record["input"], record["language"], record["version"])
@@ -124,8 +122,6 @@ def test_blank_text_is_a_named_error(text: str) -> None:
 @pytest.mark.parametrize("text", ["。", "...", "\x00\x07", "😀😀", "Привет мир", "a" * 300])
 def test_odd_text_gives_phones_not_a_crash(text: str) -> None:
     frontend_data_or_skip()
-    if official_cleaner() is None:
-        pytest.skip("backend.text.cleaner is not available yet")
     from backend.text.langsplit import phones_for_option
 
     for option in ("auto", "zh", "all_zh", "ja", "all_ja", "en"):

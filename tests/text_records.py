@@ -38,13 +38,3 @@ def frontend_data_or_skip() -> Path:
             return candidate
         pytest.skip("GSV_FRONTEND_DATA is not set (the frontend's runtime data is unavailable)")
     return Path(env)
-
-
-def official_cleaner():
-    """backend.text.cleaner.clean_text when it exists, else None (tests then call our modules
-    directly)."""
-    try:
-        from backend.text.cleaner import clean_text
-    except ImportError:
-        return None
-    return clean_text
