@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,13 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def one_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """One torch thread here, and in the processes the test starts (OMP_NUM_THREADS)."""
+    from thread_helpers import torch_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    with torch_threads(1):
+        yield

@@ -17,6 +17,7 @@ from backend.errors import GsvError
 from backend.jobs.events import Reporter
 from backend.workspace import Workspace
 from jobs_helpers import REPO, gsv_argv, poll
+from thread_helpers import torch_threads
 
 FIX = Path(__file__).parent / "fixtures"
 BASE = FIX / "gpt_v2_tiny" / "gpt_v2_tiny.ckpt"
@@ -24,13 +25,7 @@ BASE = FIX / "gpt_v2_tiny" / "gpt_v2_tiny.ckpt"
 ARGS = ["--batch-size", "2", "--epochs", "3", "--save-every", "2", "--metric-interval", "0", "--repeat-to", "20"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on a shared 2-core machine two threads make this tiny model ~40× slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # two threads make this tiny model ~40× slower here
 
 
 def _project(home: Path, name: str = "voice"):
@@ -65,12 +60,10 @@ def _run(ws: Workspace, name: str, *extra: str):
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """One uninterrupted 3-epoch run (shared by the tests that only read its results)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
     home = tmp_path_factory.mktemp("gpt_run")
     ws, p = _project(home)
-    params, events = _run(ws, p.name)
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        params, events = _run(ws, p.name)
     return ws, p, params, events
 
 

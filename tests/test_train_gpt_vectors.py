@@ -23,13 +23,7 @@ BASE = FIX / "gpt_v2_tiny" / "gpt_v2_tiny.ckpt"
 KEY_PART = slice(64, 128)  # the key third of in_proj_bias: exact gradient 0, noise in the reference
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread (the reference allows 1 or 2; one is much faster on a busy 2-core box)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # the reference allows 1 or 2; one is faster here
 
 
 def _batch() -> dict[str, torch.Tensor]:

@@ -35,15 +35,6 @@ from sovits_train_helpers import BASE_G, FIX, make_exp, make_tiny_d
 SEG = 640 * 16
 
 
-@pytest.fixture()
-def one_thread(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # for the processes the tests start
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def tiny_d(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_d(tmp_path_factory.mktemp("tiny_d") / "s2D_tiny.pth")

@@ -28,6 +28,7 @@ from backend.train.sovits import (
     make_scheduler,
     train_step,
 )
+from thread_helpers import torch_threads
 
 FIX = Path(__file__).parent / "fixtures"
 REF = FIX / "train_s2"
@@ -37,12 +38,8 @@ KEY_BIAS = ("conv_k.bias", "w_ks.bias")
 
 @pytest.fixture(scope="module")
 def step_result(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tests run two at a time on two cores (the README's tolerances cover 1 vs 2)
-    try:
+    with torch_threads(1):
         return _one_step(tmp_path_factory.mktemp("train_s2"))
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _one_step(tmp: Path) -> dict:
