@@ -51,11 +51,10 @@ def test_hubert_input_array(item: str) -> None:
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
-@pytest.fixture(scope="module")
-def formatted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _format_the_reference_clips(root: Path) -> Path:
+    """Format the two reference clips (as ffmpeg decoded them) with the tiny models into ``root/exp``."""
     if _data_file("opencpop-strict.txt") is None:
         pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)")
-    root = tmp_path_factory.mktemp("fmtref")
     clips = root / "clips"
     for item, x in recorded_32k().items():
         write_float_wav(clips / item, x)
@@ -68,6 +67,11 @@ def formatted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary = run_format(opts, report)
     assert summary.kept == 2 and not summary.skipped, events
     return root / "exp"
+
+
+@pytest.fixture(scope="module")
+def formatted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _format_the_reference_clips(tmp_path_factory.mktemp("fmtref"))
 
 
 def test_name2text_exact(formatted: Path) -> None:
@@ -111,23 +115,10 @@ def test_half_precision_formatting_on_cpu_as_a_gpu_stand_in(tmp_path: Path, monk
     """Formatting with every model in fp16, as on a GPU (the official ``is_half``), run on the CPU
     because no GPU is available here: the same files, the features within fp16 rounding of the
     official fp32 ones, HuBERT features stored as fp16 like the official half-precision run."""
-    if _data_file("opencpop-strict.txt") is None:
-        pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)")
     import backend.format.steps as steps
 
     monkeypatch.setattr(steps, "_torch_setup", lambda cfg, device: torch.float16)
-    clips = tmp_path / "clips"
-    for item, x in recorded_32k().items():
-        write_float_wav(clips / item, x)
-    list_path = tmp_path / "refvec_fmt.list"
-    list_path.write_bytes((FMT / "refvec_fmt.list").read_bytes())
-    opts = FormatOptions(list_path=list_path, exp_dir=tmp_path / "exp", version="v2", wav_dir=clips,
-                         bert_dir=unpack_bert(tmp_path / "models"), hubert_dir=HUBERT_DIR, s2g_path=S2G_PATH,
-                         pinyin_calls=pinyin_calls(), threads=2)
-    report, events = Reporter.collect()
-    summary = run_format(opts, report)
-    assert summary.kept == 2 and not summary.skipped, events
-    exp = tmp_path / "exp"
+    exp = _format_the_reference_clips(tmp_path)
     assert (exp / layout.NAME2TEXT).read_bytes() == (EXP / layout.NAME2TEXT).read_bytes()
     name = "zh_gongyuan_16k_mono.wav.pt"
     bert = load_checkpoint(exp / layout.BERT_DIR / name)
