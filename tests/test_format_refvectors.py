@@ -22,10 +22,10 @@ from backend.format.steps import wav32k_int16  # noqa: E402
 from backend.jobs.events import Reporter  # noqa: E402
 from backend.models.safe_pickle import load_checkpoint  # noqa: E402
 from backend.models.ssl import training_input  # noqa: E402
-from backend.text.data import optional as _data_file  # noqa: E402
 
 from format_helpers import (FMT, HUBERT_DIR, ITEMS, S2G_PATH, SSL, pinyin_calls, recorded_32k,  # noqa: E402
                              unpack_bert, write_float_wav)
+from text_records import frontend_data_or_skip  # noqa: E402
 
 EXP = FMT / "exp"
 
@@ -53,8 +53,7 @@ def test_hubert_input_array(item: str) -> None:
 
 def _format_the_reference_clips(root: Path) -> Path:
     """Format the two reference clips (as ffmpeg decoded them) with the tiny models into ``root/exp``."""
-    if _data_file("opencpop-strict.txt") is None:
-        pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)")
+    frontend_data_or_skip()
     clips = root / "clips"
     for item, x in recorded_32k().items():
         write_float_wav(clips / item, x)

@@ -16,13 +16,12 @@ from backend.format.runner import FormatOptions, run_format  # noqa: E402
 from backend.jobs.events import Reporter  # noqa: E402
 from backend.models import load_sovits  # noqa: E402
 from backend.models.safe_pickle import load_checkpoint  # noqa: E402
-from backend.text.data import optional as _data_file  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
 from backend.train.data import ExpFolder  # noqa: E402
 
 from format_helpers import HUBERT_DIR, S2G_PATH, list_lines, make_clips, unpack_bert  # noqa: E402
 
-if _data_file("opencpop-strict.txt") is None:
-    pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)", allow_module_level=True)
+frontend_data_or_skip()
 
 
 @pytest.fixture(scope="module")

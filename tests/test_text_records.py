@@ -22,11 +22,9 @@ import pytest
 
 from backend.text.cleaner import clean_text, cleaned_text_to_sequence, name2text_line
 from backend.text.g2pw import recorded_pinyin
-from backend.text.data import optional as _data_file  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
 
-if _data_file("opencpop-strict.txt") is None:
-    pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)",
-                allow_module_level=True)
+frontend_data_or_skip()
 
 FIXTURE = Path(__file__).parent / "fixtures" / "text" / "text_vectors.jsonl.gz"
 _MODULE_OF = {"en": "english", "ja": "japanese"}

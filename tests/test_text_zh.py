@@ -26,11 +26,9 @@ from backend.text.zh_g2p import ChineseG2PError, merge_erhua, split_segments
 from backend.text.zh_normalize import normalize_zh
 from backend.text.zh_numbers import read_cardinal, read_number
 from backend.text.zh_polyphones import correct_pronunciation, polyphone_dictionary
-from backend.text.data import optional as _data_file  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
 
-if _data_file("opencpop-strict.txt") is None:
-    pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)",
-                allow_module_level=True)
+frontend_data_or_skip()
 
 FIXTURE = Path(__file__).parent / "fixtures" / "text" / "text_vectors.jsonl.gz"
 

@@ -20,11 +20,9 @@ from backend.text.bert import (  # noqa: E402
     phone_features,
 )
 from backend.text.cleaner import clean_text  # noqa: E402
-from backend.text.data import optional as _data_file  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
 
-if _data_file("opencpop-strict.txt") is None:
-    pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)",
-                allow_module_level=True)
+frontend_data_or_skip()
 
 TEXT = "你好，世界！我有3个苹果。"
 

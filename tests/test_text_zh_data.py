@@ -24,13 +24,13 @@ from backend.text.data import (
     FrontendDataMissingError,
     fetch_official_files,
 )
+from text_records import frontend_data_or_skip
 
 SMALL = tuple(f for f in OFFICIAL_FILES if f.size < 10_000)
 
 
-@pytest.mark.skipif(data.optional("opencpop-strict.txt") is None,
-                    reason="text frontend data absent: set GSV_FRONTEND_DATA")
 def test_data_folder_files_have_the_published_checksums() -> None:
+    frontend_data_or_skip()
     for item in OFFICIAL_FILES:
         path = data.locate(item.name)
         payload = path.read_bytes()
@@ -54,8 +54,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    if data.optional("opencpop-strict.txt") is None:
-        pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA")
+    frontend_data_or_skip()
     root = tmp_path / "served"
     for item in SMALL:
         target = root / "GPT_SoVITS" / "text" / item.official_path

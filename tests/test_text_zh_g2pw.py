@@ -23,11 +23,9 @@ from onnx import TensorProto, helper  # noqa: E402
 
 from backend.text import g2pw  # noqa: E402
 from backend.text.cleaner import clean_text  # noqa: E402
-from backend.text.data import optional as _data_file  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
 
-if _data_file("opencpop-strict.txt") is None:
-    pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)",
-                allow_module_level=True)
+frontend_data_or_skip()
 
 POLYPHONES = [("一", "ㄧ1"), ("一", "ㄧ2"), ("行", "ㄏㄤ2"), ("行", "ㄒㄧㄥ2"),
               ("長", "ㄓㄤ3"), ("長", "ㄔㄤ2")]

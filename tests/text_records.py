@@ -29,12 +29,16 @@ def record_id(record: dict) -> str:
 
 
 def frontend_data_or_skip() -> Path:
-    """The runtime data folder; tests that need it skip with the reason when it is absent."""
-    env = os.environ.get("GSV_FRONTEND_DATA")
-    if not env:
+    """The text frontend's runtime data folder: ``GSV_FRONTEND_DATA``, else ``../shared/frontend-data``
+    beside the checkout. Without the data the calling test skips — or the whole module, when this is
+    called at import — saying how to provide it."""
+    if not os.environ.get("GSV_FRONTEND_DATA"):
         candidate = Path(__file__).resolve().parents[2] / "shared" / "frontend-data"
         if candidate.is_dir():
             os.environ["GSV_FRONTEND_DATA"] = str(candidate)
-            return candidate
-        pytest.skip("GSV_FRONTEND_DATA is not set (the frontend's runtime data is unavailable)")
-    return Path(env)
+    from backend.text.data import data_dir, optional
+
+    if optional("opencpop-strict.txt") is None:
+        pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)",
+                    allow_module_level=True)
+    return data_dir()
