@@ -105,8 +105,9 @@ class TrainingScreen(ModeScreen):
     # --- base models -----------------------------------------------------------------------------
     @on(Select.Changed, "#format-version")
     def _version_chosen(self, event: Select.Changed) -> None:
-        if self.facade.project is not None and isinstance(event.value, str):
-            self.query_one(BaseModels).set_version(event.value)
+        base = self.query_one(BaseModels)
+        if self.facade.project is not None and isinstance(event.value, str) and event.value != base.version:
+            base.set_version(event.value)  # a project opening sets it too: on_project checks that one
 
     def action_fetch_models(self) -> None:
         project = self.facade.project
