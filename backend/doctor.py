@@ -32,16 +32,17 @@ class Check:
     fix: str | None = None
 
 
-def check_config() -> Check:
+def check_config() -> tuple[Check, Any]:
+    """The settings check, and the settings (None when the file is broken)."""
     from .config import config_path, load_config
     from .errors import ConfigError
 
     path = config_path()
     try:
-        load_config(path)
+        cfg = load_config(path)
     except ConfigError as e:
-        return Check("settings", FAIL, e.message, e.fix)
-    return Check("settings", OK, str(path) if path.exists() else f"defaults ({path} does not exist)")
+        return Check("settings", FAIL, e.message, e.fix), None
+    return Check("settings", OK, str(path) if path.exists() else f"defaults ({path} does not exist)"), cfg
 
 
 def check_workspace(root: Path) -> Check:
@@ -154,13 +155,8 @@ def check_jobs(jobs_dir: Path) -> Check:
     return Check("jobs", OK, detail)
 
 
-def check_listen_port() -> Check:
-    from .config import load_config
-    from .errors import ConfigError
-
-    try:
-        cfg = load_config()
-    except ConfigError:
+def check_listen_port(cfg: Any) -> Check:
+    if cfg is None:
         return Check("listen port", WARN, "unknown: the settings file is broken (see above)")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
@@ -176,8 +172,9 @@ def run_checks(workspace: Any) -> list[Check]:
     from .pretrained import VERSIONS
 
     versions = sorted({p.version for p in workspace.list_projects()}, key=VERSIONS.index) or ["v2Pro"]
-    return [check_config(), check_workspace(workspace.root), *check_gpus(), check_cpu(), check_text_data(),
-            *check_pretrained(versions), *check_asr(), check_jobs(workspace.jobs_dir), check_listen_port()]
+    settings, cfg = check_config()
+    return [settings, check_workspace(workspace.root), *check_gpus(), check_cpu(), check_text_data(),
+            *check_pretrained(versions), *check_asr(), check_jobs(workspace.jobs_dir), check_listen_port(cfg)]
 
 
 def _cli(workspace: Any, args: Any) -> int:

@@ -71,12 +71,17 @@ def expected_outputs(params: Params) -> list[Path]:
 
 def run(params: Params, report: Reporter) -> None:
     check(params)
-    todo = [(v, f) for v in params.versions for f in files_for(v, params.only) if locate(f, params.directory) is None]
+    todo = _missing(params)
     report.info(f"{len(todo)} model files to download" if todo else "every model file is already here")
     fetch_all(params.versions, params.directory, params.only, progress_to(report), params.endpoint,
               on_done=lambda what, n: report.info(f"{what}: {n} files ready"))
-    missing = [f.path for v in params.versions for f in files_for(v, params.only) if locate(f, params.directory) is None]
+    missing = _missing(params)
     if missing:  # a download that "succeeded" but left nothing where the loaders look
-        raise GsvError(f"downloaded, yet not found where the models are looked for: {', '.join(missing)}",
+        raise GsvError(f"downloaded, yet not found where the models are looked for: {', '.join(sorted(missing))}",
                        "check GSV_PRETRAINED_DIR / HF_HUB_CACHE, then fetch again")
-    report.summary({"versions": params.versions, "downloaded": len({f.path for _, f in todo})})
+    report.summary({"versions": params.versions, "downloaded": len(todo)})
+
+
+def _missing(params: Params) -> set[str]:
+    """Repository paths of the asked-for files not on this machine (versions share some)."""
+    return {f.path for v in params.versions for f in files_for(v, params.only) if locate(f, params.directory) is None}
