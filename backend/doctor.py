@@ -2,9 +2,9 @@
 
 Every check says what it found and, when something is missing or wrong, the command or setting
 that fixes it: the settings file, the workspace (writable, free disk), torch and the GPUs it sees
-(memory, fp16 training, bf16), the CPU's native bfloat16, the text frontend's data files, the
-pretrained base models of each version, the default ASR models, the job store and the listening
-bridge's port. Nothing is downloaded or changed. Exit status 1 when a check failed (something
+(memory, fp16 training, bf16), the CPU's native bfloat16, the text frontend's data files and its
+G2PW model, the pretrained base models of each version, the default ASR models, the job store and
+the listening bridge's port. Nothing is downloaded or changed. Exit status 1 when a check failed (something
 that stops work), else 0; missing downloads are warnings, since the stages fetch or name them.
 """
 
@@ -90,15 +90,27 @@ def check_cpu() -> Check:
     return Check("cpu", OK, f"{cores} cores, no native bfloat16 (CPU synthesis runs float32)")
 
 
-def check_text_data() -> Check:
+def check_text_data() -> list[Check]:
     from .text.data import OFFICIAL_FILES, data_dir, optional
+    from .text.g2pw import model_dir, tokenizer_dir
 
     missing = [f.name for f in OFFICIAL_FILES if optional(f.name) is None]
     if missing:
-        return Check("text data", WARN, f"{len(missing)} of {len(OFFICIAL_FILES)} files missing in {data_dir()} "
-                                        f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''})",
-                     "gsv g2p --fetch-data (gsv models fetch / fetch-models fetch it too)")
-    return Check("text data", OK, f"{len(OFFICIAL_FILES)} files in {data_dir()}")
+        files = Check("text data", WARN, f"{len(missing)} of {len(OFFICIAL_FILES)} files missing in {data_dir()} "
+                                         f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''})",
+                      "gsv g2p --fetch-data (gsv models fetch / fetch-models fetch it too)")
+    else:
+        files = Check("text data", OK, f"{len(OFFICIAL_FILES)} files in {data_dir()}")
+    if model_dir() is None:
+        g2pw = Check("g2pw", WARN, "the Chinese polyphone model is not installed: v2+ Chinese readings come from "
+                                   "pypinyin, which differs from the official on some polyphones",
+                     "gsv models fetch v2 (or gsv fetch-models v2) installs it")
+    elif tokenizer_dir() is None:
+        g2pw = Check("g2pw", WARN, "the G2PW model is installed but no Chinese BERT tokenizer was found for it",
+                     "gsv models fetch v2 --only bert")
+    else:
+        g2pw = Check("g2pw", OK, "Chinese polyphone model ready")
+    return [files, g2pw]
 
 
 def check_pretrained(versions: list[str]) -> list[Check]:
@@ -173,7 +185,7 @@ def run_checks(workspace: Any) -> list[Check]:
 
     versions = sorted({p.version for p in workspace.list_projects()}, key=VERSIONS.index) or ["v2Pro"]
     settings, cfg = check_config()
-    return [settings, check_workspace(workspace.root), *check_gpus(), check_cpu(), check_text_data(),
+    return [settings, check_workspace(workspace.root), *check_gpus(), check_cpu(), *check_text_data(),
             *check_pretrained(versions), *check_asr(), check_jobs(workspace.jobs_dir), check_listen_port(cfg)]
 
 

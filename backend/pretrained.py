@@ -165,58 +165,67 @@ def _sha256(path: Path) -> str:
 def fetch(version: str, directory: Path | None = None, roles: Iterable[str] | None = None,
           on_progress: ProgressFn | None = None, endpoint: str | None = None) -> dict[str, Path]:
     """Download what is missing for ``version``; returns every file's path (keyed by repo path)."""
-    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
-
     directory = directory if directory is not None else default_dir()
     paths: dict[str, Path] = {}
     for f in files_for(version, roles):
         have = locate(f, directory)
-        if have is not None:
-            paths[f.path] = have
-            continue
-        if offline():
-            raise PretrainedDownloadError(f"{f.path} is missing and HF_HUB_OFFLINE is set",
-                                          fix="unset HF_HUB_OFFLINE (or copy the file in) and fetch again")
-        try:
-            meta = get_hf_file_metadata(hf_hub_url(REPO_ID, f.path, endpoint=endpoint))
-            got = Path(hf_hub_download(REPO_ID, f.path, local_dir=directory, endpoint=endpoint,
-                                       tqdm_class=_progress_class(f.path, on_progress)))
-        except Exception as e:  # network, auth, disk: one named error with the cause
-            raise PretrainedDownloadError(f"could not download {f.path} from {REPO_ID}: {e}",
-                                          fix="check the network (or HF_ENDPOINT for a mirror) and run the fetch again; "
-                                              "finished files are kept") from e
-        problem = None
-        if meta.size is not None and got.stat().st_size != meta.size:
-            problem = f"size {got.stat().st_size} != {meta.size} on the hub"
-        etag = (meta.etag or "").strip('"')
-        if problem is None and len(etag) == 64 and all(c in "0123456789abcdef" for c in etag) \
-                and _sha256(got) != etag:
-            problem = "SHA-256 does not match the hub"
-        if problem is not None:
-            got.unlink(missing_ok=True)  # a damaged download is never left where a loader would find it
-            raise PretrainedDownloadError(f"{f.path}: {problem}; the damaged download was removed",
-                                          fix="fetch again (a proxy or mirror may be altering files)")
-        paths[f.path] = got
+        paths[f.path] = have if have is not None else download_verified(REPO_ID, f.path, directory, on_progress,
+                                                                        endpoint)
     return paths
+
+
+def download_verified(repo: str, path: str, directory: Path | None = None, on_progress: ProgressFn | None = None,
+                      endpoint: str | None = None) -> Path:
+    """One file of a hub repository into ``directory`` (None: the HF cache), resumed if partial,
+    checked against the hub's size and SHA-256; a damaged download is removed, never kept."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
+
+    if offline():
+        raise PretrainedDownloadError(f"{path} is missing and HF_HUB_OFFLINE is set",
+                                      fix="unset HF_HUB_OFFLINE (or copy the file in) and fetch again")
+    try:
+        meta = get_hf_file_metadata(hf_hub_url(repo, path, endpoint=endpoint))
+        got = Path(hf_hub_download(repo, path, local_dir=directory, endpoint=endpoint,
+                                   tqdm_class=_progress_class(path, on_progress)))
+    except Exception as e:  # network, auth, disk: one named error with the cause
+        raise PretrainedDownloadError(f"could not download {path} from {repo}: {e}",
+                                      fix="check the network (or HF_ENDPOINT for a mirror) and run the fetch again; "
+                                          "finished files are kept") from e
+    problem = None
+    if meta.size is not None and got.stat().st_size != meta.size:
+        problem = f"size {got.stat().st_size} != {meta.size} on the hub"
+    etag = (meta.etag or "").strip('"')
+    if problem is None and len(etag) == 64 and all(c in "0123456789abcdef" for c in etag) \
+            and _sha256(got) != etag:
+        problem = "SHA-256 does not match the hub"
+    if problem is not None:
+        got.unlink(missing_ok=True)  # a damaged download is never left where a loader would find it
+        raise PretrainedDownloadError(f"{path}: {problem}; the damaged download was removed",
+                                      fix="fetch again (a proxy or mirror may be altering files)")
+    return got
 
 
 def fetch_all(versions: Iterable[str], directory: Path | None = None, roles: Iterable[str] | None = None,
               on_progress: ProgressFn | None = None, endpoint: str | None = None,
               on_done: Callable[[str, int], None] | None = None) -> None:
     """Fetch every version's files, then (unless ``roles`` narrows the fetch to some kinds of
-    model) the text frontend's dictionaries and tagger, which every version needs too.
-    ``on_done(what, n_files)`` after each version and after the text data."""
+    model) the text frontend's dictionaries and tagger, which every version needs too, and for
+    v2 and later the G2PW model that reads Chinese polyphones (the official install fetches it
+    too). ``on_done(what, n_files)`` after each version and after each of those."""
     roles = list(roles) if roles else None
+    done = on_done or (lambda what, n: None)
+    versions = list(versions)
     for v in versions:
-        paths = fetch(v, directory, roles=roles, on_progress=on_progress, endpoint=endpoint)
-        if on_done is not None:
-            on_done(v, len(paths))
+        done(v, len(fetch(v, directory, roles=roles, on_progress=on_progress, endpoint=endpoint)))
     if roles is None:
-        from .text.data import fetch_official_files
+        from .text import g2pw
+        from .text.data import data_dir, fetch_official_files
 
-        texts = fetch_official_files(progress=on_progress)
-        if on_done is not None:
-            on_done("text frontend data", len(texts))
+        done("text frontend data", len(fetch_official_files(progress=on_progress)))
+        if any(v != "v1" for v in versions) and g2pw.model_dir() is None:
+            archive = download_verified(g2pw.G2PW_HF_REPO, g2pw.G2PW_HF_FILE, None, on_progress, endpoint)
+            g2pw.install_g2pw_zip(archive, data_dir())
+            done("G2PW (Chinese polyphones)", 1)
 
 
 # --------------------------------------------------------------------------- CLI

@@ -1,6 +1,6 @@
-"""A local stand-in for the HuggingFace hub: ``/{repo}/resolve/{rev}/{path}`` over HTTP with the
-headers huggingface_hub reads (commit, etag = the file's SHA-256 as for LFS files, size), so the
-real download code runs without the network."""
+"""A local stand-in for the HuggingFace hub: ``/{owner}/{repo}/resolve/{rev}/{path}`` (any repository,
+files by path) over HTTP with the headers huggingface_hub reads (commit, etag = the file's SHA-256
+as for LFS files, size), so the real download code runs without the network."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from backend.pretrained import REPO_ID
 
 
 @dataclass
@@ -41,10 +40,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _head(self) -> bytes | None:
         hub: FakeHub = self.server.hub  # type: ignore[attr-defined]
-        prefix = f"/{REPO_ID}/resolve/main/"
-        path = urllib.parse.unquote(self.path.split("?")[0])
-        name = path[len(prefix):]
-        if not path.startswith(prefix) or name not in hub.files:
+        parts = urllib.parse.unquote(self.path.split("?")[0]).split("/", 5)  # "", owner, repo, resolve, rev, path
+        name = parts[5] if len(parts) == 6 and parts[3] == "resolve" else ""
+        if name not in hub.files:
             self.send_response(404)
             self.send_header("X-Error-Code", "EntryNotFound")
             self.send_header("Content-Length", "0")

@@ -35,7 +35,8 @@ def test_a_fresh_machine_is_ready_with_downloads_pending(tmp_path: Path) -> None
     assert checks["asr whisper"]["status"] == "warn" and "hf download" in checks["asr whisper"]["fix"]
     assert checks["jobs"]["detail"].startswith("0 jobs")
     assert any(name == "gpu" or name.startswith("gpu ") for name in checks)
-    assert {"cpu", "text data", "listen port", "asr funasr"} <= set(checks)
+    assert {"cpu", "text data", "g2pw", "listen port", "asr funasr"} <= set(checks)
+    assert checks["g2pw"]["status"] == "warn" and "gsv models fetch v2" in checks["g2pw"]["fix"]
 
 
 def test_a_broken_setting_fails_with_its_fix(tmp_path: Path) -> None:

@@ -146,3 +146,40 @@ def test_fetch_models_refuses_unknown_versions_and_kinds() -> None:
         check(Params(versions=["v9"]))
     with pytest.raises(GsvError, match="s3"):
         check(Params(versions=["v2"], only=["s3"]))
+
+
+def test_fetch_all_installs_the_g2pw_model_for_v2_but_not_for_v1(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Besides the base models and the text data, v2+ needs the G2PW polyphone model (as the
+    official install fetches it): downloaded, verified and unpacked into the data folder."""
+    import io
+    import shutil
+    import zipfile
+
+    from backend.pretrained import fetch_all
+    from backend.text import g2pw
+    from backend.text.data import OFFICIAL_FILES
+    from text_records import frontend_data_or_skip
+
+    shared = frontend_data_or_skip()
+    data = tmp_path / "data"  # the text data already there (no request for it), no G2PW yet
+    for f in OFFICIAL_FILES:
+        (data / f.name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shared / f.name, data / f.name)
+    monkeypatch.setenv("GSV_FRONTEND_DATA", str(data))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf"))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for name in ("G2PWModel/g2pW.onnx", *(f"G2PWModel/{n}" for n in g2pw._MODEL_FILES)):
+            bundle.writestr(name, f"{name} contents")
+    models = {f.path: f.path.encode() * 10 for v in ("v1", "v2") for f in files_for(v)}
+    done: list[str] = []
+    with fake_hub({**models, g2pw.G2PW_HF_FILE: archive.getvalue()}) as hub:
+        fetch_all(["v1"], tmp_path / "models", endpoint=hub.url, on_done=lambda what, n: done.append(what))
+        assert g2pw.model_dir() is None and done == ["v1", "text frontend data"]
+        fetch_all(["v2"], tmp_path / "models", endpoint=hub.url, on_done=lambda what, n: done.append(what))
+    assert done[-1] == "G2PW (Chinese polyphones)"
+    assert g2pw.model_dir() == data / "G2PWModel"
+    assert (data / "G2PWModel" / "g2pW.onnx").read_text() == "G2PWModel/g2pW.onnx contents"

@@ -185,3 +185,23 @@ def test_model_archive_is_installed_safely(model_folder: Path, tmp_path: Path) -
     not_zip.write_bytes(b"nope")
     with pytest.raises(g2pw.G2PWUnavailableError):
         g2pw.install_g2pw_zip(not_zip, target)
+
+
+def test_the_tokenizer_comes_from_the_pretrained_bert(model_folder: Path, tmp_path: Path, monkeypatch) -> None:
+    """As the official converter (``bert_path``): the G2PW model in the data folder, its tokenizer
+    from the pretrained chinese-roberta-wwm-ext-large that ``gsv models fetch`` put elsewhere."""
+    import shutil
+
+    data, pretrained = tmp_path / "data", tmp_path / "pretrained"
+    shutil.copytree(model_folder / "G2PWModel", data / "G2PWModel")
+    shutil.copytree(model_folder / "chinese-roberta-wwm-ext-large", pretrained / "chinese-roberta-wwm-ext-large")
+    monkeypatch.setenv("GSV_FRONTEND_DATA", str(data))
+    monkeypatch.setenv("GSV_PRETRAINED_DIR", str(pretrained))
+    g2pw.installed_model.cache_clear()
+    try:
+        assert isinstance(g2pw.installed_model(), g2pw.G2PWModel)
+        shutil.rmtree(pretrained)
+        g2pw.installed_model.cache_clear()
+        assert g2pw.installed_model() is None  # no tokenizer anywhere: no model (pypinyin readings)
+    finally:
+        g2pw.installed_model.cache_clear()

@@ -18,8 +18,6 @@ from backend.errors import GsvError
 if TYPE_CHECKING:
     import torch
 
-HF_REPO = "lj1995/GPT-SoVITS"
-HF_SUBFOLDER = "chinese-roberta-wwm-ext-large"
 FEATURE_DIM = 1024
 HIDDEN_STATE_INDEX = -3
 """hidden_states[-3]: of the 25 states (embeddings + 24 layers), the output of layer 22."""
@@ -51,21 +49,13 @@ class ChineseBert:
         if not (folder / "config.json").is_file():
             raise BertFeatureError(
                 f"no Chinese BERT model in {folder}",
-                fix="download chinese-roberta-wwm-ext-large into that folder "
-                "(backend.text.bert.download_chinese_bert does it)",
+                fix="run `gsv models fetch v2` (the Chinese BERT comes with the base models), "
+                "or give the folder of a chinese-roberta-wwm-ext-large copy",
             )
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         model = AutoModelForMaskedLM.from_pretrained(str(folder)).eval().to(device)
         dtype = torch.float16 if half and device != "cpu" else torch.float32
         return cls(model.to(dtype), tokenizer, device, dtype)
-
-
-def download_chinese_bert(target: Path) -> Path:
-    """Fetch chinese-roberta-wwm-ext-large from the HF hub into ``target`` (never in tests)."""
-    from huggingface_hub import snapshot_download
-
-    snapshot_download(HF_REPO, allow_patterns=[f"{HF_SUBFOLDER}/*"], local_dir=str(target))
-    return target / HF_SUBFOLDER
 
 
 def chinese_features(bert: ChineseBert, norm_text: str, word2ph: list[int]) -> torch.Tensor:

@@ -238,6 +238,7 @@ class G2PWModel:
         return out
 
 
+# where the official installer fetches the model (``gsv models fetch`` installs it into the data folder)
 G2PW_HF_REPO = "XXXXRT/GPT-SoVITS-Pretrained"
 G2PW_HF_FILE = "G2PWModel.zip"
 
@@ -281,43 +282,47 @@ def install_g2pw_zip(archive: Path, target: Path) -> Path:
     return destination
 
 
-def download_g2pw_model(target: Path) -> Path:  # pragma: no cover - needs the network
-    """Fetch the G2PW model from the HF hub (verified by the hub client) and install it."""
-    from huggingface_hub import hf_hub_download
-
-    archive = Path(hf_hub_download(G2PW_HF_REPO, G2PW_HF_FILE))
-    return install_g2pw_zip(archive, target)
-
-
 _configured: dict[str, Path] = {}
 
 
-def use_g2pw_model(model_folder: Path, tokenizer_dir: Path) -> None:
-    """Use the G2PW model in ``model_folder`` with the BERT vocabulary in ``tokenizer_dir``.
+def use_g2pw_model(model_folder: Path, tokenizer_folder: Path) -> None:
+    """Use the G2PW model in ``model_folder`` with the BERT vocabulary in ``tokenizer_folder``.
 
-    By default both are looked up in the frontend data folder (``G2PWModel/`` and
-    ``chinese-roberta-wwm-ext-large/``); the model manager calls this when it keeps them
-    elsewhere (e.g. beside the pretrained models).
+    By default the model is looked up in the frontend data folder (``G2PWModel/``) and the
+    tokenizer as :func:`tokenizer_dir` says; this registers copies kept anywhere else.
     """
     if model_dir(model_folder) is None:
         raise G2PWUnavailableError(
             f"{model_folder} is not a complete G2PW model folder",
             fix=f"it needs g2pW.onnx and {', '.join(_MODEL_FILES)}",
         )
-    _configured.update(model=Path(model_folder), tokenizer=Path(tokenizer_dir))
+    _configured.update(model=Path(model_folder), tokenizer=Path(tokenizer_folder))
     installed_model.cache_clear()
+
+
+def tokenizer_dir() -> Path | None:
+    """The BERT tokenizer the model reads with: a registered one, one in the data folder, else the
+    pretrained chinese-roberta-wwm-ext-large of ``gsv models fetch`` — the one the official
+    converter loads (``bert_path``)."""
+    from backend.pretrained import BERT, locate
+
+    found = _configured.get("tokenizer") or optional("chinese-roberta-wwm-ext-large")
+    if found is None:
+        tokenizer = locate(next(f for f in BERT if f.path.endswith("tokenizer.json")))
+        found = tokenizer.parent if tokenizer is not None else None
+    return found
 
 
 @lru_cache(maxsize=1)
 def installed_model() -> SentencePinyin | None:
     """The G2PW model when its files and the BERT tokenizer are present, else None."""
     folder = _configured.get("model") or model_dir()
-    tokenizer_dir = _configured.get("tokenizer") or optional("chinese-roberta-wwm-ext-large")
-    if folder is None or tokenizer_dir is None:
+    tokenizer = tokenizer_dir()
+    if folder is None or tokenizer is None:
         return None
     try:
         from transformers import AutoTokenizer
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise G2PWUnavailableError("G2PW needs transformers", fix="pip install transformers") \
             from exc
-    return G2PWModel(folder, AutoTokenizer.from_pretrained(str(tokenizer_dir)))
+    return G2PWModel(folder, AutoTokenizer.from_pretrained(str(tokenizer)))
