@@ -135,7 +135,9 @@ def progress_to(reporter: Any) -> ProgressFn:
     return report
 
 
-def _progress_class(label: str, on_progress: ProgressFn | None):
+def reporting_tqdm(label: str, on_progress: ProgressFn | None):
+    """A tqdm class for huggingface_hub downloads that hands ``(label, done, total)`` to
+    ``on_progress`` instead of drawing a bar. It counts for itself: a disabled tqdm does not."""
     from tqdm.auto import tqdm
 
     class _Progress(tqdm):  # type: ignore[misc, valid-type]
@@ -186,7 +188,7 @@ def download_verified(repo: str, path: str, directory: Path | None = None, on_pr
     try:
         meta = get_hf_file_metadata(hf_hub_url(repo, path, endpoint=endpoint))
         got = Path(hf_hub_download(repo, path, local_dir=directory, endpoint=endpoint,
-                                   tqdm_class=_progress_class(path, on_progress)))
+                                   tqdm_class=reporting_tqdm(path, on_progress)))
     except Exception as e:  # network, auth, disk: one named error with the cause
         raise PretrainedDownloadError(f"could not download {path} from {repo}: {e}",
                                       fix="check the network (or HF_ENDPOINT for a mirror) and run the fetch again; "

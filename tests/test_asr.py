@@ -172,3 +172,15 @@ def test_gsv_asr_runs_as_a_tracked_job(clips: Path, tmp_path: Path, tiny_parafor
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert len(_clips_of(out / "clips 声音.list")) == 3
+
+
+def test_model_download_progress_counts_bytes() -> None:
+    """The tqdm handed to the hub client draws nothing and reports the bytes so far (a disabled
+    tqdm does not count them itself: the job's progress would stay at 0)."""
+    from backend.asr.hub import _tqdm_reporting
+
+    seen: list[tuple[int, int | None, str]] = []
+    bar = _tqdm_reporting(lambda done, total, label: seen.append((done, total, label)), "downloading x")(total=100)
+    bar.update(30)
+    bar.update(20)
+    assert seen == [(30, 100, "downloading x"), (50, 100, "downloading x")]

@@ -12,21 +12,10 @@ ProgressFn = Callable[[int, int | None, str], None]
 
 
 def _tqdm_reporting(progress: ProgressFn | None, label: str) -> Any:
-    """A tqdm class that forwards byte counts to ``progress`` (becomes job progress events)."""
-    from tqdm.auto import tqdm
+    """The base models' reporting tqdm, with this module's argument order (becomes job progress)."""
+    from ..pretrained import reporting_tqdm
 
-    class Reporting(tqdm):  # type: ignore[misc, valid-type]
-        def __init__(self, *a: Any, **kw: Any) -> None:
-            kw["disable"] = True  # never draw a bar: the job's events are the progress
-            super().__init__(*a, **kw)
-
-        def update(self, n: float | None = 1) -> bool | None:
-            out = super().update(n)
-            if progress is not None:
-                progress(int(self.n), int(self.total) if self.total else None, label)
-            return out
-
-    return Reporting
+    return reporting_tqdm(label, lambda name, done, total: progress(done, total, name) if progress else None)
 
 
 def hf_snapshot(repo: str, what: str, progress: ProgressFn | None = None) -> Path:
