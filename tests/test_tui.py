@@ -18,8 +18,6 @@ from gsv_tui.screens.jobs import JobsScreen
 from gsv_tui.screens.project_picker import ProjectPicker
 from gsv_tui.screens.training import TrainingScreen
 from gsv_tui.screens.transcripts import TranscriptsScreen
-from gsv_tui.screens.planned import planned
-from gsv_tui.widgets.stage_preview import StagePlan, StagePreview
 from gsv_tui.widgets.status_line import StatusLine
 
 from tui_helpers import SIZE, make_app, screen_text, wait_until
@@ -63,38 +61,6 @@ async def test_digits_typed_into_a_text_field_do_not_switch_modes(home: Path) ->
         await pilot.press("3")  # and with the modal closed, the digit switches again
         await pilot.pause()
         assert isinstance(app.screen, TrainingScreen)
-
-
-async def test_screens_not_built_yet_say_what_will_be_there_without_controls(home: Path) -> None:
-    """Whichever mode screens are still previews: words and `gsv` commands, nothing to press."""
-    app = make_app(home, project="alice")
-    async with app.run_test(size=SIZE) as pilot:
-        for key in "1234":
-            await pilot.press(key)
-            await pilot.pause()
-            if app.screen.query(StagePreview):
-                assert "gsv " in screen_text(app) and "Stages:" in screen_text(app)
-                assert not app.screen.query("Button, Input, Select")  # no fake controls
-
-
-async def test_stage_preview_tells_built_stages_from_planned_ones() -> None:
-    from textual.app import App
-
-    plan = StagePlan(title="Example", summary="what it will do", stages=(
-        planned("gsv sleep --seconds 3", "a stage that exists", "sleep"),
-        planned("gsv teleport", "a stage nobody built", "no_such_stage_module"),
-    ))
-
-    class Preview(App[None]):
-        def compose(self):
-            yield StagePreview(plan)
-
-    app = Preview()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        lines = screen_text(app).splitlines()
-        assert any("gsv sleep --seconds 3" in line and "available" in line for line in lines)
-        assert any("gsv teleport" in line and "not built yet" in line for line in lines)
 
 
 async def test_help_lists_every_binding_with_its_id(home: Path) -> None:
