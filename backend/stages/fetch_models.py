@@ -1,4 +1,4 @@
-"""Stage ``fetch-models``: download the pretrained base models (and text data) as a tracked job.
+"""Stage ``fetch-models``: download the pretrained base models (text data, G2PW) as a tracked job.
 
 ``gsv fetch-models v2Pro [--detach] [--dir DIR] [--only s2G s2D] [--endpoint URL]``
 
