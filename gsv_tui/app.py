@@ -77,7 +77,9 @@ class GsvApp(App[None]):
         self.jobs_signal: Signal[JobsSnapshot] = Signal(self, "jobs")
         self.log_signal: Signal[LogLines] = Signal(self, "log")
         self.listen_signal: Signal[ListenStatus] = Signal(self, "listen")
-        self.listening = ListeningService(facade.config, lambda: self.post_message(ListenChanged()))
+        self.listening = ListeningService(facade.config, lambda: self.post_message(ListenChanged()),
+                                          home=facade.workspace.root)
+        self._listen_announced = False
         self._listen = listen
         self.jobs_snapshot = JobsSnapshot()
         self.jobs_problem: str | None = None
@@ -125,15 +127,17 @@ class GsvApp(App[None]):
     # --- listening bridge -------------------------------------------------------------------------
     def _start_listening(self) -> None:
         project = self.facade.project
-        self.listening.start([project.root] if project else [])
-        status = self.listening.status()
-        self.listen_signal.publish(status)
-        if status.running and status.ssh_hint:
-            self.notify("Over SSH: press w to hear clips in your own browser.", timeout=8, markup=False)
+        self.listening.start([project.root] if project else [])  # reports back through ListenChanged
 
     def on_listen_changed(self, message: ListenChanged) -> None:
         status = self.listening.status()
         self.listen_signal.publish(status)
+        if status.running and not self._listen_announced:
+            self._listen_announced = True
+            if status.warning:
+                self.notify(status.warning, title="listening bridge", severity="warning", timeout=15, markup=False)
+            if status.ssh_hint:
+                self.notify("Over SSH: press w to hear clips in your own browser.", timeout=8, markup=False)
         if isinstance(self.screen, ListenScreen):
             self.screen.update_status(status)
 

@@ -19,6 +19,8 @@ def describe(status: ListenStatus) -> Text:
         t.append(status.problem or "It starts with the app.")
         return t
     t.append("Hear clips in a browser on your own machine\n\n", style="bold")
+    if status.warning:
+        t.append(f"⚠ {status.warning}\n\n", style="bold yellow")
     step = 1
     if status.ssh_hint:
         t.append(f"{step}. On your machine, connect with the port forwarded (adjust the host if you use an alias):\n")
