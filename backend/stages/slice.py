@@ -155,11 +155,27 @@ def check(params: Params) -> None:
     if not params.inputs:
         raise SliceError("no inputs given", "name at least one audio file or folder")
     out = Path(params.out_dir).resolve()
+    check_out_dir(out)
     for p in params.inputs:
         p = Path(p).resolve()
         if p == out or (p.is_file() and p.parent == out):
             raise SliceError(f"{p} is in the output folder itself; its clips would be mixed with it",
                              "slice recordings from another folder, or choose another --out")
+
+
+def check_out_dir(out: Path) -> None:
+    """The clips folder must be a folder we can create or write into — checked before the job
+    starts, so a typo like ``--out /etc/passwd`` is a one-line error, not a crashed job."""
+    if out.exists() and not out.is_dir():
+        raise SliceError(f"--out {out} is a file, not a folder", "give a folder for the clips (it is created if missing)")
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SliceError(f"--out {out}: {existing} is a file, not a folder", "give a folder for the clips")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SliceError(f"cannot write the clips into {out}: {existing} is not writable",
+                         "choose a folder you can write to")
 
 
 def project_of(params: Params) -> str | None:
