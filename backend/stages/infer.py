@@ -214,6 +214,12 @@ def check(params: Params) -> None:
     for r in params.refs:
         if not Path(r).is_file():
             raise ReferenceAudioError(f"reference clip {r} does not exist", fix="check the path")
+    if params.refs:  # the 3–10 s rule and an audible voice, before a job is queued or a model loads
+        from ..infer.reference import load_reference
+
+        load_reference(params.refs[0], params.trim_ref)
+        for aux in params.refs[1:]:
+            load_reference(aux, check=False)
 
 
 def project_of(params: Params) -> str | None:
