@@ -6,7 +6,6 @@ Everything runs against the real bridge (uvicorn on a loopback port) over real s
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import re
 import socket
@@ -20,7 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from backend.listen import BridgeError, BridgeLimits, ListenBridge, ssh_forward_hint, workspace_token
+from backend.listen import (
+    BridgeError,
+    BridgeLimits,
+    ListenBridge,
+    ssh_forward_hint,
+    workspace_token,
+)
 from backend.listen.ssh_hint import ssh_target_host
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +49,7 @@ def _raw(port: int, request: bytes, timeout: float = 5.0) -> bytes:
         while True:
             try:
                 chunk = s.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             if not chunk:
                 break
@@ -207,7 +212,7 @@ def test_the_token_is_kept_per_workspace(tmp_path: Path) -> None:
 def test_ssh_hint_names_the_server_address_not_localhost() -> None:
     env = {"SSH_CONNECTION": "203.0.113.9 50000 198.51.100.7 22", "USER": "me"}
     loopback = {"localhost": {"127.0.0.1"}, "gpu-box": {"198.51.100.7"}, "elsewhere": {"10.9.9.9"}}
-    resolve = lambda name: loopback.get(name, set())  # noqa: E731 - a table of names instead of DNS
+    resolve = lambda name: loopback.get(name, set())
     assert ssh_forward_hint(9877, env, hostname="localhost", resolve=resolve).endswith("@198.51.100.7")
     assert ssh_forward_hint(9877, env, hostname="gpu-box", resolve=resolve).endswith("@gpu-box")
     assert ssh_forward_hint(9877, env, hostname="elsewhere", resolve=resolve).endswith("@198.51.100.7")
@@ -269,7 +274,7 @@ def test_gsv_listen_with_nothing_named_serves_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize("port", ["99999", "-1"])
 def test_gsv_listen_port_out_of_range_is_a_named_error(tmp_path: Path, port: str) -> None:
     proc = _gsv(["--home", str(tmp_path / "home"), "listen", "--port", port], {}, tmp_path)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "not a TCP port" in err and "Traceback" not in err
 
 
@@ -278,7 +283,7 @@ def test_gsv_listen_refuses_a_non_loopback_config_and_warns_when_allowed(tmp_pat
     config.write_text('listen_host = "0.0.0.0"\n', encoding="utf-8")
     env = {"GSV_CONFIG": str(config)}
     proc = _gsv(["--home", str(tmp_path / "home"), "listen", "--port", "0"], env, tmp_path)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "listen_allow_remote = true" in err and "Traceback" not in err
     config.write_text('listen_host = "0.0.0.0"\nlisten_allow_remote = true\n', encoding="utf-8")
     proc = _gsv(["--home", str(tmp_path / "home"), "listen", "--port", "0"], env, tmp_path)

@@ -62,11 +62,11 @@ def _run(ws: Workspace, args: argparse.Namespace) -> int:
                     bridge.wait_for_state(lambda s: s.seq == seq and (s.paused or s.error is not None), 3600)
             threading.Event().wait()
         except KeyboardInterrupt:
-            print("", file=sys.stderr)
+            print(file=sys.stderr)
     return 0
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("listen", help="hear clips in your local browser over an SSH port forward")
     p.add_argument("files", nargs="*", help="audio files to play once a browser tab is connected")
     p.add_argument("--project", help="serve this project's clips and outputs (else only the files given)")

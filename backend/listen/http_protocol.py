@@ -26,7 +26,7 @@ class DeadlineH11Protocol(H11Protocol):
         self._deadline: asyncio.TimerHandle | None = None
 
     @classmethod
-    def with_timeout(cls, seconds: float) -> type["DeadlineH11Protocol"]:
+    def with_timeout(cls, seconds: float) -> type[DeadlineH11Protocol]:
         return type("DeadlineH11Protocol", (cls,), {"request_timeout": float(seconds)})
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

@@ -10,12 +10,19 @@ import asyncio
 import json
 import math
 import time
+from collections.abc import AsyncIterator, MutableMapping
 from importlib import resources
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 
 from .hosts import BridgeError, host_header_allowed
 
@@ -30,7 +37,7 @@ _SECURITY_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options"
 class Guard:
     """ASGI middleware: refuse a bad Host header or token with 403, add the security headers."""
 
-    def __init__(self, app: Any, bridge: "ListenBridge") -> None:
+    def __init__(self, app: Any, bridge: ListenBridge) -> None:
         self.app = app
         self.bridge = bridge
 
@@ -38,7 +45,7 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
-        async def send_secured(message: dict[str, Any]) -> None:
+        async def send_secured(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in _SECURITY_HEADERS if k not in names]
@@ -54,7 +61,7 @@ class Guard:
         await self.app(scope, receive, send_secured)
 
 
-def parse_page_state(data: Any, received: float) -> "PageState":
+def parse_page_state(data: Any, received: float) -> PageState:
     """The page's report, type-checked field by field (a mistyped report is a 400, not a crash)."""
     from .server import PageState
 
@@ -84,7 +91,7 @@ def _page_html() -> bytes:
     return resources.files(__package__).joinpath("page.html").read_bytes()
 
 
-def build_app(bridge: "ListenBridge") -> Any:
+def build_app(bridge: ListenBridge) -> Any:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.api_route("/", methods=["GET", "HEAD"])
@@ -123,14 +130,14 @@ def build_app(bridge: "ListenBridge") -> Any:
     return app
 
 
-async def _event_stream(bridge: "ListenBridge") -> AsyncIterator[bytes]:
+async def _event_stream(bridge: ListenBridge) -> AsyncIterator[bytes]:
     listener = bridge.attach(asyncio.get_running_loop())
     try:
         yield _sse("hello", {"listeners": bridge.listeners})
         while True:
             try:
                 item = await asyncio.wait_for(listener.get(), HEARTBEAT_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 yield b": ping\n\n"
                 continue
             if item is None:
@@ -141,4 +148,4 @@ async def _event_stream(bridge: "ListenBridge") -> AsyncIterator[bytes]:
 
 
 def _sse(kind: str, data: dict[str, Any]) -> bytes:
-    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode("utf-8")
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()

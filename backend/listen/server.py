@@ -28,9 +28,10 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from .hosts import BridgeError, check_bind_host, validate_port
@@ -109,7 +110,7 @@ class ListenBridge:
         self.set_roots(roots or [])
 
     # --- lifecycle -----------------------------------------------------------------------
-    def start(self) -> "ListenBridge":
+    def start(self) -> ListenBridge:
         """Bind and serve in a daemon thread. ``port=0`` picks a free port."""
         self.warning = check_bind_host(self.host, self.allow_remote)
         sock = self._bind()
@@ -157,7 +158,7 @@ class ListenBridge:
         if wait and self._thread is not None:
             self._thread.join(10)
 
-    def __enter__(self) -> "ListenBridge":
+    def __enter__(self) -> ListenBridge:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

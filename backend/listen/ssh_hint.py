@@ -11,14 +11,14 @@ from __future__ import annotations
 import getpass
 import os
 import socket
-from typing import Callable
+from collections.abc import Callable
 
 from .hosts import is_loopback
 
 
 def _resolve(name: str) -> set[str]:
     try:
-        return {info[4][0] for info in socket.getaddrinfo(name, None)}
+        return {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
     except (OSError, UnicodeError):
         return set()
 
