@@ -17,6 +17,7 @@ from typing import Callable
 from backend.config import Config
 from backend.errors import GsvError
 from backend.listen import ListenBridge, ssh_forward_hint, workspace_token
+from backend.listen.token import new_token
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,14 @@ class ListeningService:
             unregister_front(self.front_player)
             self.bridge.close(wait=False)  # the app is exiting: never hold it up
             self.bridge = None
+
+    def renew_token(self) -> None:
+        """A new access token (stored for the workspace): every open tab must load the new URL."""
+        if self.bridge is None:
+            return
+        token = workspace_token(self.home, renew=True) if self.home is not None else new_token()
+        self.bridge.renew_token(token)
+        self._on_change()
 
     def follow_project(self, root: Path | None) -> None:
         self._roots = [root] if root is not None else []

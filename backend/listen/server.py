@@ -169,6 +169,14 @@ class ListenBridge:
         host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
         return f"http://{host}:{self.port}/?t={self.token}"
 
+    def renew_token(self, token: str) -> None:
+        """Use ``token`` from now on; connected tabs are disconnected (their URL no longer works)."""
+        with self._lock:
+            self.token = token
+            listeners = list(self._listeners)
+        for lst in listeners:
+            lst.put(None)
+
     # --- what is served ------------------------------------------------------------------
     def set_roots(self, roots: list[Path]) -> None:
         """Folders (or single files) whose audio may be served (the open project, outputs)."""
