@@ -10,10 +10,10 @@ import wave
 from pathlib import Path
 
 import pytest
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui.screens.listen import ListenScreen
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 def _free_port() -> int:
@@ -98,10 +98,10 @@ async def test_the_token_survives_a_restart_and_n_renews_it(home: Path) -> None:
 
     tokens = []
     for _ in range(2):
-        app = make_app(home, project="alice", listen=True, watch_jobs=False)
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
-            tokens.append(app.listening.bridge.token)
+        run = make_app(home, project="alice", listen=True, watch_jobs=False)
+        async with run.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda run=run: run.listening.bridge is not None, what="the bridge")
+            tokens.append(run.listening.bridge.token)
     assert tokens[0] == tokens[1] == workspace_token(home)
 
     app = make_app(home, project="alice", listen=True, watch_jobs=False)
