@@ -146,3 +146,15 @@ async def test_an_allowed_remote_address_warns_on_start(home: Path) -> None:
                                             for n in app._notifications), what="the warning")
         await pilot.press("w")
         await wait_until(pilot, lambda: "⚠" in screen_text(app), what="the warning on the bridge screen")
+
+
+def test_importing_the_app_leaves_the_server_stack_for_later() -> None:
+    """FastAPI and uvicorn are imported when the bridge starts (off the event loop), not at start-up."""
+    import subprocess
+    import sys
+
+    code = "import sys, gsv_tui.app; print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette') if m in sys.modules))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       cwd=Path(__file__).resolve().parents[1])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
