@@ -57,6 +57,8 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
     jm = _jm(ws)
     jm.reconcile()
     jobs = jm.list()
+    for problem in jm.problems():  # shown, never fatal: the other jobs are listed as usual
+        print(f"warning: {problem}", file=sys.stderr)
     if args.project:
         jobs = [j for j in jobs if j.project == args.project]
     if args.json:
