@@ -53,8 +53,8 @@ def test_record_round_trips_and_ignores_fields_from_newer_versions(tmp_path: Pat
     ('{"id": "20261201-120000-0bad", "stage": "s", "argv": [1]}', "bad argv"),
     ('{"id": "20261201-120000-0bad", "stage": "s", "cancel_requested": "yes"}', "bad cancel_requested"),
     ('{"id": "20261201-120000-0bad", "stage": ["s"]}', "bad stage"),
-    ('{"id": "20261201-120000-0bad", "stage": "s", "params": ' + "[" * 100000 + "]" * 100000 + "}",
-     "nested too deeply"),
+    pytest.param('{"id": "20261201-120000-0bad", "stage": "s", "params": ' + "[" * 100000 + "]" * 100000 + "}",
+                 "nested too deeply", id="nested-100000-deep"),
     ('{"id": "20261201-120000-0bad", "stage": "s", "colour": 1, "gpus": [0]}', None),  # odd but readable
     ('{"id": "20261201-120000-0000", "stage": "s"}', "does not match its folder"),
     (b"\xff\xfe{", "utf-8"),
@@ -131,3 +131,23 @@ def test_oom_in_a_worker_log_is_named_in_the_reason(tmp_path: Path) -> None:
     rec = load_record(job.job_dir)
     assert rec.outcome == "failed" and rec.exit_code == 2
     assert rec.reason == "CUDA out of memory (in the log); training worker 1 failed"
+
+
+def test_the_log_echo_writes_what_a_trainer_reports(tmp_path: Path) -> None:
+    import io
+
+    from backend.jobs.events import LogEcho, Reporter, read_events
+
+    log = io.StringIO()
+    report = Reporter.to_file(tmp_path / "events.jsonl", echo=LogEcho(log, progress_every=3600))
+    report.progress(0, 30, "steps", label="epoch 1/3")
+    report.progress(1, 30, "steps", label="epoch 1/3")  # within progress_every: not repeated
+    report.metric(step=10, loss=2.5, lr=0.0001)
+    report.artifact("/w/alice_e1_s10.pth", role="weights")
+    report.warning("training on the CPU")
+    report.progress(30, 30, "steps", label="epoch 3/3")  # the end is always written
+    lines = [line.split("] ", 1)[1] for line in log.getvalue().splitlines()]
+    assert lines == ["progress: 0/30 steps  epoch 1/3", "step 10: loss=2.5  lr=0.0001",
+                     "saved weights: /w/alice_e1_s10.pth", "warning: training on the CPU",
+                     "progress: 30/30 steps  epoch 3/3"]
+    assert len(list(read_events(tmp_path / "events.jsonl"))) == 6  # the events file keeps everything

@@ -44,7 +44,7 @@ def _jm(ws: Workspace) -> JobManager:
 
 
 def _status(job: JobRecord) -> str:
-    return job.outcome if job.is_finished else job.state
+    return (job.outcome or "finished") if job.is_finished else job.state
 
 
 def _short_time(iso: str | None) -> str:
@@ -62,10 +62,10 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
     if args.project:
         jobs = [j for j in jobs if j.project == args.project]
     if args.json:
-        rows = [j.to_json() for j in jobs]
-        for row, j in zip(rows, jobs):
+        data = [j.to_json() for j in jobs]
+        for row, j in zip(data, jobs):
             row["waiting"] = jm.waiting_reason(j)
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     if not jobs:
         print(f"no jobs in {jm.jobs_dir}")

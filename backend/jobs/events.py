@@ -92,7 +92,7 @@ class LogEcho:
     def __init__(self, stream: IO[str], progress_every: float = 10.0) -> None:
         self.stream = stream
         self.progress_every = progress_every
-        self._last_progress = 0.0
+        self._last_progress = float("-inf")  # the first progress is always written
 
     def text(self, ev: dict[str, Any]) -> str | None:
         kind = ev.get("kind")

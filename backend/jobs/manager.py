@@ -43,6 +43,7 @@ finished job) raise :class:`JobError`, a :class:`~backend.errors.GsvError` with 
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import os
 import time
@@ -104,7 +105,7 @@ class JobManager:
     def waiting_reason(self, job: JobRecord) -> str | None:
         return scheduler.waiting_reason(self.jobs_dir, job)
 
-    def problems(self) -> list[str]:
+    def problems(self) -> "builtins.list[str]":
         """What is wrong in the store (unreadable records, garbled leases, …), one line each."""
         return scheduler.store_problems(self.jobs_dir)
 
