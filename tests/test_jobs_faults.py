@@ -112,7 +112,63 @@ def test_a_submission_killed_before_it_was_whole_leaves_nothing_behind(jm: JobMa
     assert not [p for p in jm.jobs_dir.iterdir() if p.name.startswith(".new-")]
 
 
+def test_launchers_killed_at_random_moments_lose_no_job(jm: JobManager, tmp_path: Path) -> None:
+    """kill -9 of `gsv sleep` at spread-out moments of its submission: every job that was recorded
+    runs exactly once, and nothing hidden is left in the store."""
+    import time
+
+    def entries() -> int:
+        return len(list(jm.jobs_dir.iterdir())) if jm.jobs_dir.is_dir() else 0
+
+    for i in range(6):
+        out = tmp_path / f"out{i}.txt"
+        before = entries()
+        cli = subprocess.Popen(gsv_argv_detached(out), cwd=REPO, env=dict(os.environ), start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        poll(lambda: entries() > before or cli.poll() is not None, every=0.002, what="the submission to begin")
+        time.sleep(0.01 * i)  # from inside the submission to after the launch
+        os.killpg(cli.pid, signal.SIGKILL)
+        cli.wait(10)
+    gsv_json("jobs", "list", "--json")  # one pass of any gsv command resumes what was cut short
+    jobs = jm.list()
+    assert jobs  # the later kills come after the record was written
+    for job in jobs:
+        final = jm.wait(job.id, timeout=30)
+        assert final.outcome == "succeeded", final.reason
+        assert jm.log_path(job.id).read_text().count(": stage sleep") == 1
+        assert Path(final.params["output"]).exists()
+    assert not [p for p in jm.jobs_dir.iterdir() if p.name.startswith(".new-")]
+
+
+def gsv_argv_detached(out: Path) -> list[str]:
+    from jobs_helpers import gsv_argv
+
+    return gsv_argv("sleep", "--seconds", "0.1", "--steps", "1", "--output", str(out), "--detach")
+
+
 # --- supervisor (and runner) killed --------------------------------------------------------
+
+def test_after_a_reboot_a_job_that_finished_its_stage_is_not_lost(jm: JobManager, tmp_path: Path) -> None:
+    """Simulated reboot: the record still says running, from another boot, with no exit record (the
+    supervisor never wrote it); the runner's result and the outputs say the stage succeeded."""
+    out = tmp_path / "out.txt"
+    job = jm.submit("sleep", {"seconds": 0.1, "steps": 1, "output": str(out)})
+    jm.wait(job.id, timeout=30)
+    path = jm.jobs_dir / job.id / "job.json"
+    data = json.loads(path.read_text())
+    data.update(state="running", outcome=None, finished=None, boot_id="an-earlier-boot")
+    path.write_text(json.dumps(data))
+    (jm.jobs_dir / job.id / "exit.json").unlink()
+    jm.reconcile()
+    rec = jm.get(job.id)
+    assert rec.outcome == "succeeded" and "result record" in rec.reason
+    # the same without the stage's output: failed, with the missing file named
+    data.update(state="running", outcome=None, finished=None)
+    path.write_text(json.dumps(data))
+    out.unlink()
+    jm.reconcile()
+    assert jm.get(job.id).outcome == "failed" and str(out) in jm.get(job.id).reason
+
 
 def test_only_the_supervisor_killed_the_outcome_comes_from_the_stage_and_the_queue_advances(
         jm: JobManager, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ thread or process. None of it imports torch or textual.
     jm.wait(job.id, poll=0.2, timeout=None)   # block until finished; returns the final record
     jm.log_path(job.id), jm.events_path(job.id)   # log.txt (stdout+stderr), events.jsonl
     jm.waiting_reason(job)  # for a queued job: "waiting for GPU 0 (held by job …)" etc.
+    jm.problems()     # what is damaged in the store, one line each (gsv jobs list prints them)
 
 :class:`~backend.jobs.record.JobRecord` fields: ``id, stage, project, params (dict), state
 ("queued" | "running" | "finished"), outcome (None | "succeeded" | "failed" | "cancelled" | "lost" |
