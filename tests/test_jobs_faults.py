@@ -17,12 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from jobs_helpers import REPO, gsv, gsv_json, poll
 
 from backend.jobs import JobError, JobManager, procs
 from backend.jobs.record import JobRecord
 from backend.workspace import Workspace
-
-from jobs_helpers import REPO, gsv, gsv_json, poll
 
 
 @pytest.fixture
