@@ -89,13 +89,13 @@ def supervise(job_dir: Path, token: str | None) -> int:
             scheduler.note_lease_processes(jobs_dir, job)
 
         rc = proc.wait()
-        if job.pid_start_time is not None:
-            left = scheduler.group_left(proc.pid, job.pid_start_time)
-            if left:
-                _note(log, f"stopping {len(left)} process(es) the stage left running: {left}")
-                still = procs.terminate_group(proc.pid, grace=LEFTOVER_GRACE)
-                if still:
-                    _note(log, f"still alive after SIGKILL: {still}; the job (and its GPUs) stay held until they end")
+        # (the group keeps its id while any member lives, so right after the wait it is still the job's)
+        left = procs.group_members(proc.pid)
+        if left:
+            _note(log, f"stopping {len(left)} process(es) the stage left running: {left}")
+            still = procs.terminate_group(proc.pid, grace=LEFTOVER_GRACE)
+            if still:
+                _note(log, f"still alive after SIGKILL: {still}; the job (and its GPUs) stay held until they end")
         exit_rec = {"exit_code": rc if rc >= 0 else None, "signal": -rc if rc < 0 else None, "time": now_iso()}
         write_json_file(job_dir / EXIT_FILE, exit_rec)
         _finish(jobs_dir, job_dir, log)
