@@ -283,6 +283,13 @@ def test_garbage_in_the_store_never_stops_the_commands(jm: JobManager, tmp_path:
     assert bad.returncode == 2 and "not usable" in bad.stderr
     for args in (("jobs", "show", "cccc"), ("jobs", "logs", "bbbb"), ("jobs", "list", "--json")):
         assert gsv(*args).returncode == 0, args
+    # side files of the wrong file type
+    (d / "log.txt").mkdir()
+    (d / "events.jsonl").unlink()
+    (d / "events.jsonl").mkdir()
+    assert gsv("jobs", "show", "bbbb").returncode == 0
+    logs = gsv("jobs", "logs", "bbbb")
+    assert logs.returncode == 2 and "cannot read the log" in logs.stderr and "Traceback" not in logs.stderr
 
 
 def test_the_job_log_carries_what_the_stage_reports(jm: JobManager) -> None:

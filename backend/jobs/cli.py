@@ -125,6 +125,9 @@ def _logs(ws: Workspace, args: argparse.Namespace) -> int:
                 data = f.read()
         except FileNotFoundError:
             data = b""
+        except OSError as e:
+            raise JobError(f"cannot read the log of job {jid}: {path}: {e.strerror}",
+                           "the job's other files are intact: `gsv jobs show` still works") from None
         if data:
             out.write(data)
             out.flush()

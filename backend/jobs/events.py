@@ -142,7 +142,7 @@ class EventCursor:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
                 data = f.read()
-        except FileNotFoundError:
+        except OSError:  # absent, or not a readable file (a folder in its place): no events
             return []
         end = data.rfind(b"\n")
         if end < 0:

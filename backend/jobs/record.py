@@ -303,6 +303,6 @@ def job_dirs(jobs_dir: Path) -> list[Path]:
     the store's own (locks, leases, jobs being created) and are skipped."""
     try:
         entries = list(os.scandir(jobs_dir))
-    except FileNotFoundError:
+    except OSError:  # no store yet (or not a folder: reported when something must be written)
         return []
     return sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))
