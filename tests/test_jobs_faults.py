@@ -124,7 +124,8 @@ def test_launchers_killed_at_random_moments_lose_no_job(jm: JobManager, tmp_path
         before = entries()
         cli = subprocess.Popen(gsv_argv_detached(out), cwd=REPO, env=dict(os.environ), start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        poll(lambda: entries() > before or cli.poll() is not None, every=0.002, what="the submission to begin")
+        poll(lambda before=before, cli=cli: entries() > before or cli.poll() is not None, every=0.002,
+             what="the submission to begin")
         time.sleep(0.01 * i)  # from inside the submission to after the launch
         os.killpg(cli.pid, signal.SIGKILL)
         cli.wait(10)
