@@ -175,12 +175,13 @@ def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
     jm.wait(job.id, timeout=30)
     path = jm.jobs_dir / job.id / "job.json"
     (jm.jobs_dir / job.id / "exit.json").unlink()
-    me = procs.proc_stat(os.getpid())  # a live process standing in for the job's runner
+    (jm.jobs_dir / job.id / "result.json").unlink()
+    me = procs.proc_stat(os.getpid())  # a live process standing in for the job's runner and supervisor
 
     def pretend_running(**fields) -> None:
         data = json.loads(path.read_text())
         data.update(state="running", outcome=None, finished=None, pid=os.getpid(), pgid=me.pgid,
-                    pid_start_time=me.start_time, supervisor_pid=None, supervisor_start_time=None,
+                    pid_start_time=me.start_time, supervisor_pid=os.getpid(), supervisor_start_time=me.start_time,
                     boot_id=procs.boot_id())
         data.update(fields)
         path.write_text(json.dumps(data))
@@ -189,7 +190,7 @@ def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
         pretend_running()
         jm.reconcile()
         assert jm.get(job.id).state == "running"  # same pid, same start, same boot: still ours
-        pretend_running(pid_start_time=me.start_time + 1)
+        pretend_running(pid_start_time=me.start_time + 1, supervisor_start_time=me.start_time + 1)
         jm.reconcile()
         assert jm.get(job.id).outcome == "lost"
         pretend_running(boot_id="another-boot")

@@ -137,10 +137,16 @@ def test_resume_after_sigkill_continues_with_the_optimiser_state(tmp_path, finis
     assert ck is not None and not ck.finished and 1 <= ck.epoch < 3
     saved = torch.load(ck.path("GPT"), map_location="cpu", weights_only=True)
     assert saved["gsv"]["optimizer"]["state"] and saved["global_step"] == ck.step
+    # what a kill in the middle of a save leaves: the temp files of the atomic writes
+    leftovers = [store.folder / f".gpt-e{ck.epoch + 1}-s99.ckpt.k1ll.tmp",
+                 Path(params.weights_dir) / f".{p.name}-e{ck.epoch + 1}.ckpt.k1ll.tmp"]
+    for f in leftovers:
+        f.write_bytes(b"half a checkpoint")
 
     _params2, events = _run(ws, p.name, "--save-every", "1")
     infos = " ".join(e.get("text", "") for e in events if e["kind"] == "message" and e["level"] == "info")
     assert f"after epoch {ck.epoch}" in infos
+    assert not any(f.exists() for f in leftovers)
     end = store.latest()
     assert end is not None and end.finished and end.epoch == 3
     # same step count and the same weights as the run that was never interrupted

@@ -34,8 +34,8 @@ import torch
 
 from ..jobs.events import Reporter
 from .common import (CheckpointStore, ResumePlan, TrainError, TrainProgress, autocast, load_checkpoint_file,
-                     make_scaler, plan_resume, precision_for, rng_state, save_epochs, seed_everything,
-                     set_rng_state)
+                     make_scaler, plan_resume, precision_for, remove_temp_files, rng_state, save_epochs,
+                     seed_everything, set_rng_state)
 from .distributed import DistContext
 from .scaled_adam import LockedLR, ScaledAdam, official_optimizer
 
@@ -208,7 +208,10 @@ def save_checkpoint(store: CheckpointStore, s: GPTTrainSettings, trainer: GPTTra
 
 def prepare(s: GPTTrainSettings, restart: bool = False, command_hint: str = "") -> tuple[GPTTrainSettings, ResumePlan]:
     """Resume decision (in the parent, before any worker starts); ``s.resume`` names the checkpoint."""
-    plan = plan_resume(CheckpointStore(s.ckpt_dir), s.epochs, restart=restart, command_hint=command_hint)
+    store = CheckpointStore(s.ckpt_dir)
+    store.remove_temp_files()  # a kill during a save leaves its temp file behind (the size of a checkpoint)
+    remove_temp_files(Path(s.weights_dir))
+    plan = plan_resume(store, s.epochs, restart=restart, command_hint=command_hint)
     if plan.checkpoint is not None:
         s.resume = {"path": str(plan.checkpoint.path(CKPT_ROLE)), "epoch": plan.checkpoint.epoch,
                     "step": plan.checkpoint.step}
