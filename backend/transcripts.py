@@ -127,6 +127,7 @@ class Transcript:
 
     def _load_history(self) -> None:
         records = self.history.read()
+        self._recover_review_marks(records)
         if not records:
             self.history.start(self._disk.sha)
             if self.history.broken:
@@ -312,9 +313,20 @@ class Transcript:
             self.reviewed = set()
 
     def mark_reviewed(self, n: int) -> None:
-        key = self.clip(n).path
+        self._add_review_mark(self.clip(n).path)
+
+    def _add_review_mark(self, key: str) -> None:
+        """A ✓ goes into the write-ahead log at once; the review file follows with the next save."""
         if key not in self.reviewed:
+            self.history.append({"t": "review", "path": key})
             self.reviewed.add(key)
+            self._review_dirty = True
+
+    def _recover_review_marks(self, records: list[dict]) -> None:
+        """✓ marks logged but not yet in the review file (a kill within the autosave delay)."""
+        logged = {str(r["path"]) for r in records if r.get("t") == "review" and "path" in r}
+        if logged - self.reviewed:
+            self.reviewed |= logged
             self._review_dirty = True
 
     def is_reviewed(self, n: int) -> bool:
@@ -391,8 +403,7 @@ class Transcript:
         if text == clean_text(old.text):
             return False
         self._do(Splice(r, (old,), (old.edited(text=text),), f"edit text of clip {n + 1}"))
-        self.reviewed.add(old.path)
-        self._review_dirty = True
+        self._add_review_mark(old.path)
         return True
 
     def set_language(self, n: int, lang: str) -> bool:
@@ -609,14 +620,16 @@ class Transcript:
             old = self.path.read_bytes()
         except FileNotFoundError:
             old = None
+        sha = _sha(data)
+        # logged before the replace: a kill right after it still finds the file in the history
+        self.history.append({"t": "saving", "sha": sha})
         if old != data:
             if old is not None:
                 atomic_write_bytes(self.path.with_name(self.path.name + ".bak"), old)
             atomic_write_bytes(self.path, data)
             wrote = True
         st = self.path.stat()
-        self._disk = DiskSignature(st.st_mtime_ns, st.st_size, _sha(data))
-        self.history.append({"t": "saved", "sha": self._disk.sha})
+        self._disk = DiskSignature(st.st_mtime_ns, st.st_size, sha)
         self._saved_version = self.version
         if self._review_dirty:
             self._save_review()
