@@ -33,9 +33,9 @@ from typing import Any
 import torch
 
 from ..jobs.events import Reporter
-from .common import (CheckpointStore, ResumePlan, TrainError, TrainProgress, autocast, load_checkpoint_file,
-                     make_scaler, plan_resume, precision_for, rng_state, save_epochs, seed_everything,
-                     set_rng_state)
+from .common import (CheckpointStore, ExportFiles, ResumePlan, TrainError, TrainProgress, autocast,
+                     load_checkpoint_file, make_scaler, plan_resume, precision_for, rng_state, save_epochs,
+                     seed_everything, set_rng_state)
 from .distributed import DistContext
 from .scaled_adam import LockedLR, ScaledAdam, official_optimizer
 
@@ -208,7 +208,10 @@ def save_checkpoint(store: CheckpointStore, s: GPTTrainSettings, trainer: GPTTra
 
 def prepare(s: GPTTrainSettings, restart: bool = False, command_hint: str = "") -> tuple[GPTTrainSettings, ResumePlan]:
     """Resume decision (in the parent, before any worker starts); ``s.resume`` names the checkpoint."""
-    plan = plan_resume(CheckpointStore(s.ckpt_dir), s.epochs, restart=restart, command_hint=command_hint)
+    plan = plan_resume(CheckpointStore(s.ckpt_dir), s.epochs, restart=restart, command_hint=command_hint,
+                       exports=ExportFiles.gpt(s.weights_dir, s.exp_name))
+    # a base model that was one of the moved exports ("continue from my own model") is read from there
+    s.pretrained_s1 = str(plan.moved_path(s.pretrained_s1))
     if plan.checkpoint is not None:
         s.resume = {"path": str(plan.checkpoint.path(CKPT_ROLE)), "epoch": plan.checkpoint.epoch,
                     "step": plan.checkpoint.step}
