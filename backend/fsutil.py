@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 
 NEW_FILE_MODE = 0o666  # before the umask, as open() and shell redirections use
+TEMP_STEM_BYTES = 200  # of the target's name in a temp name (".<name>.<8 hex>.tmp" must fit 255)
 
 
 def open_temp_beside(path: Path) -> tuple[int, Path]:
@@ -26,8 +27,10 @@ def open_temp_beside(path: Path) -> tuple[int, Path]:
         keep: int | None = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         keep = None
+    # a name near the file system's 255-byte limit leaves no room for the temp name's additions
+    stem = path.name.encode("utf-8", "surrogateescape")[:TEMP_STEM_BYTES].decode("utf-8", "ignore")
     for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        tmp = path.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                          NEW_FILE_MODE)

@@ -480,13 +480,14 @@ class Transcript:
         r2 = self._next_clip_row(r)
         b: Clip = self.rows[r2]  # type: ignore[assignment]
         pa, pb = self._require_audio(a), self._require_audio(b)
+        # every name first (bounded: merged names grow), then the one write
         out = unique_path(pa.parent, f"{pa.stem}+{pb.stem}", ".wav")
+        parked = self._trash_target(out)
+        retired = self._retire((a, b), (pa, pb))
         merge_audio(pa, pb, out, gap_seconds)
         sep = " " if canonical_language(a.lang) in ("en", "ko") and a.text and b.text else ""
         merged = Clip(sibling_path_string(a.path, out.name), a.speaker, a.lang,
                       clean_text(a.text.strip() + sep + b.text.strip()), None, a.ending)
-        parked = self._trash_target(out)
-        retired = self._retire((a, b), (pa, pb))
         between = tuple(self.rows[r + 1:r2])
         self._do(Splice(r, tuple(self.rows[r:r2 + 1]), (merged,) + between,
                         f"merge clips {n + 1} and {n + 2}",
@@ -494,24 +495,36 @@ class Transcript:
                         ((str(out), str(parked)), *((dst, src) for src, dst in retired))))
         return merged
 
-    def split(self, n: int, at_seconds: float, texts: tuple[str, str] | None = None) -> tuple[Clip, Clip]:
+    def split(self, n: int, at_seconds: float, texts: tuple[str, str] | None = None,
+              text_at: int | None = None) -> tuple[Clip, Clip]:
         """Cut a clip in two new files at ``at_seconds``; the original file goes to the trash.
-        Both halves keep the text unless ``texts`` gives one for each."""
+
+        The text is never copied into both halves (each would then train on the other's words):
+        ``texts`` gives one for each half, or ``text_at`` the character position where the text
+        splits (an editor's cursor); with neither, the first half keeps the text and the second
+        is left empty, which flags it ``empty`` until someone types what it says.
+        """
         r = self._row(n)
         c: Clip = self.rows[r]  # type: ignore[assignment]
+        if text_at is not None and not 0 <= text_at <= len(c.text):
+            raise TranscriptError(f"cannot split the text at character {text_at}: it has {len(c.text)}",
+                                  "give a position inside the text")
         src = self._require_audio(c)
+        # every name first (bounded: a long name plus "_1" or "~replaced" may not fit), then the writes
         out_a = unique_path(src.parent, f"{src.stem}_1", ".wav")
-        out_b = unique_path(src.parent, f"{src.stem}_2", ".wav")
-        if out_b == out_a:
-            out_b = unique_path(src.parent, f"{src.stem}_2b", ".wav")
+        out_b = unique_path(src.parent, f"{src.stem}_2", ".wav", taken=(out_a,))
+        pa = self._trash_target(out_a)
+        pb = unique_path(self.trash_dir, out_b.stem, out_b.suffix, taken=(pa,))
+        retired = self._retire((c,), (src,))
         split_audio(src, at_seconds, out_a, out_b)
-        ta, tb = (clean_text(texts[0]), clean_text(texts[1])) if texts else (c.text, c.text)
+        if texts is not None:
+            ta, tb = clean_text(texts[0]), clean_text(texts[1])
+        elif text_at is not None:
+            ta, tb = clean_text(c.text[:text_at]), clean_text(c.text[text_at:])
+        else:
+            ta, tb = c.text, ""
         ca = Clip(sibling_path_string(c.path, out_a.name), c.speaker, c.lang, ta, None, c.ending)
         cb = Clip(sibling_path_string(c.path, out_b.name), c.speaker, c.lang, tb, None, c.ending)
-        pa, pb = self._trash_target(out_a), self._trash_target(out_b)
-        if pb == pa:
-            pb = pa.with_name(pa.stem + "-b" + pa.suffix)
-        retired = self._retire((c,), (src,))
         self._do(Splice(r, (c,), (ca, cb), f"split clip {n + 1} at {at_seconds:.2f} s",
                         ((str(pa), str(out_a)), (str(pb), str(out_b)), *retired),
                         ((str(out_a), str(pa)), (str(out_b), str(pb)), *((dst, s) for s, dst in retired))))

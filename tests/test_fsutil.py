@@ -64,3 +64,10 @@ def test_transcript_and_project_saves_stay_readable_to_others(tmp_path):
     assert mode(lst.with_name(lst.name + ".history.jsonl")) == 0o644
     assert mode(lst.with_name(lst.name + ".review.json")) == 0o644
     assert mode(project.root / "project.toml") == 0o644
+
+
+def test_a_file_whose_name_is_near_the_limit_can_be_replaced(tmp_path):
+    target = tmp_path / ("n" * 250 + ".list")
+    target.write_bytes(b"old")
+    atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == [target.name]
