@@ -676,7 +676,8 @@ class Transcript:
                 continue
             on_disk = tuple(fresh.rows[idx:idx + len(s.old)])
             fresh._do(Splice(idx, on_disk, s.new, s.label, s.do_moves, s.undo_moves))
-        fresh.reviewed |= self.reviewed
+        for key in sorted(self.reviewed - fresh.reviewed):
+            fresh._add_review_mark(key)
         fresh._review_dirty = True
         if skipped:
             fresh.notices.append(f"{skipped} of our edits no longer matched the file and were not applied")
