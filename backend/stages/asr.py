@@ -100,9 +100,14 @@ def expected_outputs(params: Params) -> list[Path]:
 
 def run(params: Params, report: Reporter) -> None:
     from ..asr import make_engine
-    from ..asr.output import find_clips, line_for, plan, untrainable_reason, write_list, write_sidecar
+    from ..asr.output import (check_folder, find_clips, line_for, plan, safe_clip_names, untrainable_reason,
+                              write_list, write_sidecar)
 
+    check_folder(params.input_dir)
     clips, skipped = find_clips(params.input_dir)
+    clips, renamed = safe_clip_names(clips)
+    for old, new in renamed:
+        report.warning(f"renamed {old.name!r} to {new.name!r}: a .list line cannot hold '|' or line breaks")
     target = plan(params.input_dir, params.out_dir, params.on_existing)
     todo = [c for c in clips if c.name not in target.already_listed]
     if target.already_listed:

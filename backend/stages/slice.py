@@ -212,14 +212,17 @@ def list_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
             files.extend(sorted(c for c in p.iterdir() if not c.name.startswith(".") and not c.is_dir()))
         else:
             files.append(p)
+    from ..audio.slicer import clip_prefix
+
     seen: dict[str, Path] = {}
     unique: list[Path] = []
     for f in files:
-        if f.name in seen:
-            if seen[f.name].resolve() != f.resolve():
-                skipped.append((str(f), f"has the same file name as {seen[f.name]}; their clips would collide"))
+        key = clip_prefix(f.name)  # names that differ only in characters a .list cannot hold clash too
+        if key in seen:
+            if seen[key].resolve() != f.resolve():
+                skipped.append((str(f), f"makes the same clip names as {seen[key]}; their clips would collide"))
             continue
-        seen[f.name] = f
+        seen[key] = f
         unique.append(f)
     return unique, skipped
 
@@ -236,7 +239,9 @@ def existing_clips(out_dir: Path, source_name: str) -> list[Path]:
     """Clips of ``source_name`` already in ``out_dir`` (by the official naming pattern)."""
     if not out_dir.is_dir():
         return []
-    pat = re.compile(re.escape(source_name) + r"_\d{10}_\d{10}\.wav")
+    from ..audio.slicer import clip_prefix
+
+    pat = re.compile(re.escape(clip_prefix(source_name)) + r"_\d{10}_\d{10}\.wav")
     return sorted(c for c in out_dir.iterdir() if pat.fullmatch(c.name))
 
 

@@ -10,7 +10,7 @@ project's GPT weights folder (official format: the WebUI loads it) and writes a 
 checkpoint into ``exp/logs_s1_<version>/``. Running the same command again after a crash,
 ``kill -9`` or a reboot continues from the last checkpoint (optimiser state, LR schedule, RNG and
 the leftover accumulated gradients included); when that run had finished, it says so and asks
-for more ``--epochs`` (or ``--restart``). ``--dpo`` adds the experimental DPO loss (needs a very
+for more ``--epochs`` (or ``--restart``: old checkpoints and exports move to ``old-<time>/``). ``--dpo`` adds the experimental DPO loss (needs a very
 clean, labelled dataset and at least 12 GB of GPU memory; the batch is halved). The job succeeds
 only when the final export exists.
 """
@@ -128,8 +128,8 @@ def run(params: Params, report: Reporter) -> None:
         gpu_numbers="-".join(params.gpus) or "0")
     hint = f"gsv train-gpt --project {params.project}" if params.project else "gsv train-gpt"
     settings, plan = prepare(settings, restart=params.restart, command_hint=hint)
-    if plan.moved_aside is not None:
-        report.info(f"--restart: the previous checkpoints were moved to {plan.moved_aside}")
+    for note in plan.restart_notes():
+        report.info(note)
     if plan.resuming:
         report.info(f"continuing the run in {settings.ckpt_dir} after epoch {plan.checkpoint.epoch} "
                     f"(optimiser step {plan.start_step}); --restart starts over")

@@ -9,7 +9,7 @@ exports ``<project>_e<E>_s<S>.pth`` into the project's SoVITS weights folder (of
 WebUI loads it) and writes a resumable checkpoint into ``exp/logs_s2_<version>/``. Running the same
 command again after a crash, ``kill -9`` or a reboot continues from the last checkpoint (optimiser
 state included); when that run had already finished, it says so and asks for more ``--epochs``
-(or ``--restart``, which moves the old checkpoints aside). Several GPUs (``--gpus 0,1``) train
+(or ``--restart``, which moves the old checkpoints and exports aside into ``old-<time>/``). Several GPUs (``--gpus 0,1``) train
 with DDP under torchrun, one process per GPU; ``--batch-size`` is per GPU.
 
 The job succeeds only when the final export exists. Progress events carry step, epoch, every loss
@@ -147,8 +147,8 @@ def run(params: Params, report: Reporter) -> None:
         segment_size=params.segment_size, gpu_numbers="-".join(params.gpus) or "0")
     hint = f"gsv train-sovits --project {params.project}" if params.project else "gsv train-sovits"
     settings, plan = prepare(settings, nprocs, restart=params.restart, command_hint=hint)
-    if plan.moved_aside is not None:
-        report.info(f"--restart: the previous checkpoints were moved to {plan.moved_aside}")
+    for note in plan.restart_notes():
+        report.info(note)
     if plan.resuming:
         report.info(f"continuing the run in {settings.ckpt_dir} after epoch {plan.checkpoint.epoch} "
                     f"(step {plan.start_step}); --restart starts over")

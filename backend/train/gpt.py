@@ -33,8 +33,9 @@ from typing import Any
 import torch
 
 from ..jobs.events import Reporter
-from .common import (CheckpointStore, ResumePlan, TrainError, TrainProgress, autocast, load_checkpoint_file,
-                     make_scaler, plan_resume, precision_for, remove_temp_files, rng_state, save_epochs,
+from .common import (CheckpointStore, ExportFiles, ResumePlan, TrainError, TrainProgress, autocast,
+                     load_checkpoint_file, make_scaler, plan_resume, precision_for, remove_temp_files, rng_state,
+                     save_epochs,
                      seed_everything, set_rng_state)
 from .distributed import DistContext
 from .scaled_adam import LockedLR, ScaledAdam, official_optimizer
@@ -211,7 +212,10 @@ def prepare(s: GPTTrainSettings, restart: bool = False, command_hint: str = "") 
     store = CheckpointStore(s.ckpt_dir)
     store.remove_temp_files()  # a kill during a save leaves its temp file behind (the size of a checkpoint)
     remove_temp_files(Path(s.weights_dir))
-    plan = plan_resume(store, s.epochs, restart=restart, command_hint=command_hint)
+    plan = plan_resume(store, s.epochs, restart=restart, command_hint=command_hint,
+                       exports=ExportFiles.gpt(s.weights_dir, s.exp_name))
+    # a base model that was one of the moved exports ("continue from my own model") is read from there
+    s.pretrained_s1 = str(plan.moved_path(s.pretrained_s1))
     if plan.checkpoint is not None:
         s.resume = {"path": str(plan.checkpoint.path(CKPT_ROLE)), "epoch": plan.checkpoint.epoch,
                     "step": plan.checkpoint.step}

@@ -42,6 +42,7 @@ from ..models.mel import mel_spectrogram, spec_to_mel
 from .common import (
     Checkpoint,
     CheckpointStore,
+    ExportFiles,
     ResumePlan,
     TrainError,
     TrainProgress,
@@ -364,7 +365,10 @@ def prepare(s: SoVITSTrainSettings, world_size: int = 1, restart: bool = False,
     fallback = None
     if not restart and store.latest() is None and s.ckpt_dir.is_dir():
         fallback = official_checkpoint(s.ckpt_dir, n_steps)
-    plan = plan_resume(store, s.epochs, restart=restart, fallback=fallback, command_hint=command_hint)
+    plan = plan_resume(store, s.epochs, restart=restart, fallback=fallback, command_hint=command_hint,
+                       exports=ExportFiles.sovits(s.weights_dir, s.exp_name))
+    # a base model that was one of the moved exports ("continue from my own model") is read from there
+    s.pretrained_s2G = str(plan.moved_path(s.pretrained_s2G))
     if plan.checkpoint is not None:
         ck = plan.checkpoint
         s.resume = {"G": str(ck.path("G")), "D": str(ck.path("D")), "epoch": ck.epoch, "step": ck.step}
