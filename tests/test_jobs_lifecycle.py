@@ -177,6 +177,9 @@ def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
     (jm.jobs_dir / job.id / "exit.json").unlink()
     (jm.jobs_dir / job.id / "result.json").unlink()
     me = procs.proc_stat(os.getpid())  # a live process standing in for the job's runner and supervisor
+    # the job's own process group is gone; this test's group (shared with other test workers that
+    # started after it) must not stand in for it once the pid is no longer the job's
+    dead_group = json.loads(path.read_text())["pgid"]
 
     def pretend_running(**fields) -> None:
         data = json.loads(path.read_text())
@@ -190,10 +193,10 @@ def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
         pretend_running()
         jm.reconcile()
         assert jm.get(job.id).state == "running"  # same pid, same start, same boot: still ours
-        pretend_running(pid_start_time=me.start_time + 1, supervisor_start_time=me.start_time + 1)
+        pretend_running(pid_start_time=me.start_time + 1, supervisor_start_time=me.start_time + 1, pgid=dead_group)
         jm.reconcile()
         assert jm.get(job.id).outcome == "lost"
-        pretend_running(boot_id="another-boot")
+        pretend_running(boot_id="another-boot", pgid=dead_group)
         jm.reconcile()
         assert jm.get(job.id).outcome == "lost"
     finally:  # never leave a record pointing at this test process (cleanup would cancel it)
