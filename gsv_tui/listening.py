@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from backend.config import Config
+from backend.app.listening import Config, ListenBridge, ssh_forward_hint
 from backend.errors import GsvError
-from backend.listen import ListenBridge, ssh_forward_hint
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,13 @@ class ListeningService:
             return
         bridge.on_change = self._on_change
         self.bridge = bridge
-        from backend.audio.playback import register_front
+        from backend.app.playback import register_front
 
         register_front(self.front_player)  # every screen's player sends audio to the tab first
 
     def stop(self) -> None:
         if self.bridge is not None:
-            from backend.audio.playback import unregister_front
+            from backend.app.playback import unregister_front
 
             unregister_front(self.front_player)
             self.bridge.close(wait=False)  # the app is exiting: never hold it up
@@ -73,7 +72,7 @@ class ListeningService:
         if self.bridge is None:
             return None
         if self._provider is None:
-            from backend.audio.playback.bridge import bridge_provider
+            from backend.app.playback import bridge_provider
 
             self._provider = bridge_provider(self.bridge)
         return self._provider()

@@ -1,9 +1,11 @@
-"""The one door from the TUI to the backend: workspace, open project, jobs, user settings.
+"""The one door to the backend: workspace, open project, settings, jobs, and the typed requests.
 
-Screens never build backend objects themselves; they ask ``self.app.facade`` (or the
-``ModeScreen.facade`` shortcut). That keeps the heavy parts lazy — the job manager is imported
-the first time something needs it, never at start-up — and gives tests one object to point at a
-temporary workspace.
+The TUI's screens never build backend objects themselves; they ask ``self.app.application`` (or
+the ``ModeScreen.application`` shortcut) and read its answers. That keeps the heavy parts lazy —
+the job manager is imported the first time something needs it, never at start-up — and gives
+tests one object to point at a temporary workspace. The requests of each mode live in the
+sibling modules (:mod:`.dataset`, :mod:`.training`, :mod:`.inference`, :mod:`.review`); the
+methods here are the ones every mode shares.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from backend.config import Config, load_config
-from backend.errors import GsvError, ProjectError
-from backend.fsutil import atomic_write_text
-from backend.workspace import DEFAULT_VERSION, Project, Workspace
+from ..config import Config, load_config
+from ..errors import GsvError, ProjectError
+from ..fsutil import atomic_write_text
+from ..workspace import DEFAULT_VERSION, Project, Workspace
 
 if TYPE_CHECKING:  # imported lazily at run time
-    from backend.jobs.manager import JobManager
+    from ..jobs.manager import JobManager
+    from ..jobs.record import JobRecord
+
+Reference = dict[str, str]  # audio_path, text, language
+ReferenceListener = Callable[[Reference], None]
 
 STATE_FILE = "tui-state.json"
 
@@ -46,8 +52,8 @@ class TuiState:
 
 
 @dataclass
-class Facade:
-    """Backend access for the TUI. Cheap to build: touches only small files."""
+class Application:
+    """Backend access for the TUI (and the CLI). Cheap to build: touches only small files."""
 
     workspace: Workspace
     config: Config = field(default_factory=Config)
@@ -55,9 +61,10 @@ class Facade:
     project: Project | None = None
     list_path: Path | None = None  # a .list given on the command line, for the Transcripts screen
     _jobs: "JobManager | None" = field(default=None, repr=False)
+    _reference_listeners: list[ReferenceListener] = field(default_factory=list, repr=False)
 
     @classmethod
-    def from_args(cls, home: Path | str | None = None, list_path: Path | str | None = None) -> "Facade":
+    def from_args(cls, home: Path | str | None = None, list_path: Path | str | None = None) -> "Application":
         try:
             config, problem = load_config(), None
         except GsvError as e:
@@ -111,7 +118,7 @@ class Facade:
     def jobs(self) -> "JobManager":
         """The job manager of this workspace (imported on first use, not at start-up)."""
         if self._jobs is None:
-            from backend.jobs.manager import JobManager
+            from ..jobs.manager import JobManager
 
             self._jobs = JobManager(self.workspace.jobs_dir)
         return self._jobs
@@ -120,3 +127,48 @@ class Facade:
         if self.project is None:
             raise ProjectError("no project is open", "press p to open or create one")
         return self.project
+
+    def submit(self, stage: str, params: Any, *, gpus: list[str] | str | None = None,
+               after: str | None = None) -> "JobRecord":
+        """Queue ``stage`` with ``params`` (its Params) for the open project; GsvError when refused."""
+        project = self.project.name if self.project else None
+        return self.jobs.submit(stage, params, project=project, gpus=gpus, after=after)  # type: ignore[arg-type]
+
+    def cancel(self, job_id: str, grace: float = 5.0) -> "JobRecord":
+        """TERM → grace → KILL (blocks for up to ``grace`` seconds: call it from a worker thread)."""
+        return self.jobs.cancel(job_id, grace=grace)
+
+    def default_gpus(self) -> list[str]:
+        """The GPUs a job gets when none are named: config.toml's, else every visible one."""
+        from ..jobs.gpus import default_gpus
+
+        return default_gpus(True)
+
+    # --- the inference reference -------------------------------------------------------------
+    def reference(self) -> Reference | None:
+        """The project's chosen inference reference (``settings.reference``), if any."""
+        ref = self.project.settings.get("reference") if self.project is not None else None
+        return ref if isinstance(ref, dict) and ref.get("audio_path") else None
+
+    def set_reference(self, transcript: Any, n: int) -> Reference:
+        """Make clip ``n`` of an open transcript the inference reference: stored with the project
+        (so it survives a restart) and told to every listener at once — no one polls the file."""
+        ref = transcript.use_as_reference(n)
+        if self.project is not None and transcript.project_root is not None \
+                and Path(transcript.project_root).resolve() == self.project.root.resolve():
+            self.project.settings["reference"] = ref
+        for listener in list(self._reference_listeners):
+            listener(ref)
+        return ref
+
+    def on_reference(self, listener: ReferenceListener) -> Callable[[], None]:
+        """Call ``listener(ref)`` whenever a reference is chosen; returns the unsubscribe call."""
+        self._reference_listeners.append(listener)
+        return lambda: self._reference_listeners.remove(listener) if listener in self._reference_listeners else None
+
+
+def describe(error: BaseException) -> str:
+    """An error as a person reads it: the message, and the fix on its own line when there is one."""
+    if isinstance(error, GsvError):
+        return f"{error.message}\nfix: {error.fix}" if error.fix else error.message
+    return str(error)
