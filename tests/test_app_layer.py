@@ -229,3 +229,19 @@ def test_summaries_are_typed(tmp_path: Path) -> None:
     assert s is not None and (s.clips, s.folder_clips, s.recorded_seconds) == (2, 3, 20.0)
     f = FormatSummary.from_json({"kept": 1, "seconds": 3, "steps": [{"name": "text", "done": 1}]})
     assert dataclasses.astuple(f.steps[0]) == ("text", 1, 0)
+
+
+def test_the_trainers_settings_start_from_the_stages_defaults(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from backend.stages import train_gpt
+    from backend.train.gpt import GPTTrainSettings
+    from backend.train.sovits import SoVITSTrainSettings
+
+    for params_cls, settings_cls in ((train_sovits.Params, SoVITSTrainSettings), (train_gpt.Params, GPTTrainSettings)):
+        settings = {f.name: f.default for f in dataclasses.fields(settings_cls)}
+        shared = [f for f in dataclasses.fields(params_cls)
+                  if f.name in settings and f.name not in ("batch_size", "num_workers", "version")
+                  and f.default is not dataclasses.MISSING]
+        assert len(shared) >= 5
+        for f in shared:
+            assert settings[f.name] == f.default, (settings_cls.__name__, f.name)

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import GsvError
 from ..jobs.events import Reporter
+from ..train.defaults import GPT
 from ._training_args import absolute, add_shared, check, default_batch_size, settings_values, shared_values
 from .base import StageSpec, add_param_option, param, param_info, range_problems
 
@@ -44,14 +45,15 @@ class Params:
     batch_size: int | None = param(None, low=1, none="auto", label="batch",
                                    help="clips per step per GPU (auto: GPU memory in GB / 2, halved without fp16; "
                                         "RAM GB / 4 on the CPU)")
-    epochs: int = param(15, low=1, help="total epochs; the guide suggests 10")
-    save_every: int = param(5, low=1, label="save every",
+    epochs: int = param(GPT.epochs, low=1, help="total epochs; the guide suggests 10")
+    save_every: int = param(GPT.save_every, low=1, label="save every",
                             help="export weights and save a checkpoint every N epochs (the last epoch is always saved)")
-    save_latest_only: bool = param(True, help="keep only the newest resumable checkpoint (exports are all kept)")
+    save_latest_only: bool = param(GPT.save_latest_only,
+                                   help="keep only the newest resumable checkpoint (exports are all kept)")
     restart: bool = False
-    fp16: bool = param(True, help="no fp16 mixed precision on the GPU (float32 throughout)")
+    fp16: bool = param(GPT.fp16, help="no fp16 mixed precision on the GPU (float32 throughout)")
     dpo: bool = param(False, help="experimental DPO training (" + DPO_WARNING + ")", label="DPO")
-    text_padding: str = param("official", choices=("official", "right"),
+    text_padding: str = param(GPT.text_padding, choices=("official", "right"),
                               help="text padding mask: the official one (a left-pad mask on right-padded phones) "
                                    "or the real pad positions (see docs/training.md)")
     s1_path: Path | None = param(None, flag="--s1", help="base GPT .ckpt (override)", none="pretrained")
@@ -61,9 +63,9 @@ class Params:
     cpu_procs: int = param(1, low=1, help="without GPUs: train with N CPU processes (DDP over gloo)")
     num_workers: int | None = param(None, low=0, flag="--workers", none="0: the data is small and in memory",
                                     help="data-loading processes")
-    seed: int = param(1234, hidden=True)
-    repeat_to: int = param(100, low=0, hidden=True)
-    metric_interval: float = param(1.0, low=0, hidden=True)
+    seed: int = param(GPT.seed, hidden=True)
+    repeat_to: int = param(GPT.repeat_to, low=0, hidden=True)
+    metric_interval: float = param(GPT.metric_interval_s, low=0, hidden=True)
 
     def problems(self) -> list[str]:
         """Every value the trainer cannot use, one sentence each (the CLI, the TUI and the job refuse them)."""

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..errors import GsvError
 from ..jobs.events import Reporter
+from ..train.defaults import SOVITS
 from ._training_args import absolute, add_shared, check, default_batch_size, settings_values, shared_values
 from .base import StageSpec, add_param_option, param, range_problems
 
@@ -44,13 +45,14 @@ class Params:
     batch_size: int | None = param(None, low=1, none="auto", label="batch",
                                    help="clips per step per GPU (auto: GPU memory in GB / 2, halved without fp16; "
                                         "RAM GB / 4 on the CPU)")
-    epochs: int = param(8, low=1, help="total epochs")
-    save_every: int = param(4, low=1, label="save every",
+    epochs: int = param(SOVITS.epochs, low=1, help="total epochs")
+    save_every: int = param(SOVITS.save_every, low=1, label="save every",
                             help="export weights and save a checkpoint every N epochs (the last epoch is always saved)")
-    save_latest_only: bool = param(True, help="keep only the newest resumable checkpoint (exports are all kept)")
+    save_latest_only: bool = param(SOVITS.save_latest_only,
+                                   help="keep only the newest resumable checkpoint (exports are all kept)")
     restart: bool = False
-    fp16: bool = param(True, help="no fp16 mixed precision on the GPU (float32 throughout)")
-    text_lr_weight: float = param(0.4, low=0, low_open=True, high=1,
+    fp16: bool = param(SOVITS.fp16, help="no fp16 mixed precision on the GPU (float32 throughout)")
+    text_lr_weight: float = param(SOVITS.text_lr_weight, low=0, low_open=True, high=1,
                                   help="learning-rate factor of the text modules (official range 0.2–0.6)")
     s2g_path: Path | None = param(None, flag="--s2g", help="base generator .pth (override)", none="pretrained")
     s2d_path: Path | None = param(None, flag="--s2d", help="base discriminator .pth (override)", none="pretrained")
@@ -60,11 +62,11 @@ class Params:
     cpu_procs: int = param(1, low=1, help="without GPUs: train with N CPU processes (DDP over gloo)")
     num_workers: int | None = param(None, low=0, flag="--workers", none="4 on GPU, 0 on CPU",
                                     help="data-loading processes")
-    seed: int = param(1234, hidden=True)
-    repeat_to: int = param(100, low=0, hidden=True)
-    metric_interval: float = param(1.0, low=0, hidden=True)
-    learning_rate: float = param(1e-4, low=0, low_open=True, hidden=True)
-    segment_size: int = param(20480, low=1, hidden=True)
+    seed: int = param(SOVITS.seed, hidden=True)
+    repeat_to: int = param(SOVITS.repeat_to, low=0, hidden=True)
+    metric_interval: float = param(SOVITS.metric_interval_s, low=0, hidden=True)
+    learning_rate: float = param(SOVITS.learning_rate, low=0, low_open=True, hidden=True)
+    segment_size: int = param(SOVITS.segment_size, low=1, hidden=True)
 
     def problems(self) -> list[str]:
         """Every value the trainer cannot use, one sentence each (the CLI, the TUI and the job refuse them)."""
