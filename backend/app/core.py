@@ -89,10 +89,13 @@ class Application:
         self._remember(self.project.name)
         return self.project
 
-    def create_project(self, name: str, language: str = "zh", version: str = DEFAULT_VERSION) -> Project:
-        """Create and open a project. Raises ProjectError with the reason a name is refused."""
+    def create_project(self, name: str, language: str = "zh", version: str = DEFAULT_VERSION, *,
+                       remember: bool = True) -> Project:
+        """Create and open a project (``remember``: open it at the TUI's next start). Raises
+        ProjectError with the reason a name is refused."""
         self.project = self.workspace.create_project(name, language=language, version=version)
-        self._remember(self.project.name)
+        if remember:
+            self._remember(self.project.name)
         return self.project
 
     def project_of_list(self) -> str | None:

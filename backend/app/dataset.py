@@ -53,6 +53,13 @@ def last_slicing(clips_dir: Path) -> SliceSummary | None:
     return read_slice_summary(clips_dir)
 
 
+def asr_choices() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ASR engines and the languages they can be asked for (the asr stage's own lists)."""
+    from ..asr.base import ASR_LANGUAGES, ENGINES
+
+    return tuple(ENGINES), tuple(ASR_LANGUAGES)
+
+
 def asr_engine(app: "Application") -> str:
     """The engine the project's language calls for (config.toml may choose another)."""
     project = app.require_project()

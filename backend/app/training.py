@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
+from ..workspace import VERSIONS as FORMAT_VERSIONS
 from .forms import FieldSpec, field_spec
 from .summaries import FormatSummary, read_format_summary
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from .core import Application
 
 TRAIN_STAGES = ("train-sovits", "train-gpt")
-FORMAT_VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
 
 
 def parse_gpus(text: str) -> list[str] | None:
