@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # imported lazily at run time
     from ..jobs.record import JobRecord
 
 Reference = dict[str, str]  # audio_path, text, language
-ReferenceListener = Callable[[Reference], None]
+ReferenceListener = Callable[[Reference], object]
 
 STATE_FILE = "tui-state.json"
 

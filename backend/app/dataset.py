@@ -66,7 +66,7 @@ def asr_engine(app: "Application") -> str:
     return app.config.asr_engine.get(project.language, "faster-whisper")
 
 
-def asr_request(app: "Application", engine: str, model: str | None, language: str | None,
+def asr_request(app: "Application", engine: str, model: str | None, language: str,
                 on_existing: str) -> "asr.Params":
     """The ``asr`` Params: the project's clips into its transcript."""
     from ..stages import asr

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
 from ..infer.params import CUT_LABELS, LANGUAGE_OPTIONS, MAX_REF_S, MIN_REF_S, TRIM_CHOICES, SynthesisParams
+from ..stages.base import param_default
 from .forms import FieldSpec, field_spec
 
 if TYPE_CHECKING:
@@ -32,8 +33,7 @@ def number_fields() -> tuple[FieldSpec, ...]:
     """The form's numbers (defaults from the ``infer`` Params), then the longest piece in seconds."""
     from ..stages import infer
 
-    max_s = FieldSpec("max_s", "max s", float, infer.tokens_to_seconds(infer.Params.__dataclass_fields__["max_tokens"]
-                                                                      .default))
+    max_s = FieldSpec("max_s", "max s", float, infer.tokens_to_seconds(param_default(infer.Params, "max_tokens")))
     return tuple(field_spec(infer.Params, name) for name in NUMBER_FIELDS) + (max_s,)
 
 

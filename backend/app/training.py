@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
-from ..workspace import VERSIONS as FORMAT_VERSIONS
+from ..workspace import VERSIONS
 from .forms import FieldSpec, field_spec
 from .summaries import FormatSummary, read_format_summary
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .core import Application
 
 TRAIN_STAGES = ("train-sovits", "train-gpt")
+FORMAT_VERSIONS = VERSIONS  # what the Format action offers
 
 
 def parse_gpus(text: str) -> list[str] | None:

@@ -95,7 +95,8 @@ class SliceSummaryView(VerticalScroll):
         t = Text(f"{title}: ", style="bold")
         t.append_text(headline(summary))
         head.update(t)
-        self.query_one("#summary-histogram", Static).update(histogram_text(summary.histogram_edges, summary.histogram_counts))
+        histogram = histogram_text(summary.histogram_edges, summary.histogram_counts)
+        self.query_one("#summary-histogram", Static).update(histogram)
         self.query_one("#summary-warnings", Static).update(warnings_text(summary))
 
     def show_message(self, text: Text | str) -> None:
