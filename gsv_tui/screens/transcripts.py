@@ -24,12 +24,13 @@ from textual.message import Message
 from textual.widgets import Input
 
 from backend.app import Project, describe
-from backend.app.review import SAVED, ReviewSession, flag_help, open_transcript, sort_orders
+from backend.app.review import SAVED, ReviewSession, open_transcript, sort_orders
 from backend.errors import GsvError
 
 from .. import keymap
 from ..keymap import KeySpec
 from ..widgets.clip_table import COLUMNS, ClipRow, ClipTable, ClipTableHeader
+from ..widgets.review_text import SORT_LABELS, clip_row, detail_text, status_text, title_text
 from ..widgets.text_line import TextLine
 from .base import ModeScreen
 from .transcript_conflict import TranscriptConflict
@@ -65,21 +66,6 @@ KEYS = keymap.define("transcripts", "Transcripts screen", [
     KeySpec("transcripts.save", "ctrl+s", "save_now", "Save now", show=False),
 ])
 
-SORT_LABELS = {"file": "file order", "confidence": "worst ASR confidence first",
-               "duration": "longest first"}
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "…"
-    return f"{seconds:5.1f}"
-
-
-def format_total(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 class TranscriptOpened(Message):
     def __init__(self, transcript: "Transcript | None", error: GsvError | None, path: Path) -> None:
         super().__init__()
@@ -113,9 +99,14 @@ class PlayStarted(Message):
 
 
 class TranscriptsScreen(ModeScreen):
-    """The review screen. It is long because it owns many small key actions, the line editor
-    and playback; what is saved when, conflicts and changes on disk are decided headless by
-    :class:`backend.app.review.ReviewSession`."""
+    """The review screen.
+
+    Over 300 lines, on purpose: it is some forty one-key actions (each a few lines, each needing
+    the cursor, the view order and the line editor they share) plus their workers. What is saved
+    when, conflicts and changes on disk are decided headless by
+    :class:`backend.app.review.ReviewSession`; what the lines say is :mod:`..widgets.review_text`;
+    every edit is :class:`backend.transcripts.Transcript`'s. Splitting the keys across classes
+    would only spread that shared state."""
 
     MODE = "transcripts"
     BINDINGS = KEYS
@@ -159,24 +150,15 @@ class TranscriptsScreen(ModeScreen):
         return self.session.state
 
     # --- layout -------------------------------------------------------------------------
+    def _title_text(self) -> Text:
+        return title_text(self._opened_path or self._wanted_path())
+
     def compose_body(self) -> ComposeResult:
         yield TextLine(self._title_text(), id="review-title")
         yield ClipTableHeader()
         yield ClipTable(id="clips")
         yield TextLine("", id="clip-detail")
         yield TextLine("", id="review-status")
-
-    def _title_text(self) -> Text:
-        t = Text(no_wrap=True, overflow="ellipsis")
-        path = self._opened_path or self._wanted_path()
-        if path is None:
-            t.append("No transcript: `gsv asr CLIPS --project NAME` writes one; ctrl+o opens a .list",
-                     style="italic")
-        else:
-            t.append("Reviewing ", style="bold")
-            t.append(path.name, style="bold")
-            t.append(f"  in {path.parent}", style="dim")
-        return t
 
     DISK_CHECK_INTERVAL = 2.0  # seconds between looks at the file's size and mtime
 
@@ -293,16 +275,7 @@ class TranscriptsScreen(ModeScreen):
     # --- drawing ------------------------------------------------------------------------
     def _row(self, pos: int) -> ClipRow:
         t = self.transcript
-        if t is None or pos >= len(self.view):
-            return ClipRow("", "", "", "", "")
-        n = self.view[pos]
-        try:
-            c = t.clip(n)
-            flags = t.flags(n)
-            return ClipRow(str(n + 1), format_duration(t.known_duration(n)), c.lang,
-                           ",".join(flags), c.text.strip(), t.is_reviewed(n), "missing" in flags)
-        except (GsvError, IndexError, AttributeError):  # mid-edit in a worker: redrawn after it
-            return ClipRow("", "", "", "", "")
+        return clip_row(t, self.view[pos]) if t is not None and pos < len(self.view) else ClipRow("", "", "", "", "")
 
     def _current(self) -> int | None:
         if self.transcript is None or not self.view:
@@ -318,42 +291,13 @@ class TranscriptsScreen(ModeScreen):
 
     def _show_detail(self) -> None:
         t, n = self.transcript, self._current()
-        detail = self.query_one("#clip-detail", TextLine)
-        if t is None or n is None:
-            detail.set("")
-            return
-        c = t.clip(n)
-        text = Text(no_wrap=False, overflow="ellipsis")
-        text.append(c.path, style="dim")
-        flags = t.flags(n)
-        if flags:
-            help_of = flag_help()
-            text.append("  " + "; ".join(help_of[f] for f in flags), style="red")
-        detail.set(text)
+        self.query_one("#clip-detail", TextLine).set(detail_text(t, n) if t is not None and n is not None else "")
 
     def _refresh_status(self) -> None:
         t = self.transcript
-        status = self.query_one("#review-status", TextLine)
-        if t is None:
-            status.set("")
-            return
-        s = self.stats
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{len(t)} clips")
-        if s:
-            line.append(f" · {s['reviewed']} reviewed · ")
-            line.append(f"{s['flagged']} flagged", style="red" if s["flagged"] else "")
-            line.append(f" · {format_total(s['seconds'])} kept")
-        done, total = self.durations_done
-        if total and done < total:
-            line.append(f" · reading durations {done}/{total}", style="italic")
-        line.append(f" · sort: {SORT_LABELS[self.sort_kind]}")
-        if self.autoplay:
-            line.append(" · auto-play")
-        line.append(f" · {self.saved_state}", style="green" if self.saved_state == SAVED else "yellow")
-        if self.busy:
-            line.append(f" · {self.busy}…", style="italic")
-        status.set(line)
+        self.query_one("#review-status", TextLine).set(
+            "" if t is None else status_text(t, self.stats, self.durations_done, self.sort_kind, self.autoplay,
+                                             self.saved_state, self.busy))
 
     STATS_DELAY = 0.3  # recount after edits settle: a count of 10 000 clips is not free
 
