@@ -152,7 +152,7 @@ class JobsScreen(ModeScreen):
     def cancel_job(self, job_id: str) -> None:
         """TERM, grace period, KILL, verify — seconds of waiting, so not on the UI thread."""
         try:
-            record = self.application.jobs.cancel(job_id, grace=CANCEL_GRACE_S)
+            record = self.application.cancel(job_id, grace=CANCEL_GRACE_S)
         except GsvError as e:
             self.app.call_from_thread(self.notify, f"{e.message}" + (f" — {e.fix}" if e.fix else ""),
                                       severity="error", markup=False)
