@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from backend.config import Config
+from backend.app.listening import Config, ListenBridge, new_token, ssh_forward_hint, workspace_token
 from backend.errors import GsvError
-from backend.listen import ListenBridge, ssh_forward_hint, workspace_token
-from backend.listen.token import new_token
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class ListeningService:
             bridge.set_roots(self._roots)  # the project may have changed meanwhile
             bridge.on_change = self._on_change
             self.bridge = bridge
-        from backend.audio.playback import register_front
+        from backend.app.playback import register_front
 
         register_front(self.front_player)  # every screen's player sends audio to the tab first
         self._on_change()
@@ -77,7 +75,7 @@ class ListeningService:
         with self._lock:
             self._stopped = True
         if self.bridge is not None:
-            from backend.audio.playback import unregister_front
+            from backend.app.playback import unregister_front
 
             unregister_front(self.front_player)
             self.bridge.close(wait=False)  # the app is exiting: never hold it up
@@ -107,7 +105,7 @@ class ListeningService:
         if self.bridge is None:
             return None
         if self._provider is None:
-            from backend.audio.playback.bridge import bridge_provider
+            from backend.app.playback import bridge_provider
 
             self._provider = bridge_provider(self.bridge)
         return self._provider()

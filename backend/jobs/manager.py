@@ -115,11 +115,11 @@ class JobManager:
         """Settle running jobs (finished → outcome, vanished → lost) and start runnable queued ones."""
         scheduler.schedule(self.jobs_dir)
 
-    def submit(self, stage: str, params: "dict[str, Any] | Any", *, project: str | None = None,
+    def submit(self, stage: str, params: Any, *, project: str | None = None,
                gpus: list[str] | None = None, after: str | None = None) -> JobRecord:
-        """Queue a stage run and start it if it can run now. ``params`` is the JSON form of the
-        stage's Params (``backend.stages.base.params_to_json``) or a Params instance; it is validated here, so a typo
-        fails now, not in the job. ``gpus``: the GPU ids the job leases (all at once); None/[] for a
+        """Queue a stage run and start it if it can run now. ``params`` is the stage's Params (or
+        its JSON form, as a job record keeps it); it is validated here — types, then the stage's
+        ``Params.problems()`` — so a typo or a value out of range fails now, not in the job. ``gpus``: the GPU ids the job leases (all at once); None/[] for a
         CPU job. ``after``: run only after that job succeeded."""
         from ..stages import get_stage
         from ..stages.base import params_from_json, params_to_json
@@ -131,9 +131,13 @@ class JobManager:
         except KeyError as e:
             raise JobError(str(e.args[0]), "run `gsv --help` for the list of stages") from None
         try:
-            params = params_to_json(params_from_json(mod.Params, dict(params)))
+            typed = params_from_json(mod.Params, dict(params))
         except (TypeError, ValueError) as e:
             raise JobError(f"stage {stage}: bad parameters: {e}", "check the parameter names and types") from None
+        problems = typed.problems() if hasattr(typed, "problems") else []
+        if problems:  # the stage's declared rules: refused now, not discovered (or reinterpreted) in the job
+            raise JobError(f"stage {stage}: " + "; ".join(problems), "change the values named")
+        params = params_to_json(typed)
         if project is None and hasattr(mod, "project_of"):
             project = mod.project_of(params_from_json(mod.Params, params))
         gpu_ids = normalize_gpus(gpus)

@@ -37,6 +37,7 @@ from .common import (CheckpointStore, ExportFiles, ResumePlan, TrainError, Train
                      load_checkpoint_file, make_scaler, plan_resume, precision_for, remove_temp_files, rng_state,
                      save_epochs,
                      seed_everything, set_rng_state)
+from .defaults import GPT
 from .distributed import DistContext
 from .scaled_adam import LockedLR, ScaledAdam, official_optimizer
 
@@ -52,18 +53,18 @@ class GPTTrainSettings:
     pretrained_s1: str
     version: str = "v2"
     batch_size: int = 8
-    epochs: int = 15
-    save_every: int = 5
-    save_latest_only: bool = True
+    epochs: int = GPT.epochs
+    save_every: int = GPT.save_every
+    save_latest_only: bool = GPT.save_latest_only
     dpo: bool = False
-    fp16: bool = True
-    seed: int = 1234
+    fp16: bool = GPT.fp16
+    seed: int = GPT.seed
     num_workers: int = 0
-    repeat_to: int = 100
+    repeat_to: int = GPT.repeat_to
     max_sec: int = 54
-    text_padding: str = "official"
+    text_padding: str = GPT.text_padding
     lr_schedule: str = "official"
-    metric_interval_s: float = 1.0
+    metric_interval_s: float = GPT.metric_interval_s
     gpu_numbers: str = "0"
     resume: dict[str, Any] | None = field(default=None)
 
