@@ -20,7 +20,7 @@ LANGUAGES_BY_VERSION: dict[str, tuple[str, ...]] = {
     "v1": ("zh", "ja", "en"),
     "v2": ("zh", "ja", "en", "ko", "yue"),
 }
-IMPLEMENTED = ("zh", "ja", "en")
+IMPLEMENTED = ("zh", "ja", "en", "ko", "yue")
 MAX_CHARS = 20_000
 """Longest text one call accepts; longer text should be cut into sentences first."""
 
@@ -86,6 +86,18 @@ def _ja(text: str, version: str) -> CleanedText:
     return CleanedText(list(module.g2p_ja(norm_text, version, True)), None, norm_text)
 
 
+def _ko(text: str) -> CleanedText:
+    module = _language_module("korean")
+    return CleanedText(module.g2p_ko(text), None, text)
+
+
+def _yue(text: str) -> CleanedText:
+    module = _language_module("cantonese")
+    norm_text = module.normalize_yue(text)
+    phones, word2ph = module.g2p_yue(norm_text)
+    return CleanedText(phones, word2ph, norm_text)
+
+
 def _check_input(text: str, language: str, version: str) -> str:
     symbols_for(version)  # raises a clear error for an unknown version
     if not isinstance(text, str):
@@ -134,6 +146,10 @@ def clean_text(text: str, language: str, version: str = "v2", *,
                 result = CleanedText([pause if p == "," else p for p in phones], word2ph, norm)
         elif language == "en":
             result = _en(text, version)
+        elif language == "ko":
+            result = _ko(text)
+        elif language == "yue":
+            result = _yue(text)
         else:
             result = _ja(text, version)
     except GsvError:
