@@ -133,3 +133,27 @@ def test_cantonese_steps_after_tojyutping(call: dict) -> None:
 
 def test_latin_letters_are_spelled_in_korean() -> None:
     assert latin_letter_names("OK, tv") == "오케이, 티브이"
+
+
+def test_gsv_g2p_batch_checks_korean_and_cantonese_records(tmp_path) -> None:  # noqa: ANN001
+    """``gsv g2p --batch`` as a real subprocess over every path of the records, the official
+    crash included (it matches when ours refuses with a named error)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    chosen = [r for r in RECORDS if r["error"] or r["path"] in ("dataset_1_get_text", "preprocess")]
+    chosen += [r for r in RECORDS if r["path"] in ("clean_text", "inference")][::25]
+    batch = tmp_path / "in.jsonl"
+    batch.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "backend.cli", "g2p", "--batch", str(batch)],
+                         capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent.parent,
+                         env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+    assert run.returncode == 0, run.stderr
+    out = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [o["record_id"] for o in out] == [r["record_id"] for r in chosen]
+    assert all(o["matches_expected"] for o in out)
+    assert sum(o["error"] is not None for o in out) == 3
+    assert f"{len(chosen)}/{len(chosen)} match" in run.stderr

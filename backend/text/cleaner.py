@@ -31,6 +31,11 @@ AUTO = "auto"
 pypinyin branch (what an official v2 installation does when it has, or lacks, the model)."""
 
 
+REQUIRE_G2PW = "require-g2pw"
+"""``sentence_pinyin`` for user-facing paths: the installed G2PW model for v2 Chinese, else a
+named error (:class:`backend.text.g2pw.G2PWMissingError`) saying how to fetch it."""
+
+
 class CleanedText(NamedTuple):
     phones: list[str]
     word2ph: list[int] | None
@@ -118,7 +123,8 @@ def clean_text(text: str, language: str, version: str = "v2", *,
     ``word2ph`` (phones per character of ``norm_text``) exists for Chinese only. An
     unsupported language code behaves as in the official code: it becomes English of a
     single space, i.e. ``[","]``. ``sentence_pinyin`` is v2 Chinese's polyphone model:
-    :data:`AUTO` (the installed G2PW model if any), None (the official pypinyin branch) or
+    :data:`AUTO` (the installed G2PW model if any), :data:`REQUIRE_G2PW` (the model or a named
+    error), None (the official pypinyin branch) or
     any callable with that interface (e.g. recorded readings).
     """
     text = _check_input(text, language, version)
@@ -129,12 +135,12 @@ def clean_text(text: str, language: str, version: str = "v2", *,
             f"language {language!r} is not supported by this frontend yet",
             fix="use zh, en or ja (or auto for mixed text)",
         )
-    if sentence_pinyin == AUTO:
-        sentence_pinyin = None
+    if sentence_pinyin in (AUTO, REQUIRE_G2PW):
+        policy, sentence_pinyin = sentence_pinyin, None
         if language == "zh" and version != "v1":
-            from backend.text.g2pw import installed_model
+            from backend.text.g2pw import installed_model, required_model
 
-            sentence_pinyin = installed_model()
+            sentence_pinyin = required_model() if policy == REQUIRE_G2PW else installed_model()
     try:
         if language == "zh":
             special = next(((c, sym) for c, sym in _SPECIAL_PAUSES if c in text), None)
