@@ -23,6 +23,13 @@ frontend_data_or_skip()
 RECORDS = load_records("text_ko_yue/text_vectors.jsonl.gz")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _lite_detector() -> None:
+    from backend.text.langsplit import _lite_model, use_langid_model
+
+    use_langid_model(_lite_model())  # the records were made with the lite language-ID model
+
+
 def _by_path(path: str, *, errors: bool = False) -> list[dict]:
     return [r for r in RECORDS if r["path"] == path and (r["error"] is not None) == errors]
 
