@@ -19,7 +19,7 @@ from typing import NamedTuple
 from backend.errors import GsvError
 from backend.text.symbols import PUNCTUATION
 
-__all__ = ["normalize_yue", "g2p_yue", "syllable_phones", "UnreadableCantoneseError"]
+__all__ = ["UnreadableCantoneseError", "g2p_yue", "normalize_yue", "syllable_phones"]
 
 # Prefixes tried in this order; some are whole syllables (aa, ong, …), as officially.
 INITIALS = (

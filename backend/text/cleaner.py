@@ -135,20 +135,22 @@ def clean_text(text: str, language: str, version: str = "v2", *,
             f"language {language!r} is not supported by this frontend yet",
             fix="use zh, en or ja (or auto for mixed text)",
         )
-    if sentence_pinyin in (AUTO, REQUIRE_G2PW):
-        policy, sentence_pinyin = sentence_pinyin, None
+    pinyin: SentencePinyin | None = None
+    if isinstance(sentence_pinyin, str):  # AUTO or REQUIRE_G2PW
         if language == "zh" and version != "v1":
             from backend.text.g2pw import installed_model, required_model
 
-            sentence_pinyin = required_model() if policy == REQUIRE_G2PW else installed_model()
+            pinyin = required_model() if sentence_pinyin == REQUIRE_G2PW else installed_model()
+    else:
+        pinyin = sentence_pinyin
     try:
         if language == "zh":
             special = next(((c, sym) for c, sym in _SPECIAL_PAUSES if c in text), None)
             if special is None:
-                result = _zh(text, version, sentence_pinyin)
+                result = _zh(text, version, pinyin)
             else:
                 char, pause = special
-                phones, word2ph, norm = _zh(text.replace(char, ","), version, sentence_pinyin)
+                phones, word2ph, norm = _zh(text.replace(char, ","), version, pinyin)
                 result = CleanedText([pause if p == "," else p for p in phones], word2ph, norm)
         elif language == "en":
             result = _en(text, version)

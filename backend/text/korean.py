@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from backend.text.symbols import symbol_set
 
-__all__ = ["latin_letter_names", "jamo_phones", "g2p_ko", "pronounce"]
+__all__ = ["g2p_ko", "jamo_phones", "latin_letter_names", "pronounce"]
 
 # Korean names of the Latin letters (the official table, applied case-insensitively).
 _LETTER_NAMES = {
