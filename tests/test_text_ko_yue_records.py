@@ -164,3 +164,50 @@ def test_gsv_g2p_batch_checks_korean_and_cantonese_records(tmp_path) -> None:
     assert all(o["matches_expected"] for o in out)
     assert sum(o["error"] is not None for o in out) == 3
     assert f"{len(chosen)}/{len(chosen)} match" in run.stderr
+
+
+def test_korean_never_downloads_or_installs(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """g2pk2 would run nltk's downloader without cmudict.zip and ``pip install`` without MeCab;
+    both are checked first and refused by name, with the fix."""
+    import importlib.util
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from backend.text import korean
+    from backend.text.cleaner import LanguageUnavailableError
+
+    run = subprocess.run([sys.executable, "-m", "backend.cli", "g2p", "안녕", "--lang", "ko", "--json"],
+                         capture_output=True, text=True, timeout=120, check=False,
+                         cwd=Path(__file__).parent.parent,
+                         env=dict(os.environ, GSV_FRONTEND_DATA=str(tmp_path), PYTHONIOENCODING="utf-8"))
+    assert run.returncode == 2 and run.stdout == ""
+    assert "cmudict.zip" in run.stderr and "gsv g2p --fetch-data" in run.stderr
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "mecab" else real_find_spec(name, *a))
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail(f"ran {a!r}"))
+    with pytest.raises(LanguageUnavailableError) as caught:
+        korean._load_g2pk2()
+    assert "python-mecab-ko==1.3.7" in caught.value.fix
+    assert json.dumps(caught.value.message)  # a plain, printable message
+
+
+def test_korean_output_is_clean_json_on_stdout() -> None:
+    """g2pk2 prints "mecab installed" when it starts; that must not reach our stdout."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run = subprocess.run([sys.executable, "-m", "backend.cli", "g2p", "OK 3개", "--lang", "ko", "--json"],
+                         capture_output=True, text=True, timeout=120, check=False,
+                         cwd=Path(__file__).parent.parent, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["word2ph"] is None and result["norm_text"] == "OK 3개"
+    assert result["phones"][:6] == ["ㅇ", "ㅗ", "ㅋ", "ㅔ", "ㅇ", "ㅣ"]  # O K spelled as 오케이
