@@ -211,3 +211,19 @@ def test_korean_output_is_clean_json_on_stdout() -> None:
     result = json.loads(run.stdout)
     assert result["word2ph"] is None and result["norm_text"] == "OK 3개"
     assert result["phones"][:6] == ["ㅇ", "ㅗ", "ㅋ", "ㅔ", "ㅇ", "ㅣ"]  # O K spelled as 오케이
+
+
+@pytest.mark.parametrize("code", ["KO", "ko", "Ko", "YUE", "yue", "Yue"])
+def test_list_lines_in_korean_and_cantonese_are_formatted_on_v2_only(tmp_path, code: str) -> None:
+    """The formatting step reads ``KO``/``YUE`` lines (every official spelling) on v2 and later;
+    v1 has neither language and says so for the line."""
+    from backend.format.items import read_items
+
+    clip = tmp_path / "a.wav"
+    clip.write_bytes(b"RIFF")  # only its presence matters to the transcript check
+    listing = tmp_path / "x.list"
+    listing.write_text(f"{clip}|spk|{code}|안녕하세요 你好\n", encoding="utf-8")
+    items, skipped = read_items(listing, "v2ProPlus")
+    assert [(i.key, i.language) for i in items] == [("a.wav", code.lower())] and skipped == []
+    items, skipped = read_items(listing, "v1")
+    assert items == [] and "cannot be read by the v1 text frontend" in skipped[0].reason
