@@ -13,18 +13,36 @@ token-less server, 413 for an oversized body, 503 + ``Retry-After`` when the que
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from .media import CONTENT_TYPES, encode, to_int16, wav_header
-from .requests import (SPEECH_FORMATS, LegacyRequest, SpeechRequest, TTSRequest, check, legacy_language,
-                       legacy_text, message, speak_request, streaming_mode)
-from .safety import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_UPLOAD_BYTES, PathRules, host_header_is_loopback, token_matches
+from .requests import (
+    SPEECH_FORMATS,
+    LegacyRequest,
+    SpeechRequest,
+    TTSRequest,
+    check,
+    legacy_language,
+    legacy_text,
+    message,
+    speak_request,
+    streaming_mode,
+)
+from .safety import (
+    MAX_BODY_BYTES,
+    MAX_TEXT_CHARS,
+    MAX_UPLOAD_BYTES,
+    PathRules,
+    host_header_is_loopback,
+    token_matches,
+)
 from .voice import ProjectVoice, SpeakRequest, VoiceFiles, project_names, project_voice
 from .worker import ModelWorker, ServerBusy, Stream
 
@@ -101,7 +119,7 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
     def voice_of(name: str) -> ProjectVoice:
         try:
             pv = project_voice(state.workspace, name, state.files)
-        except Exception as e:  # noqa: BLE001 - a named error, shown to the client
+        except Exception as e:
             raise RequestError(400, message(f"voice {name} is not available", Exception=_text(e))) from e
         state.projects[name] = pv
         return pv
@@ -111,7 +129,7 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
             return worker.submit(files, req)
         except ServerBusy as e:
             raise RequestError(503, message(e.message), {"Retry-After": str(RETRY_AFTER_S)}) from e
-        except Exception as e:  # noqa: BLE001 - the voice failed to load: api_v2's "tts failed"
+        except Exception as e:
             raise RequestError(400, message("tts failed", Exception=_text(e))) from e
 
     def respond(stream: Stream, media_type: str, streaming: bool) -> Response:
@@ -121,7 +139,7 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
                 body = encode(to_int16(stream.collect()), stream.sample_rate, media_type)
                 return Response(body, media_type=content_type, headers=_seed_header(stream))
             stream.first_audio()
-        except Exception as e:  # noqa: BLE001 - api_v2 answers any synthesis failure with 400
+        except Exception as e:
             raise RequestError(400, message("tts failed", Exception=_text(e))) from e
         return StreamingResponse(_chunks(stream, media_type, state.log), media_type=content_type)
 
@@ -168,7 +186,7 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
         files = replace(state.files, **{"gpt" if kind == "gpt" else "sovits": Path(weights_path)})
         try:
             loaded = worker.load(files)
-        except Exception as e:  # noqa: BLE001 - api_v2's failure body
+        except Exception as e:
             raise RequestError(400, message(f"change {kind} weight failed", Exception=_text(e))) from e
         state.files, state.version = files, loaded.version or state.version
         return JSONResponse(message("success"))
@@ -193,7 +211,7 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
             check_reference(refer_audio_path)
         except RequestError:
             raise
-        except Exception as e:  # noqa: BLE001 - api_v2's failure body
+        except Exception as e:
             raise RequestError(400, message("set refer audio failed", Exception=_text(e))) from e
         old = state.reference
         state.reference = DefaultReference(refer_audio_path, prompt_text or (old.text if old else None),
@@ -261,7 +279,7 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
     @app.get("/health")
     def health() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": state.version, "gpt": str(state.files.gpt),
-                             "sovits": str(state.files.sovits)})
+                             "sovits": str(state.files.sovits), "current": worker.activity})
 
     return app
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from backend.infer.pipeline import Synthesizer  # torch is imported only when a voice loads
+from backend.infer.pipeline import (
+    Synthesizer,  # torch is imported only when a voice loads
+)
 
 REFERENCE_CACHE_SIZE = 16
 

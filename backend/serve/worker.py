@@ -16,8 +16,9 @@ from __future__ import annotations
 import queue
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class ServerBusy(GsvError):
 class _Task:
     files: VoiceFiles
     request: SpeakRequest | None  # None: only load the voice
-    out: "queue.Queue[Any]" = field(default_factory=queue.Queue)
+    out: queue.Queue[Any] = field(default_factory=queue.Queue)
 
 
 class Stream:
@@ -89,10 +90,12 @@ class ModelWorker:
 
     def __init__(self, max_waiting: int = 8, max_voices: int = 2,
                  load: Callable[[VoiceFiles], Voice] = Voice) -> None:
-        self._tasks: "queue.Queue[_Task | None]" = queue.Queue(maxsize=max_waiting)
+        self._tasks: queue.Queue[_Task | None] = queue.Queue(maxsize=max_waiting)
         self._voices: OrderedDict[VoiceFiles, Voice] = OrderedDict()
         self._max_voices = max(1, max_voices)
         self._load = load
+        self.activity: dict[str, Any] = {"requests": 0, "chunks": 0, "finished": True}
+        """The request being synthesised: its number, audio chunks handed over so far, whether done."""
         self._thread = threading.Thread(target=self._loop, name="gsv-serve-model", daemon=True)
         self._thread.start()
 
@@ -135,8 +138,18 @@ class ModelWorker:
                 voice = self._voice(task.files)
                 task.out.put(("voice", voice.sample_rate, voice.version))
                 if task.request is not None:
-                    seed = voice.speak(task.request, task.out.put)
+                    self.activity = {"requests": self.activity["requests"] + 1, "chunks": 0, "finished": False}
+                    seed = voice.speak(task.request, self._sink(task))
                     task.out.put(("seed", seed))
                 task.out.put(_END)
             except Exception as e:  # noqa: BLE001 - one failed request never stops the worker
                 task.out.put(e)
+            finally:
+                self.activity = {**self.activity, "finished": True}
+
+    def _sink(self, task: _Task) -> Callable[[np.ndarray], None]:
+        def put(chunk: np.ndarray) -> None:
+            self.activity = {**self.activity, "chunks": self.activity["chunks"] + 1}
+            task.out.put(chunk)
+
+        return put
