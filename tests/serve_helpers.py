@@ -47,11 +47,11 @@ def serve_env(home: Path, pretrained: Path, config: Path) -> dict[str, str]:
             "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 180.0,
+def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, log: Path, timeout: float = 180.0,
                headers: dict[str, str] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc is not None and proc.poll() is not None:
             raise AssertionError(f"gsv serve exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
         try:
             if httpx.get(f"{url}/health", timeout=2, headers=headers).status_code == 200:
