@@ -107,3 +107,23 @@ def test_oversized_bodies_and_texts_are_refused(tmp_path: Path) -> None:
     assert r.status_code == 413
     r = client.post("/tts", json={**_base(ref), "text": "a" * 6000})
     assert r.status_code == 400 and "longer than" in r.json()["message"]
+
+
+def test_upload_ref_checks_the_clip_and_returns_a_usable_path(tmp_path: Path) -> None:
+    from infer_helpers import write_voice
+
+    client, ref = _client(tmp_path)
+    good = write_voice(tmp_path / "mine.wav", 4.0).read_bytes()
+    r = client.post("/upload_ref", files={"file": ("mine.wav", good, "audio/wav")})
+    assert r.status_code == 200, r.text
+    stored = Path(r.json()["ref_audio_path"])
+    assert stored.read_bytes() == good and stored.parent == ref.parents[1] / "serve-uploads"
+    assert r.json()["duration"] == pytest.approx(4.0, abs=0.01)
+    again = client.post("/upload_ref", content=good, headers={"Content-Type": "audio/wav"})
+    assert again.json()["ref_audio_path"] == str(stored)  # same content, same id
+    short = write_voice(tmp_path / "short.wav", 1.0).read_bytes()
+    r = client.post("/upload_ref", files={"file": ("short.wav", short, "audio/wav")})
+    assert r.status_code == 400 and r.json()["message"] == "upload refused" and "3–10 s" in r.json()["Exception"]
+    assert len(list(stored.parent.iterdir())) == 1  # the refused clip is not kept
+    r = client.post("/upload_ref", files={"other": ("x.txt", b"hello", "text/plain")}, data={"a": "b"})
+    assert r.status_code == 400

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from .media import CONTENT_TYPES, encode, to_int16, wav_header
 from .requests import (
@@ -43,6 +44,7 @@ from .safety import (
     host_header_is_loopback,
     token_matches,
 )
+from .uploads import audio_from_upload, store_reference
 from .voice import ProjectVoice, SpeakRequest, VoiceFiles, project_names, project_voice
 from .worker import ModelWorker, ServerBusy, Stream
 
@@ -275,6 +277,21 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
         names = project_names(state.workspace)
         return JSONResponse({"object": "list", "data": [{"id": n, "object": "model", "owned_by": "gsv"}
                                                         for n in names]})
+
+    @app.post("/upload_ref")
+    async def upload_ref(request: Request) -> JSONResponse:
+        body = await request.body()
+        if len(body) > MAX_UPLOAD_BYTES:
+            raise RequestError(413, message(f"the upload is larger than {MAX_UPLOAD_BYTES} bytes"))
+        try:
+            data, suffix = audio_from_upload(request.headers.get("content-type", ""), body)
+        except ValueError as e:
+            raise RequestError(400, message(str(e))) from e
+        try:
+            stored = await run_in_threadpool(store_reference, state.workspace, data, suffix)
+        except ValueError as e:
+            raise RequestError(400, message("upload refused", Exception=str(e))) from e
+        return JSONResponse(stored)
 
     @app.get("/health")
     def health() -> JSONResponse:

@@ -65,6 +65,9 @@ class SpeakRequest:
     pause: float = 0.3
     seed: int = -1
     batch_size: int = 1
+    token_streaming: str | None = None  # None: a piece at a time; "grow" or "fixed": token chunks
+    min_chunk_tokens: int = 16
+    overlap_tokens: int = 2
 
 
 def _file_digest(path: str) -> str:
@@ -87,6 +90,15 @@ class Voice:
                                   precision=files.precision)
         self._synth = _CachingSynthesizer(self.models, max_tokens=files.max_tokens)
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_models(cls, models: Any, files: VoiceFiles) -> Voice:
+        """A voice over models already in memory (benchmarks build full-size random ones)."""
+        voice = cls.__new__(cls)
+        voice.files, voice.models = files, models
+        voice._synth = _CachingSynthesizer(models, max_tokens=files.max_tokens)
+        voice._lock = threading.Lock()
+        return voice
 
     @property
     def version(self) -> str:
@@ -120,6 +132,8 @@ class Voice:
             on_audio(np.concatenate([audio.astype(np.float32), pause]))
 
         with self._lock:
+            if req.token_streaming:
+                return self._synth.speak_in_token_chunks(p, req, on_audio)
             result = self._synth.synthesize(p, on_piece=piece)
         return int(result.seed)
 
@@ -148,6 +162,72 @@ class _CachingSynthesizer(Synthesizer):
         while len(self._cache) > REFERENCE_CACHE_SIZE:
             self._cache.popitem(last=False)
         return prompt
+
+    def speak_in_token_chunks(self, p: Any, req: SpeakRequest, on_audio: AudioSink) -> int:
+        """Token-chunk streaming: decode a piece's audio while its tokens are still being drawn.
+
+        Every ``min_chunk_tokens`` new tokens, SoVITS decodes the new tokens together with some
+        earlier ones as left context and only the new part's audio is sent: ``grow`` takes all of
+        the piece's earlier tokens as context (closer to the whole-piece decode, costlier as the
+        piece grows), ``fixed`` only ``overlap_tokens`` of them (cheapest, audible seams). The
+        tokens are the same as a whole-piece run with the same seed; only the decoding differs.
+        """
+        from backend.infer.pipeline import _seed_everything
+        from backend.models.gpt import SamplingParams
+
+        problems = p.problems()
+        if problems:
+            from backend.infer.errors import InferenceError
+
+            raise InferenceError("invalid synthesis parameters: " + "; ".join(problems), fix="change the values named")
+        m = self.models
+        prompt = self._prompt(p, [])
+        pieces = self.text_pieces(p)
+        seed = _seed_everything(p.seed)
+        sampling = SamplingParams(top_k=p.top_k, top_p=p.top_p, temperature=p.temperature,
+                                  repetition_penalty=p.repetition_penalty)
+        pause = np.zeros(int(round(m.sample_rate * p.pause)), dtype=np.float32)
+        for piece in pieces:
+            self._stream_piece(piece, prompt, p, req, sampling, on_audio)
+            if len(pause):
+                on_audio(pause)
+        return int(seed)
+
+    def _stream_piece(self, piece: Any, prompt: Any, p: Any, req: SpeakRequest, sampling: Any,
+                      on_audio: AudioSink) -> None:
+        """One piece: GPT tokens drawn one by one, SoVITS audio sent every ``min_chunk_tokens``."""
+        import torch
+
+        from backend.infer.pipeline import EARLY_STOP_NUM
+        from backend.models.gpt.inference import generate
+
+        dev = self.models.placement.device
+        ids = torch.tensor((prompt.piece.ids if prompt.piece else []) + piece.ids, dtype=torch.long, device=dev)
+        bert = piece.bert if prompt.piece is None else torch.cat([prompt.piece.bert, piece.bert], dim=1)
+        drawn: list[int] = []
+        sent = 0
+
+        def send(tokens: list[int], upto: int) -> None:
+            nonlocal sent
+            if upto <= sent:
+                return
+            start = 0 if req.token_streaming == "grow" else max(0, sent - req.overlap_tokens)
+            audio = self._decode(torch.tensor(tokens[start:upto], dtype=torch.long), piece, prompt, p)
+            drop = int(round((sent - start) * len(audio) / max(1, upto - start)))
+            on_audio(audio[drop:].astype(np.float32))
+            sent = upto
+
+        def on_token(token: int) -> None:
+            drawn.append(token)
+            if len(drawn) - sent >= max(1, req.min_chunk_tokens):
+                send(drawn, len(drawn))
+
+        with torch.inference_mode():
+            g = generate(self.models.gpt, ids[None], prompt.tokens, bert[None], sampling, EARLY_STOP_NUM,
+                         max_steps=self.max_tokens, on_token=on_token)
+        kept = [int(t) for t in g.decoder_tokens[0].tolist()]
+        final = drawn + kept[len(drawn):]  # a token kept at the stop step was not seen by on_token
+        send(final, len(final))
 
 
 def check_reference(path: str) -> float:
