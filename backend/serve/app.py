@@ -185,7 +185,8 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
         if not weights_path:
             raise RequestError(400, message(f"{kind} weight path is required"))
         confined("weights_path", weights_path)
-        files = replace(state.files, **{"gpt" if kind == "gpt" else "sovits": Path(weights_path)})
+        path = Path(weights_path)
+        files = replace(state.files, gpt=path) if kind == "gpt" else replace(state.files, sovits=path)
         try:
             loaded = worker.load(files)
         except Exception as e:
@@ -245,7 +246,7 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
         speak = SpeakRequest(text=legacy_text(req.text, req.cut_punc), lang=lang, ref=ref_path, ref_text=ref_text,
                              ref_lang=ref_lang or lang, aux_refs=list(req.inp_refs or []), cut="cut0",
                              top_k=req.top_k, top_p=req.top_p, temperature=req.temperature, speed=req.speed,
-                             batch_size=1)
+                             batch_size=1, parallel_infer=False)  # api.py runs the classic UI's path
         return respond(submit(state.files, speak), "wav", streaming=False)
 
     @app.get("/")

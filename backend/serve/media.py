@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def encode_av(samples: np.ndarray, sample_rate: int, fmt: str) -> bytes:
     buf = io.BytesIO()
     try:
         with av.open(buf, "w", format=spec.container) as out:
-            stream = out.add_stream(spec.codec, rate=rate, layout="mono")
+            stream: Any = out.add_stream(spec.codec, rate=rate, layout="mono")
             cc = stream.codec_context
             if spec.bit_rate:
                 cc.bit_rate = spec.bit_rate

@@ -102,7 +102,7 @@ def speak_request(req: TTSRequest) -> SpeakRequest:
     mode = streaming_mode(req.streaming_mode)
     return SpeakRequest(
         token_streaming={2: "grow", 3: "fixed"}.get(mode or 0), min_chunk_tokens=max(1, req.min_chunk_length),
-        overlap_tokens=max(0, req.overlap_length),
+        overlap_tokens=max(0, req.overlap_length), parallel_infer=req.parallel_infer,
         text=req.text or "", lang=(req.text_lang or "").lower(), ref=req.ref_audio_path or "",
         ref_text=req.prompt_text or None, ref_lang=(req.prompt_lang or "").lower(),
         aux_refs=list(req.aux_ref_audio_paths or []), cut=req.text_split_method, top_k=req.top_k,

@@ -32,7 +32,8 @@ def audio_from_upload(content_type: str, body: bytes) -> tuple[bytes, str]:
         name = part.get_filename()
         if name is not None or part.get_param("name", header="content-disposition") == "file":
             suffix = Path(name or "clip.wav").suffix.lower()
-            return part.get_payload(decode=True) or b"", suffix if suffix in SUFFIXES else ".wav"
+            payload = part.get_payload(decode=True)
+            return (payload if isinstance(payload, bytes) else b""), suffix if suffix in SUFFIXES else ".wav"
     raise ValueError("the multipart upload has no file part: send the clip in a field named `file`")
 
 

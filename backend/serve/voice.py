@@ -65,6 +65,7 @@ class SpeakRequest:
     pause: float = 0.3
     seed: int = -1
     batch_size: int = 1
+    parallel_infer: bool = True  # api_v2's default: the batched decoder even for one piece (as TTS.run)
     token_streaming: str | None = None  # None: a piece at a time; "grow" or "fixed": token chunks
     min_chunk_tokens: int = 16
     overlap_tokens: int = 2
@@ -132,6 +133,7 @@ class Voice:
             on_audio(np.concatenate([audio.astype(np.float32), pause]))
 
         with self._lock:
+            self._synth.batched_single_piece = req.parallel_infer
             if req.token_streaming:
                 return self._synth.speak_in_token_chunks(p, req, on_audio)
             result = self._synth.synthesize(p, on_piece=piece)
