@@ -8,11 +8,12 @@ cut5). The server is the real application under uvicorn on a loopback port, call
 with ``media_type=raw`` (no header, so the first body byte is audio).
 
 Baseline in the same run: the same text through :class:`backend.infer.pipeline.Synthesizer`
-(what ``gsv infer`` runs), timed until its whole wav exists. For each streaming mode the report
+(what ``gsv infer`` runs, reference stage included), timed until its whole audio exists; each
+round runs it right before the four modes. For each streaming mode the report
 gives the first-byte time, the whole-response time and their ratios to the baseline; the goal
 is mode 2's first byte under 25 % of the non-streamed response time.
 
-    python bench/serve_latency.py [--threads 2] [--tokens 100] [--clients 3] [--chunk 16]
+    python bench/serve_latency.py [--runs 1] [--threads 2] [--tokens 100] [--clients 3] [--chunk 16]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -60,6 +62,7 @@ def timed_request(url: str, body: dict) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=1, help="interleaved rounds (medians are reported)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tokens", type=int, default=100, help="semantic tokens per piece (25 per second)")
     ap.add_argument("--clients", type=int, default=3, help="concurrent clients for the throughput run")
@@ -82,10 +85,7 @@ def main() -> None:
         synth = Synthesizer(models, max_tokens=args.tokens + 1)
         p = SynthesisParams(text=text, lang="en", ref=str(ref), ref_text=ref_text, ref_lang="en", cut="cut5",
                             seed=1, batch_size=1)
-        synth.synthesize(p)  # warm-up
-        t0 = time.perf_counter()
-        base = synth.synthesize(p)
-        infer_s = time.perf_counter() - t0
+        base = synth.synthesize(p)  # warm-up
 
         state = ServerState(files=files, workspace=Path(tmp), rules=PathRules([Path(tmp)]), version="v2",
                             max_waiting=args.clients + 1)
@@ -95,7 +95,16 @@ def main() -> None:
             body = {"text": text, "text_lang": "en", "ref_audio_path": str(ref), "prompt_text": ref_text,
                     "prompt_lang": "en", "seed": 1, "media_type": "raw", "min_chunk_length": args.chunk}
             timed_request(running.url, body)  # warm-up through the server (reference cache filled, as in use)
-            modes = {m: timed_request(running.url, {**body, "streaming_mode": m}) for m in (0, 1, 2, 3)}
+            infer_runs: list[float] = []
+            mode_runs: dict[int, list[dict]] = {m: [] for m in (0, 1, 2, 3)}
+            for _ in range(args.runs):  # interleaved, so a change in the machine's load hits all alike
+                t0 = time.perf_counter()
+                synth.synthesize(p)
+                infer_runs.append(time.perf_counter() - t0)
+                for m in mode_runs:
+                    mode_runs[m].append(timed_request(running.url, {**body, "streaming_mode": m}))
+            infer_s = statistics.median(infer_runs)
+            modes = {m: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for m, runs in mode_runs.items()}
             results: list[dict] = []
 
             def client() -> None:

@@ -185,3 +185,24 @@ def test_a_full_queue_answers_503_with_retry_after(served: RunningServe) -> None
     assert retry and all(x.isdigit() for x in retry)
     r = httpx.post(f"{served.url}/tts", json=_tts(served), timeout=300)
     assert r.status_code == 200  # still serving
+
+
+def test_control_restart_reloads_and_keeps_serving_then_exit_stops(served: RunningServe) -> None:
+    import time
+
+    assert httpx.get(f"{served.url}/control", params={"command": "restart"}, timeout=60).status_code == 200
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:  # the restarted server has a fresh worker (no request served yet)
+        assert served.proc.poll() is None
+        try:
+            if httpx.get(f"{served.url}/health", timeout=2).json()["current"]["requests"] == 0:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the server did not come back after restart")
+    r = httpx.post(f"{served.url}/tts", json=_tts(served), timeout=300)
+    assert r.status_code == 200 and _wav(r.content)[1] == 32000
+    assert httpx.get(f"{served.url}/control", params={"command": "exit"}, timeout=60).status_code == 200
+    assert served.proc.wait(60) == 0
