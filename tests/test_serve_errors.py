@@ -87,7 +87,7 @@ def test_weights_and_control_messages(tmp_path: Path) -> None:
 
 
 def test_token_is_required_as_bearer_or_query(tmp_path: Path) -> None:
-    client, ref = _client(tmp_path, token="s3cret", loopback_only=False)
+    client, _ = _client(tmp_path, token="s3cret", loopback_only=False)
     assert client.get("/health").status_code == 401
     assert client.get("/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200

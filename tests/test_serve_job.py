@@ -21,7 +21,7 @@ from text_records import frontend_data_or_skip
 
 def gsv(home: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "backend.cli", "--home", str(home), *args], capture_output=True,
-                          text=True, env=env, timeout=300, cwd=ROOT)
+                          text=True, env=env, timeout=300, cwd=ROOT, check=False)
 
 
 def _events(home: Path, job_id: str) -> list[dict[str, object]]:
