@@ -40,6 +40,13 @@ def _default_asr() -> dict[str, str]:
 
 
 @dataclass
+class ServeSettings:
+    """``[serve]``: folders besides the workspace whose files clients of ``gsv serve`` may name."""
+
+    allowed_dirs: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     gpus: list[int] = field(default_factory=list)  # empty: every visible GPU, or the CPU
     asr_engine: dict[str, str] = field(default_factory=_default_asr)
@@ -48,6 +55,7 @@ class Config:
     listen_host: str = "127.0.0.1"
     listen_allow_remote: bool = False  # unsafe: lets listen_host be a non-loopback address (warned on every start)
     precision: str = "auto"  # synthesis: auto/fp32/fp16/bf16 (see backend.infer.device)
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     def to_toml(self) -> str:
         return tomli_w.dumps(asdict(self))
@@ -62,7 +70,7 @@ def _fail(path: Path, key: str, problem: str, fix: str) -> ConfigError:
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     cfg = Config()
-    known = {"gpus", "asr_engine", "keys", "listen_port", "listen_host", "listen_allow_remote", "precision"}
+    known = {"gpus", "asr_engine", "keys", "listen_port", "listen_host", "listen_allow_remote", "precision", "serve"}
     for key in data:
         if key not in known:
             raise _fail(path, key, "is not a setting", f"remove it; known settings: {', '.join(sorted(known))}")
@@ -107,6 +115,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             raise _fail(path, "precision", f"is {v!r}",
                         f"use one of {', '.join(PRECISIONS)} (bf16 speeds up CPU synthesis on CPUs with native bfloat16)")
         cfg.precision = v
+    if "serve" in data:
+        sv = data["serve"]
+        dirs = sv.get("allowed_dirs", []) if isinstance(sv, dict) else None
+        if not isinstance(dirs, list) or not all(isinstance(d, str) and d for d in dirs) or set(sv) - {"allowed_dirs"}:
+            raise _fail(path, "serve", f"is {sv!r}", 'write e.g. [serve]\nallowed_dirs = ["/data/voices"]')
+        cfg.serve = ServeSettings(allowed_dirs=list(dirs))
     return cfg
 
 
