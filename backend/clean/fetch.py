@@ -145,3 +145,14 @@ def _download_url(url: str, dest: Path, on_progress: ProgressFn | None) -> Path:
 def describe(models: list[CleanModel], directory: Path) -> list[dict[str, Any]]:
     return [{"name": m.name, "step": m.step, "arch": m.arch, "file": m.filename,
              "here": locate(m, directory) is not None, "about": m.about} for m in models]
+
+
+def fetch_named(names: list[str], on_progress: ProgressFn | None = None,
+                directory: Path | None = None) -> list[Path]:
+    """``gsv models fetch --clean [NAME...]``: the named models, or each step's default."""
+    from .catalogue import DEFAULTS, lookup
+
+    d = models_dir(directory)
+    own = local_models(d)
+    chosen = [lookup(n, None, own) for n in names] if names else [lookup(n) for n in DEFAULTS.values()]
+    return fetch(chosen, d, on_progress)
