@@ -252,18 +252,22 @@ class _Chain:
         self.params, self.work_dir, self.report = params, work_dir, report
         self._steps: list | None = None
 
+    @property
+    def loaded(self) -> bool:
+        return self._steps is not None
+
     def steps(self) -> list:
         if self._steps is None:
             from ..clean.fetch import fetch, models_dir, require
             from ..clean.runner import StepRunner, pick_device, require_runner
             from ..pretrained import offline, progress_to
 
-            require_runner()
             models = resolve_models(self.params)
             directory = models_dir(self.params.models_dir)
             if self.params.allow_download and not offline():
                 fetch(models, directory, progress_to(self.report))
             require(models, directory)
+            require_runner()
             device = pick_device(self.params.device)
             self.report.info(f"chain: {' → '.join(f'{m.step} ({m.name})' for m in models)} on {device}")
             self._steps = [StepRunner(m, directory, self.work_dir / m.step, device) for m in models]
@@ -332,13 +336,13 @@ def _clean_batch(params: Params, files: list[Path], chain: _Chain, work_dir: Pat
             got = clean_file(src, dst, steps, work_dir, chunking=params.chunking(),
                              on_chunk=lambda d, t, n=src.name: report.progress(d, t, unit="chunks", label=n))
         except GsvError as e:
-            if chain._steps is None:  # the chain itself cannot start (no runner, no model): stop the batch
+            if not chain.loaded:  # the chain itself cannot start (no runner, no model): stop the batch
                 raise
             report.warning(f"{src.name}: {e.message}")
             rows.append({**row, "status": "failed", "error": e.message})
             continue
         except Exception as e:
-            if chain._steps is None:
+            if not chain.loaded:
                 raise
             traceback.print_exc(file=sys.stderr)
             report.warning(f"{src.name}: failed: {type(e).__name__}: {e}")
