@@ -23,7 +23,7 @@ def test_unknown_model_and_no_step_fail_before_a_job(tmp_path: Path) -> None:
     assert gsv_json("jobs", "list", "--json") == []
 
 
-def test_a_missing_model_offline_is_a_named_error_with_the_command(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_missing_model_offline_is_a_named_error_with_the_command(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("GSV_CLEAN_MODELS_DIR", str(tmp_path / "models"))
     wav = tmp_path / "a.wav"
@@ -38,7 +38,7 @@ def test_a_missing_model_offline_is_a_named_error_with_the_command(tmp_path: Pat
     assert r.returncode == 2 and "HF_HUB_OFFLINE" in r.stderr and "fix:" in r.stderr
 
 
-def test_list_models_marks_defaults_and_own_models(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_list_models_marks_defaults_and_own_models(tmp_path: Path, monkeypatch) -> None:
     models = tmp_path / "models"
     models.mkdir()
     (models / "mine.pth").write_bytes(b"x")

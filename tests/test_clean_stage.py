@@ -21,7 +21,7 @@ from jobs_helpers import gsv, gsv_json, poll
 
 pytest.importorskip("audio_separator", reason="the optional cleaning runner is not installed")
 
-from clean_helpers import build_tiny_models, write_tone  # noqa: E402
+from clean_helpers import build_tiny_models, write_tone
 
 
 @pytest.fixture(scope="module")

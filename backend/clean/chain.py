@@ -114,7 +114,7 @@ def _pyav_blocks(path: Path, rate: int, start_s: float, max_s: float | None) -> 
     except Exception as e:
         raise CleanInputError(f"{path.name} is not an audio file we can read: {e}",
                               "check the file (or convert it to WAV/FLAC) and clean it again") from e
-    duration = float(stream.duration * stream.time_base) if stream.duration else (
+    duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else (
         container.duration / 1e6 if container.duration else 0.0)
     length = max(0.0, duration - start_s) if max_s is None else min(max_s, max(0.0, duration - start_s))
     total = int(length * rate)

@@ -100,8 +100,8 @@ def write_runner_catalogue(model_dir: Path, models: list[CleanModel]) -> None:
             checks["vr_download_list" if m.arch == "vr" else "mdx_download_list"][label] = m.filename
             path = model_dir / m.filename
             if path.is_file():
-                table = "vr_model_data.json" if m.arch == "vr" else "mdx_model_data.json"
-                tables[table][model_file_hash(path)] = m.model_data
+                key = "vr_model_data.json" if m.arch == "vr" else "mdx_model_data.json"
+                tables[key][model_file_hash(path)] = m.model_data
     atomic_write_text(checks_path, json.dumps(checks, indent=1))
     for name, table in tables.items():
         atomic_write_text(model_dir / name, json.dumps(table, indent=1))
@@ -114,6 +114,19 @@ def pick_device(device: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _check_band_resampler(model: CleanModel) -> None:
+    """Multi-band VR models (every UVR de-reverb/denoise model) resample each band through
+    python-samplerate, which needs the system's libsamplerate; say so before the first file."""
+    if model.arch != "vr" or str(model.model_data.get("vr_model_param", "")).startswith("1band"):
+        return
+    try:
+        import samplerate  # noqa: F401
+    except OSError as e:
+        raise CleanRunError(f"{model.name} needs libsamplerate, which this system lacks ({e})",
+                            "install it: `apt install libsamplerate0` (Debian/Ubuntu), `dnf install libsamplerate` "
+                            "or `brew install libsamplerate`") from e
 
 
 def _separator_class() -> type:
@@ -133,6 +146,7 @@ class StepRunner:
 
     def __init__(self, model: CleanModel, model_dir: Path, work_dir: Path, device: str = "auto") -> None:
         require_runner()
+        _check_band_resampler(model)
         self.model = model
         self.work_dir = work_dir
         work_dir.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ import shutil
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,6 @@ class Params:
     excerpt_start: float | None = None  # seconds; set: preview mode (one file, a short excerpt)
     excerpt_seconds: float = 10.0
     allow_download: bool = True  # fetch missing models (never when HF_HUB_OFFLINE is set)
-    extra_models: list[dict[str, Any]] = field(default_factory=list)  # not used by the CLI; see models.json
 
     def steps(self) -> list[tuple[str, str]]:
         """(step, model name) for each chosen step, in chain order."""
@@ -198,15 +197,11 @@ def check(params: Params) -> None:
 
 
 def resolve_models(params: Params) -> list:
-    from ..clean.catalogue import CleanModel, Source, lookup
+    from ..clean.catalogue import lookup
     from ..clean.fetch import local_models, models_dir
 
-    extra = list(local_models(models_dir(params.models_dir)))
-    for row in params.extra_models:
-        row = dict(row)
-        row["source"] = Source(row.pop("filename"))
-        extra.append(CleanModel(**row))
-    return [lookup(name, step, tuple(extra)) for step, name in params.steps()]
+    own = local_models(models_dir(params.models_dir))
+    return [lookup(name, step, own) for step, name in params.steps()]
 
 
 def project_of(params: Params) -> str | None:
@@ -281,8 +276,9 @@ def run(params: Params, report: Reporter) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir = out_dir.with_name(f".{out_dir.name}.work")
     shutil.rmtree(work_dir, ignore_errors=True)
-    for stale in out_dir.glob(".*.partial"):  # left by a run that was killed mid-file
-        stale.unlink(missing_ok=True)
+    for pattern in (".*.partial", ".*.new"):  # left by a run that was killed mid-file
+        for stale in out_dir.glob(pattern):
+            stale.unlink(missing_ok=True)
     files, skipped = list_inputs(params.inputs)
     if not files:
         raise CleanError("no files to clean in " + ", ".join(str(p) for p in params.inputs),
@@ -329,12 +325,17 @@ def _clean_batch(params: Params, files: list[Path], chain: _Chain, work_dir: Pat
         t0 = time.monotonic()
         try:
             steps = chain.steps()
+
+            def on_chunk(done: int, total: int, name: str = src.name) -> None:
+                report.progress(done, total, unit="chunks", label=name)
+
+            fresh = dst.with_name(f".{dst.name}.new")  # the earlier output stays until this one is whole
+            got = clean_file(src, fresh, steps, work_dir, chunking=params.chunking(), on_chunk=on_chunk)
             if dst.exists():
                 backup.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(dst), str(backup / dst.name))
                 row["replaced_to"] = str(backup / dst.name)
-            got = clean_file(src, dst, steps, work_dir, chunking=params.chunking(),
-                             on_chunk=lambda d, t, n=src.name: report.progress(d, t, unit="chunks", label=n))
+            fresh.replace(dst)
         except GsvError as e:
             if not chain.loaded:  # the chain itself cannot start (no runner, no model): stop the batch
                 raise
