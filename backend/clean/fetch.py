@@ -36,11 +36,12 @@ class CleanModelDownloadError(GsvError):
     """Fetching a cleaning model failed."""
 
 
-def models_dir(override: Path | None = None) -> Path:
+def models_dir(override: Path | None = None, home: Path | None = None) -> Path:
+    """``override``, else ``$GSV_CLEAN_MODELS_DIR``, else ``<home or the workspace>/models/clean``."""
     if override is not None:
         return Path(override).expanduser()
     env = os.environ.get("GSV_CLEAN_MODELS_DIR")
-    return Path(env).expanduser() if env else default_home() / "models" / "clean"
+    return Path(env).expanduser() if env else (Path(home) if home else default_home()) / "models" / "clean"
 
 
 def local_models(directory: Path) -> tuple[CleanModel, ...]:

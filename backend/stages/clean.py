@@ -134,7 +134,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
     if args.list_models:
-        _print_models(args.models_dir)
+        _print_models(_models_dir_of(args.models_dir, workspace))
         raise SystemExit(0)
     backup = None
     inputs = [Path(p).expanduser().absolute() for p in args.inputs]
@@ -153,12 +153,19 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
     params = Params(inputs=inputs, out_dir=Path(out_dir).absolute(), project=name,
                     separate=None if args.no_separate else args.separate, dereverb=args.dereverb,
                     denoise=args.denoise,
-                    models_dir=args.models_dir.expanduser().absolute() if args.models_dir else None,
+                    models_dir=_models_dir_of(args.models_dir, workspace),
                     device=args.device, chunk_seconds=args.chunk_seconds, overlap_seconds=args.overlap_seconds,
                     replace=args.replace, backup_dir=backup, excerpt_start=args.excerpt,
                     excerpt_seconds=args.excerpt_seconds)
     check(params)
     return params
+
+
+def _models_dir_of(override: Path | None, workspace: Any) -> Path:
+    """Fixed when the job is queued: the job runs without this command's ``--home``."""
+    from ..clean.fetch import models_dir
+
+    return models_dir(override, getattr(workspace, "root", None)).absolute()
 
 
 def _print_models(models_dir: Path | None) -> None:
