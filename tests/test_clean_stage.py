@@ -143,3 +143,26 @@ def test_preview_renders_an_excerpt_and_its_original(tmp_path: Path) -> None:
         info = sf.info(preview / name)
         assert (info.samplerate, abs(info.frames - 1.5 * 44100) <= 1) == (44100, True)
     assert not (project.root / "clean").exists()  # a preview is not a cleaned recording
+
+
+def test_replace_backs_up_the_earlier_output(tmp_path: Path) -> None:
+    from backend.jobs.manager import JobManager
+    from backend.stages.clean import Params
+    from backend.workspace import Workspace
+
+    src = tmp_path / "rec"
+    src.mkdir()
+    write_tone(src / "one.wav", 1.0, 44100, 1)
+    out, backup = tmp_path / "out", tmp_path / "backup"
+    out.mkdir()
+    earlier = b"RIFF earlier output, whatever it was"
+    (out / "one.wav").write_bytes(earlier)
+    jm = JobManager(Workspace(os.environ["GSV_HOME"]).jobs_dir)
+    params = Params(inputs=[src], out_dir=out, separate="tiny-vocals", replace=True, backup_dir=backup)
+    done = jm.wait(jm.submit("clean", params).id, timeout=600)
+    assert done.outcome == "succeeded", done.reason
+    assert sf.info(out / "one.wav").samplerate == 44100
+    (saved,) = backup.glob("*/one.wav")
+    assert saved.read_bytes() == earlier
+    (row,) = json.loads((tmp_path / "out.clean.json").read_text())["files"]
+    assert row["status"] == "cleaned" and row["replaced_to"] == str(saved)
