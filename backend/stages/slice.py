@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -111,8 +112,9 @@ def summary_path(out_dir: Path) -> Path:
 # --- CLI ----------------------------------------------------------------------------------------
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
-                        help="audio/video files or folders of them")
+    parser.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
+                        help="audio/video files or folders of them (default with --project: its clean/ "
+                             "recordings if any, else raw/)")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--project", help="write the clips to this project's clips folder")
     where.add_argument("--out", type=Path, help="write the clips to this folder")
@@ -124,13 +126,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
     backup = None
+    inputs = list(args.inputs)
     if args.project:
         project = workspace.open_project(args.project)
         out_dir, name = project.clips_dir, project.name
         backup = project.trash_dir / "replaced-clips"
+        if not inputs:
+            from ..clean.api import default_slice_input
+
+            folder, why = default_slice_input(project)
+            print(why, file=sys.stderr)
+            inputs = [folder]
     else:
         out_dir, name = args.out, None
-    params = Params(inputs=[Path(p).expanduser().absolute() for p in args.inputs],
+    params = Params(inputs=[Path(p).expanduser().absolute() for p in inputs],
                     out_dir=Path(out_dir).expanduser().absolute(), project=name,
                     threshold=args.threshold, min_length=args.min_length, min_interval=args.min_interval,
                     hop_size=args.hop_size, max_sil_kept=args.max_sil_kept, peak=args.peak, alpha=args.alpha,
