@@ -19,21 +19,10 @@ from pathlib import Path
 import pytest
 from jobs_helpers import REPO, gsv, gsv_json, poll
 
-from backend.jobs import JobError, JobManager, procs
+from backend.jobs import JobManager, procs
 from backend.jobs.record import JobRecord
-from backend.workspace import Workspace
 
 
-@pytest.fixture
-def jm():
-    manager = JobManager(Workspace().jobs_dir)
-    yield manager
-    for job in manager.list():  # never leave a job running after its test
-        if not job.is_finished and not job.is_corrupt:
-            try:
-                manager.cancel(job.id, grace=0.5)
-            except JobError:
-                pass
 
 
 def _running_with_pid(jm: JobManager, job_id: str) -> JobRecord | None:

@@ -13,27 +13,15 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
-from backend.jobs import JobError, JobManager
+from backend.jobs import JobManager
 from backend.jobs import procs
-from backend.workspace import Workspace
 
 from jobs_helpers import REPO, gsv, gsv_argv, gsv_json, poll
 
 ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 
 
-@pytest.fixture
-def jm():
-    manager = JobManager(Workspace().jobs_dir)
-    yield manager
-    for job in manager.list():  # never leave a job running after its test
-        if not job.is_finished and not job.is_corrupt:
-            try:
-                manager.cancel(job.id, grace=0.5)
-            except JobError:  # finished meanwhile
-                pass
 
 
 def _running_with_pid(jm: JobManager, job_id: str):

@@ -12,12 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from backend.infer.params import CUT_METHODS
+
+from .voice import SYNTHESIS_DEFAULTS as _SYNTH
 from .voice import SpeakRequest
 
 LANGUAGES_V1 = ("auto", "en", "zh", "ja", "all_zh", "all_ja")
 LANGUAGES_V2 = ("auto", "auto_yue", "en", "zh", "ja", "yue", "ko", "all_zh", "all_ja", "all_yue", "all_ko")
 MEDIA_TYPES = ("wav", "raw", "ogg", "aac")
-CUT_METHODS = ("cut0", "cut1", "cut2", "cut3", "cut4", "cut5")
 STREAMING_MESSAGE = "the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)"
 
 LEGACY_LANGUAGES = {
@@ -43,9 +45,9 @@ class TTSRequest(BaseModel):
     aux_ref_audio_paths: list[str] | None = None
     prompt_lang: str | None = None
     prompt_text: str = ""
-    top_k: int = 15
-    top_p: float = 1.0
-    temperature: float = 1.0
+    top_k: int = _SYNTH["top_k"]
+    top_p: float = _SYNTH["top_p"]
+    temperature: float = _SYNTH["temperature"]
     text_split_method: str = "cut5"
     batch_size: int = 1
     batch_threshold: float = 0.75
@@ -56,7 +58,7 @@ class TTSRequest(BaseModel):
     media_type: str = "wav"
     streaming_mode: bool | int = False
     parallel_infer: bool = True
-    repetition_penalty: float = 1.35
+    repetition_penalty: float = _SYNTH["repetition_penalty"]
     sample_steps: int = 32
     super_sampling: bool = False
     overlap_length: int = 2
@@ -121,10 +123,10 @@ class LegacyRequest(BaseModel):
     text: str | None = None
     text_language: str | None = None
     cut_punc: str | None = None
-    top_k: int = 15
-    top_p: float = 1.0
-    temperature: float = 1.0
-    speed: float = 1.0
+    top_k: int = _SYNTH["top_k"]
+    top_p: float = _SYNTH["top_p"]
+    temperature: float = _SYNTH["temperature"]
+    speed: float = _SYNTH["speed"]
     inp_refs: list[str] | None = None
     sample_steps: int = 32
     if_sr: bool = False

@@ -17,12 +17,13 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from backend.infer.params import SynthesisParams
 from backend.infer.pipeline import (
     Synthesizer,  # torch is imported only when a voice loads
 )
@@ -46,6 +47,10 @@ class VoiceFiles:
     max_tokens: int = 1500
 
 
+SYNTHESIS_DEFAULTS = {f.name: f.default for f in fields(SynthesisParams)}
+"""The official sampling defaults, declared once in :class:`SynthesisParams`."""
+
+
 @dataclass
 class SpeakRequest:
     """One synthesis, in the pipeline's own option names (the HTTP layer maps api fields here)."""
@@ -56,14 +61,14 @@ class SpeakRequest:
     ref_text: str | None = None
     ref_lang: str = "all_zh"
     aux_refs: list[str] = field(default_factory=list)
-    cut: str = "cut5"
-    top_k: int = 15
-    top_p: float = 1.0
-    temperature: float = 1.0
-    repetition_penalty: float = 1.35
-    speed: float = 1.0
-    pause: float = 0.3
-    seed: int = -1
+    cut: str = "cut5"  # api_v2's default, not the WebUI's cut1
+    top_k: int = SYNTHESIS_DEFAULTS["top_k"]
+    top_p: float = SYNTHESIS_DEFAULTS["top_p"]
+    temperature: float = SYNTHESIS_DEFAULTS["temperature"]
+    repetition_penalty: float = SYNTHESIS_DEFAULTS["repetition_penalty"]
+    speed: float = SYNTHESIS_DEFAULTS["speed"]
+    pause: float = SYNTHESIS_DEFAULTS["pause"]
+    seed: int = SYNTHESIS_DEFAULTS["seed"]
     batch_size: int = 1
     parallel_infer: bool = True  # api_v2's default: the batched decoder even for one piece (as TTS.run)
     token_streaming: str | None = None  # None: a piece at a time; "grow" or "fixed": token chunks
@@ -120,8 +125,6 @@ class Voice:
     def speak(self, req: SpeakRequest, on_audio: AudioSink) -> int:
         """Synthesise ``req``; each finished piece (followed by its pause) goes to ``on_audio`` as
         soon as it is decoded, in order. Returns the seed used."""
-        from backend.infer.params import SynthesisParams
-
         p = SynthesisParams(text=req.text, lang=req.lang, ref=req.ref, aux_refs=list(req.aux_refs),
                             ref_text=req.ref_text, ref_lang=req.ref_lang, cut=req.cut, top_k=req.top_k,
                             top_p=req.top_p, temperature=req.temperature,
