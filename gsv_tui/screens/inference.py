@@ -30,7 +30,6 @@ from backend.errors import GsvError
 
 from .. import keymap
 from ..jobwatch import JobsSnapshot, JobView
-from ..keymap import KeySpec
 from ..widgets.infer_form import InferForm
 from ..widgets.take_history import TakeHistory
 from .base import ModeScreen
@@ -40,20 +39,7 @@ if TYPE_CHECKING:
     from backend.app import Project
     from backend.app.playback import PlayerChooser
 
-KEYS = keymap.define("inference", "Inference screen", [
-    KeySpec("inference.generate", "ctrl+r", "generate", "Generate", priority=True,
-            help="Synthesise the text with the chosen models and reference (a job)"),
-    KeySpec("inference.play", "ctrl+e", "play", "Play", priority=True,
-            help="Play the selected take (or stop playing)"),
-    KeySpec("inference.save_as", "ctrl+s", "save_as", "Save as", priority=True,
-            help="Copy the selected take (and its record) to a path of your choice"),
-    KeySpec("inference.regenerate", "ctrl+g", "regenerate", "Regenerate", priority=True,
-            help="Load the selected take's parameters and seed into the form and generate again"),
-    KeySpec("inference.takes", "ctrl+t", "focus_takes", "Takes", priority=True,
-            help="Move to the list of recent takes"),
-    KeySpec("inference.refresh", "ctrl+l", "refresh_lists", "Refresh", show=False, priority=True,
-            help="Look again for exported weights and reviewed clips"),
-])
+KEYS = keymap.bindings("inference")
 
 
 class UseReference(Message):

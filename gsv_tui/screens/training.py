@@ -30,7 +30,6 @@ from backend.errors import GsvError
 from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot, JobView
-from ..keymap import KeySpec
 from ..messages import JobRefused, JobSubmitted
 from ..train_events import TRAIN_STAGES, TrainState
 from ..widgets.base_models import BaseModels
@@ -40,21 +39,7 @@ from ..widgets.train_monitor import TrainMonitor
 from ..widgets.weights_list import WeightsList, names
 from .base import ModeScreen
 
-KEYS = keymap.define("training", "Training screen", [
-    KeySpec("training.fetch", "f", "fetch_models", "Fetch models",
-            help="Download the chosen version's pretrained base models as a job (resumes partial files)"),
-    KeySpec("training.format", "ctrl+r", "format", "Format", priority=True,
-            help="Format the transcript for training (text+BERT, HuBERT+wav32k, tokens) as a job"),
-    KeySpec("training.both", "b", "train('both')", "Train both",
-            help="Fine-tune SoVITS, then GPT (queued after it on one GPU)"),
-    KeySpec("training.sovits", "s", "train('sovits')", "SoVITS", help="Fine-tune SoVITS with these settings"),
-    KeySpec("training.gpt", "g", "train('gpt')", "GPT", help="Fine-tune GPT with these settings"),
-    KeySpec("training.cancel", "c", "cancel", "Cancel", help="Cancel the training job shown"),
-    KeySpec("training.resume", "r", "resume", "Resume",
-            help="Start the shown training job's stage again: it continues from its last checkpoint"),
-    KeySpec("training.send", "i", "send_to_inference", "To inference",
-            help="Open Inference with the chosen GPT + SoVITS weights (enter on a row chooses it)"),
-])
+KEYS = keymap.bindings("training")
 
 TAIL_INTERVAL = 0.5
 _TAIL_LOCK = threading.Lock()  # one events reader at a time (the cursor is shared)
