@@ -90,8 +90,7 @@ def copy_hint(path: str, directory: Path | None = None) -> str:
     directory = directory if directory is not None else default_dir()
     if directory is not None:
         return f"copy it to {directory / path}"
-    return (f"copy an official GPT_SoVITS/pretrained_models folder (it holds {path}) to this machine "
-            "and set GSV_PRETRAINED_DIR to it")
+    return f"set GSV_PRETRAINED_DIR to a copy of an official pretrained_models folder (with {path})"
 
 
 def fetch_command(version: str, directory: Path | None = None) -> str:

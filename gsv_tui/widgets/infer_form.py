@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Static, TextArea
@@ -147,6 +148,29 @@ class InferForm(Vertical):
             if f.name in params:
                 self.query_one(f"#num-{f.name}", Input).value = _num(params[f.name])
 
+    @on(Input.Submitted, "#gpt-path")
+    @on(Input.Submitted, "#sovits-path")
+    @on(Input.Blurred, "#gpt-path")
+    @on(Input.Blurred, "#sovits-path")
+    def _weights_typed(self, event: Input.Submitted | Input.Blurred) -> None:
+        self.take_typed_weights("gpt" if event.input.id == "gpt-path" else "sovits")
+
+    def take_typed_weights(self, kind: str) -> str | None:
+        """Move a path typed beside the ``kind`` list into it (chosen); the reason when it cannot be."""
+        field = self.query_one(f"#{kind}-path", Input)
+        typed = field.value.strip()
+        if not typed:
+            return None
+        problem = requests.weights_path_problem(kind, typed)
+        if problem is not None:
+            field.add_class("-invalid")
+            self.query_one("#form-problems", Static).update(problem)
+            return problem
+        field.remove_class("-invalid")
+        field.value = ""
+        self.add_weights(kind, typed)
+        return None
+
     # --- reading ---------------------------------------------------------------------------
     def weights(self, kind: str) -> str | None:
         """The chosen ``kind`` weights: the list's value, the one source of truth."""
@@ -162,7 +186,7 @@ class InferForm(Vertical):
 
     def settings(self) -> tuple[InferSettings, list[str]]:
         """What the form holds, and every reason it cannot generate yet (shown under the form)."""
-        problems: list[str] = []
+        problems: list[str] = [p for p in (self.take_typed_weights(k) for k in ("gpt", "sovits")) if p]
         numbers: dict[str, Any] = {}
         for f in self.numbers:
             field = self.query_one(f"#num-{f.name}", Input)
