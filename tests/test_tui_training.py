@@ -127,11 +127,13 @@ async def test_train_both_on_one_gpu_chains_gpt_after_sovits(home: Path) -> None
 
         screen.query_one("#train-gpus", Input).value = "0"  # one GPU: GPT must wait for SoVITS
         screen.query_one("#gpt-epochs", Input).value = "2"
+        screen.query_one("#sovits-text-lr", Input).value = "0.3"  # SoVITS's text learning-rate factor
         screen.action_train("both")
         await wait_until(pilot, lambda: len(jm.list()) == 2, what="two jobs")
         jobs = {j.stage: j for j in jm.list()}
         assert jobs["train-gpt"].after == jobs["train-sovits"].id
         assert jobs["train-gpt"].params["epochs"] == 2 and jobs["train-sovits"].params["epochs"] == 8
+        assert jobs["train-sovits"].params["text_lr_weight"] == 0.3
         assert screen.followed == jobs["train-sovits"].id
         assert isinstance(screen.query_one(TrainMonitor), TrainMonitor)
 

@@ -44,9 +44,9 @@ class RunChoiceScreen(ModalScreen["RunChoice | None"]):
     #rerun-box Button { width: 22; margin: 0 1 0 0; }
     #rerun-box Label { padding: 1 1 0 0; }
     #rerun-epochs { width: 8; }
-    #rerun-base { width: 1fr; margin-top: 1; }
+    #rerun-base-select { width: 1fr; margin-top: 1; }
     #rerun-box .note { color: $text-muted; padding: 0 0 1 0; }
-    #rerun-problem { color: $error; height: auto; }
+    #rerun-problem { color: $error; height: auto; display: none; }
     """
 
     def __init__(self, run: FinishedRun, bases: list[BaseExport]) -> None:
@@ -65,8 +65,8 @@ class RunChoiceScreen(ModalScreen["RunChoice | None"]):
                 yield Input(str(self.run.suggested_epochs), id="rerun-epochs", restrict=r"\d*")
             yield Static("the same run continues from its last checkpoint", classes="note")
             yield Button("Start over", id="rerun-over")
-            yield Static(f"keeps the old run: its checkpoints and exports move to old-<time>/ in "
-                         f"{self.run.weights_dir} (the job's log names the folder)", classes="note")
+            yield Static(f"keeps the old run: its checkpoints and exports move to "
+                         f"{self.run.weights_dir.name}/old-<time>/ (the job's log names it)", classes="note")
             with Horizontal():
                 yield Button("Continue from", id="rerun-base")
                 yield Select([(b.label, str(b.path)) for b in self.bases], id="rerun-base-select",
@@ -86,8 +86,7 @@ class RunChoiceScreen(ModalScreen["RunChoice | None"]):
         raw = self.query_one("#rerun-epochs", Input).value.strip()
         epochs = int(raw) if raw else 0
         if epochs <= self.run.epoch:
-            self.query_one("#rerun-problem", Static).update(
-                f"train on to more than epoch {self.run.epoch} (e.g. {self.run.suggested_epochs})")
+            self._problem(f"train on to more than epoch {self.run.epoch} (e.g. {self.run.suggested_epochs})")
             return
         self.dismiss(RunChoice("more", epochs=epochs))
 
@@ -99,9 +98,14 @@ class RunChoiceScreen(ModalScreen["RunChoice | None"]):
     def _base(self) -> None:
         value = self.query_one("#rerun-base-select", Select).value
         if not isinstance(value, str):
-            self.query_one("#rerun-problem", Static).update("this project has no exports to start from yet")
+            self._problem("this project has no exports to start from yet")
             return
         self.dismiss(RunChoice("base", base=Path(value)))
+
+    def _problem(self, text: str) -> None:
+        box = self.query_one("#rerun-problem", Static)
+        box.update(text)
+        box.display = True
 
     def action_close(self) -> None:
         self.dismiss(None)
