@@ -106,12 +106,19 @@ async def test_a_running_training_job_shows_its_live_curve_and_eta(home: Path) -
         await wait_until(pilot, lambda: "cancelled" in str(screen.query_one("#train-status").render()),
                          what="the cancelled state")
         assert "ETA" not in screen_text(app)
-        # send the exported GPT to Inference: its list shows it, chosen
+        # send the exported GPT to Inference: its list shows it, chosen; the text typed there stays
+        from textual.widgets import Select, TextArea
+
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "InferenceScreen", what="Inference")
+        app.screen.query_one("#target-text", TextArea).text = "Typed before."
+        await pilot.press("ctrl+t")  # out of the text field, so the mode key works
+        await pilot.press("3")
+        await wait_until(pilot, lambda: app.screen is screen, what="Training again")
         await pilot.press("i")
         await wait_until(pilot, lambda: app.screen.__class__.__name__ == "InferenceScreen", what="Inference")
-        from textual.widgets import Select
-
         assert app.screen.query_one("#gpt-select", Select).value == weights.pair()["gpt"]
+        assert app.screen.query_one("#target-text", TextArea).text == "Typed before."
         assert weights.pair()["gpt"].endswith(".ckpt")
 
 

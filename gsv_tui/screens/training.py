@@ -346,8 +346,9 @@ class TrainingScreen(ModeScreen):
         await self.app.switch_mode("inference")
         screen = self.app.screen
         form = getattr(screen, "form", None)
-        if form is not None:
-            form.load(pair)
+        if form is not None:  # only the weights change: the text and reference typed there stay
+            for kind, path in pair.items():
+                form.add_weights(kind, path)
             screen.notify(f"Using {names(pair)}", markup=False)
 
     def palette_commands(self):  # noqa: ANN201 - Iterable[PaletteCommand]

@@ -185,7 +185,10 @@ class InferForm(Vertical):
         return value if isinstance(value, str) else None
 
     def settings(self) -> tuple[InferSettings, list[str]]:
-        """What the form holds, and every reason it cannot generate yet (shown under the form)."""
+        """What the form holds, and every reason it cannot generate yet (shown under the form).
+
+        A weights path still sitting in its field is taken into its list first (as enter would),
+        so what is read is what the lists show."""
         problems: list[str] = [p for p in (self.take_typed_weights(k) for k in ("gpt", "sovits")) if p]
         numbers: dict[str, Any] = {}
         for f in self.numbers:
