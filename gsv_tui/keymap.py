@@ -22,7 +22,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.keys import REPLACED_KEYS, Keys
 
 from .keys import MODE_ORDER, SECTIONS, KeySpec, Section
@@ -34,7 +34,7 @@ MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 _BY_CONTEXT: dict[str, Section] = {sec.context: sec for sec in SECTIONS}
 
 
-def bindings(context: str) -> list[Binding]:
+def bindings(context: str) -> list[BindingType]:
     """The Textual bindings (with ids) of one context of the table (KeyError: no such context)."""
     return [to_binding(s) for s in _BY_CONTEXT[context].specs]
 

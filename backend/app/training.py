@@ -254,8 +254,9 @@ def more_epochs_request(app: "Application", run: FinishedRun, epochs: int, setti
     if epochs <= run.epoch:
         raise GsvError(f"the run already reached epoch {run.epoch}: {epochs} epochs would train nothing",
                        f"ask for more than {run.epoch}, e.g. {run.suggested_epochs}")
-    field_name = "sovits_epochs" if run.stage == "train-sovits" else "gpt_epochs"
-    return _single(app, run.stage, replace(settings, **{field_name: epochs}))
+    more = replace(settings, sovits_epochs=epochs) if run.stage == "train-sovits" \
+        else replace(settings, gpt_epochs=epochs)
+    return _single(app, run.stage, more)
 
 
 def start_over_request(app: "Application", stage: str, settings: TrainSettings,
