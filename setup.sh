@@ -26,14 +26,24 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     pip_install "${TORCH_SPEC:-torch==2.13.0}"
 fi
 
-extras=""
-[ "$mode" = "test" ] && extras="[test]"
-# Reinstall only when the project's dependency list changed since the last set-up.
+# Reinstall only when the project's dependency list changed since the last set-up, or when this
+# mode needs extras that were not installed. The stamp holds the list's hash and the extras
+# installed with it; extras once installed are kept (the test extras hold all the TUI needs, so
+# `./setup.sh tui` after `./setup.sh test` installs nothing).
+need=""
+[ "$mode" = "test" ] && need="test"
 stamp="$venv/.gsv-setup-stamp"
-want="$(cat "$here/pyproject.toml" | sha256sum | cut -d' ' -f1)$extras"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    pip_install -e "$here$extras"
-    echo "$want" > "$stamp"
+hash="$(sha256sum "$here/pyproject.toml" | cut -d' ' -f1)"
+have_hash="" have_extras=""
+[ -f "$stamp" ] && read -r have_hash have_extras < "$stamp" || true
+extras="$have_extras"
+case ",$have_extras," in
+    *",$need,"*) ;;
+    *) [ -n "$need" ] && extras="${have_extras:+$have_extras,}$need" ;;
+esac
+if [ "$have_hash" != "$hash" ] || [ "$extras" != "$have_extras" ]; then
+    pip_install -e "$here${extras:+[$extras]}"
+    echo "$hash $extras" > "$stamp"
 fi
 
 case "$mode" in

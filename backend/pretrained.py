@@ -85,6 +85,14 @@ def default_dir() -> Path | None:
     return Path(d).expanduser() if d else None
 
 
+def copy_hint(path: str, directory: Path | None = None) -> str:
+    """Where a person copies a file by hand (no network): the folder in use, else how to name one."""
+    directory = directory if directory is not None else default_dir()
+    if directory is not None:
+        return f"copy it to {directory / path}"
+    return f"set GSV_PRETRAINED_DIR to a copy of an official pretrained_models folder (with {path})"
+
+
 def fetch_command(version: str, directory: Path | None = None) -> str:
     return f"gsv models fetch {version}" + (f" --dir {directory}" if directory else "")
 
@@ -119,7 +127,8 @@ def require(version: str, roles: Iterable[str], directory: Path | None = None) -
         raise MissingPretrainedError(
             f"pretrained {version} files missing: {', '.join(missing)}",
             fix=f"run `{fetch_command(version, directory)}`" + (" (HF_HUB_OFFLINE is set: unset it first)"
-                                                                  if offline() else ""))
+                                                                  if offline() else "")
+                + f"; or, without the network, {copy_hint(missing[0], directory)}")
     return out
 
 
@@ -184,7 +193,7 @@ def download_verified(repo: str, path: str, directory: Path | None = None, on_pr
 
     if offline():
         raise PretrainedDownloadError(f"{path} is missing and HF_HUB_OFFLINE is set",
-                                      fix="unset HF_HUB_OFFLINE (or copy the file in) and fetch again")
+                                      fix=f"unset HF_HUB_OFFLINE and fetch again; or {copy_hint(path, directory)}")
     try:
         meta = get_hf_file_metadata(hf_hub_url(repo, path, endpoint=endpoint))
         got = Path(hf_hub_download(repo, path, local_dir=directory, endpoint=endpoint,

@@ -1,4 +1,4 @@
-"""Every key of the TUI, as data.
+"""Keys as Textual bindings, shown and overridden by id; the table itself is :mod:`gsv_tui.keys`.
 
 Each binding has a stable *id* (``context.name``) so a person can rebind it in ``config.toml``::
 
@@ -6,75 +6,37 @@ Each binding has a stable *id* (``context.name``) so a person can rebind it in `
     "jobs.cancel" = "x"
     "app.mode.jobs" = "5,j"
 
-The help screen, the footer and the user overrides are all generated from this one table, so
-a key can never exist without being listed. A screen declares its keys once, next to itself::
+The help screen, the footer and the user overrides all read the one table in ``keys.py``, which
+is plain data imported with the app: every screen's keys are known at start-up, before any
+screen module is imported. A screen takes its own::
 
-    KEYS = keymap.define("jobs", "Jobs screen", [
-        KeySpec("jobs.cancel", "c", "cancel_job", "Cancel the selected job"),
-    ])
     class JobsScreen(ModeScreen):
-        BINDINGS = KEYS
+        BINDINGS = keymap.bindings("jobs")
 
-``define`` registers the section (for help and override validation) and returns Textual
-``Binding`` objects carrying the ids, which Textual's own keymap machinery then rebinds.
+``bindings`` returns Textual ``Binding`` objects carrying the ids, which Textual's own keymap
+machinery then rebinds.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.keys import REPLACED_KEYS, Keys
+
+from .keys import MODE_ORDER, SECTIONS, KeySpec, Section
+
+__all__ = ["MODE_ORDER", "KeySpec", "Section", "bindings", "sections", "all_specs", "validate_overrides"]
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 
-
-@dataclass(frozen=True)
-class KeySpec:
-    """One binding: stable id, default key(s) (comma-separated), the Textual action it runs."""
-
-    id: str
-    key: str
-    action: str
-    description: str  # short: the footer label
-    show: bool = True  # shown in the footer
-    priority: bool = False  # fires even when a text field has focus
-    help: str = ""  # longer words for the help screen (default: the description)
+_BY_CONTEXT: dict[str, Section] = {sec.context: sec for sec in SECTIONS}
 
 
-@dataclass(frozen=True)
-class Section:
-    """The keys of one context (the whole app, or one screen)."""
-
-    context: str
-    title: str
-    specs: tuple[KeySpec, ...]
-
-
-_SECTIONS: dict[str, Section] = {}
-
-
-def define(context: str, title: str, specs: Iterable[KeySpec]) -> list[Binding]:
-    """Register the keys of ``context`` and return them as Textual bindings (with ids).
-
-    Ids must start with ``<context>.``, so an id says where the key works; redefining a
-    context replaces it (a screen module re-imported in tests).
-    """
-    specs = tuple(specs)
-    seen: set[str] = set()
-    for s in specs:
-        if not s.id.startswith(context + "."):
-            raise ValueError(f"binding id {s.id!r} must start with {context + '.'!r}")
-        if s.id in seen:
-            raise ValueError(f"binding id {s.id!r} defined twice")
-        seen.add(s.id)
-    for other in _SECTIONS.values():
-        if other.context != context and seen & {s.id for s in other.specs}:
-            raise ValueError(f"binding ids {sorted(seen)} clash with section {other.context!r}")
-    _SECTIONS[context] = Section(context, title, specs)
-    return [to_binding(s) for s in specs]
+def bindings(context: str) -> list[BindingType]:
+    """The Textual bindings (with ids) of one context of the table (KeyError: no such context)."""
+    return [to_binding(s) for s in _BY_CONTEXT[context].specs]
 
 
 def to_binding(spec: KeySpec) -> Binding:
@@ -83,12 +45,12 @@ def to_binding(spec: KeySpec) -> Binding:
 
 
 def sections() -> list[Section]:
-    """Registered sections, the app-wide one first."""
-    return sorted(_SECTIONS.values(), key=lambda s: (s.context != "app", s.context))
+    """Every section, in the table's order (the app-wide one first)."""
+    return list(SECTIONS)
 
 
 def all_specs() -> dict[str, KeySpec]:
-    return {s.id: s for sec in _SECTIONS.values() for s in sec.specs}
+    return {s.id: s for sec in SECTIONS for s in sec.specs}
 
 
 def effective_key(spec: KeySpec, overrides: dict[str, str]) -> str:
@@ -146,7 +108,7 @@ class OverrideReport:
 
 
 def validate_overrides(keys: dict[str, str]) -> OverrideReport:
-    """Check ``Config.keys`` (binding id → keys) against the registered bindings.
+    """Check ``Config.keys`` (binding id → keys) against the table of bindings.
 
     Unknown ids and untypeable keys are dropped with a message naming them; two bindings of
     one context (or of a screen and the app) ending up on the same key is reported too,
@@ -168,8 +130,8 @@ def validate_overrides(keys: dict[str, str]) -> OverrideReport:
             continue
         ok[bid] = ",".join(k.strip() for k in value.split(","))
     # Clashes: within each context, plus that context against the app-wide keys.
-    app = _SECTIONS.get("app")
-    for sec in _SECTIONS.values():
+    app = _BY_CONTEXT.get("app")
+    for sec in SECTIONS:
         pool = list(sec.specs) + (list(app.specs) if app and sec.context != "app" else [])
         owner: dict[str, str] = {}
         for s in pool:
@@ -184,26 +146,4 @@ def validate_overrides(keys: dict[str, str]) -> OverrideReport:
     return OverrideReport(ok, tuple(problems))
 
 
-# --- the app-wide keys -----------------------------------------------------------------------
-MODE_ORDER = ("dataset", "transcripts", "training", "inference", "jobs")
-
-APP_KEYS = define("app", "Everywhere", [
-    # The mode bar shows these, so the footer does not repeat them.
-    KeySpec("app.mode.dataset", "1", "switch_mode('dataset')", "Dataset mode", show=False),
-    KeySpec("app.mode.transcripts", "2", "switch_mode('transcripts')", "Transcripts mode", show=False),
-    KeySpec("app.mode.training", "3", "switch_mode('training')", "Training mode", show=False),
-    KeySpec("app.mode.inference", "4", "switch_mode('inference')", "Inference mode", show=False),
-    KeySpec("app.mode.jobs", "5", "switch_mode('jobs')", "Jobs mode", show=False),
-    KeySpec("app.project", "p", "pick_project", "Project", help="Open or create a project"),
-    KeySpec("app.help", "question_mark", "help", "Help", help="This list of keys"),
-    KeySpec("app.listen", "w", "listen", "Listen", show=False,
-            help="Hear clips in your own browser over SSH (the listening bridge)"),
-    KeySpec("app.palette", "ctrl+p", "command_palette", "Commands", show=False, priority=True,
-            help="Command palette (find any command)"),
-    KeySpec("app.focus_next", "tab", "focus_next", "Next", show=False, help="Next field, table or pane"),
-    KeySpec("app.focus_previous", "shift+tab", "focus_previous", "Previous", show=False,
-            help="Previous field, table or pane"),
-    KeySpec("app.quit", "q", "quit", "Quit"),
-    KeySpec("app.quit_anywhere", "ctrl+q", "quit", "Quit", show=False, priority=True,
-            help="Quit, even while typing in a field"),
-])
+APP_KEYS = bindings("app")

@@ -83,13 +83,17 @@ def eta_text(seconds: float | None) -> str:
     return f"ETA {h}h{m:02d}m" if h else (f"ETA {m}m{s:02d}s" if m else f"ETA {s}s")
 
 
-def status_line(st: TrainState) -> str:
-    """``train-gpt · epoch 2/15 · step 40/300 · ETA 3m10s · loss 812.3 · 11.2 samples/s · GPU 3.1/24 GB``"""
+def status_line(st: TrainState, running: bool = True) -> str:
+    """``train-gpt · epoch 2/15 · step 40/300 · ETA 3m10s · loss 812.3 · 11.2 samples/s · GPU 3.1/24 GB``
+
+    The ETA is shown only while the job runs: after a cancel or a failure it would promise an end
+    that will not come."""
     parts = [st.stage or "training"]
     if st.epoch_label:
         parts.append(st.epoch_label)
     parts.append(f"step {st.step}/{st.total_steps}" if st.total_steps else f"step {st.step}")
-    parts.append(eta_text(st.eta_s))
+    if running:
+        parts.append(eta_text(st.eta_s))
     if "total" in st.losses:
         parts.append(f"loss {st.losses['total']:.4g}")
     if st.samples_per_s is not None:

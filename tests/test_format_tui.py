@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Input, ProgressBar, Select
 
 from backend.format.journal import write_summary
 from backend.jobs.manager import JobManager
@@ -73,6 +73,9 @@ async def test_format_button_starts_the_job_and_shows_its_outcome(home: Path, mo
         assert job.params["list_path"].endswith("clips.list") and job.project == "alice"
         await wait_until(pilot, lambda: "Formatting failed" in screen_text(app), timeout=60, what="outcome")
         assert "pretrained v1 files missing" in screen_text(app)
+        assert "GSV_PRETRAINED_DIR" in screen_text(app)  # the fix says where files go without the network
+        bar = panel.query_one("#format-progress", ProgressBar)
+        assert bar.total is not None  # at rest beside "failed": a bar without a total pulses as if busy
         await pilot.press("5")  # the mode keys still work from the panel
         await wait_until(pilot, lambda: app.current_mode == "jobs", what="jobs mode")
 

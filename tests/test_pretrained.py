@@ -38,6 +38,19 @@ def test_missing_files_name_the_fetch_command(tmp_path: Path) -> None:
     with pytest.raises(MissingPretrainedError) as ei:
         require("v2Pro", ["s2G", "sv"], directory=tmp_path)
     assert "v2Pro/s2Gv2Pro.pth" in str(ei.value) and "gsv models fetch v2Pro" in ei.value.fix
+    assert f"copy it to {tmp_path / 'v2Pro/s2Gv2Pro.pth'}" in ei.value.fix  # where, without the network
+
+
+def test_without_a_folder_the_copy_fix_names_gsv_pretrained_dir(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GSV_PRETRAINED_DIR", raising=False)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(MissingPretrainedError) as ei:
+        require("v1", ["s2G"])
+    assert "set GSV_PRETRAINED_DIR" in ei.value.fix and "s2G488k.pth" in ei.value.fix
+    with pytest.raises(PretrainedDownloadError) as down:
+        fetch("v1", directory=tmp_path / "models", roles=["s2G"])  # offline: where to copy it instead
+    assert f"copy it to {tmp_path / 'models' / 's2G488k.pth'}" in down.value.fix
 
 
 def test_found_in_official_layout_folder(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..stages import infer
     from .core import Application
 
-NUMBER_FIELDS = ("top_k", "top_p", "temperature", "speed", "pause", "seed")
+NUMBER_FIELDS = ("top_k", "top_p", "temperature", "repetition_penalty", "speed", "pause", "seed")
 LANG_OPTIONS = [(f"{name} ({code})", code) for code, name in LANGUAGE_OPTIONS.items()]
 CUT_OPTIONS = [(f"{code} {label}", code) for code, label in CUT_LABELS.items()]
 TRIM_OPTIONS = [(f"ref >10 s: {t}", t) for t in TRIM_CHOICES]
@@ -53,6 +53,7 @@ class InferSettings:
     ref: str | None
     ref_text: str | None = None
     ref_lang: str = "all_zh"
+    aux_refs: list[str] = field(default_factory=list)  # more clips for the voice's timbre (SoVITS)
     gpt: str | None = None
     sovits: str | None = None
     cut: str = DEFAULT_CUT
@@ -90,7 +91,8 @@ def infer_request(app: "Application", s: InferSettings) -> "infer.Params":
         raise GsvError("; ".join(problems), "change the values named")
     numbers = dict(s.numbers)
     max_s = numbers.pop("max_s", infer.MAX_PIECE_S)
-    return infer.Params(text=s.text, lang=s.lang, refs=[Path(s.ref)] if s.ref else [],
+    refs = [Path(r) for r in ([s.ref] if s.ref else []) + list(s.aux_refs)]
+    return infer.Params(text=s.text, lang=s.lang, refs=refs,
                         out=infer.default_out(project), ref_text=s.ref_text, ref_lang=s.ref_lang,
                         gpt=Path(s.gpt) if s.gpt else None, sovits=Path(s.sovits) if s.sovits else None,
                         cut=s.cut, trim_ref=s.trim_ref, project=project.name, version=project.version,
@@ -111,7 +113,32 @@ def infer_gpus(app: "Application") -> list[str]:
     return app.default_gpus()[:1]  # one GPU is all synthesis uses
 
 
+def parse_paths(text: str) -> list[str]:
+    """Paths typed in one field, separated by ``;`` (paths may hold spaces and commas), ``~`` expanded."""
+    return [str(Path(p.strip()).expanduser()) for p in text.split(";") if p.strip()]
+
+
 # --- what to choose from ------------------------------------------------------------------------
+WEIGHTS_SUFFIX = {"gpt": ".ckpt", "sovits": ".pth"}
+
+
+def weights_path_problem(kind: str, path: str) -> str | None:
+    """Why ``path`` cannot be the ``kind`` weights (one sentence with the fix), or None."""
+    p = Path(path).expanduser()
+    name = "GPT" if kind == "gpt" else "SoVITS"
+    if p.suffix.lower() != WEIGHTS_SUFFIX[kind]:
+        return f"{p.name} is not {name} weights: {name} weights end in {WEIGHTS_SUFFIX[kind]}"
+    if not p.is_file():
+        return f"{p} does not exist: check the path"
+    return None
+
+
+def weights_label(path: str) -> str:
+    """How a weights file typed in (or a take's) is listed: its name first, then where it lives."""
+    p = Path(path)
+    return f"{p.name} — {p.parent}"
+
+
 def weights(app: "Application", kind: str) -> list[tuple[str, str]]:
     """(label, path) of the GPT (``kind="gpt"``) or SoVITS weights to offer, best first."""
     from ..infer.weights_choice import choices

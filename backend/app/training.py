@@ -7,7 +7,8 @@ or more GPUs they run side by side, one GPU each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
@@ -43,13 +44,16 @@ class BaseModelsState:
     version: str
     missing: tuple[str, ...]  # repo paths of the files not found
     total: int
+    copy_hint: str = ""  # where to copy the missing files by hand (no network)
 
 
 def base_models_state(version: str) -> BaseModelsState:
     from .. import pretrained
 
     found = pretrained.status(version)
-    return BaseModelsState(version, tuple(f.path for f, p in found if p is None), len(found))
+    missing = tuple(f.path for f, p in found if p is None)
+    hint = pretrained.copy_hint(missing[0]) if missing else ""
+    return BaseModelsState(version, missing, len(found), hint)
 
 
 def fetch_models_request(app: "Application", version: str) -> Any:
@@ -86,6 +90,7 @@ class TrainSettings:
 
     sovits_epochs: int | None = None
     sovits_save_every: int | None = None
+    text_lr_weight: float | None = None  # SoVITS: learning-rate factor of the text modules
     gpt_epochs: int | None = None
     gpt_save_every: int | None = None
     batch_size: int | None = None  # None: auto (from the GPU's memory)
@@ -118,12 +123,15 @@ def train_fields() -> dict[str, FieldSpec]:
 
     return {"sovits-epochs": field_spec(train_sovits.Params, "epochs"),
             "sovits-save": field_spec(train_sovits.Params, "save_every"),
+            "sovits-text-lr": field_spec(train_sovits.Params, "text_lr_weight"),
             "gpt-epochs": field_spec(train_gpt.Params, "epochs"),
             "gpt-save": field_spec(train_gpt.Params, "save_every"),
             "train-batch": field_spec(train_sovits.Params, "batch_size", blank_is_none=True)}
 
 
-def _train_params(app: "Application", stage: str, s: TrainSettings, gpus: list[str]) -> Any:
+def _train_params(app: "Application", stage: str, s: TrainSettings, gpus: list[str], **extra: Any) -> Any:
+    """The stage's Params from the form's settings; ``extra``: fields the form does not show
+    (``restart``, a base export)."""
     from ..stages import train_gpt, train_sovits
 
     p = app.require_project()
@@ -132,12 +140,12 @@ def _train_params(app: "Application", stage: str, s: TrainSettings, gpus: list[s
         params: Any = train_sovits.Params(
             exp_dir=p.exp_dir, weights_dir=p.sovits_weights_dir(p.version), exp_name=p.name, version=p.version,
             project=p.name, batch_size=s.batch_size, gpus=list(gpus),
-            **given(epochs=s.sovits_epochs, save_every=s.sovits_save_every))
+            **given(epochs=s.sovits_epochs, save_every=s.sovits_save_every, text_lr_weight=s.text_lr_weight), **extra)
     else:
         params = train_gpt.Params(
             exp_dir=p.exp_dir, weights_dir=p.gpt_weights_dir(p.version), exp_name=p.name, version=p.version,
             project=p.name, batch_size=s.batch_size, dpo=s.dpo, gpus=list(gpus),
-            **given(epochs=s.gpt_epochs, save_every=s.gpt_save_every))
+            **given(epochs=s.gpt_epochs, save_every=s.gpt_save_every), **extra)
     problems = params.problems()
     if problems:
         raise GsvError("invalid training settings: " + "; ".join(problems), "change the values named")
@@ -173,3 +181,95 @@ def resume_request(app: "Application", job_id: str) -> "JobRecord":
     its last checkpoint)."""
     rec = app.jobs.get(job_id)
     return app.submit(rec.stage, dict(rec.params), gpus=list(rec.gpus))
+
+
+# --- after a finished run: more epochs, start over, or continue from an export -------------------
+CHECKPOINT_FOLDERS = {"train-sovits": "logs_s2_{version}", "train-gpt": "logs_s1_{version}"}
+KIND_OF_STAGE = {"train-sovits": "sovits", "train-gpt": "gpt"}
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """A project's training run that reached its last epoch: resuming it would train nothing."""
+
+    stage: str
+    epoch: int
+    step: int
+    weights_dir: Path  # where its exports are (a restart moves them into old-<time>/ there)
+
+    @property
+    def suggested_epochs(self) -> int:
+        """A total that trains on a little: as many epochs again, at most 4 more."""
+        return self.epoch + max(1, min(self.epoch, 4))
+
+
+def finished_run(app: "Application", stage: str) -> FinishedRun | None:
+    """The open project's ``stage`` run when it has finished (from its checkpoint manifest), else None."""
+    from ..train.common import CheckpointStore
+
+    p = app.require_project()
+    folder = p.exp_dir / CHECKPOINT_FOLDERS[stage].format(version=p.version)
+    try:
+        ck = CheckpointStore(folder).latest()
+    except GsvError:
+        return None  # a damaged manifest: the trainer itself says what to do when it starts
+    if ck is None or not ck.finished:
+        return None
+    weights = p.sovits_weights_dir(p.version) if stage == "train-sovits" else p.gpt_weights_dir(p.version)
+    return FinishedRun(stage, ck.epoch, ck.step, weights)
+
+
+@dataclass(frozen=True)
+class BaseExport:
+    """One of the project's exports that a new run can start from (``old``: set aside by a restart)."""
+
+    path: Path
+    label: str
+    epoch: int | None
+    old: bool
+
+
+def base_exports(app: "Application", stage: str) -> list[BaseExport]:
+    """The project's exports of the stage's model, the current run's first (newest epoch first),
+    then those of earlier runs that a restart moved into ``old-<time>/`` (newest run first)."""
+    from ..infer.weights_choice import epoch_of, project_weights
+
+    p = app.require_project()
+    kind = KIND_OF_STAGE[stage]
+    out = [BaseExport(o.path, o.label, o.epoch, False) for o in project_weights(p, kind)]
+    folder = p.sovits_weights_dir(p.version) if kind == "sovits" else p.gpt_weights_dir(p.version)
+    suffix = ".pth" if kind == "sovits" else ".ckpt"
+    old_runs = sorted((d for d in folder.glob("old-*") if d.is_dir()), key=lambda d: d.name, reverse=True) \
+        if folder.is_dir() else []
+    for run in old_runs:
+        found = [(epoch_of(kind, f.name), f) for f in run.glob(f"*{suffix}") if f.is_file()]
+        for epoch, f in sorted(found, key=lambda e: e[0] if e[0] is not None else -1, reverse=True):
+            out.append(BaseExport(f, f"{run.name}/{f.name}" + (f" (epoch {epoch})" if epoch is not None else ""),
+                                  epoch, True))
+    return out
+
+
+def more_epochs_request(app: "Application", run: FinishedRun, epochs: int, settings: TrainSettings) -> TrainPlan:
+    """Train the finished run on to ``epochs`` in total (it continues from its last checkpoint)."""
+    if epochs <= run.epoch:
+        raise GsvError(f"the run already reached epoch {run.epoch}: {epochs} epochs would train nothing",
+                       f"ask for more than {run.epoch}, e.g. {run.suggested_epochs}")
+    more = replace(settings, sovits_epochs=epochs) if run.stage == "train-sovits" \
+        else replace(settings, gpt_epochs=epochs)
+    return _single(app, run.stage, more)
+
+
+def start_over_request(app: "Application", stage: str, settings: TrainSettings,
+                       base: Path | None = None) -> TrainPlan:
+    """A new run from epoch 1: the old run's checkpoints and exports are moved (kept) into
+    ``old-<time>/`` folders, in the checkpoint folder and the weights folder. ``base``: one of
+    the project's exports to start from instead of the pretrained model."""
+    extra: dict[str, Any] = {"restart": True}
+    if base is not None:
+        extra["s2g_path" if stage == "train-sovits" else "s1_path"] = Path(base)
+    return _single(app, stage, settings, **extra)
+
+
+def _single(app: "Application", stage: str, settings: TrainSettings, **extra: Any) -> TrainPlan:
+    gpus = settings.gpus if settings.gpus is not None else app.default_gpus()
+    return TrainPlan([TrainJob(stage, _train_params(app, stage, settings, gpus, **extra), list(gpus))])

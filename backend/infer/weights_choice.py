@@ -27,7 +27,8 @@ class WeightsOption:
     mtime: float = 0.0
 
 
-def _epoch(kind: str, name: str) -> int | None:
+def epoch_of(kind: str, name: str) -> int | None:
+    """The epoch in an export's official file name (``x_e8_s120.pth``, ``x-e15.ckpt``), else None."""
     m = (_GPT_EPOCH if kind == "gpt" else _SOVITS_EPOCH).search(name)
     return int(m.group(1)) if m else None
 
@@ -43,7 +44,7 @@ def project_weights(project: Any, kind: str) -> list[WeightsOption]:
         if not folder.is_dir() or not folder.name.startswith(prefix):
             continue
         for f in sorted(folder.glob(f"*{ext}")):
-            epoch = _epoch(kind, f.name)
+            epoch = epoch_of(kind, f.name)
             label = f"{f.name}" + (f" (epoch {epoch})" if epoch is not None else "")
             found.append(WeightsOption(kind, f, label, "project", epoch, f.stat().st_mtime))
     found.sort(key=lambda o: (o.epoch if o.epoch is not None else -1, o.mtime), reverse=True)

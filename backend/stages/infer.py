@@ -74,7 +74,8 @@ class Params:
     top_k: int = param(_DEFAULTS.top_k, help="sample among the k likeliest tokens")
     top_p: float = param(_DEFAULTS.top_p, help="sample within this probability mass")
     temperature: float = param(_DEFAULTS.temperature, label="temp", help="sampling temperature")
-    repetition_penalty: float = param(_DEFAULTS.repetition_penalty, help="penalty on tokens already spoken")
+    repetition_penalty: float = param(_DEFAULTS.repetition_penalty, label="rep pen",
+                                      help="penalty on tokens already spoken")
     speed: float = param(_DEFAULTS.speed, help="speaking rate")
     pause: float = param(_DEFAULTS.pause, label="pause s", help="seconds of silence after each piece")
     seed: int = param(_DEFAULTS.seed, help="-1 draws one (it is reported)")

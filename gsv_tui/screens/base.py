@@ -15,8 +15,8 @@ class name the app's MODES table uses), set ``MODE``, and implement ``compose_bo
 Textual runs each class's ``on_mount`` itself (along the MRO), so a subclass's ``on_mount``
 needs no ``super().on_mount()`` call; the status line and signals are set up either way.
 
-Keys: declare them with ``keymap.define("<mode>", "<Title> screen", [KeySpec(...)])`` at module
-level and set ``BINDINGS`` to the result; the help screen and user overrides pick them up.
+Keys: add them to the table in :mod:`gsv_tui.keys` under the screen's context and set
+``BINDINGS = keymap.bindings("<mode>")``; the help screen and user overrides read the same table.
 """
 
 from __future__ import annotations

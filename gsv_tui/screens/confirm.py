@@ -8,12 +8,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from .. import keymap
-from ..keymap import KeySpec
 
-KEYS = keymap.define("confirm", "Confirmation", [
-    KeySpec("confirm.yes", "y", "answer(True)", "Yes"),
-    KeySpec("confirm.no", "n,escape", "answer(False)", "No"),
-])
+KEYS = keymap.bindings("confirm")
 
 
 class ConfirmScreen(ModalScreen[bool]):

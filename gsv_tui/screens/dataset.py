@@ -28,7 +28,6 @@ from backend.errors import GsvError
 from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot, JobView
-from ..keymap import KeySpec
 from ..widgets.path_input import PathInput
 from ..widgets.slice_form import SliceForm
 from ..widgets.slice_summary import SliceSummaryView, duration_text
@@ -40,14 +39,7 @@ if TYPE_CHECKING:
     from backend.app import Project
     from backend.app.summaries import SliceSummary
 
-KEYS = keymap.define("dataset", "Dataset screen", [
-    KeySpec("dataset.start", "ctrl+r", "start", "Slice", priority=True,
-            help="Start slicing the input into the project's clips (a job)"),
-    KeySpec("dataset.browse", "ctrl+o", "browse", "Browse", priority=True,
-            help="Pick the input file or folder from a directory tree"),
-    KeySpec("dataset.asr", "ctrl+t", "transcribe", "Transcribe", priority=True,
-            help="Transcribe the project's clips into its .list (ASR job; engine by language)"),
-])
+KEYS = keymap.bindings("dataset")
 
 
 class DatasetScreen(ModeScreen):

@@ -9,11 +9,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from .. import keymap
-from ..keymap import KeySpec
 
-KEYS = keymap.define("help", "Help screen", [
-    KeySpec("help.close", "escape,question_mark", "dismiss", "Close help"),
-])
+KEYS = keymap.bindings("help")
 
 
 DOES_WIDTH = 38

@@ -3,8 +3,12 @@
 Generation is an ``infer`` job (the TUI never loads a model): its progress shows under the
 form, and each finished take lands in the project's ``outputs/`` with a record of its
 parameters (``<take>.json``). The recent takes are listed to compare; a take can be played
-(locally, or through the listening bridge when the app runs one), saved elsewhere, or
-regenerated (same parameters and seed; change any field first to vary it).
+(locally, or through the listening bridge when the app runs one), saved elsewhere, or loaded
+back into the form (ctrl+g: its weights, parameters and seed; nothing starts until ctrl+r, so
+any field can be changed first).
+
+The weights a synthesis uses are the ones the GPT and SoVITS lists show — the form has no second,
+hidden source (a typed path joins the list; see :class:`InferForm`).
 
 Choosing the reference from elsewhere — the Transcripts screen's ``r`` key asks the application
 layer to ``set_reference``; it stores the choice with the project and tells this screen at once
@@ -30,8 +34,8 @@ from backend.errors import GsvError
 
 from .. import keymap
 from ..jobwatch import JobsSnapshot, JobView
-from ..keymap import KeySpec
 from ..widgets.infer_form import InferForm
+from ..widgets.job_bar import busy, idle_bar, settle
 from ..widgets.take_history import TakeHistory
 from .base import ModeScreen
 from .save_as import SaveAsScreen
@@ -40,20 +44,7 @@ if TYPE_CHECKING:
     from backend.app import Project
     from backend.app.playback import PlayerChooser
 
-KEYS = keymap.define("inference", "Inference screen", [
-    KeySpec("inference.generate", "ctrl+r", "generate", "Generate", priority=True,
-            help="Synthesise the text with the chosen models and reference (a job)"),
-    KeySpec("inference.play", "ctrl+e", "play", "Play", priority=True,
-            help="Play the selected take (or stop playing)"),
-    KeySpec("inference.save_as", "ctrl+s", "save_as", "Save as", priority=True,
-            help="Copy the selected take (and its record) to a path of your choice"),
-    KeySpec("inference.regenerate", "ctrl+g", "regenerate", "Regenerate", priority=True,
-            help="Load the selected take's parameters and seed into the form and generate again"),
-    KeySpec("inference.takes", "ctrl+t", "focus_takes", "Takes", priority=True,
-            help="Move to the list of recent takes"),
-    KeySpec("inference.refresh", "ctrl+l", "refresh_lists", "Refresh", show=False, priority=True,
-            help="Look again for exported weights and reviewed clips"),
-])
+KEYS = keymap.bindings("inference")
 
 
 class UseReference(Message):
@@ -101,7 +92,7 @@ class InferenceScreen(ModeScreen):
         with VerticalScroll(id="infer-scroll"):
             yield InferForm(id="infer-form")
             with Horizontal(id="infer-run"):
-                yield ProgressBar(id="infer-progress", show_eta=False)
+                yield idle_bar(id="infer-progress")
                 yield Static("", id="infer-status")
             yield Label("Recent takes", id="takes-title")
             yield TakeHistory(id="takes")
@@ -201,7 +192,8 @@ class InferenceScreen(ModeScreen):
         except GsvError as e:
             self.show_error(e, title="cannot generate yet")
             return
-        self._status("starting…", "italic")
+        self._status(f"starting with {Path(settings.gpt or '').name} + {Path(settings.sovits or '').name}…",
+                     "italic")
         self.submit_job("infer", params, gpus=requests.infer_gpus(self.application))
 
     def on_job_submitted(self, message: Any) -> None:
@@ -228,6 +220,8 @@ class InferenceScreen(ModeScreen):
         p = job.progress
         if p is not None and p.total:
             bar.update(total=p.total, progress=p.done)
+        elif job.state == "running":
+            busy(bar)  # loading models: no count yet
         if job.state != "finished":
             done = f"{int(p.done)}/{int(p.total)} pieces" if p is not None and p.total else "loading models"
             self._status(f"{job.status}: {done}", "italic")
@@ -235,6 +229,7 @@ class InferenceScreen(ModeScreen):
         if self._shown_final == job.id:
             return
         self._shown_final = job.id
+        settle(bar, complete=job.outcome == "succeeded")
         if job.outcome == "succeeded":
             takes = self.show_takes()
             take = takes[0] if takes else None
@@ -296,11 +291,14 @@ class InferenceScreen(ModeScreen):
         self.app.push_screen(SaveAsScreen("Save the take as (a .wav path)", str(take.wav)), done)
 
     def action_regenerate(self) -> None:
+        """Fill the form with the take's settings; the person starts it (ctrl+r) after any change."""
         take = self._take()
         if take is None:
             return
         self.form.load(take.regenerate_params())
-        self.action_generate()
+        self.form.settings()  # shows at once what would stop it (a weights file gone, say)
+        self._status(f"{take.wav.name} loaded (seed {take.seed}): change anything, then "
+                     f"{self.key_text('inference.generate')} generates", "italic")
 
     def action_focus_takes(self) -> None:
         self.query_one(TakeHistory).focus()

@@ -21,7 +21,6 @@ from backend.app import Project
 from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot, JobView
-from ..keymap import KeySpec
 from ..messages import LogLines
 from ..widgets.job_detail import JobDetail
 from ..widgets.jobs_table import JobsTable
@@ -29,15 +28,7 @@ from ..widgets.log_view import LogView
 from .base import ModeScreen
 from .confirm import ConfirmScreen
 
-KEYS = keymap.define("jobs", "Jobs screen", [
-    KeySpec("jobs.cancel", "c", "cancel_job", "Cancel", help="Cancel the selected job (asks first)"),
-    KeySpec("jobs.follow", "f", "toggle_follow", "Follow", help="Log follow mode on/off"),
-    KeySpec("jobs.refresh", "r", "refresh", "Refresh",
-            help="Re-check jobs now, start queued ones"),
-    KeySpec("jobs.log", "l", "focus_log", "Log", help="Move to the log pane"),
-    KeySpec("jobs.table", "t", "focus_table", "Table", show=False, help="Move to the jobs table"),
-    KeySpec("jobs.scope", "a", "toggle_scope", "All/this", help="All projects' jobs, or the open one's"),
-])
+KEYS = keymap.bindings("jobs")
 
 CANCEL_GRACE_S = 5.0
 

@@ -15,13 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Label, Static
 
 from .. import keymap
-from ..keymap import KeySpec
 
-KEYS = keymap.define("browser", "Path browser", [
-    KeySpec("browser.close", "escape", "close", "Close"),
-    KeySpec("browser.folder", "f", "pick_folder", "Use folder", help="Pick the highlighted folder"),
-    KeySpec("browser.up", "backspace", "go_up", "Up", help="Show the parent folder"),
-])
+KEYS = keymap.bindings("browser")
 
 
 class _VisibleTree(DirectoryTree):

@@ -19,15 +19,11 @@ from backend.errors import GsvError
 from backend.app import DEFAULT_VERSION, LANGUAGES, VERSIONS, Project
 
 from .. import keymap
-from ..keymap import KeySpec
 
 if TYPE_CHECKING:
     from backend.app import Application
 
-KEYS = keymap.define("picker", "Project picker", [
-    KeySpec("picker.close", "escape", "close", "Close"),
-    KeySpec("picker.new", "ctrl+n", "focus_new", "New project name"),
-])
+KEYS = keymap.bindings("picker")
 
 
 class ProjectPicker(ModalScreen["Project | None"]):

@@ -1,16 +1,19 @@
 """Training mode (key 3): format the dataset, then fine-tune SoVITS and GPT, and watch them train.
 
-From top to bottom: whether the version's pretrained base models are here (``f`` fetches them as
-a job, :mod:`..widgets.base_models`); the Format action (:mod:`gsv_tui.widgets.format_panel`); the
+At the top, always in view: the followed training job (:mod:`..widgets.train_monitor`: epoch, step,
+ETA, GPU memory, live loss curve, log tail) read from the job's events file by a worker thread.
+Below it, scrolling: whether the version's pretrained base models are here (``f`` fetches them as a
+job, :mod:`..widgets.base_models`); the Format action (:mod:`gsv_tui.widgets.format_panel`); the
 training settings and start buttons (:mod:`..widgets.train_form`: "Train both" on one GPU queues GPT
-after SoVITS); the followed training job (:mod:`..widgets.train_monitor`: epoch, step, ETA, GPU
-memory, live loss curve, log tail) read from the job's events file by a worker thread; the exported
-weights (:mod:`..widgets.weights_list`), from which a GPT + SoVITS pair goes to the Inference screen.
+after SoVITS); the exported weights (:mod:`..widgets.weights_list`), from which a GPT + SoVITS pair
+goes to the Inference screen.
 
 The followed job is the one just started, else the project's running (or queued, or latest)
-training job. Cancel stops it (the job system's TERM → grace → KILL); Resume starts the same stage
-with the same settings again — the trainers continue from their last checkpoint, and a finished
-run says so and asks for more epochs.
+training job. Cancel asks, then stops it (the job system's TERM → grace → KILL); Resume starts the
+same stage with the same settings again — the trainers continue from their last checkpoint. A run
+that already finished cannot be resumed into anything, so ``r``, ``s`` and ``g`` then ask how to go
+on (:mod:`.run_choice`): more epochs, start over (the old run is kept in ``old-<time>/``), or a new
+run from one of the project's exports.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from backend.errors import GsvError
 from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot, JobView
-from ..keymap import KeySpec
 from ..messages import JobRefused, JobSubmitted
 from ..train_events import TRAIN_STAGES, TrainState
 from ..widgets.base_models import BaseModels
@@ -39,24 +41,19 @@ from ..widgets.train_form import TrainForm
 from ..widgets.train_monitor import TrainMonitor
 from ..widgets.weights_list import WeightsList, names
 from .base import ModeScreen
+from .confirm import ConfirmScreen
+from .run_choice import STAGE_NAMES, RunChoice, RunChoiceScreen
 
-KEYS = keymap.define("training", "Training screen", [
-    KeySpec("training.fetch", "f", "fetch_models", "Fetch models",
-            help="Download the chosen version's pretrained base models as a job (resumes partial files)"),
-    KeySpec("training.format", "ctrl+r", "format", "Format", priority=True,
-            help="Format the transcript for training (text+BERT, HuBERT+wav32k, tokens) as a job"),
-    KeySpec("training.both", "b", "train('both')", "Train both",
-            help="Fine-tune SoVITS, then GPT (queued after it on one GPU)"),
-    KeySpec("training.sovits", "s", "train('sovits')", "SoVITS", help="Fine-tune SoVITS with these settings"),
-    KeySpec("training.gpt", "g", "train('gpt')", "GPT", help="Fine-tune GPT with these settings"),
-    KeySpec("training.cancel", "c", "cancel", "Cancel", help="Cancel the training job shown"),
-    KeySpec("training.resume", "r", "resume", "Resume",
-            help="Start the shown training job's stage again: it continues from its last checkpoint"),
-    KeySpec("training.send", "i", "send_to_inference", "To inference",
-            help="Open Inference with the chosen GPT + SoVITS weights (enter on a row chooses it)"),
-])
+KEYS = keymap.bindings("training")
 
 TAIL_INTERVAL = 0.5
+
+
+def _asked_epochs(settings: requests.TrainSettings, stage: str) -> int:
+    """The total epochs the form asks of ``stage`` (its blank field: the stage's default)."""
+    asked = settings.sovits_epochs if stage == "train-sovits" else settings.gpt_epochs
+    key = "sovits-epochs" if stage == "train-sovits" else "gpt-epochs"
+    return asked if asked is not None else int(requests.train_fields()[key].default)
 _TAIL_LOCK = threading.Lock()  # one events reader at a time (the cursor is shared)
 
 
@@ -84,11 +81,11 @@ class TrainingScreen(ModeScreen):
     _reason_shown: str | None = None
 
     def compose_body(self) -> ComposeResult:
+        yield TrainMonitor(id="train-monitor")
         with VerticalScroll(id="training-scroll"):
             yield BaseModels(fetch_key=self.key_text("training.fetch"), id="base-models")
             yield FormatPanel(id="format-panel")
             yield TrainForm(id="train-form")
-            yield TrainMonitor(id="train-monitor")
             yield Static("Exported weights (enter: choose · i: send the pair to Inference)", id="weights-title")
             yield WeightsList(id="weights-list")
 
@@ -102,7 +99,7 @@ class TrainingScreen(ModeScreen):
         self.query_one(TrainForm).set_application(self.application)
         self.query_one(WeightsList).load(self.application)
         self.followed, self._pinned, self._state, self._cursor = None, None, None, None
-        self.query_one(TrainMonitor).clear("No training job yet: start one above.")
+        self.query_one(TrainMonitor).clear("No training job yet: start one below.")
 
     # --- base models -----------------------------------------------------------------------------
     @on(Select.Changed, "#format-version")
@@ -132,7 +129,25 @@ class TrainingScreen(ModeScreen):
 
     # --- training jobs ---------------------------------------------------------------------------
     def action_train(self, which: str) -> None:
-        self.query_one(TrainForm).start(which)
+        form = self.query_one(TrainForm)
+        if self.application.project is not None:
+            try:
+                settings = form.settings()
+            except (GsvError, ValueError):
+                settings = None  # the form says what is wrong when it starts
+            stages = TRAIN_STAGES if which == "both" else (f"train-{which}",)
+            done = [run for run in (requests.finished_run(self.application, st) for st in stages)
+                    if run is not None and settings is not None and _asked_epochs(settings, run.stage) <= run.epoch]
+            if len(done) == 1 and which != "both":
+                self._ask_how_to_go_on(done[0])
+                return
+            if done:
+                names = " and ".join(STAGE_NAMES[r.stage] for r in done)
+                keys = " / ".join(self.key_text(f"training.{r.stage.split('-')[1]}") for r in done)
+                self.notify(f"The {names} run already finished: {keys} offers more epochs, starting over, or a "
+                            "new run from an export.", severity="warning", markup=False, timeout=8)
+                return
+        form.start(which)
 
     def on_train_form_requested(self, message: TrainForm.Requested) -> None:
         self._submit_plan(message.plan)
@@ -187,18 +202,24 @@ class TrainingScreen(ModeScreen):
             self._follow(choice.id, choice.stage)
         self._job = snapshot.get(self.followed) if self.followed else None
         if self._state is not None:
-            self.query_one(TrainMonitor).show(self._state, self._job.status if self._job else None)
             job = self._job
             if job is not None and job.state == "finished" and job.reason and self._reason_shown != job.id:
                 self._reason_shown = job.id
                 self._state.log.append(f"{job.status}: {job.reason}")
-                self.query_one(TrainMonitor).show(self._state, job.status)
+            self._show_monitor()
 
     def _follow(self, job_id: str, stage: str) -> None:
         self.followed = job_id
         self._state = TrainState(job_id=job_id, stage=stage)
         self._cursor = None
-        self.query_one(TrainMonitor).show(self._state, None)
+        self._show_monitor()
+
+    def _show_monitor(self) -> None:
+        if self._state is None:
+            return
+        job = self._job if self._job is not None and self._job.id == self.followed else None
+        self.query_one(TrainMonitor).show(self._state, job.status if job else None,
+                                          running=job is not None and job.state == "running")
 
     def _tail(self) -> None:
         if self.followed is not None:
@@ -230,17 +251,30 @@ class TrainingScreen(ModeScreen):
             return
         for ev in message.events:
             self._state.apply(ev)
-        self.query_one(TrainMonitor).show(self._state, self._job.status if self._job else None)
+        self._show_monitor()
         if len(self._state.weights) != self._weights_seen:
             self._weights_seen = len(self._state.weights)
             self.query_one(WeightsList).load(self.application)
 
     # --- cancel / resume -------------------------------------------------------------------------
     def action_cancel(self) -> None:
-        if self.followed is None:
+        job = self._job
+        if self.followed is None or job is None:
             self.notify("No training job to cancel.", severity="warning")
             return
-        self._cancel(self.followed)
+        if job.state == "finished":
+            self.notify(f"Job {job.id} already finished ({job.status}); nothing to cancel.", severity="warning",
+                        markup=False)
+            return
+        what = ("It is running: its processes are stopped; the last checkpoint is kept, so r resumes from it."
+                if job.state == "running" else "It is queued: it will never start.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._cancel(job.id)
+
+        self.app.push_screen(ConfirmScreen(f"Cancel job {job.id} ({job.stage})?\n{what}", yes_label="Cancel job"),
+                             answered)
 
     @work(thread=True, group="train-cancel", name="train-cancel")
     def _cancel(self, job_id: str) -> None:
@@ -259,8 +293,37 @@ class TrainingScreen(ModeScreen):
         if self._job is not None and self._job.state != "finished":
             self.notify(f"Job {self.followed} is still {self._job.state}.", severity="warning")
             return
+        stage = self._state.stage if self._state is not None else None
+        run = requests.finished_run(self.application, stage) if stage in TRAIN_STAGES else None
+        if run is not None:
+            self._ask_how_to_go_on(run)
+            return
         self._pinned = None
         self._resume(self.followed)
+
+    def _ask_how_to_go_on(self, run: requests.FinishedRun) -> None:
+        """A finished run: more epochs, start over, or a new run from an export (asked in a dialog)."""
+        bases = requests.base_exports(self.application, run.stage)
+
+        def answered(choice: RunChoice | None) -> None:
+            if choice is None:
+                return
+            try:
+                settings = self.query_one(TrainForm).settings()
+                if choice.way == "more":
+                    plan = requests.more_epochs_request(self.application, run, choice.epochs or 0, settings)
+                else:
+                    plan = requests.start_over_request(self.application, run.stage, settings, base=choice.base)
+            except (GsvError, ValueError) as e:
+                self.show_error(e, title="not started")
+                return
+            if choice.way != "more":
+                self.notify(f"The old {STAGE_NAMES[run.stage]} run is kept: its exports move to old-<time>/ in "
+                            f"{run.weights_dir}.", markup=False, timeout=10)
+            self._pinned = None
+            self._submit_plan(plan)
+
+        self.app.push_screen(RunChoiceScreen(run, bases), answered)
 
     @work(thread=True, group="submit-job", name="train-resume")
     def _resume(self, job_id: str) -> None:
@@ -283,8 +346,9 @@ class TrainingScreen(ModeScreen):
         await self.app.switch_mode("inference")
         screen = self.app.screen
         form = getattr(screen, "form", None)
-        if form is not None:
-            form.load(pair)
+        if form is not None:  # only the weights change: the text and reference typed there stay
+            for kind, path in pair.items():
+                form.add_weights(kind, path)
             screen.notify(f"Using {names(pair)}", markup=False)
 
     def palette_commands(self):  # noqa: ANN201 - Iterable[PaletteCommand]

@@ -8,14 +8,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from .. import keymap
-from ..keymap import KeySpec
 
-KEYS = keymap.define("conflict", "Transcript changed on disk", [
-    KeySpec("conflict.merge", "m", "answer('merge')", "Merge ours on top"),
-    KeySpec("conflict.reload", "r", "answer('reload')", "Reload, drop ours"),
-    KeySpec("conflict.overwrite", "o", "answer('overwrite')", "Overwrite with ours"),
-    KeySpec("conflict.later", "escape", "answer('later')", "Decide later"),
-])
+KEYS = keymap.bindings("conflict")
 
 
 class TranscriptConflict(ModalScreen[str]):

@@ -28,7 +28,6 @@ from backend.app.review import SAVED, ReviewSession, open_transcript, sort_order
 from backend.errors import GsvError
 
 from .. import keymap
-from ..keymap import KeySpec
 from ..widgets.clip_table import COLUMNS, ClipRow, ClipTable, ClipTableHeader
 from ..widgets.review_text import SORT_LABELS, clip_row, detail_text, status_text, title_text
 from ..widgets.text_line import TextLine
@@ -39,32 +38,7 @@ if TYPE_CHECKING:
     from backend.app.playback import PlayerChooser
     from backend.app.review import Transcript
 
-KEYS = keymap.define("transcripts", "Transcripts screen", [
-    KeySpec("transcripts.play", "space", "play", "Play/stop"),
-    KeySpec("transcripts.down", "j,down", "move(1)", "Next", show=False),
-    KeySpec("transcripts.up", "k,up", "move(-1)", "Previous", show=False),
-    KeySpec("transcripts.page_down", "pagedown,ctrl+d", "page(1)", "Page down", show=False),
-    KeySpec("transcripts.page_up", "pageup,ctrl+u", "page(-1)", "Page up", show=False),
-    KeySpec("transcripts.first", "home,g", "jump(0)", "First clip", show=False),
-    KeySpec("transcripts.last", "end,G", "jump(-1)", "Last clip", show=False),
-    KeySpec("transcripts.edit", "enter", "edit", "Edit"),
-    KeySpec("transcripts.cancel", "escape", "cancel", "Cancel"),
-    KeySpec("transcripts.language", "l", "language", "Lang"),
-    KeySpec("transcripts.delete", "d", "delete", "Delete"),
-    KeySpec("transcripts.merge", "m", "merge", "Merge next"),
-    KeySpec("transcripts.split", "s", "split", "Split"),
-    KeySpec("transcripts.reference", "r", "reference", "Use as reference"),
-    KeySpec("transcripts.undo", "u", "undo", "Undo"),
-    KeySpec("transcripts.redo", "ctrl+r", "redo", "Redo"),
-    KeySpec("transcripts.search", "slash", "search", "Search"),
-    KeySpec("transcripts.next_flagged", "n", "flagged(1)", "Next flagged"),
-    KeySpec("transcripts.prev_flagged", "N", "flagged(-1)", "Previous flagged", show=False),
-    KeySpec("transcripts.sort", "o", "sort", "Sort"),
-    KeySpec("transcripts.autoplay", "a", "autoplay", "Auto-play on move", show=False),
-    KeySpec("transcripts.restore", "t", "restore", "Restore last deleted", show=False),
-    KeySpec("transcripts.open", "ctrl+o", "open_path", "Open a .list", show=False),
-    KeySpec("transcripts.save", "ctrl+s", "save_now", "Save now", show=False),
-])
+KEYS = keymap.bindings("transcripts")
 
 class TranscriptOpened(Message):
     def __init__(self, transcript: "Transcript | None", error: GsvError | None, path: Path) -> None:

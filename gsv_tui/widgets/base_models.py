@@ -30,6 +30,8 @@ def state_text(state: BaseModelsState, fetch_key: str) -> Text:
         return t
     t.append(f"{len(state.missing)} of {state.total} files missing", style="bold yellow")
     t.append(f" — {fetch_key} fetches them (a job)", style="italic")
+    if state.copy_hint:
+        t.append(f"\nwithout the network: {state.copy_hint}", style="dim")
     return t
 
 

@@ -23,6 +23,7 @@ from backend.app.training import FORMAT_VERSIONS as VERSIONS
 from backend.app.training import parse_gpus
 from backend.errors import GsvError
 
+from .job_bar import busy, idle_bar, settle
 from .slice_summary import duration_text
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class FormatPanel(Vertical):
             yield Input(placeholder="auto", id="format-gpus")
             yield Button("Format", id="format-start", variant="primary")
         with Horizontal(id="format-progress-row"):
-            yield ProgressBar(total=None, show_eta=False, id="format-progress")
+            yield idle_bar(id="format-progress")
             yield Static("", id="format-status")
         yield Static("", id="format-summary")
 
@@ -157,14 +158,15 @@ class FormatPanel(Vertical):
                 step = STEP_NAMES.get(p.label or "", p.label or "")
                 status.update(Text(f"{step}: {int(p.done)}/{int(p.total)} clips", style="italic"))
             else:
+                if job.state == "running":
+                    busy(bar)
                 status.update(Text(job.status, style="italic"))
             return
         if self._final_shown == job.id:
             return
         self._final_shown = job.id
+        settle(bar, complete=job.outcome == "succeeded")
         if job.outcome == "succeeded":
-            if p is not None and p.total:
-                bar.update(total=p.total, progress=p.total)
             status.update(Text("formatted", style="green"))
             self._show_saved_summary()
         else:

@@ -3,8 +3,13 @@
 The values become an :class:`~backend.app.inference.InferSettings` (:meth:`InferForm.settings`),
 which the application layer turns into the ``infer`` stage's parameters; the fields' defaults,
 the rules and the seconds ↔ GPT tokens conversion are the stage's, so the screen and ``gsv
-infer`` never disagree. Weights and reference clips each have a list to pick from and a
-path field; a path typed in wins over the list.
+infer`` never disagree.
+
+The weights of each kind have one source of truth: their list. A path typed beside it (enter, or
+leaving the field) is checked, added to the list and chosen; a take loaded with ctrl+g adds its
+own weights the same way. So the list always shows, by file name, the weights a synthesis uses.
+The reference clip has a list and a path field (a path typed in wins; picking from the list
+clears it); more clips for the voice's timbre go in "+ refs", separated by ``;``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Static, TextArea
@@ -29,24 +35,30 @@ class InferForm(Vertical):
     InferForm Select { width: 1fr; }
     InferForm #ref-lang { width: 30; }
     InferForm Input { width: 1fr; }
+    InferForm #gpt-path, InferForm #sovits-path { width: 22; }
     InferForm #ref-note { height: 1; padding: 0 0 0 9; color: $text-muted; }
     InferForm TextArea { height: 4; }
-    InferForm Grid { grid-size: 7; grid-rows: 1 1; height: 2; }
+    InferForm Grid { grid-size: 8; grid-rows: 1 1; height: 2; }
     InferForm Grid Label { color: $text-muted; padding: 0 1; }
     InferForm Grid Input { margin: 0 1; }
     InferForm Input.-invalid { color: $error; text-style: bold; }
     InferForm #form-problems { height: auto; color: $error; }
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._found: dict[str, list[tuple[str, str]]] = {"gpt": [], "sovits": []}  # exports, base models
+        self._added: dict[str, list[tuple[str, str]]] = {"gpt": [], "sovits": []}  # typed in, or a take's
+
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label("GPT", classes="lbl")
             yield Select([], id="gpt-select", prompt="(no GPT weights found)", compact=True)
-            yield Input(placeholder="or a .ckpt path", id="gpt-path", compact=True)
+            yield Input(placeholder="+ a .ckpt path", id="gpt-path", compact=True)
         with Horizontal():
             yield Label("SoVITS", classes="lbl")
             yield Select([], id="sovits-select", prompt="(no SoVITS weights found)", compact=True)
-            yield Input(placeholder="or a .pth path", id="sovits-path", compact=True)
+            yield Input(placeholder="+ a .pth path", id="sovits-path", compact=True)
         with Horizontal():
             yield Label("Ref clip", classes="lbl")
             yield Select([], id="ref-select", prompt="(pick a reviewed clip)", compact=True)
@@ -57,6 +69,10 @@ class InferForm(Vertical):
             yield Input(placeholder="what the clip says (blank: ref-free)", id="ref-text",
                         compact=True)
             yield Select(LANG_OPTIONS, id="ref-lang", value="all_zh", allow_blank=False, compact=True)
+        with Horizontal():
+            yield Label("+ refs", classes="lbl")
+            yield Input(placeholder="more clips of the voice for its timbre (paths, ; between them)",
+                        id="aux-refs", compact=True)
         yield TextArea("", id="target-text", placeholder="Text to speak (several lines are fine)", compact=True)
         with Horizontal():
             yield Label("Language", classes="lbl")
@@ -74,9 +90,23 @@ class InferForm(Vertical):
 
     # --- filling in ------------------------------------------------------------------------
     def set_weight_options(self, kind: str, options: list[tuple[str, str]]) -> None:
-        """``options``: (label, path) pairs, best first; keeps the current choice when still offered."""
+        """``options``: (label, path) pairs, best first; keeps the current choice when still offered
+        (paths typed in or loaded from a take stay offered, after the found ones)."""
+        self._found[kind] = list(options)
+        self._show_weights(kind)
+
+    def add_weights(self, kind: str, path: str) -> None:
+        """Offer ``path`` (typed in, or a take's) in the ``kind`` list and choose it."""
+        path = str(Path(path).expanduser())
+        known = {p for _, p in self._found[kind]} | {p for _, p in self._added[kind]}
+        if path not in known:
+            self._added[kind].append((requests.weights_label(path), path))
+        self._show_weights(kind, choose=path)
+
+    def _show_weights(self, kind: str, choose: str | None = None) -> None:
         select = self.query_one(f"#{kind}-select", Select)
-        current = select.value
+        current = choose or select.value
+        options = self._found[kind] + self._added[kind]
         select.set_options(options)
         paths = [p for _, p in options]
         if isinstance(current, str) and current in paths:
@@ -99,13 +129,14 @@ class InferForm(Vertical):
         self.query_one("#ref-note", Static).update(text)
 
     def load(self, params: dict[str, Any]) -> None:
-        """Show a take's parameters (to regenerate or vary it)."""
+        """Show a take's parameters (to regenerate or vary it): its weights become the chosen ones."""
         for kind in ("gpt", "sovits"):
             if params.get(kind):
-                self.query_one(f"#{kind}-path", Input).value = str(params[kind])
-        refs = params.get("refs") or []
+                self.add_weights(kind, str(params[kind]))
+        refs = [str(r) for r in params.get("refs") or []]
         if refs:
             self.set_reference(refs[0], params.get("ref_text") or "", params.get("ref_lang"))
+        self.query_one("#aux-refs", Input).value = "; ".join(refs[1:])
         self.query_one("#target-text", TextArea).text = params.get("text", "")
         for sel in ("lang", "cut"):
             if params.get(sel):
@@ -117,11 +148,32 @@ class InferForm(Vertical):
             if f.name in params:
                 self.query_one(f"#num-{f.name}", Input).value = _num(params[f.name])
 
+    @on(Input.Submitted, "#gpt-path")
+    @on(Input.Submitted, "#sovits-path")
+    @on(Input.Blurred, "#gpt-path")
+    @on(Input.Blurred, "#sovits-path")
+    def _weights_typed(self, event: Input.Submitted | Input.Blurred) -> None:
+        self.take_typed_weights("gpt" if event.input.id == "gpt-path" else "sovits")
+
+    def take_typed_weights(self, kind: str) -> str | None:
+        """Move a path typed beside the ``kind`` list into it (chosen); the reason when it cannot be."""
+        field = self.query_one(f"#{kind}-path", Input)
+        typed = field.value.strip()
+        if not typed:
+            return None
+        problem = requests.weights_path_problem(kind, typed)
+        if problem is not None:
+            field.add_class("-invalid")
+            self.query_one("#form-problems", Static).update(problem)
+            return problem
+        field.remove_class("-invalid")
+        field.value = ""
+        self.add_weights(kind, typed)
+        return None
+
     # --- reading ---------------------------------------------------------------------------
-    def _weights(self, kind: str) -> str | None:
-        typed = self.query_one(f"#{kind}-path", Input).value.strip()
-        if typed:
-            return str(Path(typed).expanduser())
+    def weights(self, kind: str) -> str | None:
+        """The chosen ``kind`` weights: the list's value, the one source of truth."""
         value = self.query_one(f"#{kind}-select", Select).value
         return value if isinstance(value, str) else None
 
@@ -133,8 +185,11 @@ class InferForm(Vertical):
         return value if isinstance(value, str) else None
 
     def settings(self) -> tuple[InferSettings, list[str]]:
-        """What the form holds, and every reason it cannot generate yet (shown under the form)."""
-        problems: list[str] = []
+        """What the form holds, and every reason it cannot generate yet (shown under the form).
+
+        A weights path still sitting in its field is taken into its list first (as enter would),
+        so what is read is what the lists show."""
+        problems: list[str] = [p for p in (self.take_typed_weights(k) for k in ("gpt", "sovits")) if p]
         numbers: dict[str, Any] = {}
         for f in self.numbers:
             field = self.query_one(f"#num-{f.name}", Input)
@@ -148,9 +203,9 @@ class InferForm(Vertical):
         s = InferSettings(
             text=self.query_one("#target-text", TextArea).text, lang=str(self.query_one("#lang", Select).value),
             ref=self.reference_path(), ref_text=ref_text if ref_text.strip() else None,
-            ref_lang=str(self.query_one("#ref-lang", Select).value), gpt=self._weights("gpt"),
-            sovits=self._weights("sovits"), cut=str(self.query_one("#cut", Select).value),
-            trim_ref=str(self.query_one("#trim", Select).value), numbers=numbers)
+            ref_lang=str(self.query_one("#ref-lang", Select).value), gpt=self.weights("gpt"),
+            sovits=self.weights("sovits"), aux_refs=requests.parse_paths(self.query_one("#aux-refs", Input).value),
+            cut=str(self.query_one("#cut", Select).value), trim_ref=str(self.query_one("#trim", Select).value), numbers=numbers)
         if not problems:
             problems = requests.settings_problems(s)
         self.query_one("#form-problems", Static).update("; ".join(problems))

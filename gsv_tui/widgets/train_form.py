@@ -34,6 +34,7 @@ class TrainForm(Vertical):
     TrainForm Label { padding: 1 1 0 0; }
     TrainForm Input { width: 8; }
     TrainForm #train-gpus { width: 12; }
+    TrainForm #sovits-text-lr { width: 9; }
     TrainForm #train-batch { width: 10; }
     TrainForm #train-problem { height: auto; color: $error; padding: 0 1; }
     """
@@ -60,16 +61,19 @@ class TrainForm(Vertical):
             yield number("sovits-epochs")
             yield Label("save every")
             yield number("sovits-save")
+            yield Label("text LR")
+            yield Input(fields["sovits-text-lr"].default_text, id="sovits-text-lr", restrict=r"[0-9.]*",
+                        tooltip="SoVITS: learning-rate factor of the text modules (official range 0.2–0.6)")
             yield Label("batch")
             yield number("train-batch", placeholder=fields["train-batch"].default_text or "auto")
-            yield Label("GPUs")
-            yield Input(placeholder="auto", id="train-gpus")
         with Horizontal():
             yield Label("GPT epochs")
             yield number("gpt-epochs")
             yield Label("save every")
             yield number("gpt-save")
             yield Checkbox("DPO", id="gpt-dpo", tooltip=DPO_NOTE)
+            yield Label("GPUs")
+            yield Input(placeholder="auto", id="train-gpus")
         with Horizontal():
             yield Button("Train SoVITS", id="train-sovits")
             yield Button("Train GPT", id="train-gpt")
@@ -83,9 +87,14 @@ class TrainForm(Vertical):
         raw = self.query_one(f"#{wid}", Input).value.strip()
         return int(raw) if raw else None  # blank: the stage's default
 
+    def _text_lr(self) -> float | None:
+        raw = self.query_one("#sovits-text-lr", Input).value.strip()
+        return requests.train_fields()["sovits-text-lr"].parse(raw) if raw else None
+
     def settings(self) -> TrainSettings:
         """What the form holds (ValueError/GsvError for what is not understood)."""
         return TrainSettings(sovits_epochs=self._number("sovits-epochs"), sovits_save_every=self._number("sovits-save"),
+                             text_lr_weight=self._text_lr(),
                              gpt_epochs=self._number("gpt-epochs"), gpt_save_every=self._number("gpt-save"),
                              batch_size=self._number("train-batch"), dpo=self.query_one("#gpt-dpo", Checkbox).value,
                              gpus=parse_gpus(self.query_one("#train-gpus", Input).value))
