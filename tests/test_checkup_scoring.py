@@ -5,12 +5,12 @@ alignment; the pace and report rules on hand-made take sets."""
 from __future__ import annotations
 
 import pytest
+from text_records import frontend_data_or_skip
 
 from backend.checkup.normalize import ScoringLanguageError, tokens, unit
 from backend.checkup.pace import CAP, RUNAWAY, TRUNCATED, Pace
 from backend.checkup.report import CheckupReport, PairResult, Take, ranking
 from backend.checkup.scoring import align, score
-from text_records import frontend_data_or_skip
 
 
 def test_chinese_is_scored_per_character_with_marks_and_numbers_normalised() -> None:

@@ -11,9 +11,10 @@ runaways) — so the best SoVITS found with one GPT stays a good partner for the
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -31,7 +31,7 @@ class Pace:
     spread: float
 
     @classmethod
-    def of(cls, rates: list[float]) -> "Pace":
+    def of(cls, rates: list[float]) -> Pace:
         """The median and the scaled median absolute deviation of ``rates`` (robust to the outliers
         this is meant to find)."""
         if not rates:
@@ -41,7 +41,7 @@ class Pace:
         return cls(centre, max(mad, MIN_SPREAD * centre))
 
     @classmethod
-    def around(cls, centre: float) -> "Pace":
+    def around(cls, centre: float) -> Pace:
         """A pace known from one measurement (the reference): the least spread allowed."""
         return cls(centre, MIN_SPREAD * centre)
 

@@ -160,7 +160,7 @@ class CheckupReport:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], path: Path | None = None) -> "CheckupReport":
+    def from_json(cls, data: dict[str, Any], path: Path | None = None) -> CheckupReport:
         pairs = []
         for d in data["pairs"]:
             d = {k: v for k, v in d.items() if k != "summary"}
@@ -173,8 +173,8 @@ class CheckupReport:
         rate = self.unit.upper()
         lines = [f"# Checkup of {self.project} — {self.created}", ""]
         if self.best is not None:
-            lines += [f"**Recommended:** {self.best.label} — `{Path(self.best.gpt).name}` + "
-                      f"`{Path(self.best.sovits).name}`", "", f"Why: {self.reason}.", ""]
+            lines += [(f"**Recommended:** {self.best.label} — `{Path(self.best.gpt).name}` + "
+                      f"`{Path(self.best.sovits).name}`"), "", f"Why: {self.reason}.", ""]
         lines += [f"{len(self.sentences)} sentences per pair, reference `{Path(self.reference.get('audio_path', '')).name}`.",
                   "", f"| pair | median {rate} | skips | repeats | runaways | truncations | likeness (ref / training) |",
                   "|---|---|---|---|---|---|---|"]

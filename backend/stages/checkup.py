@@ -131,7 +131,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
                       seed=args.seed, asr_engine=args.asr_engine, asr_model=args.asr_model,
                       asr_device=args.asr_device, sv=absolute(args.sv), likeness=args.likeness,
                       hubert=absolute(args.hubert), bert=absolute(args.bert), device=args.device,
-                      precision=args.precision, max_tokens=int(round(args.max_seconds * 25)))
+                      precision=args.precision, max_tokens=round(args.max_seconds * 25))
 
 
 def project_of(params: Params) -> str | None:
