@@ -16,8 +16,8 @@ import soundfile as sf
 
 pytest.importorskip("torch")
 
-from checkup_helpers import make_checkup_project  # noqa: E402
-from infer_helpers import HUBERT  # noqa: E402
+from checkup_helpers import make_checkup_project
+from infer_helpers import HUBERT
 
 ROOT = Path(__file__).resolve().parents[1]
 
