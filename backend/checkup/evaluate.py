@@ -124,7 +124,10 @@ class Checkup:
 
         if not self.ev.likeness:
             return
-        self._likeness = Likeness(speaker_model_path(self.ev.sv), "cpu")
+        from ..asr.base import resolve_device
+
+        # on the synthesis device: the full-size ERes2NetV2 takes about twice real time on one CPU core
+        self._likeness = Likeness(speaker_model_path(self.ev.sv), resolve_device(self.ev.device))
         self.ref_vec = self._likeness.embed_file(Path(self.ev.reference["audio_path"]))
         self.train_vec = self._likeness.centroid(training_clips)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import GsvError
 
-MAX_TRAINING_CLIPS = 24  # enough for a stable centroid; a long dataset is sampled evenly
+MAX_TRAINING_CLIPS = 12  # enough for a stable centroid (each costs an embedding); a long dataset is sampled evenly
 MIN_SECONDS = 0.5  # shorter clips give no usable embedding
 
 
