@@ -107,7 +107,7 @@ def main() -> None:
         warm = Evaluation(**{**ev.__dict__, "sentences": sentences[-1:]})
         checkup.ev, checkup.total = warm, 1
         checkup.evaluate(Pair(Path("gpt.ckpt"), Path("sovits.pth"), "sovits"), 0)
-        checkup.ev, checkup.total = ev, len(sentences)
+        checkup.ev, checkup.total, checkup.done = ev, len(sentences), 0
         cpu0 = time.process_time()
         pair = checkup.evaluate(Pair(Path("gpt.ckpt"), Path("sovits.pth"), "sovits"), 1)
         cpu_s = time.process_time() - cpu0
