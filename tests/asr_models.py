@@ -36,10 +36,10 @@ def _byte_chars() -> list[str]:
 
 
 WHISPER_SIZES = {  # transformer dimensions of the official checkpoints (vocabulary aside), for benchmarks
-    "small": dict(d_model=768, encoder_layers=12, decoder_layers=12, encoder_attention_heads=12,
-                  decoder_attention_heads=12, encoder_ffn_dim=3072, decoder_ffn_dim=3072),
-    "medium": dict(d_model=1024, encoder_layers=24, decoder_layers=24, encoder_attention_heads=16,
-                   decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096),
+    "small": {"d_model": 768, "encoder_layers": 12, "decoder_layers": 12, "encoder_attention_heads": 12,
+              "decoder_attention_heads": 12, "encoder_ffn_dim": 3072, "decoder_ffn_dim": 3072},
+    "medium": {"d_model": 1024, "encoder_layers": 24, "decoder_layers": 24, "encoder_attention_heads": 16,
+               "decoder_attention_heads": 16, "encoder_ffn_dim": 4096, "decoder_ffn_dim": 4096},
 }
 
 
@@ -68,8 +68,8 @@ def build_tiny_whisper(out_dir: Path, dims: dict[str, int] | None = None) -> Pat
     ids = {t: tok.token_to_id(t) for t in specials}
 
     torch.manual_seed(0)
-    sizes = dict(encoder_layers=1, encoder_attention_heads=2, decoder_layers=1, decoder_attention_heads=2,
-                 d_model=32, encoder_ffn_dim=64, decoder_ffn_dim=64)
+    sizes = {"encoder_layers": 1, "encoder_attention_heads": 2, "decoder_layers": 1, "decoder_attention_heads": 2,
+             "d_model": 32, "encoder_ffn_dim": 64, "decoder_ffn_dim": 64}
     sizes.update(dims or {})
     cfg = WhisperConfig(
         vocab_size=vocab_size, num_mel_bins=80, **sizes,

@@ -32,7 +32,7 @@ def test_checkup_job_scores_every_export_and_recommends_a_pair(tmp_path: Path) -
     r = subprocess.run([sys.executable, "-m", "backend.cli", "checkup", "--project", cp.name, "--limit", "3",
                         "--asr-model", str(cp.whisper), "--asr-engine", "faster-whisper", "--asr-device", "cpu",
                         "--sv", str(cp.sv), "--hubert", str(HUBERT), "--device", "cpu", "--max-seconds", "0.5",
-                        "--gpus", "cpu"], capture_output=True, text=True, timeout=900, cwd=ROOT, env=env)
+                        "--gpus", "cpu"], capture_output=True, text=True, timeout=900, cwd=ROOT, env=env, check=False)
     assert r.returncode == 0, f"{r.stdout}\n{r.stderr}"
 
     from backend.checkup import latest_report
@@ -69,7 +69,7 @@ def test_checkup_job_scores_every_export_and_recommends_a_pair(tmp_path: Path) -
     assert f"**Recommended:** {report.best.label}" in md and md.count("| SoVITS e") == 3
 
     jobs = json.loads(subprocess.run([sys.executable, "-m", "backend.cli", "jobs", "list", "--json"],
-                                     capture_output=True, text=True, cwd=ROOT, env=env, timeout=120).stdout)
+                                     capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False).stdout)
     assert [(j["stage"], j["project"], j["outcome"]) for j in jobs] == [("checkup", "dora", "succeeded")]
 
 
@@ -80,6 +80,6 @@ def test_checkup_without_exports_or_reference_says_what_to_do(tmp_path: Path) ->
     Workspace(home).create_project("empty", language="en", version="v2")
     env = {**os.environ, "GSV_HOME": str(home), "GSV_PRETRAINED_DIR": str(tmp_path / "none")}
     r = subprocess.run([sys.executable, "-m", "backend.cli", "checkup", "--project", "empty", "--now"],
-                       capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+                       capture_output=True, text=True, timeout=120, cwd=ROOT, env=env, check=False)
     assert r.returncode == 2 and "no reference clip" in r.stderr and "fix:" in r.stderr
     assert "Traceback" not in r.stderr

@@ -158,7 +158,7 @@ def verified_synthesis(synth: Any, p: Any, settings: VerifySettings,
                 if progress:
                     progress(i + 1, total, f"piece {i + 1}/{total}: try {k + 1}")
     sr = synth.models.sample_rate
-    pause = np.zeros(int(round(sr * p.pause)), dtype=np.float32)
+    pause = np.zeros(round(sr * p.pause), dtype=np.float32)
     chunks: list[np.ndarray] = []
     infos: list[Any] = []
     record: list[dict[str, Any]] = []
