@@ -8,7 +8,7 @@ import pytest
 from text_records import frontend_data_or_skip
 
 from backend.checkup.normalize import ScoringLanguageError, tokens, unit
-from backend.checkup.pace import CAP, RUNAWAY, TRUNCATED, Pace
+from backend.checkup.pace import CAP, RUNAWAY, TRUNCATED, Pace, hit_cap
 from backend.checkup.report import CheckupReport, PairResult, Take, ranking
 from backend.checkup.scoring import align, score
 
@@ -79,6 +79,8 @@ def test_pace_flags_runaways_truncations_and_cap_hits_against_the_spread() -> No
     assert pace.judge(90, 10, hit_cap=False) == RUNAWAY
     assert pace.judge(4, 10, hit_cap=False) == TRUNCATED
     assert pace.judge(20, 10, hit_cap=True) == CAP
+    # the pipeline keeps one token fewer than the steps taken: 1499 tokens = the 1500-step cap
+    assert hit_cap(1499, 1500) and not hit_cap(1400, 1500)
     # a wide spread takes more to call a take an outlier
     assert Pace(2.0, 2.0).judge(90, 10, hit_cap=False) is None
 

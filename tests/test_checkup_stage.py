@@ -59,10 +59,13 @@ def test_checkup_job_scores_every_export_and_recommends_a_pair(tmp_path: Path) -
             assert sf.info(report.take_path(take)).samplerate == 32000
             assert 0.0 <= take.scores["error_rate"] and take.scores["reference_units"] > 0
             assert take.tokens > 0 and take.phones > 0
+            # random tiny GPTs never say stop: every take runs to the 0.5 s cap, and is called a runaway
+            assert take.hit_cap and take.pace == "token cap"
             assert take.likeness_ref is not None and -1.0 <= take.likeness_ref <= 1.0
             assert take.likeness_train is not None
         s = pair.summary()
-        assert s["takes"] == 3 and s["median_error"] is not None and s["likeness_train"] is not None
+        assert s["takes"] == 3 and s["runaways"] == 3 and s["median_error"] is not None
+        assert s["likeness_train"] is not None
     assert report.best is not None and data["recommended"] in (0, 1, 2) and data["reason"]
     assert report.rows()[0][0] is report.best
     md = path.with_suffix(".md").read_text(encoding="utf-8")

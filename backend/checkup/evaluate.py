@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import GsvError
 from .likeness import Likeness, cosine
-from .pace import Pace, rate
+from .pace import Pace, hit_cap, rate
 from .report import CheckupReport, PairResult, Take, ranking, reason
 from .scoring import score
 
@@ -171,7 +171,7 @@ class Checkup:
             wavs.append(wav)
             result.takes.append(Take(sentence=i, seed=out.seed, wav=f"{sub}/{wav.name}", transcript="", scores={},
                                      tokens=sum(x.tokens for x in out.pieces), phones=sum(x.phones for x in out.pieces),
-                                     hit_cap=any(x.tokens >= ev.max_tokens for x in out.pieces)))
+                                     hit_cap=any(hit_cap(x.tokens, ev.max_tokens) for x in out.pieces)))
             self.done += 1
             if self.progress:
                 self.progress(self.done, self.total, f"{pair.label}: synthesis {i + 1}/{len(ev.sentences)}")

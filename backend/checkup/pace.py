@@ -57,6 +57,12 @@ class Pace:
         return None
 
 
+def hit_cap(tokens: int, max_tokens: int) -> bool:
+    """Whether a piece of ``tokens`` semantic tokens stopped at the step cap: the pipeline hands
+    SoVITS the tokens after the stop index, one fewer than the steps taken, as officially."""
+    return tokens >= max_tokens - 1
+
+
 def rate(tokens: int, phones: int) -> float:
     """GPT tokens per phoneme (a take without phonemes has no pace: 0)."""
     return tokens / phones if phones > 0 else 0.0

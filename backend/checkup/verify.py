@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import GsvError
 from .normalize import base_language
-from .pace import Pace, rate
+from .pace import Pace, hit_cap, rate
 from .scoring import score
 
 TYPICAL_RATE = 2.0  # tokens per phoneme of ordinary speech: the centre when there is no prompt
@@ -112,7 +112,7 @@ class Verifier:
         t.transcript = heard.text or ""
         s = score(text, t.transcript, self.language)
         t.scores = s.to_json()
-        t.pace = pace.judge(t.tokens, t.phones, t.tokens >= self.synth.max_tokens)
+        t.pace = pace.judge(t.tokens, t.phones, hit_cap(t.tokens, self.synth.max_tokens))
         t.bad = s.has_skip or s.has_repeat or s.error_rate > self.settings.max_error or t.pace is not None
         return t
 
