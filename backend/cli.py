@@ -12,18 +12,20 @@ import json
 import sys
 from pathlib import Path
 
+from .app import Application, describe
 from .errors import GsvError
 from .workspace import DEFAULT_VERSION, LANGUAGES, VERSIONS, Workspace
 
 
 def _project_create(ws: Workspace, args: argparse.Namespace) -> int:
-    p = ws.create_project(args.name, language=args.language, version=args.version)
+    p = Application(workspace=ws).create_project(args.name, language=args.language, version=args.version,
+                                                 remember=False)
     print(f"created project {p.name!r} at {p.root}")
     return 0
 
 
 def _project_list(ws: Workspace, args: argparse.Namespace) -> int:
-    projects = ws.list_projects()
+    projects = Application(workspace=ws).list_projects()
     if args.json:
         print(json.dumps([{"name": p.name, "path": str(p.root), "language": p.language,
                            "version": p.version, "created": p.created} for p in projects],
@@ -84,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(ws, args) or 0)
     except GsvError as e:
-        print(f"gsv: error: {e.message}", file=sys.stderr)
-        if e.fix:
-            print(f"  fix: {e.fix}", file=sys.stderr)
+        print("gsv: error: " + describe(e).replace("\nfix: ", "\n  fix: "), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

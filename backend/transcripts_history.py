@@ -5,8 +5,15 @@ file moves that go with it (a deleted clip to the trash; a merged file back out 
 redo). Undo is the reverse splice with the reverse moves. Because each record holds the full
 before/after rows, the log is also a write-ahead log: it is appended (and fsynced) before the
 ``.list`` is saved, so edits made just before a crash or a dropped SSH connection are replayed on
-the next open. ``saved`` records carry the hash of the file after each save; the newest one that
-matches the file on disk tells where in the log the file stands.
+the next open. ``saving`` records carry the hash of the file a save is about to write, logged
+*before* the file is replaced: a kill between the replace and anything after it still finds its
+own save (older logs have ``saved`` records, written after the replace; both are read). The
+newest one that matches the file on disk tells where in the log the file stands. ``review``
+records carry the ✓ marks, so a kill before the review file is written keeps them too.
+
+Appends are whole lines: the write is repeated until every byte is down, and a record never
+starts on the torn tail a kill left behind (a newline goes first). The reader also recovers a
+record that an older writer glued onto such a tail.
 """
 
 from __future__ import annotations
@@ -66,7 +73,8 @@ class LogState:
 
 
 class HistoryLog:
-    """Append-only event log: ``base``/``saved`` (file hash), ``op``, ``undo``, ``redo``."""
+    """Append-only event log: ``base``/``saving``/``saved`` (file hash), ``op``, ``undo``,
+    ``redo``, ``review``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -75,10 +83,13 @@ class HistoryLog:
     def append(self, record: dict) -> None:
         if self.broken:
             return
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
         try:
-            os.write(fd, line.encode("utf-8"))
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # a torn tail stays a line of its own, never glued to this one
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -90,11 +101,8 @@ class HistoryLog:
             return []
         out = []
         for line in data.splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a record torn by a crash: it never took effect
-            if isinstance(rec, dict) and "t" in rec:
+            rec = parse_record(line)
+            if rec is not None:
                 out.append(rec)
         return out
 
@@ -116,6 +124,36 @@ class HistoryLog:
         return dst
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """``os.write`` may write less than asked (a full disk, a signal): loop until all is down."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(f"could not append to the history ({len(view)} bytes left)")
+        view = view[n:]
+
+
+RECORD_START = '{"t": '  # how json.dumps begins every record this module writes
+
+
+def parse_record(line: str) -> dict | None:
+    """One log line as a record, or None for a torn one (it never took effect).
+
+    A line that does not parse may be a torn record with a whole one glued after it (as an
+    older writer appended): the whole one is recovered from where a record starts.
+    """
+    start = 0
+    while start >= 0:
+        try:
+            rec = json.loads(line[start:])
+        except json.JSONDecodeError:
+            start = line.find(RECORD_START, start + 1)
+            continue
+        return rec if isinstance(rec, dict) and "t" in rec else None
+    return None
+
+
 def replay(records: list[dict], current_sha: str) -> tuple[LogState, list[tuple[str, Splice | None]]] | None:
     """Replay the log's structure and find where the file on disk stands in it.
 
@@ -127,7 +165,7 @@ def replay(records: list[dict], current_sha: str) -> tuple[LogState, list[tuple[
     best: tuple[LogState, int] | None = None
     for i, rec in enumerate(records):
         t = rec.get("t")
-        if t in ("base", "saved"):
+        if t in ("base", "saved", "saving"):
             if t == "base":
                 state = LogState()
             if rec.get("sha") == current_sha:

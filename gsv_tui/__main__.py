@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from backend.workspace import Workspace
+from backend.app import Workspace
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,11 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         print("  fix: give a transcript like transcripts/clips.list, or no path", file=sys.stderr)
         return 2
     from .app import GsvApp
-    from .facade import Facade
+    from backend.app import Application
     from .quiet import terminal_only
 
-    facade = Facade.from_args(home=args.home, list_path=args.list_path)
-    app = GsvApp(facade, project=args.project)
+    application = Application.from_args(home=args.home, list_path=args.list_path)
+    app = GsvApp(application, project=args.project)
     log_path = Workspace(args.home).root / "logs" / "tui.log"
     start = log_path.stat().st_size if log_path.exists() else 0
     with terminal_only(log_path):

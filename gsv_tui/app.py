@@ -3,7 +3,7 @@
 Where things are:
 
 - ``MODES`` maps each mode to its screen class (one file each in ``screens/``); keys 1–5 switch.
-- ``facade`` is the door to the backend (workspace, open project, job manager, settings).
+- ``application`` is the door to the backend (workspace, open project, job manager, settings).
 - Three signals let any screen follow shared state without the app knowing the screen:
   ``project_signal`` (the open project changed), ``jobs_signal`` (a new :class:`JobsSnapshot`)
   and ``log_signal`` (lines of the followed job's log).
@@ -26,11 +26,11 @@ from textual.signal import Signal
 from textual.worker import get_current_worker
 
 from backend.errors import GsvError
-from backend.workspace import Project
+from backend.app import Project
 
 from . import keymap
 from .commands import GsvCommands, PaletteCommand
-from .facade import Facade
+from backend.app import Application
 from .jobwatch import JobsSnapshot, JobsWatcher
 from .listening import ListeningService, ListenStatus
 from .messages import JobsUnavailable, JobsUpdated, ListenChanged, LogLines
@@ -65,23 +65,25 @@ class GsvApp(App[None]):
     # Blocked while a modal (help, picker, confirmation) is open: it must be answered or closed.
     MODAL_BLOCKED = frozenset({"switch_mode", "pick_project", "help"})
 
-    def __init__(self, facade: Facade | None = None, *, project: str | None = None,
+    def __init__(self, application: Application | None = None, *, project: str | None = None,
                  watch_jobs: bool = True, watch_interval: float = 0.5, listen: bool = True) -> None:
-        facade = facade or Facade.from_args()
-        if facade.list_path is not None:
+        application = application or Application.from_args()
+        if application.list_path is not None:
             self.DEFAULT_MODE = "transcripts"  # `gsv-tui PATH.list` opens straight into review
         super().__init__()
-        self.facade = facade
+        self.application = application
         self.requested_project = project
         self.project_signal: Signal[Project | None] = Signal(self, "project")
         self.jobs_signal: Signal[JobsSnapshot] = Signal(self, "jobs")
         self.log_signal: Signal[LogLines] = Signal(self, "log")
         self.listen_signal: Signal[ListenStatus] = Signal(self, "listen")
-        self.listening = ListeningService(facade.config, lambda: self.post_message(ListenChanged()))
+        self.listening = ListeningService(application.config, lambda: self.post_message(ListenChanged()),
+                                          home=application.workspace.root)
+        self._listen_announced = False
         self._listen = listen
         self.jobs_snapshot = JobsSnapshot()
         self.jobs_problem: str | None = None
-        report = keymap.validate_overrides(facade.config.keys)
+        report = keymap.validate_overrides(application.config.keys)
         self.key_overrides = report.keymap
         self.key_problems = report.problems
         self.set_keymap(report.keymap)
@@ -93,8 +95,8 @@ class GsvApp(App[None]):
     def on_mount(self) -> None:
         # print() from any library while the app runs goes to the log (see quiet.py), not nowhere.
         self.begin_capture_print(self, stdout=True, stderr=True)
-        if self.facade.config_problem is not None:
-            e = self.facade.config_problem
+        if self.application.config_problem is not None:
+            e = self.application.config_problem
             self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, title="config.toml ignored",
                         severity="error", timeout=15, markup=False)
         for problem in self.key_problems:
@@ -107,33 +109,35 @@ class GsvApp(App[None]):
             self.call_after_refresh(self._start_watcher)
 
     def _open_initial_project(self) -> None:
-        explicit = self.requested_project or self.facade.project_of_list()
-        name = explicit or self.facade.remembered_project()
+        explicit = self.requested_project or self.application.project_of_list()
+        name = explicit or self.application.remembered_project()
         if name:
             try:
-                self.facade.open_project(name)
+                self.application.open_project(name)
             except GsvError as e:
                 if explicit:
                     self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error",
                                 timeout=10, markup=False)
             else:
-                self.project_signal.publish(self.facade.project)
+                self.project_signal.publish(self.application.project)
                 return
-        if self.facade.list_path is None:  # a .list outside any project is reviewed as it is
+        if self.application.list_path is None:  # a .list outside any project is reviewed as it is
             self.action_pick_project()
 
     # --- listening bridge -------------------------------------------------------------------------
     def _start_listening(self) -> None:
-        project = self.facade.project
-        self.listening.start([project.root] if project else [])
-        status = self.listening.status()
-        self.listen_signal.publish(status)
-        if status.running and status.ssh_hint:
-            self.notify("Over SSH: press w to hear clips in your own browser.", timeout=8, markup=False)
+        project = self.application.project
+        self.listening.start([project.root] if project else [])  # reports back through ListenChanged
 
     def on_listen_changed(self, message: ListenChanged) -> None:
         status = self.listening.status()
         self.listen_signal.publish(status)
+        if status.running and not self._listen_announced:
+            self._listen_announced = True
+            if status.warning:
+                self.notify(status.warning, title="listening bridge", severity="warning", timeout=15, markup=False)
+            if status.ssh_hint:
+                self.notify("Over SSH: press w to hear clips in your own browser.", timeout=8, markup=False)
         if isinstance(self.screen, ListenScreen):
             self.screen.update_status(status)
 
@@ -153,8 +157,8 @@ class GsvApp(App[None]):
         self.notify(f"Project {project.name} is open ({project.language}, {project.version}).", markup=False)
 
     def action_pick_project(self, new: bool = False) -> None:
-        current = self.facade.project.name if self.facade.project else self.facade.remembered_project()
-        self.push_screen(ProjectPicker(self.facade, highlight=current, start_new=new), self.project_opened)
+        current = self.application.project.name if self.application.project else self.application.remembered_project()
+        self.push_screen(ProjectPicker(self.application, highlight=current, start_new=new), self.project_opened)
 
     # --- help and modes -------------------------------------------------------------------------
     def action_help(self) -> None:
@@ -179,8 +183,8 @@ class GsvApp(App[None]):
         yield PaletteCommand("Open project…", "pick a project of this workspace", self.action_pick_project)
         yield PaletteCommand("Create project…", "a new voice: name, language, model version",
                              lambda: self.action_pick_project(new=True))
-        current = self.facade.project.name if self.facade.project else None
-        for p in self.facade.list_projects():
+        current = self.application.project.name if self.application.project else None
+        for p in self.application.list_projects():
             if p.name != current:
                 yield PaletteCommand(f"Open project {p.name}", f"{p.language}, {p.version}",
                                      lambda name=p.name: self.open_project_named(name), discover=False)
@@ -190,7 +194,7 @@ class GsvApp(App[None]):
 
     def open_project_named(self, name: str) -> None:
         try:
-            project = self.facade.open_project(name)
+            project = self.application.open_project(name)
         except GsvError as e:
             self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error", markup=False)
             return
@@ -199,7 +203,7 @@ class GsvApp(App[None]):
     # --- jobs -------------------------------------------------------------------------------------
     def _start_watcher(self) -> None:
         self._watcher = JobsWatcher(
-            lambda: self.facade.jobs,
+            lambda: self.application.jobs,
             on_snapshot=lambda snap: self.post_message(JobsUpdated(snap)),
             on_log=lambda job_id, lines, reset: self.post_message(LogLines(job_id, lines, reset)),
             on_problem=lambda problem: self.post_message(JobsUnavailable(problem)),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 # The job store's modules are imported by the watcher thread when it starts (after the first
 # frame), not at start-up.
 if TYPE_CHECKING:
-    from backend.jobs.record import JobRecord
+    from backend.app.jobs import JobRecord
 
 RECORD_FILE, EVENTS_FILE, LOG_FILE = "job.json", "events.jsonl", "log.txt"  # as backend.jobs.record
 
@@ -126,8 +126,7 @@ class _JobTail:
     INITIAL_BYTES = 64 * 1024
 
     def __init__(self, path: Path) -> None:
-        from backend.jobs.events import EventCursor
-        from backend.jobs.record import read_progress
+        from backend.app.jobs import EventCursor, read_progress
 
         try:
             size = path.stat().st_size
@@ -308,7 +307,7 @@ class JobsWatcher:
             self._wake.clear()
 
     def _scan(self, source: JobSource) -> None:
-        from backend.jobs.record import load_record
+        from backend.app.jobs import load_record
 
         views = []
         live = set()

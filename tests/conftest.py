@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import pytest
+
+if TYPE_CHECKING:
+    from backend.jobs import JobManager
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -36,3 +40,19 @@ def one_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     with torch_threads(1):
         yield
+
+
+@pytest.fixture
+def jm() -> Iterator[JobManager]:
+    """A job manager on the test's own workspace; no job of the test is left running afterwards."""
+    from backend.jobs import JobError, JobManager
+    from backend.workspace import Workspace
+
+    manager = JobManager(Workspace().jobs_dir)
+    yield manager
+    for job in manager.list():
+        if not job.is_finished and not job.is_corrupt:
+            try:
+                manager.cancel(job.id, grace=0.5)
+            except JobError:  # finished meanwhile
+                pass

@@ -61,18 +61,20 @@ def _clips_of(path: Path) -> list[Clip]:
     return [r for r in parse_bytes(path.read_bytes()).rows if isinstance(r, Clip)]
 
 
-def test_whisper_fixed_language_writes_official_list(clips: Path, tmp_path: Path, tiny_whisper: Path) -> None:
+@pytest.mark.parametrize("language", ["en", "ko", "yue"])
+def test_whisper_fixed_language_writes_official_list(clips: Path, tmp_path: Path, tiny_whisper: Path,
+                                                     language: str) -> None:
     out = tmp_path / "out"
-    events = _run(_params(clips, out, engine="faster-whisper", model=str(tiny_whisper), language="en"))
+    events = _run(_params(clips, out, engine="faster-whisper", model=str(tiny_whisper), language=language))
     lst = out / "clips 声音.list"
     rows = _clips_of(lst)
     assert [Path(r.path) for r in rows] == sorted(clips.glob("*.wav"))
-    assert {r.speaker for r in rows} == {"clips 声音"} and {r.lang for r in rows} == {"EN"}
+    assert {r.speaker for r in rows} == {"clips 声音"} and {r.lang for r in rows} == {language.upper()}
     assert not lst.read_bytes().endswith(b"\n")  # the official ASR writes no trailing newline
     side = json.loads((out / "clips 声音.list.asr.json").read_text(encoding="utf-8"))
     for r in rows:
         info = side["clips"][r.path]
-        assert info["language"] == "en" and isinstance(info["avg_logprob"], float)
+        assert info["language"] == language and isinstance(info["avg_logprob"], float)
         assert 0.0 <= info["no_speech_prob"] <= 1.0 and info["compression_ratio"] > 0
     progress = [e for e in events if e["kind"] == "progress" and e["unit"] == "clips"]
     assert progress[-1]["done"] == progress[-1]["total"] == 3
@@ -152,6 +154,21 @@ def test_missing_models_are_named_with_the_fetch_command(tmp_path: Path, monkeyp
     with pytest.raises(AsrModelMissing) as e:
         make_engine(AsrOptions(engine="funasr", model="paraformer-zh", language="zh", device="cpu"))
     assert "speech_paraformer-large" in e.value.message and "modelscope download" in e.value.fix
+    with pytest.raises(AsrModelMissing) as e:  # Cantonese: the official UniASR model, by default
+        make_engine(AsrOptions(engine="funasr", language="yue", device="cpu"))
+    assert "UniASR_asr_2pass-cantonese" in e.value.message and "modelscope download" in e.value.fix
+
+
+def test_funasr_models_refuse_languages_they_cannot_hear(tiny_paraformer: Path) -> None:
+    from backend.asr import AsrError, make_engine
+    from backend.asr.funasr import model_languages
+
+    assert model_languages("paraformer-zh") == ("zh",) and model_languages("uniasr-yue") == ("yue",)
+    assert set(model_languages("sensevoice")) == {"zh", "en", "ja", "ko", "yue"}
+    for language in ("ko", "yue"):
+        with pytest.raises(AsrError) as e:
+            make_engine(AsrOptions(engine="funasr", model=str(tiny_paraformer), language=language, device="cpu"))
+        assert language in e.value.message and "sensevoice" in e.value.fix
 
 
 @pytest.mark.parametrize("text", ["a|b|c", "two\nlines", "tab\there", "emoji 😀🎤", "עברית RTL", "", "  \r\n "])

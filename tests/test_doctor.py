@@ -37,6 +37,7 @@ def test_a_fresh_machine_is_ready_with_downloads_pending(tmp_path: Path) -> None
     assert any(name == "gpu" or name.startswith("gpu ") for name in checks)
     assert {"cpu", "text data", "g2pw", "listen port", "asr funasr"} <= set(checks)
     assert checks["g2pw"]["status"] == "warn" and "gsv models fetch v2" in checks["g2pw"]["fix"]
+    assert checks["langid"]["status"] == "warn" and "lid.176.bin" in checks["langid"]["fix"]
 
 
 def test_a_broken_setting_fails_with_its_fix(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from backend.format.journal import write_summary
 from backend.jobs.manager import JobManager
 from backend.workspace import Workspace
 from gsv_tui.jobwatch import JobView, ProgressView
+from backend.app.summaries import FormatSummary
 from gsv_tui.widgets.format_panel import FormatPanel, parse_gpus, summary_text
 
 from tui_helpers import SIZE, make_app, screen_text, wait_until
@@ -36,7 +37,7 @@ def test_gpu_field_and_summary_text() -> None:
     assert parse_gpus("") is None and parse_gpus("cpu") == [] and parse_gpus("0, 1") == ["0", "1"]
     with pytest.raises(Exception, match="not understood"):
         parse_gpus("first")
-    text = summary_text(SUMMARY).plain
+    text = summary_text(FormatSummary.from_json(SUMMARY)).plain
     assert "2 clips kept · 1 skipped · 1 min 16 s" in text and "b.wav (ssl): too short" in text
 
 

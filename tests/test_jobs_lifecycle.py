@@ -13,27 +13,15 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
-from backend.jobs import JobError, JobManager
+from backend.jobs import JobManager
 from backend.jobs import procs
-from backend.workspace import Workspace
 
 from jobs_helpers import REPO, gsv, gsv_argv, gsv_json, poll
 
 ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 
 
-@pytest.fixture
-def jm():
-    manager = JobManager(Workspace().jobs_dir)
-    yield manager
-    for job in manager.list():  # never leave a job running after its test
-        if not job.is_finished and not job.is_corrupt:
-            try:
-                manager.cancel(job.id, grace=0.5)
-            except JobError:  # finished meanwhile
-                pass
 
 
 def _running_with_pid(jm: JobManager, job_id: str):
@@ -175,12 +163,16 @@ def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
     jm.wait(job.id, timeout=30)
     path = jm.jobs_dir / job.id / "job.json"
     (jm.jobs_dir / job.id / "exit.json").unlink()
-    me = procs.proc_stat(os.getpid())  # a live process standing in for the job's runner
+    (jm.jobs_dir / job.id / "result.json").unlink()
+    me = procs.proc_stat(os.getpid())  # a live process standing in for the job's runner and supervisor
+    # the job's own process group is gone; this test's group (shared with other test workers that
+    # started after it) must not stand in for it once the pid is no longer the job's
+    dead_group = json.loads(path.read_text())["pgid"]
 
     def pretend_running(**fields) -> None:
         data = json.loads(path.read_text())
         data.update(state="running", outcome=None, finished=None, pid=os.getpid(), pgid=me.pgid,
-                    pid_start_time=me.start_time, supervisor_pid=None, supervisor_start_time=None,
+                    pid_start_time=me.start_time, supervisor_pid=os.getpid(), supervisor_start_time=me.start_time,
                     boot_id=procs.boot_id())
         data.update(fields)
         path.write_text(json.dumps(data))
@@ -189,10 +181,10 @@ def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
         pretend_running()
         jm.reconcile()
         assert jm.get(job.id).state == "running"  # same pid, same start, same boot: still ours
-        pretend_running(pid_start_time=me.start_time + 1)
+        pretend_running(pid_start_time=me.start_time + 1, supervisor_start_time=me.start_time + 1, pgid=dead_group)
         jm.reconcile()
         assert jm.get(job.id).outcome == "lost"
-        pretend_running(boot_id="another-boot")
+        pretend_running(boot_id="another-boot", pgid=dead_group)
         jm.reconcile()
         assert jm.get(job.id).outcome == "lost"
     finally:  # never leave a record pointing at this test process (cleanup would cancel it)

@@ -41,8 +41,20 @@ def test_record_round_trips_and_ignores_fields_from_newer_versions(tmp_path: Pat
     ('{"stage": "sleep"}', "missing id"),
     ('{"id": "20261201-120000-0bad", "stage": "s", "state": "paused"}', "unknown state 'paused'"),
     ('{"id": "20261201-120000-0bad", "stage": "s", "outcome": "great"}', "unknown outcome 'great'"),
-    ('{"id": "20261201-120000-0bad", "stage": "s", "gpus": "0"}', "gpus must be a list"),
-    ('{"id": "20261201-120000-0bad", "stage": "s", "pid": {"a": 1}}', "pid must be an integer"),
+    ('{"id": "20261201-120000-0bad", "stage": "s", "gpus": "0"}', "bad gpus"),
+    ('{"id": "20261201-120000-0bad", "stage": "s", "pid": {"a": 1}}', "bad pid"),
+    # values that would become file names, kill arguments or crashes further on
+    ('{"id": "20261201-120000-0bad", "stage": "s", "gpus": ["a/b"]}', "bad gpus"),
+    ('{"id": "20261201-120000-0bad", "stage": "s", "gpus": ["../../x"]}', "bad gpus"),
+    ('{"id": "20261201-120000-0bad", "stage": "s", "gpus": [".."]}', "bad gpus"),
+    ('{"id": "20261201-120000-0bad", "stage": "s", "gpus": [99999999999999999]}', "bad gpus"),
+    ('{"id": "20261201-120000-0bad", "stage": "s", "pgid": 99999999999999999999}', "bad pgid"),
+    ('{"id": "20261201-120000-0bad", "stage": "s", "pid": true}', "bad pid"),
+    ('{"id": "20261201-120000-0bad", "stage": "s", "argv": [1]}', "bad argv"),
+    ('{"id": "20261201-120000-0bad", "stage": "s", "cancel_requested": "yes"}', "bad cancel_requested"),
+    ('{"id": "20261201-120000-0bad", "stage": ["s"]}', "bad stage"),
+    pytest.param('{"id": "20261201-120000-0bad", "stage": "s", "params": ' + "[" * 100000 + "]" * 100000 + "}",
+                 "nested too deeply", id="nested-100000-deep"),
     ('{"id": "20261201-120000-0bad", "stage": "s", "colour": 1, "gpus": [0]}', None),  # odd but readable
     ('{"id": "20261201-120000-0000", "stage": "s"}', "does not match its folder"),
     (b"\xff\xfe{", "utf-8"),
@@ -119,3 +131,23 @@ def test_oom_in_a_worker_log_is_named_in_the_reason(tmp_path: Path) -> None:
     rec = load_record(job.job_dir)
     assert rec.outcome == "failed" and rec.exit_code == 2
     assert rec.reason == "CUDA out of memory (in the log); training worker 1 failed"
+
+
+def test_the_log_echo_writes_what_a_trainer_reports(tmp_path: Path) -> None:
+    import io
+
+    from backend.jobs.events import LogEcho, Reporter, read_events
+
+    log = io.StringIO()
+    report = Reporter.to_file(tmp_path / "events.jsonl", echo=LogEcho(log, progress_every=3600))
+    report.progress(0, 30, "steps", label="epoch 1/3")
+    report.progress(1, 30, "steps", label="epoch 1/3")  # within progress_every: not repeated
+    report.metric(step=10, loss=2.5, lr=0.0001)
+    report.artifact("/w/alice_e1_s10.pth", role="weights")
+    report.warning("training on the CPU")
+    report.progress(30, 30, "steps", label="epoch 3/3")  # the end is always written
+    lines = [line.split("] ", 1)[1] for line in log.getvalue().splitlines()]
+    assert lines == ["progress: 0/30 steps  epoch 1/3", "step 10: loss=2.5  lr=0.0001",
+                     "saved weights: /w/alice_e1_s10.pth", "warning: training on the CPU",
+                     "progress: 30/30 steps  epoch 3/3"]
+    assert len(list(read_events(tmp_path / "events.jsonl"))) == 6  # the events file keeps everything

@@ -13,21 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from backend.jobs import JobError, JobManager, JobRecord
-from backend.workspace import Workspace
 
 from jobs_helpers import REPO, gsv, gsv_argv, poll
 
 
-@pytest.fixture
-def jm():
-    manager = JobManager(Workspace().jobs_dir)
-    yield manager
-    for job in manager.list():
-        if not job.is_finished and not job.is_corrupt:
-            try:
-                manager.cancel(job.id, grace=0.5)
-            except JobError:  # finished meanwhile
-                pass
 
 
 def _overlap(a: JobRecord, b: JobRecord) -> bool:

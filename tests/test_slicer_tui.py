@@ -72,19 +72,19 @@ async def test_set_input_change_a_parameter_start_and_see_the_summary(home: Path
         assert "4–6 s" in text and "only" in text and "1–30 minutes" in text  # histogram and warnings
         summary = json.loads((clips_dir.parent / "clips.slice.json").read_text())
         assert summary["params"]["min_length"] == 3000 and summary["clips"] == len(clips)
-        job = app.facade.jobs.get(screen.job_id)
+        job = app.application.jobs.get(screen.job_id)
         assert (job.stage, job.outcome, job.project) == ("slice", "succeeded", "alice")
         # Again with the same input: refused until "replace" is ticked, then the old clips are backed up.
         first_job = screen.job_id
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert screen.job_id == first_job and len(app.facade.jobs.list()) == 1
+        assert screen.job_id == first_job and len(app.application.jobs.list()) == 1
         screen.query_one("#slice-replace", Checkbox).value = True
         await _type(pilot, screen.query_one("#param-min_length", Input), "4000")
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: screen.job_id != first_job and screen._shown_final == screen.job_id,
                          timeout=90, what="the second slicing")
-        assert app.facade.jobs.get(screen.job_id).outcome == "succeeded"
+        assert app.application.jobs.get(screen.job_id).outcome == "succeeded"
         (backup,) = (home / "projects" / "alice" / "trash" / "replaced-clips").iterdir()
         assert sorted(p.name for p in backup.iterdir()) == clips
         await pilot.press("ctrl+t")  # on to ASR: the dialog that starts it
@@ -107,7 +107,7 @@ async def test_inconsistent_parameters_are_explained_and_nothing_starts(home: Pa
         assert "alpha: '' is not a number" in screen_text(app)
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert screen.job_id is None and app.facade.jobs.list() == []
+        assert screen.job_id is None and app.application.jobs.list() == []
         assert app.focused is screen.query_one("#param-alpha", Input) or app.focused.id.startswith("param-")
         await _type(pilot, screen.query_one("#param-alpha", Input), "0.25")
         await _type(pilot, screen.query_one("#param-min_interval", Input), "300")

@@ -132,12 +132,18 @@ def test_odd_text_gives_phones_not_a_crash(text: str) -> None:
         assert result.phones and len(result.phones) == len(result.ids)
 
 
-def test_full_model_is_preferred_when_present(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from backend.text.langsplit import FULL_MODEL_NAME, _lite_model, _preferred_model
+def test_full_model_is_preferred_when_present(tmp_path, monkeypatch: pytest.MonkeyPatch,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    from backend.text.langsplit import FULL_MODEL_NAME, FULL_MODEL_URL, _lite_model, _preferred_model
 
     monkeypatch.setenv("GSV_FRONTEND_DATA", str(tmp_path))
-    assert _preferred_model() == _lite_model()
+    with caplog.at_level("WARNING", logger="gsv.text"):
+        assert _preferred_model() == _lite_model()
+    assert "lite model" in caplog.text and FULL_MODEL_URL in caplog.text  # the user is told
+    caplog.clear()
     full = tmp_path / FULL_MODEL_NAME
     full.parent.mkdir(parents=True)
     full.write_bytes(b"model")
-    assert _preferred_model() == full
+    with caplog.at_level("WARNING", logger="gsv.text"):
+        assert _preferred_model() == full
+    assert caplog.text == ""

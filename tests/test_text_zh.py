@@ -11,7 +11,6 @@ import pytest
 from backend.errors import GsvError
 from backend.text.cleaner import (
     MAX_CHARS,
-    LanguageUnavailableError,
     TextFrontendError,
     clean_text,
     cleaned_text_to_sequence,
@@ -163,8 +162,7 @@ def test_readings_without_phones_raise_a_named_error() -> None:
 
 def test_language_codes() -> None:
     assert clean_text("안녕하세요", "ko", "v1").phones == [","]  # official: unknown → en " "
-    with pytest.raises(LanguageUnavailableError):
-        clean_text("안녕하세요", "ko", "v2")
+    assert clean_text("안녕", "ko", "v2").phones[:3] == ["ㅇ", "ㅏ", "ㄴ"]  # v2 reads Korean
     with pytest.raises(GsvError):
         clean_text("你好", "zh", "v3")
 

@@ -18,8 +18,11 @@ frontend_data_or_skip()
 FIXTURE = Path(__file__).parent / "fixtures" / "text" / "text_vectors.jsonl.gz"
 
 
-def _gsv(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _gsv(*args: str, stdin: str | None = None,
+         pretrained: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    if pretrained is not None:
+        env["GSV_PRETRAINED_DIR"] = str(pretrained)
     return subprocess.run([sys.executable, "-m", "backend.cli", "g2p", *args], input=stdin,
                           capture_output=True, text=True, env=env, timeout=120,
                           cwd=Path(__file__).parent.parent)
@@ -31,7 +34,7 @@ def test_one_text_human_and_json() -> None:
     assert "phones:    n i2 h ao3 , sh ir4 j ie4 !" in human.stdout
     assert "ids:       227 167 158 119 1 251 214 221 194 0" in human.stdout
     assert "word2ph:   2 2 1 2 2 1" in human.stdout
-    as_json = _gsv("我有3个苹果。", "--lang", "zh", "--json")
+    as_json = _gsv("我有3个苹果。", "--lang", "zh", "--json", "--allow-pypinyin")
     result = json.loads(as_json.stdout)
     assert result["norm_text"] == "我有三个苹果."
     assert result["word2ph"] == [2, 2, 2, 2, 2, 2, 1]
@@ -76,10 +79,32 @@ def test_bad_invocations_exit_2_with_a_fix(tmp_path: Path) -> None:
 
 
 def test_mixed_text_and_cutting_paths() -> None:
-    mixed = _gsv("我用Python写代码", "--lang", "auto", "--json")
+    mixed = _gsv("我用Python写代码", "--lang", "auto", "--json", "--allow-pypinyin")
     result = json.loads(mixed.stdout)
     assert [s["lang"] for s in result["segments"]] == ["zh", "en", "zh"]
     assert result["ids"] == [i for s in result["segments"] for i in s["ids"]]
-    cut = _gsv("今天天气很好。我们去公园散步吧！好的。", "--path", "preprocess", "--cut", "cut5")
+    cut = _gsv("今天天气很好。我们去公园散步吧！好的。", "--path", "preprocess", "--cut", "cut5",
+               "--allow-pypinyin")
     assert cut.returncode == 0, cut.stderr
     assert "chunk 0: '今天天气很好。'" in cut.stdout and "chunk 1:" in cut.stdout
+
+
+def test_v2_chinese_without_g2pw_is_refused_unless_pypinyin_is_allowed(tmp_path: Path) -> None:
+    """No silent fallback: the data folder here has no G2PW model, so v2 Chinese is refused with
+    the fetch command; --allow-pypinyin reads it with pypinyin and says so. v1 never used G2PW."""
+    env_pretrained = tmp_path / "no-pretrained"  # nor a BERT tokenizer for G2PW to find
+    env_pretrained.mkdir()
+    text = "我们银行的行长说还清"
+    refused = _gsv(text, "--lang", "zh", "--version", "v2", pretrained=env_pretrained)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "G2PW" in refused.stderr and "gsv models fetch v2" in refused.stderr
+    assert "--allow-pypinyin" in refused.stderr
+    mixed = _gsv(text, "--lang", "auto", pretrained=env_pretrained)
+    assert mixed.returncode == 2 and "G2PW" in mixed.stderr
+    allowed = _gsv(text, "--lang", "zh", "--allow-pypinyin", "--json", pretrained=env_pretrained)
+    assert allowed.returncode == 0 and "pypinyin" in allowed.stderr
+    assert json.loads(allowed.stdout)["phones"][:4] == ["w", "o3", "m", "en5"]
+    v1 = _gsv(text, "--lang", "zh", "--version", "v1", pretrained=env_pretrained)
+    assert v1.returncode == 0 and v1.stderr == ""
+    korean = _gsv("안녕하세요", "--lang", "ko", pretrained=env_pretrained)  # no Chinese: no G2PW needed
+    assert korean.returncode == 0 and "ㅇ ㅏ ㄴ" in korean.stdout

@@ -148,3 +148,29 @@ def test_single_process_runs_in_place(tmp_path: Path) -> None:
     run_training("test_train_common:toy_worker", {"steps": 2, "out": str(tmp_path)}, report, nprocs=1,
                  force_cpu=True)
     assert (tmp_path / "rank0.json").is_file() and len([e for e in events if e["kind"] == "metric"]) == 2
+
+
+def test_restart_moves_the_old_runs_exports_with_its_checkpoints(tmp_path: Path) -> None:
+    from backend.train.common import ExportFiles
+
+    store = CheckpointStore(tmp_path / "logs_s2_v2")
+    weights = tmp_path / "SoVITS_weights_v2"
+    weights.mkdir()
+    exports = {"voice_e2_s2.pth": b"run 1, epoch 2", "voice_e4_s4.pth": b"run 1, epoch 4"}
+    for name, data in exports.items():
+        (weights / name).write_bytes(data)
+    (weights / "other_e2_s2.pth").write_bytes(b"another experiment")  # not this run's: stays
+    store.save(4, 4, {"G": {}}, {"G": "G_4.pth"}, total_epochs=4, exports=[str(weights / n) for n in exports])
+    plan = plan_resume(store, 4, restart=True, exports=ExportFiles.sovits(weights, "voice"))
+    assert plan.moved_aside is not None and plan.exports_moved_to == weights / plan.moved_aside.name
+    assert {p.name: p.read_bytes() for p in plan.exports_moved_to.iterdir()} == exports
+    assert sorted(p.name for p in weights.iterdir() if p.is_file()) == ["other_e2_s2.pth"]
+    notes = plan.restart_notes()
+    assert str(plan.moved_aside) in notes[0] and str(plan.exports_moved_to) in notes[1]
+    # a base model that was one of them ("continue from my own export") is found where it went
+    assert plan.moved_path(weights / "voice_e4_s4.pth") == plan.exports_moved_to / "voice_e4_s4.pth"
+    # exports without any checkpoint (logs deleted by hand) are kept as well
+    (weights / "voice_e2_s2.pth").write_bytes(b"run 2")
+    again = plan_resume(store, 4, restart=True, exports=ExportFiles.sovits(weights, "voice"))
+    assert again.moved_aside is None and (again.exports_moved_to / "voice_e2_s2.pth").read_bytes() == b"run 2"
+    assert again.exports_moved_to != plan.exports_moved_to

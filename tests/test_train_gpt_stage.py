@@ -137,10 +137,16 @@ def test_resume_after_sigkill_continues_with_the_optimiser_state(tmp_path, finis
     assert ck is not None and not ck.finished and 1 <= ck.epoch < 3
     saved = torch.load(ck.path("GPT"), map_location="cpu", weights_only=True)
     assert saved["gsv"]["optimizer"]["state"] and saved["global_step"] == ck.step
+    # what a kill in the middle of a save leaves: the temp files of the atomic writes
+    leftovers = [store.folder / f".gpt-e{ck.epoch + 1}-s99.ckpt.k1ll.tmp",
+                 Path(params.weights_dir) / f".{p.name}-e{ck.epoch + 1}.ckpt.k1ll.tmp"]
+    for f in leftovers:
+        f.write_bytes(b"half a checkpoint")
 
     _params2, events = _run(ws, p.name, "--save-every", "1")
     infos = " ".join(e.get("text", "") for e in events if e["kind"] == "message" and e["level"] == "info")
     assert f"after epoch {ck.epoch}" in infos
+    assert not any(f.exists() for f in leftovers)
     end = store.latest()
     assert end is not None and end.finished and end.epoch == 3
     # same step count and the same weights as the run that was never interrupted
@@ -198,3 +204,20 @@ def test_too_few_batches_per_epoch_to_ever_step_is_refused(tmp_path):
     with pytest.raises(TrainError) as err:  # 2 clips × 4 = 8 items, batches of 2: 4 batches, no optimiser step
         _run(ws, p.name, "--repeat-to", "8")
     assert "--batch-size" in err.value.fix
+
+
+def test_restart_keeps_the_earlier_runs_exports(tmp_path):
+    """--restart trains the same epochs again: the first run's exports move aside, never overwritten."""
+    ws, p = _project(tmp_path / "ws")
+    params, _ = _run(ws, p.name, "--epochs", "1")
+    first = params.weights_dir / "voice-e1.ckpt"
+    first_bytes = first.read_bytes()
+    # the restart continues from the first run's own export as its base model
+    _, events = _run(ws, p.name, "--epochs", "1", "--restart", "--s1", str(first))
+    moved = [e for e in events if e.get("kind") == "message" and "exports were moved" in e.get("text", "")]
+    assert len(moved) == 1
+    old = [d for d in params.weights_dir.iterdir() if d.is_dir() and d.name.startswith("old-")]
+    assert len(old) == 1 and str(old[0]) in moved[0]["text"]
+    assert (old[0] / "voice-e1.ckpt").read_bytes() == first_bytes  # kept whole
+    assert first.is_file() and first.read_bytes() != first_bytes  # the new run's own export
+    assert (p.exp_dir / "logs_s1_v2" / old[0].name).is_dir()  # the checkpoints went to the same name

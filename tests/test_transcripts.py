@@ -404,3 +404,17 @@ def test_the_asr_stage_sidecar_layout_is_read(tmp_path):
     t = Transcript.open(lst)
     assert t.flags(1) == ("lowconf",) and t.flags(0) == ()
     assert t.asr_info(1).language == "zh" and t.order("confidence")[0] == 1
+
+
+def test_split_never_copies_the_text_into_both_halves(tmp_path):
+    lst = make_dataset(tmp_path, [("EN", "first part second part", 3.0), ("EN", "other", 3.0)])
+    t = Transcript.open(lst)
+    a, b = t.split(0, 1.0, text_at=len("first part "))  # where the editor's cursor stood
+    assert (a.text, b.text) == ("first part", "second part")
+    a, b = t.split(2, 1.0)  # no position given: the second half waits for its text, flagged
+    assert (a.text, b.text) == ("other", "")
+    assert "empty" in t.flags(3) and "empty" not in t.flags(2)
+    with pytest.raises(TranscriptError):
+        t.split(0, 0.5, text_at=99)
+    t.save()
+    assert [c.text for c in Transcript.open(lst).clips()] == ["first part", "second part", "other", ""]

@@ -377,8 +377,8 @@ async def test_a_bad_path_is_refused_and_a_project_without_transcript_clears_the
         assert screen.transcript is not None and screen.transcript.path == project.transcript_path
         assert "Reviewing clips.list" in screen_text(app)
         assert any("no transcript at" in n.message for n in app._notifications)
-        app.facade.open_project("other")
-        app.project_signal.publish(app.facade.project)
+        app.application.open_project("other")
+        app.project_signal.publish(app.application.project)
         await pilot.pause()
         assert screen.transcript is None and screen.query_one(ClipTable).count == 0
         assert "gsv asr" in screen_text(app)

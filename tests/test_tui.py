@@ -105,7 +105,7 @@ async def test_first_start_offers_the_creator_and_refused_names_are_explained_in
         await wait_until(pilot, lambda: not isinstance(app.screen, ProjectPicker), what="picker to close")
         project = Workspace(home).open_project("小明")
         assert (project.language, project.version) == ("ja", "v2")
-        assert app.facade.project is not None and app.facade.project.name == "小明"
+        assert app.application.project is not None and app.application.project.name == "小明"
         await wait_until(pilot, lambda: app.screen.query_one(StatusLine).project == "小明 (ja, v2)",
                          what="the status line")
         await wait_until(pilot, lambda: "小明 (ja, v2)" in screen_text(app), what="the status line drawn")
@@ -123,14 +123,14 @@ async def test_open_project_is_remembered_for_the_next_start(home: Path) -> None
         picker = app.screen
         assert isinstance(picker, ProjectPicker)
         await pilot.press("down", "enter")  # alice, then bob
-        await wait_until(pilot, lambda: app.facade.project is not None, what="project to open")
-        assert app.facade.project.name == "bob"
+        await wait_until(pilot, lambda: app.application.project is not None, what="project to open")
+        assert app.application.project.name == "bob"
     assert json.loads((home / "tui-state.json").read_text(encoding="utf-8"))["last_project"] == "bob"
     app2 = make_app(home)
     async with app2.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app2.screen, DatasetScreen)  # no picker: the last project is open
-        assert app2.facade.project is not None and app2.facade.project.name == "bob"
+        assert app2.application.project is not None and app2.application.project.name == "bob"
         await pilot.press("p")
         await pilot.pause()
         lst = app2.screen.query_one("#picker-list")
@@ -175,8 +175,8 @@ async def test_a_list_path_opens_the_transcripts_mode(home: Path) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, TranscriptsScreen)
-        assert app.facade.list_path == lst.resolve()
-        assert app.facade.project is not None and app.facade.project.name == "alice"  # its project
+        assert app.application.list_path == lst.resolve()
+        assert app.application.project is not None and app.application.project.name == "alice"  # its project
 
 
 async def test_q_quits(home: Path) -> None:
@@ -208,7 +208,7 @@ async def test_palette_opens_another_project_by_name(home: Path) -> None:
         await pilot.press(*"Open project bob")
         await wait_until(pilot, lambda: "Open project bob" in screen_text(app), what="palette hit")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.facade.project is not None and app.facade.project.name == "bob",
+        await wait_until(pilot, lambda: app.application.project is not None and app.application.project.name == "bob",
                          what="bob to open")
         await wait_until(pilot, lambda: "bob (zh, v2Pro)" in screen_text(app), what="status line")
 

@@ -42,10 +42,10 @@ async def test_transcribe_from_the_dataset_screen(tmp_path: Path, paraformer: Pa
         assert (choice.engine, choice.language, choice.on_existing) == ("funasr", "zh", "merge")
         dialog.query_one("#asr-model").value = str(paraformer)
         await pilot.press("ctrl+r")
-        job = await wait_until(pilot, lambda: next((j for j in app.facade.jobs.list() if j.stage == "asr"), None),
+        job = await wait_until(pilot, lambda: next((j for j in app.application.jobs.list() if j.stage == "asr"), None),
                                what="the asr job")
         assert job.params["engine"] == "funasr" and job.params["project"] == "声音"
-        done = app.facade.jobs.wait(job.id, timeout=240)
+        done = app.application.jobs.wait(job.id, timeout=240)
         assert done.outcome == "succeeded", done.reason
     rows = [r for r in parse_bytes(transcript.read_bytes()).rows if isinstance(r, Clip)]
     assert len(rows) == 2 and {r.lang for r in rows} == {"ZH"}

@@ -16,6 +16,7 @@ pytest.importorskip("transformers")
 from textual.widgets import Input, Select, TextArea  # noqa: E402
 
 from backend.workspace import Workspace  # noqa: E402
+from backend.app.review import open_transcript  # noqa: E402
 from gsv_tui.screens.inference import InferenceScreen, reference_note  # noqa: E402
 from gsv_tui.screens.save_as import SaveAsScreen  # noqa: E402
 from gsv_tui.widgets.take_history import TakeHistory  # noqa: E402
@@ -106,8 +107,9 @@ async def test_reference_from_the_transcripts_screen_and_length_notes(home: Path
         assert isinstance(screen, InferenceScreen)
         await pilot.press("2")  # elsewhere, a clip becomes the reference (what the Transcripts `r` key does)
         project = Workspace(home).open_project("alice")
-        project.settings["reference"] = {"audio_path": str(clip), "text": "Said in the clip.", "language": "en"}
-        project.save()
+        listed = project.root / "elsewhere.list"
+        listed.write_text(f"{clip}|alice|EN|Said in the clip.\n", encoding="utf-8")
+        app.application.set_reference(open_transcript(listed, project.root), 0)
         await pilot.press("4")
         assert app.screen is screen
         await wait_until(pilot, lambda: screen.query_one("#ref-path", Input).value == str(clip), what="reference")

@@ -12,7 +12,7 @@ from backend.config import Config
 from backend.workspace import Workspace
 from gsv_tui import keymap
 from gsv_tui.app import GsvApp
-from gsv_tui.facade import Facade
+from backend.app import Application
 from gsv_tui.screens.help import HelpScreen
 from gsv_tui.screens.jobs import JobsScreen
 from gsv_tui.widgets.mode_bar import ModeBar
@@ -56,7 +56,7 @@ async def test_user_overrides_rebind_keys_everywhere(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "home")
     ws.create_project("alice")
     config = Config(keys={"app.mode.jobs": "j", "jobs.follow": "w", "app.help": "f1", "bogus.id": "x"})
-    app = GsvApp(Facade(workspace=ws, config=config), project="alice", watch_jobs=False)
+    app = GsvApp(Application(workspace=ws, config=config), project="alice", watch_jobs=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert any("'bogus.id' is not a binding id" in n.message for n in app._notifications)

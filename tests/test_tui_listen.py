@@ -4,6 +4,7 @@ player every screen puts first while a browser tab listens."""
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import wave
 from pathlib import Path
@@ -89,3 +90,71 @@ async def test_review_playback_goes_to_the_browser_tab(home: Path) -> None:
                 event = line
         assert "a.wav" in event and "hello there" in event
         conn.close()
+
+
+async def test_the_token_survives_a_restart_and_n_renews_it(home: Path) -> None:
+    """The workspace keeps its token, so an open tab's URL still works after the TUI restarts."""
+    from backend.listen import workspace_token
+
+    tokens = []
+    for _ in range(2):
+        run = make_app(home, project="alice", listen=True, watch_jobs=False)
+        async with run.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda run=run: run.listening.bridge is not None, what="the bridge")
+            tokens.append(run.listening.bridge.token)
+    assert tokens[0] == tokens[1] == workspace_token(home)
+
+    app = make_app(home, project="alice", listen=True, watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
+        bridge = app.listening.bridge
+        old = bridge.token
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, ListenScreen), what="the bridge screen")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: bridge.token != old and f"?t={bridge.token}" in screen_text(app),
+                         what="the new token on screen")
+        assert workspace_token(home) == bridge.token
+        conn = http.client.HTTPConnection("127.0.0.1", bridge.port, timeout=10)
+        conn.request("GET", f"/?t={old}")
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 403
+        conn.close()
+
+
+async def test_a_non_loopback_listen_host_leaves_the_bridge_off_with_the_reason(home: Path) -> None:
+    config = Path(os.environ["GSV_CONFIG"])
+    config.write_text(config.read_text(encoding="utf-8") + 'listen_host = "0.0.0.0"\n', encoding="utf-8")
+    app = make_app(home, project="alice", listen=True, watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.listening.problem is not None, what="the refusal")
+        assert app.listening.bridge is None
+        await pilot.press("w")
+        await wait_until(pilot, lambda: "listen_allow_remote = true" in screen_text(app), what="the reason")
+        assert "bridge is off" in screen_text(app)
+
+
+async def test_an_allowed_remote_address_warns_on_start(home: Path) -> None:
+    config = Path(os.environ["GSV_CONFIG"])
+    config.write_text(config.read_text(encoding="utf-8") + 'listen_host = "0.0.0.0"\nlisten_allow_remote = true\n',
+                      encoding="utf-8")
+    app = make_app(home, project="alice", listen=True, watch_jobs=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
+        await wait_until(pilot, lambda: any("accepts connections from the network" in str(n.message)
+                                            for n in app._notifications), what="the warning")
+        await pilot.press("w")
+        await wait_until(pilot, lambda: "⚠" in screen_text(app), what="the warning on the bridge screen")
+
+
+def test_importing_the_app_leaves_the_server_stack_for_later() -> None:
+    """FastAPI and uvicorn are imported when the bridge starts (off the event loop), not at start-up."""
+    import subprocess
+    import sys
+
+    code = "import sys, gsv_tui.app; print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette') if m in sys.modules))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       cwd=Path(__file__).resolve().parents[1])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

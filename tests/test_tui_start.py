@@ -30,10 +30,10 @@ def test_starting_the_app_imports_no_heavy_library(tmp_path: Path) -> None:
 import asyncio, json, sys
 from pathlib import Path
 from gsv_tui.app import GsvApp
-from gsv_tui.facade import Facade
+from backend.app import Application
 after_import = sorted(m for m in {HEAVY!r} if m in sys.modules)
 async def main():
-    app = GsvApp(Facade.from_args(home=Path({str(tmp_path / 'home')!r})), project="alice", watch_interval=0.05)
+    app = GsvApp(Application.from_args(home=Path({str(tmp_path / 'home')!r})), project="alice", watch_interval=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
         for _ in range(200):
             if app._watcher is not None and app._watcher._last is not None and app.jobs_problem is None:

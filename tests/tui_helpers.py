@@ -10,7 +10,7 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from gsv_tui.app import GsvApp
-from gsv_tui.facade import Facade
+from backend.app import Application
 
 SIZE = (80, 24)  # the smallest terminal we promise to work in
 
@@ -39,4 +39,4 @@ def make_app(home: Path, **kwargs: Any) -> GsvApp:
     list_path = kwargs.pop("list_path", None)
     kwargs.setdefault("watch_interval", 0.1)
     kwargs.setdefault("listen", False)  # the listening bridge binds a port: only its own tests start it
-    return GsvApp(Facade.from_args(home=home, list_path=list_path), **kwargs)
+    return GsvApp(Application.from_args(home=home, list_path=list_path), **kwargs)

@@ -1,4 +1,8 @@
-"""FunASR engine: Paraformer-zh with VAD and punctuation (the official "达摩 ASR"), or SenseVoice.
+"""FunASR engine: Paraformer-zh with VAD and punctuation (the official "达摩 ASR"), the official
+Cantonese UniASR model, or SenseVoice (zh/en/ja/ko/yue).
+
+The model follows the language when none is named: Paraformer-zh only knows Mandarin, so a
+Cantonese run gets UniASR, as in the official script.
 
 FunASR prints progress bars and download notices on stdout; as a job those land in the job's
 log, and ``disable_update``/``disable_pbar`` keep the rest quiet.
@@ -18,12 +22,26 @@ from .hub import modelscope_model
 MODELS = {
     "paraformer-zh": ("iic/speech_paraformer-large_asr_nat-zh-cn-16k-common-vocab8404-pytorch", "v2.0.4"),
     "sensevoice": ("iic/SenseVoiceSmall", "master"),
+    "uniasr-yue": ("iic/speech_UniASR_asr_2pass-cantonese-CHS-16k-common-vocab1468-tensorflow1-online",
+                   "master"),
 }
+
 VAD_MODEL = ("iic/speech_fsmn_vad_zh-cn-16k-common-pytorch", "v2.0.4")
 PUNC_MODEL = ("iic/punc_ct-transformer_zh-cn-common-vocab272727-pytorch", "v2.0.4")
 DEFAULT_MODEL = "paraformer-zh"
+DEFAULT_MODEL_FOR = {"yue": "uniasr-yue"}
 SENSEVOICE_LANGS = ("zh", "en", "ja", "ko", "yue")
 _TAG = re.compile(r"<\|([^|]*)\|>")
+
+
+def model_languages(name: str) -> tuple[str, ...]:
+    """Languages a FunASR model (a name of :data:`MODELS` or a local folder) transcribes."""
+    lowered = name.lower()
+    if "sensevoice" in lowered:
+        return SENSEVOICE_LANGS
+    if "uniasr" in lowered and "cantonese" in lowered or name == "uniasr-yue":
+        return ("yue",)
+    return ("zh",)  # Paraformer-zh
 
 
 class FunAsrEngine:
@@ -31,14 +49,15 @@ class FunAsrEngine:
 
     def __init__(self, opts: AsrOptions, on_download: DownloadCallback | None = None) -> None:
         self.opts = opts
-        name = opts.model or DEFAULT_MODEL
+        name = opts.model or DEFAULT_MODEL_FOR.get(opts.language, DEFAULT_MODEL)
         local = Path(name).expanduser()
         self.sensevoice = "sensevoice" in name.lower()
-        if not self.sensevoice and opts.language not in ("auto", "zh"):
-            raise AsrError(f"Paraformer-zh only transcribes Chinese, not {opts.language!r}",
-                           "use --engine faster-whisper, or --model sensevoice (zh/en/ja/ko/yue)")
-        if self.sensevoice and opts.language not in ("auto", *SENSEVOICE_LANGS):
-            raise AsrError(f"SenseVoice cannot transcribe {opts.language!r}", f"use one of {', '.join(SENSEVOICE_LANGS)}")
+        languages = model_languages(name)
+        self.only_language = languages[0] if len(languages) == 1 else None
+        if opts.language not in ("auto", *languages):
+            raise AsrError(f"{Path(name).name} transcribes {'/'.join(languages)} only, not {opts.language!r}",
+                           "use --engine faster-whisper, or --model sensevoice (zh/en/ja/ko/yue), "
+                           "or --model uniasr-yue (Cantonese)")
         kwargs: dict[str, Any] = {"disable_update": True, "device": resolve_device(opts.device),
                                   "log_level": "ERROR"}
         if local.is_dir():
@@ -50,7 +69,7 @@ class FunAsrEngine:
             kwargs["model"] = modelscope_model(*MODELS[name], what=f"FunASR model {name}")
             if opts.vad:
                 kwargs["vad_model"] = modelscope_model(*VAD_MODEL, what="FunASR VAD model")
-            if not self.sensevoice:
+            if name == DEFAULT_MODEL:
                 kwargs["punc_model"] = modelscope_model(*PUNC_MODEL, what="FunASR punctuation model")
         else:
             raise AsrError(f"unknown FunASR model {name!r}",
@@ -95,7 +114,9 @@ class FunAsrEngine:
 
     def _result(self, path: Path, out: dict) -> ClipResult:
         text = str(out.get("text", ""))
-        language = "zh" if self.opts.language == "auto" and not self.sensevoice else self.opts.language
+        language = self.opts.language
+        if language == "auto" and self.only_language:
+            language = self.only_language
         if self.sensevoice:
             tags = _TAG.findall(text)
             if self.opts.language == "auto":

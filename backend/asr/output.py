@@ -72,10 +72,47 @@ def _basename(p: str) -> str:
     return p.replace("\\", "/").rsplit("/", 1)[-1]
 
 
+def safe_clip_names(clips: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
+    """Rename clips whose names a ``.list`` cannot hold (``|``, line breaks) to safe names.
+
+    The path is the one field of a line that cannot be escaped: the WebUI, the formatter and our
+    reader all split at ``|`` and at line breaks. Returns the clips as they are named now and the
+    renames made (old, new). The folder itself must be safe (see :func:`check_folder`).
+    """
+    from ..filenames import is_list_safe, safe_name
+    from ..transcripts_audio import unique_path
+
+    out, renamed = [], []
+    for p in clips:
+        if is_list_safe(p.name):
+            out.append(p)
+            continue
+        name = safe_name(p.stem, p.suffix)
+        new = unique_path(p.parent, name[: -len(p.suffix)] if p.suffix else name, p.suffix)
+        p.rename(new)
+        renamed.append((p, new))
+        out.append(new)
+    return out, renamed
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse a clips folder whose path a ``.list`` line cannot hold (before any work is done)."""
+    from ..filenames import is_list_safe
+
+    if not is_list_safe(str(folder.absolute())):
+        raise AsrError(f"the path of {folder!s:.200} holds a '|' or a line break, which a .list line cannot hold",
+                       "rename the folder (or a folder above it) and run again")
+
+
 def line_for(result: ClipResult, speaker: str) -> Clip:
-    """One official line: ``path|speaker|LANG|text`` with a text that cannot break the format."""
+    """One official line: ``path|speaker|LANG|text`` with fields that cannot break the format."""
+    from ..filenames import is_list_safe
+
     lang = (result.language or "").upper()
-    return Clip(str(result.path), clean_field(speaker), lang, clean_field(result.text))
+    path = str(result.path)
+    if not is_list_safe(path):  # safe_clip_names and check_folder make this unreachable
+        raise AsrError(f"{path!r} cannot be written to a .list line", "rename the clip without '|' or line breaks")
+    return Clip(path, clean_field(speaker), clean_field(lang), clean_field(result.text))
 
 
 def untrainable_reason(result: ClipResult) -> str | None:

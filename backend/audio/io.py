@@ -419,6 +419,12 @@ def _riff_block_align(path: Path) -> int:
     return struct.unpack("<HHIIHH", fmt)[4] if len(fmt) == 16 else 0
 
 
+# How far short of the container's stated duration the decoded audio may fall before we call the
+# file truncated: encoder delay/padding and duration estimates differ by far less than this.
+TRUNCATION_SLACK_S = 0.5
+TRUNCATION_SLACK_SHARE = 0.02
+
+
 def _read_pyav(path: Path, warnings: list[str], mix: _Mixer,
                on_progress: Callable[[float], None] | None = None) -> tuple[int, int]:
     import av
@@ -472,6 +478,11 @@ def _read_pyav(path: Path, warnings: list[str], mix: _Mixer,
         raise _NotForThisDecoder(why)
     if bad_packets:
         warnings.append(f"{bad_packets} damaged packet(s) skipped ({first_error})")
+    decoded = mix.source_frames / (mix.rate or rate)
+    if duration and decoded < duration - max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE * duration):
+        # e.g. an mp3 whose Xing header counts more frames than the file still holds
+        warnings.append(f"truncated: the file says {duration:.2f} s, but only {decoded:.2f} s decode; "
+                        "the rest is missing (copy or export the file again)")
     return int(mix.rate or rate), channels
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 # Shortest piece the max-length split will leave on either side of a cut, in seconds — short
@@ -30,6 +31,11 @@ class SliceParams:
     def problems(self) -> list[str]:
         """Every inconsistency, each as a sentence a person can act on (empty when valid)."""
         out = []
+        if not math.isfinite(self.threshold):
+            out.append(f"threshold ({self.threshold:g}) must be a number of dB, e.g. -34")
+        if self.max_length is not None and not math.isfinite(self.max_length):
+            out.append(f"max_length ({self.max_length:g}) must be a number of seconds, or 0 for no limit")
+            return out  # the comparisons below mean nothing for nan
         if self.hop_size <= 0:
             out.append("hop_size must be at least 1 ms")
         if not self.min_length >= self.min_interval:

@@ -204,6 +204,18 @@ def normalize_clip(chunk: np.ndarray, peak: float = 0.9, alpha: float = 0.25) ->
     return (y * np.float32(32767)).astype(np.int16)
 
 
+CLIP_TAIL_BYTES = len("_0000000000_0000000000.wav")
+
+
+def clip_prefix(source_name: str) -> str:
+    """The input's part of its clips' names: the file name with its extension, as the official
+    slicer writes it — unless it holds a ``|`` or a line break (replaced: the ``.list`` could not
+    hold it) or is too long for the clip names to fit the file system (cut, with a hash)."""
+    from ..filenames import NAME_BUDGET, safe_name
+
+    return safe_name(source_name, budget=NAME_BUDGET - CLIP_TAIL_BYTES)
+
+
 def clip_name(source_name: str, start: int, end: int) -> str:
     """Official clip file name: ``<input file name with extension>_<start:010d>_<end:010d>.wav``."""
-    return f"{source_name}_{start:010d}_{end:010d}.wav"
+    return f"{clip_prefix(source_name)}_{start:010d}_{end:010d}.wav"

@@ -48,6 +48,14 @@ def readable_languages(version: str) -> tuple[str, ...]:
     return tuple(lang for lang in LANGUAGES_BY_VERSION[text_version(version)] if lang in IMPLEMENTED)
 
 
+def _control_char(text: str) -> str | None:
+    """The first C0/DEL control character in ``text`` (tabs are ordinary text), else None."""
+    for ch in text:
+        if (ord(ch) < 32 and ch != "\t") or ch == "\x7f":
+            return ch
+    return None
+
+
 def read_items(list_path: Path, version: str, wav_dir: Path | None = None,
                extra_dirs: list[Path] | None = None) -> tuple[list[FormatItem], list[Skipped]]:
     """Every usable clip of ``list_path`` in file order, and every line that is not, with why."""
@@ -68,6 +76,14 @@ def read_items(list_path: Path, version: str, wav_dir: Path | None = None,
     for row in parsed.rows:
         lineno += 1
         if not isinstance(row, Clip):
+            continue
+        control = _control_char(row.path + row.text)
+        if control is not None:
+            # a NUL (or another control character) would reach the text frontend or the file
+            # system as is; the clip is left out with the line to fix in review
+            skipped.append(Skipped(f"line {lineno}", "transcript",
+                                   f"the line holds the control character U+{ord(control):04X}; "
+                                   "remove it in review (or in the .list)"))
             continue
         key = path_basename(row.path.strip())
         if key in seen:

@@ -116,6 +116,10 @@ def _seed_everything(seed: int) -> int:
 class Synthesizer:
     """Runs :class:`SynthesisParams` on a loaded :class:`ModelSet` (reuse it for many requests)."""
 
+    batched_single_piece = False
+    """True: a batch of one piece also goes through the batched decoder, as the official
+    ``TTS.run`` (api_v2, the fast UI) does with ``parallel_infer``; False: the classic UI's path."""
+
     def __init__(self, models: ModelSet, max_tokens: int = MAX_TOKENS) -> None:
         self.models = models
         self.max_tokens = max_tokens
@@ -186,7 +190,7 @@ class Synthesizer:
             return ids, bert
 
         with torch.inference_mode():
-            if prompt.tokens is None or len(batch) == 1:
+            if prompt.tokens is None or (len(batch) == 1 and not self.batched_single_piece):
                 out = []
                 for piece in batch:
                     ids, bert = inputs(piece)

@@ -22,6 +22,9 @@ from .errors import ReferenceAudioError, ReferenceLengthError
 from .params import MAX_REF_S, MIN_REF_S
 
 _FRAME_S = 0.02
+# A reference whose loudest 20 ms frame stays below this (dBFS) holds no voice: the GPT would be
+# prompted with silence and speak noise or nothing. Quiet but real recordings peak far above it.
+SILENT_PEAK_DBFS = -50.0
 _STEP_S = 0.1  # candidate window edges every 0.1 s
 
 
@@ -125,6 +128,17 @@ def check_length(duration: float, path: str, wav16k: np.ndarray | None = None) -
             fix=hint + ", or choose a shorter clip", duration=duration, windows=windows)
 
 
+def check_audible(wav16k: np.ndarray, path: str) -> None:
+    """Refuse a reference that is silence (or nearly): it passes the length rule but has no voice."""
+    energy = _frame_energy(wav16k, 16000)
+    loudest = float(np.sqrt(energy.max())) if len(energy) else 0.0
+    level = 20 * np.log10(loudest) if loudest > 0 else -np.inf
+    if level < SILENT_PEAK_DBFS:
+        shown = "digital silence" if loudest == 0 else f"{level:.0f} dBFS at its loudest"
+        raise ReferenceAudioError(f"reference clip {Path(path).name} is silent ({shown})",
+                                  fix="choose a clip in which the voice speaks (3–10 s of clear speech)")
+
+
 def load_reference(path: str | Path, trim: str = "no", check: bool = True) -> Reference:
     """Read a reference clip at 16 and 32 kHz, apply the length rule (or the chosen trim)."""
     wav16 = read_clip(path, 16000)
@@ -138,6 +152,7 @@ def load_reference(path: str | Path, trim: str = "no", check: bool = True) -> Re
         duration = len(wav16) / 16000
     if check:
         check_length(duration, str(path), wav16)
+    check_audible(wav16, str(path))
     return Reference(str(path), wav16, wav32, window)
 
 

@@ -44,7 +44,7 @@ def _jm(ws: Workspace) -> JobManager:
 
 
 def _status(job: JobRecord) -> str:
-    return job.outcome if job.is_finished else job.state
+    return (job.outcome or "finished") if job.is_finished else job.state
 
 
 def _short_time(iso: str | None) -> str:
@@ -57,13 +57,15 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
     jm = _jm(ws)
     jm.reconcile()
     jobs = jm.list()
+    for problem in jm.problems():  # shown, never fatal: the other jobs are listed as usual
+        print(f"warning: {problem}", file=sys.stderr)
     if args.project:
         jobs = [j for j in jobs if j.project == args.project]
     if args.json:
-        rows = [j.to_json() for j in jobs]
-        for row, j in zip(rows, jobs):
+        data = [j.to_json() for j in jobs]
+        for row, j in zip(data, jobs):
             row["waiting"] = jm.waiting_reason(j)
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     if not jobs:
         print(f"no jobs in {jm.jobs_dir}")
@@ -123,6 +125,9 @@ def _logs(ws: Workspace, args: argparse.Namespace) -> int:
                 data = f.read()
         except FileNotFoundError:
             data = b""
+        except OSError as e:
+            raise JobError(f"cannot read the log of job {jid}: {path}: {e.strerror}",
+                           "the job's other files are intact: `gsv jobs show` still works") from None
         if data:
             out.write(data)
             out.flush()

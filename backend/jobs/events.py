@@ -31,12 +31,15 @@ class Reporter:
         self._lock = threading.Lock()
 
     @classmethod
-    def to_file(cls, path: str | os.PathLike[str]) -> "Reporter":
+    def to_file(cls, path: str | os.PathLike[str], echo: "LogEcho | None" = None) -> "Reporter":
+        """Events as JSON lines in ``path``; with ``echo``, also as readable lines in a log."""
         f: IO[str] = open(path, "a", encoding="utf-8")
 
         def write(ev: dict[str, Any]) -> None:
             f.write(json.dumps(ev, ensure_ascii=False) + "\n")
             f.flush()
+            if echo is not None:
+                echo(ev)
 
         return cls(write)
 
@@ -81,12 +84,54 @@ class Reporter:
         self.emit("summary", data=data)
 
 
+class LogEcho:
+    """Writes events as plain lines into a job's log, for people reading ``gsv jobs logs``: every
+    message, metric and saved file, and the progress at most every ``progress_every`` seconds (and
+    at its end)."""
+
+    def __init__(self, stream: IO[str], progress_every: float = 10.0) -> None:
+        self.stream = stream
+        self.progress_every = progress_every
+        self._last_progress = float("-inf")  # the first progress is always written
+
+    def text(self, ev: dict[str, Any]) -> str | None:
+        kind = ev.get("kind")
+        if kind == "message":
+            return f"{ev.get('level', 'info')}: {ev.get('text', '')}"
+        if kind == "artifact":
+            return f"saved {ev.get('role') or 'file'}: {ev.get('path', '')}"
+        if kind == "metric" and isinstance(ev.get("values"), dict):
+            values = "  ".join(f"{k}={_number(v)}" for k, v in ev["values"].items())
+            return (f"step {ev['step']}: " if "step" in ev else "") + values
+        if kind == "progress":
+            now = time.monotonic()
+            done, total = ev.get("done"), ev.get("total")
+            if now - self._last_progress < self.progress_every and done != total:
+                return None
+            self._last_progress = now
+            label = f"  {ev['label']}" if ev.get("label") else ""
+            of = f"/{_number(total)}" if total is not None else ""
+            return f"progress: {_number(done)}{of} {ev.get('unit') or ''}{label}".rstrip()
+        return None
+
+    def __call__(self, ev: dict[str, Any]) -> None:
+        line = self.text(ev)
+        if line is not None:
+            self.stream.write(f"[{time.strftime('%H:%M:%S')}] {line}\n")
+            self.stream.flush()
+
+
+def _number(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 @dataclass
 class EventCursor:
     """Reads new complete lines of an events file from where it last stopped.
 
     A partial last line (the writer is mid-write) is left for the next call; a line that is
-    not JSON is skipped rather than stopping the reader.
+    not a JSON object is skipped rather than stopping the reader. The values inside an event are
+    not checked here: readers check what they use (:func:`backend.jobs.record.progress_from_event`).
     """
 
     path: Path
@@ -97,7 +142,7 @@ class EventCursor:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
                 data = f.read()
-        except FileNotFoundError:
+        except OSError:  # absent, or not a readable file (a folder in its place): no events
             return []
         end = data.rfind(b"\n")
         if end < 0:
@@ -107,7 +152,7 @@ class EventCursor:
         for line in data[: end + 1].splitlines():
             try:
                 ev = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
                 continue
             if isinstance(ev, dict):
                 out.append(ev)

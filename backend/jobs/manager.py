@@ -17,6 +17,7 @@ thread or process. None of it imports torch or textual.
     jm.wait(job.id, poll=0.2, timeout=None)   # block until finished; returns the final record
     jm.log_path(job.id), jm.events_path(job.id)   # log.txt (stdout+stderr), events.jsonl
     jm.waiting_reason(job)  # for a queued job: "waiting for GPU 0 (held by job …)" etc.
+    jm.problems()     # what is damaged in the store, one line each (gsv jobs list prints them)
 
 :class:`~backend.jobs.record.JobRecord` fields: ``id, stage, project, params (dict), state
 ("queued" | "running" | "finished"), outcome (None | "succeeded" | "failed" | "cancelled" | "lost" |
@@ -43,6 +44,7 @@ finished job) raise :class:`JobError`, a :class:`~backend.errors.GsvError` with 
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import os
 import time
@@ -51,7 +53,17 @@ from typing import Any
 
 from ..errors import GsvError
 from . import procs, scheduler
-from .record import (EVENTS_FILE, LOG_FILE, RECORD_FILE, JobRecord, job_dirs, load_record, new_job_id, now_iso)
+from .record import (
+    EVENTS_FILE,
+    LOG_FILE,
+    RECORD_FILE,
+    JobRecord,
+    job_dirs,
+    load_record,
+    new_job_id,
+    now_iso,
+    valid_gpu_id,
+)
 
 
 class JobError(GsvError):
@@ -94,16 +106,20 @@ class JobManager:
     def waiting_reason(self, job: JobRecord) -> str | None:
         return scheduler.waiting_reason(self.jobs_dir, job)
 
+    def problems(self) -> "builtins.list[str]":
+        """What is wrong in the store (unreadable records, garbled leases, …), one line each."""
+        return scheduler.store_problems(self.jobs_dir)
+
     # --- changing ----------------------------------------------------------------------
     def reconcile(self) -> None:
         """Settle running jobs (finished → outcome, vanished → lost) and start runnable queued ones."""
         scheduler.schedule(self.jobs_dir)
 
-    def submit(self, stage: str, params: "dict[str, Any] | Any", *, project: str | None = None,
+    def submit(self, stage: str, params: Any, *, project: str | None = None,
                gpus: list[str] | None = None, after: str | None = None) -> JobRecord:
-        """Queue a stage run and start it if it can run now. ``params`` is the JSON form of the
-        stage's Params (``backend.stages.base.params_to_json``) or a Params instance; it is validated here, so a typo
-        fails now, not in the job. ``gpus``: the GPU ids the job leases (all at once); None/[] for a
+        """Queue a stage run and start it if it can run now. ``params`` is the stage's Params (or
+        its JSON form, as a job record keeps it); it is validated here — types, then the stage's
+        ``Params.problems()`` — so a typo or a value out of range fails now, not in the job. ``gpus``: the GPU ids the job leases (all at once); None/[] for a
         CPU job. ``after``: run only after that job succeeded."""
         from ..stages import get_stage
         from ..stages.base import params_from_json, params_to_json
@@ -115,9 +131,13 @@ class JobManager:
         except KeyError as e:
             raise JobError(str(e.args[0]), "run `gsv --help` for the list of stages") from None
         try:
-            params = params_to_json(params_from_json(mod.Params, dict(params)))
+            typed = params_from_json(mod.Params, dict(params))
         except (TypeError, ValueError) as e:
             raise JobError(f"stage {stage}: bad parameters: {e}", "check the parameter names and types") from None
+        problems = typed.problems() if hasattr(typed, "problems") else []
+        if problems:  # the stage's declared rules: refused now, not discovered (or reinterpreted) in the job
+            raise JobError(f"stage {stage}: " + "; ".join(problems), "change the values named")
+        params = params_to_json(typed)
         if project is None and hasattr(mod, "project_of"):
             project = mod.project_of(params_from_json(mod.Params, params))
         gpu_ids = normalize_gpus(gpus)
@@ -126,7 +146,7 @@ class JobManager:
             job_id = new_job_id()
             while (self.jobs_dir / job_id).exists():
                 job_id = new_job_id()
-            tmp = self.jobs_dir / f".new-{job_id}"
+            tmp = self.jobs_dir / f"{scheduler.NEW_PREFIX}{job_id}"
             tmp.mkdir(parents=True)
             job = JobRecord(id=job_id, stage=stage, params=params, project=project, gpus=gpu_ids,
                             after=after_id, created=now_iso(), cwd=os.getcwd(), job_dir=tmp)
@@ -157,10 +177,9 @@ class JobManager:
                 scheduler.schedule(self.jobs_dir)
                 return self.get(jid)
             pgid = job.pgid
-            same_boot = job.boot_id is None or job.boot_id == procs.boot_id()
-            own_group = pgid is not None and same_boot and (
-                procs.is_alive(job.pid, job.pid_start_time)
-                or procs.is_alive(job.supervisor_pid, job.supervisor_start_time))
+            alive = scheduler.job_processes(job)
+            own_group = pgid is not None and (alive.runner or bool(alive.group))
+        # (a group that outlived its runner and supervisor is still the job's: it is stopped too)
         survivors = procs.terminate_group(pgid, grace=grace) if own_group and pgid else []
         # The supervisor sees the runner end and finalizes (outcome cancelled); wait for it briefly,
         # settling the record ourselves if the supervisor is gone.
@@ -207,8 +226,8 @@ def normalize_gpus(gpus: list[str] | str | None) -> list[str]:
     for g in (i.strip() for i in items):
         if not g:
             continue
-        if not scheduler.GPU_ID_RE.match(g):
-            raise JobError(f"GPU id {g!r} is not usable", "give GPU indices like 0 or 0,1")
+        if not valid_gpu_id(g):
+            raise JobError(f"GPU id {g[:40]!r} is not usable", "give GPU indices like 0 or 0,1")
         if g not in out:
             out.append(g)
     return out

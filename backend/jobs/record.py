@@ -16,6 +16,7 @@ A record that cannot be read is never a crash: :func:`load_record` returns a rec
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import secrets
@@ -98,6 +99,8 @@ class JobRecord:
     argv: list[str] = field(default_factory=list)
     cwd: str | None = None
     cancel_requested: bool = False
+    launch_token: str | None = None  # which supervisor may start the stage (see scheduler.launch)
+    launches: int = 0  # supervisors started for this job (a resumed launch counts again)
     # not persisted:
     job_dir: Path | None = field(default=None, repr=False, compare=False)
     progress: Progress = field(default_factory=Progress, repr=False, compare=False)
@@ -152,27 +155,23 @@ class JobRecord:
 
     @classmethod
     def from_stored(cls, data: dict[str, Any], job_dir: Path) -> "JobRecord":
+        """Build a record from job.json's object, checking every field: a record is read by every
+        ``gsv jobs`` command and every scheduling pass, so one bad value must be caught here (and the
+        record shown as corrupt) rather than crash whoever touches it later."""
         names = {f.name for f in fields(cls)} - set(cls._TRANSIENT)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         missing = {"id", "stage"} - set(data)
         if missing:
             raise ValueError(f"missing {', '.join(sorted(missing))}")
-        rec = cls(**{k: v for k, v in data.items() if k in names})  # unknown keys: newer writer, ignore
+        values = {k: v for k, v in data.items() if k in names}  # unknown keys: newer writer, ignore
+        for name, value in values.items():
+            _check_field(name, value)
+        rec = cls(**values)
         if rec.state not in STATES:
             raise ValueError(f"unknown state {rec.state!r}")
         if rec.outcome is not None and rec.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {rec.outcome!r}")
-        if not isinstance(rec.gpus, list) or not isinstance(rec.params, dict):
-            raise ValueError("gpus must be a list and params an object")
-        for name in ("pid", "pgid", "pid_start_time", "supervisor_pid", "supervisor_start_time",
-                     "exit_code", "signal"):
-            v = getattr(rec, name)
-            if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
-                raise ValueError(f"{name} must be an integer, got {v!r}")
-        for name in ("id", "stage", "created"):
-            if not isinstance(getattr(rec, name), str):
-                raise ValueError(f"{name} must be a string")
         if rec.id != job_dir.name:
             raise ValueError(f"id {rec.id!r} does not match its folder {job_dir.name!r}")
         rec.gpus = [str(g) for g in rec.gpus]
@@ -183,6 +182,73 @@ class JobRecord:
     def corrupt(cls, job_dir: Path, why: str) -> "JobRecord":
         return cls(id=job_dir.name, stage="?", state="finished", outcome="corrupt",
                    reason=f"job record unreadable: {why}", job_dir=job_dir, error=why)
+
+
+# --- validation of stored values ---------------------------------------------------------------
+
+GPU_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+PID_MAX = 1 << 22  # the kernel's ceiling for pid_max
+_INT_RANGES = {"pid": (1, PID_MAX), "pgid": (1, PID_MAX), "supervisor_pid": (1, PID_MAX),
+               "pid_start_time": (0, 1 << 63), "supervisor_start_time": (0, 1 << 63),
+               "exit_code": (-255, 255), "signal": (1, 128), "launches": (0, 1 << 20)}
+_OPTIONAL_TEXT = ("project", "outcome", "reason", "after", "started", "finished", "boot_id", "cwd",
+                  "launch_token")
+
+
+def is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def int_in_range(v: Any, lo: int, hi: int) -> bool:
+    return is_int(v) and lo <= v <= hi
+
+
+def valid_gpu_id(g: Any) -> bool:
+    """A GPU id is a lease file's name: a short plain name (``0``, ``GPU-5e1a…``, ``MIG-…``)."""
+    if is_int(g):
+        return 0 <= g < 100_000
+    return isinstance(g, str) and bool(GPU_ID_RE.match(g)) and g not in (".", "..") and \
+        not (g.isdigit() and len(g) > 5)
+
+
+def _check_field(name: str, v: Any) -> None:
+    """Raise ValueError naming the field when a stored value has the wrong type or range."""
+    ok = True
+    if name in ("id", "stage", "created", "state"):
+        ok = isinstance(v, str)
+    elif name in _OPTIONAL_TEXT:
+        ok = v is None or isinstance(v, str)
+    elif name in _INT_RANGES:
+        ok = v is None or int_in_range(v, *_INT_RANGES[name])
+    elif name == "params":
+        ok = isinstance(v, dict)
+    elif name == "gpus":
+        ok = isinstance(v, list) and all(valid_gpu_id(g) for g in v)
+    elif name == "argv":
+        ok = isinstance(v, list) and all(isinstance(a, str) for a in v)
+    elif name == "cancel_requested":
+        ok = isinstance(v, bool)
+    if not ok:
+        shown = repr(v)
+        raise ValueError(f"bad {name}: {shown[:80] + '…' if len(shown) > 80 else shown}")
+
+
+def progress_from_event(ev: dict[str, Any]) -> Progress | None:
+    """A :class:`Progress` from a ``progress`` event, or None when its values have the wrong types
+    (an event file is written by stage code and may hold anything)."""
+    done, total = ev.get("done"), ev.get("total")
+    unit, label = ev.get("unit"), ev.get("label")
+
+    def number(x: Any) -> bool:
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            return False
+        return abs(x) < 1e18 if isinstance(x, int) else math.isfinite(x)
+
+    if not number(done) or not (total is None or number(total)):
+        return None
+    if not (unit is None or isinstance(unit, str)) or not (label is None or isinstance(label, str)):
+        return None
+    return Progress(done=done, total=total, unit=unit, label=label)
 
 
 def read_progress(events_path: Path, tail_bytes: int = 65536) -> Progress:
@@ -197,8 +263,8 @@ def read_progress(events_path: Path, tail_bytes: int = 65536) -> Progress:
     if size > tail_bytes and not any(e.get("kind") == "progress" for e in events):
         events = EventCursor(events_path).read_new()
     for ev in reversed(events):
-        if ev.get("kind") == "progress":
-            return Progress(done=ev.get("done"), total=ev.get("total"), unit=ev.get("unit"), label=ev.get("label"))
+        if ev.get("kind") == "progress" and (p := progress_from_event(ev)) is not None:
+            return p
     return Progress()
 
 
@@ -212,6 +278,8 @@ def load_record(job_dir: Path, with_progress: bool = True) -> JobRecord:
         return JobRecord.corrupt(job_dir, f"{path} is missing")
     except (OSError, UnicodeDecodeError, ValueError, TypeError) as e:
         return JobRecord.corrupt(job_dir, f"{path}: {e}")
+    except RecursionError:
+        return JobRecord.corrupt(job_dir, f"{path}: nested too deeply")
     if with_progress:
         rec.progress = read_progress(job_dir / EVENTS_FILE)
     return rec
@@ -221,7 +289,7 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
     """A small JSON side file (exit.json, result.json), or None when absent or unreadable."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -235,6 +303,6 @@ def job_dirs(jobs_dir: Path) -> list[Path]:
     the store's own (locks, leases, jobs being created) and are skipped."""
     try:
         entries = list(os.scandir(jobs_dir))
-    except FileNotFoundError:
+    except OSError:  # no store yet (or not a folder: reported when something must be written)
         return []
     return sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))

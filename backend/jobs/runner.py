@@ -2,7 +2,9 @@
 
 Loads the record, imports the stage, rebuilds its Params from the stored JSON, calls
 ``run(params, reporter)`` with a reporter writing ``events.jsonl``, then checks the stage's
-expected outputs. Before exiting it writes ``result.json`` — the reason in words and the list of
+expected outputs. What the stage reports also goes to log.txt as plain lines (messages, metrics,
+saved files, and progress every few seconds), so ``gsv jobs logs --follow`` shows a training run
+as it goes. Before exiting it writes ``result.json`` — the reason in words and the list of
 expected outputs — which the supervisor combines with the exit status it observes.
 
 Exit codes (the supervisor turns them into an outcome and a reason):
@@ -13,6 +15,7 @@ Exit codes (the supervisor turns them into an outcome and a reason):
 2     a user error (:class:`~backend.errors.GsvError`; message and fix as an error event), an
       unknown stage or parameters the stage does not accept
 3     ``run`` returned but an expected output is missing
+4     this runner is not the job's (its supervisor died before recording it; the job was relaunched)
 ====  =====================================================================================
 
 SIGTERM (cancel) raises inside the stage so its ``finally`` blocks run (partial files removed);
@@ -29,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GsvError
-from .events import Reporter
+from .events import LogEcho, Reporter
 from .record import EVENTS_FILE, RESULT_FILE, load_record, write_json_file
 
-EXIT_OK, EXIT_CRASH, EXIT_USER_ERROR, EXIT_OUTPUTS_MISSING = 0, 1, 2, 3
+EXIT_OK, EXIT_CRASH, EXIT_USER_ERROR, EXIT_OUTPUTS_MISSING, EXIT_NOT_OWNER = 0, 1, 2, 3, 4
 
 
 class Terminated(BaseException):
@@ -66,9 +69,40 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
+def _owns_job(job_dir: Path) -> bool:
+    """True when the record names this process as the job's runner. The supervisor saves our pid
+    under the store lock right after starting us; if it died before that, the job is relaunched
+    by the next scheduling pass and this runner must not start the stage as well."""
+    from .scheduler import store_lock
+
+    with store_lock(job_dir.parent):
+        job = load_record(job_dir, with_progress=False)
+    return not job.is_corrupt and job.state == "running" and job.pid == os.getpid()
+
+
+def _adopt_if_orphaned(job_dir: Path) -> None:
+    """Our supervisor died (we were reparented): start an adopting supervisor, which settles the job
+    once we are gone and advances the queue, so nobody has to run a gsv command for it."""
+    expected = os.environ.get("GSV_SUPERVISOR_PID", "")
+    if not expected.isdigit() or os.getppid() == int(expected):
+        return
+    from . import scheduler
+
+    try:
+        with scheduler.store_lock(job_dir.parent):
+            job = load_record(job_dir, with_progress=False)
+            if not job.is_corrupt and job.state == "running" and not scheduler.job_processes(job).supervisor:
+                scheduler.adopt(job_dir.parent, job)
+    except OSError as e:
+        print(f"gsv: could not hand the job to a new supervisor: {e}", file=sys.stderr)
+
+
 def run_job(job_dir: Path) -> int:
+    if not _owns_job(job_dir):
+        print("gsv: this job was relaunched by another supervisor; this runner stops", file=sys.stderr)
+        return EXIT_NOT_OWNER
     result: dict[str, Any] = {"expected_outputs": []}
-    reporter = Reporter.to_file(job_dir / EVENTS_FILE)
+    reporter = Reporter.to_file(job_dir / EVENTS_FILE, echo=LogEcho(sys.stdout))
     code = EXIT_CRASH
     terminated = False
     try:
@@ -127,12 +161,14 @@ def run_job(job_dir: Path) -> int:
             reporter.error(f"crashed: {_one_line(e)}")
         code = EXIT_CRASH
     result["exit_code"] = code
+    result["terminated"] = terminated
     try:
         write_json_file(job_dir / RESULT_FILE, result)
     except OSError as e:
         print(f"gsv: could not write {RESULT_FILE}: {e}", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
+    _adopt_if_orphaned(job_dir)
     if terminated:
         os.kill(os.getpid(), signal.SIGTERM)  # default action now: die by the signal
     return code

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from .events import EventCursor
 from .manager import JobManager
-from .record import JobRecord, Progress
+from .record import JobRecord, Progress, progress_from_event
 
 PLAIN_EVERY = 5.0  # seconds between progress lines when not on a terminal
 
@@ -92,8 +92,10 @@ class ConsoleView:
         """Take one event; True if it changed what is shown (the caller then redraws)."""
         kind = ev.get("kind")
         if kind == "progress":
-            self.progress = Progress(done=ev.get("done"), total=ev.get("total"), unit=ev.get("unit"),
-                                     label=ev.get("label"))
+            p = progress_from_event(ev)
+            if p is None:  # wrong types in the event: keep the last good bar
+                return False
+            self.progress = p
             return True
         if kind == "message" and ev.get("level") in ("warning", "error"):
             self.line(f"{ev['level']}: {ev.get('text', '')}")

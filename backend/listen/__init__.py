@@ -5,6 +5,9 @@ loopback; the person forwards the port over the SSH connection they already use 
 printed URL once; every "play" then goes to that browser tab.
 """
 
-from .server import BridgeError, ListenBridge, ssh_forward_hint
+from .hosts import BridgeError
+from .server import BridgeLimits, ListenBridge
+from .ssh_hint import ssh_forward_hint
+from .token import workspace_token
 
-__all__ = ["BridgeError", "ListenBridge", "ssh_forward_hint"]
+__all__ = ["BridgeError", "BridgeLimits", "ListenBridge", "ssh_forward_hint", "workspace_token"]

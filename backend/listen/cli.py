@@ -1,7 +1,8 @@
 """``gsv listen``: run the listening bridge without the TUI, and play files through it.
 
 Useful to check the SSH port forward once, or to hear results from a script:
-``gsv listen --project alice outputs/take1.wav``.
+``gsv listen --project alice outputs/take1.wav``. Without ``--project`` only the files named
+on the command line are served (nothing at all when none is named).
 """
 
 from __future__ import annotations
@@ -14,22 +15,36 @@ from pathlib import Path
 from ..config import load_config
 from ..errors import GsvError
 from ..workspace import Workspace
-from .server import ListenBridge, ssh_forward_hint
+from .hosts import validate_port
+from .server import AUDIO_TYPES, ListenBridge
+from .ssh_hint import ssh_forward_hint
+from .token import workspace_token
+
+
+def _audio_file(arg: str) -> Path:
+    f = Path(arg).expanduser().resolve()
+    if not f.is_file():
+        raise GsvError(f"{f} does not exist", "give the path of an audio file")
+    if f.suffix.lower() not in AUDIO_TYPES:
+        raise GsvError(f"{f.name} is not an audio file the browser can play",
+                       f"give one of: {', '.join(sorted(AUDIO_TYPES))}")
+    return f
 
 
 def _run(ws: Workspace, args: argparse.Namespace) -> int:
     cfg = load_config()
-    files = [Path(f).expanduser().resolve() for f in args.files]
-    for f in files:
-        if not f.is_file():
-            raise GsvError(f"{f} does not exist", "give the path of an audio file")
-    if args.project:
-        roots = [ws.open_project(args.project).root]
-    else:
-        roots = sorted({f.parent for f in files}) or [Path.cwd()]
-    port = args.port if args.port is not None else cfg.listen_port
-    with ListenBridge(roots, host=cfg.listen_host, port=port) as bridge:
+    port = validate_port(args.port if args.port is not None else cfg.listen_port)
+    files = [_audio_file(f) for f in args.files]
+    roots: list[Path] = [ws.open_project(args.project).root] if args.project else []
+    roots += [f for f in files if not any(r in f.parents for r in roots)]
+    token = workspace_token(ws.root, renew=args.new_token)
+    with ListenBridge(roots, host=cfg.listen_host, port=port, token=token,
+                      allow_remote=cfg.listen_allow_remote) as bridge:
         print(f"listening bridge: open {bridge.url}", flush=True)
+        if bridge.warning:
+            print(f"gsv: warning: {bridge.warning}", file=sys.stderr, flush=True)
+        if not roots:
+            print("serving no audio: give --project NAME or audio files to play", flush=True)
         hint = ssh_forward_hint(bridge.port)
         if hint:
             print(f"on your own machine first run (adjust the host name if you use an alias):\n  {hint}", flush=True)
@@ -47,13 +62,15 @@ def _run(ws: Workspace, args: argparse.Namespace) -> int:
                     bridge.wait_for_state(lambda s: s.seq == seq and (s.paused or s.error is not None), 3600)
             threading.Event().wait()
         except KeyboardInterrupt:
-            print("", file=sys.stderr)
+            print(file=sys.stderr)
     return 0
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("listen", help="hear clips in your local browser over an SSH port forward")
     p.add_argument("files", nargs="*", help="audio files to play once a browser tab is connected")
-    p.add_argument("--project", help="serve this project's clips and outputs")
-    p.add_argument("--port", type=int, default=None, help="port (default: listen_port in config.toml, 9877)")
+    p.add_argument("--project", help="serve this project's clips and outputs (else only the files given)")
+    p.add_argument("--port", type=int, default=None, help="port (default: listen_port in config.toml, 9877; 0: any free)")
+    p.add_argument("--new-token", action="store_true",
+                   help="make a new access token for this workspace (open browser tabs must reload the new URL)")
     p.set_defaults(func=_run)

@@ -1,9 +1,9 @@
 """A loopback HTTP server that plays audio in a browser tab on the person's own machine.
 
-Why the standard library: the bridge is one page, one event stream and static files. A
-``ThreadingHTTPServer`` in a daemon thread needs no event loop of its own, so it lives happily
-inside the Textual process (whose asyncio loop we must not block or share) and inside
-``gsv listen`` alike.
+The bridge runs uvicorn (FastAPI routes in :mod:`backend.listen.routes`) on its own asyncio
+loop in a daemon thread, so it lives inside the Textual process (whose loop we must not block
+or share) and inside ``gsv listen`` alike. uvicorn and FastAPI are imported on start, not on
+import, so the TUI's start-up does not pay for them.
 
 Protocol (every request needs ``?t=<token>``; anything else is 403):
 
@@ -13,43 +13,36 @@ Protocol (every request needs ``?t=<token>``; anything else is 403):
 - ``POST /state``         the page reports its audio element (clip seq, paused, current time) so
                           the TUI can show what is really playing, and tests can assert on it
 
-Security: bound to loopback by default; a random token, compared in constant time; the Host
-header must name a loopback host (defeats DNS rebinding); only audio files whose real path
-(symlinks resolved) lies inside a served root are served.
+Security: bound to loopback unless ``allow_remote`` (then a warning on every start); a token
+compared in constant time; exactly one well-formed Host header naming a loopback host (defeats
+DNS rebinding); only audio files whose real path (symlinks resolved) lies inside a served root
+are served. Limits: each request must arrive within ``request_timeout``, at most
+``max_connections`` connections are served at once (the rest get 503), a listen backlog of 2048.
 """
 
 from __future__ import annotations
 
-import getpass
+import asyncio
 import hmac
-import json
-import mimetypes
-import os
-import queue
-import secrets
+import logging
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import resources
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from typing import Any
+from urllib.parse import quote
 
-from ..errors import GsvError
+from .hosts import BridgeError, check_bind_host, validate_port
+from .token import new_token
 
 AUDIO_TYPES = {
     ".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
     ".opus": "audio/ogg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm",
 }
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-HEARTBEAT_S = 10.0
-
-
-class BridgeError(GsvError):
-    """The bridge cannot serve or play what was asked."""
+BACKLOG = 2048
+START_TIMEOUT_S = 15.0
 
 
 @dataclass
@@ -64,87 +57,108 @@ class PageState:
     received: float = 0.0
 
 
-@dataclass
+@dataclass(frozen=True)
+class BridgeLimits:
+    """How much the bridge accepts before it refuses (see the module docstring)."""
+
+    request_timeout: float = 10.0
+    max_connections: int = 256
+    keep_alive_s: int = 5
+
+
 class _Listener:
-    events: "queue.Queue[tuple[str, dict[str, Any]] | None]" = field(default_factory=queue.Queue)
+    """One connected event stream: a queue on the server's loop, fed from any thread."""
 
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
 
-def ssh_forward_hint(port: int, environ: dict[str, str] | None = None) -> str | None:
-    """The exact ``ssh -L`` command to reach this machine's bridge, when we run inside SSH.
+    def put(self, item: tuple[str, dict[str, Any]] | None) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        except RuntimeError:  # the loop is closed: the stream is gone
+            pass
 
-    ``SSH_CONNECTION`` is ``client_ip client_port server_ip server_port``; the host name the
-    person typed is not known to us, so we offer this machine's name and say so in the TUI.
-    """
-    env = os.environ if environ is None else environ
-    conn = env.get("SSH_CONNECTION") or env.get("SSH_CLIENT")
-    if not conn:
-        return None
-    parts = conn.split()
-    ssh_port = parts[3] if len(parts) >= 4 else "22"
-    host = socket.getfqdn() or (parts[2] if len(parts) >= 3 else "HOST")
-    try:
-        user = getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        user = env.get("USER", "")
-    target = f"{user}@{host}" if user else host
-    port_opt = f" -p {ssh_port}" if ssh_port != "22" else ""
-    return f"ssh -L {port}:127.0.0.1:{port}{port_opt} {target}"
+    async def get(self) -> tuple[str, dict[str, Any]] | None:
+        return await self.queue.get()
 
 
 class ListenBridge:
-    """Serve a page and the audio inside ``roots``; push play/stop to connected tabs."""
+    """Serve a page and the audio inside ``roots``; push play/stop to connected tabs.
+
+    A root is a folder (everything audio inside it) or a single audio file (that file only).
+    """
 
     def __init__(self, roots: list[Path] | None = None, host: str = "127.0.0.1", port: int = 9877,
-                 token: str | None = None) -> None:
+                 token: str | None = None, *, allow_remote: bool = False,
+                 limits: BridgeLimits = BridgeLimits()) -> None:
         self.host = host
-        self.port = port
-        self.token = token or secrets.token_urlsafe(18)
+        self.port = validate_port(port)
+        self.allow_remote = allow_remote
+        self.token = token or new_token()
+        self.limits = limits
+        self.warning: str | None = None  # shown on every start when bound beyond loopback
         self._roots: list[Path] = []
         self._lock = threading.Lock()
         self._listeners: list[_Listener] = []
         self._seq = 0
-        self._last_play: dict[str, Any] | None = None
         self._state = PageState()
         self._state_changed = threading.Condition(self._lock)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: Any = None
         self._thread: threading.Thread | None = None
-        self.on_change: Callable[[], None] | None = None  # called (from a server thread) when listeners/state change
+        self.on_change: Callable[[], None] | None = None  # called (from the server thread) when listeners/state change
         self.set_roots(roots or [])
 
     # --- lifecycle -----------------------------------------------------------------------
-    def start(self) -> "ListenBridge":
+    def start(self) -> ListenBridge:
         """Bind and serve in a daemon thread. ``port=0`` picks a free port."""
-        handler = _make_handler(self)
-        try:
-            self._server = _Server((self.host, self.port), handler)
-        except OSError as e:
-            raise BridgeError(f"cannot listen on {self.host}:{self.port}: {e.strerror or e}",
-                              "set another `listen_port` in config.toml, or stop what uses the port") from None
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="listen-bridge", daemon=True)
+        self.warning = check_bind_host(self.host, self.allow_remote)
+        sock = self._bind()
+        self.port = sock.getsockname()[1]
+        server = _make_server(self, sock)
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="listen-bridge",
+                                        daemon=True)
+        self._server = server
         self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self._server = None
+                sock.close()
+                raise BridgeError("the listening bridge did not start", "see `gsv doctor`; report the problem")
+            time.sleep(0.01)
         return self
 
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host.strip("[]"), self.port))
+            sock.listen(BACKLOG)
+        except (OSError, OverflowError) as e:
+            sock.close()
+            why = getattr(e, "strerror", None) or str(e)
+            raise BridgeError(f"cannot listen on {self.host}:{self.port}: {why}",
+                              "set another `listen_port` in config.toml (or --port), or stop what uses the port") from None
+        sock.setblocking(False)
+        return sock
+
     def close(self, wait: bool = True) -> None:
-        """Stop serving. ``wait=False`` returns at once (the server thread finishes on its own
-        within its poll interval) — what an app that is exiting wants."""
+        """Stop serving. ``wait=False`` returns at once (the server thread finishes on its own)
+        — what an app that is exiting wants."""
         with self._lock:
-            for lst in self._listeners:
-                lst.events.put(None)
+            listeners = list(self._listeners)
+        for lst in listeners:
+            lst.put(None)
         server, self._server = self._server, None
         if server is None:
             return
+        server.should_exit = True
+        if wait and self._thread is not None:
+            self._thread.join(10)
 
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-
-        if wait:
-            stop()
-        else:
-            threading.Thread(target=stop, name="listen-bridge-stop", daemon=True).start()
-
-    def __enter__(self) -> "ListenBridge":
+    def __enter__(self) -> ListenBridge:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -152,12 +166,20 @@ class ListenBridge:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
         return f"http://{host}:{self.port}/?t={self.token}"
+
+    def renew_token(self, token: str) -> None:
+        """Use ``token`` from now on; connected tabs are disconnected (their URL no longer works)."""
+        with self._lock:
+            self.token = token
+            listeners = list(self._listeners)
+        for lst in listeners:
+            lst.put(None)
 
     # --- what is served ------------------------------------------------------------------
     def set_roots(self, roots: list[Path]) -> None:
-        """Folders whose audio may be served (the open project, generated outputs)."""
+        """Folders (or single files) whose audio may be served (the open project, outputs)."""
         with self._lock:
             self._roots = [Path(r).resolve() for r in roots]
 
@@ -170,9 +192,14 @@ class ListenBridge:
         if "\0" in rel or rel.startswith(("/", "\\")) or ":" in rel.split("/")[0]:
             raise BridgeError("absolute paths are not served")
         root = roots[index]
-        target = (root / rel).resolve()
-        if target != root and root not in target.parents:
-            raise BridgeError("path leaves the served folder")
+        if root.is_file():
+            if rel != root.name:
+                raise BridgeError("only the given file is served")
+            target = root
+        else:
+            target = (root / rel).resolve()
+            if target != root and root not in target.parents:
+                raise BridgeError("path leaves the served folder")
         if target.suffix.lower() not in AUDIO_TYPES or not target.is_file():
             raise BridgeError("not an audio file")
         return target
@@ -182,12 +209,12 @@ class ListenBridge:
         real = Path(path).resolve()
         with self._lock:
             roots = list(self._roots)
-        for i, root in enumerate(roots):
-            if real == root or root in real.parents:
-                rel = real.relative_to(root).as_posix()
-                if real.suffix.lower() not in AUDIO_TYPES:
-                    break
-                return f"/files/{i}/{quote(rel)}?t={self.token}"
+        if real.suffix.lower() in AUDIO_TYPES:
+            for i, root in enumerate(roots):
+                if real == root and root.is_file():
+                    return f"/files/{i}/{quote(root.name)}?t={self.token}"
+                if root in real.parents:
+                    return f"/files/{i}/{quote(real.relative_to(root).as_posix())}?t={self.token}"
         raise BridgeError(f"{path} is not inside the open project or its outputs",
                           "only the project's clips and outputs can be played through the bridge")
 
@@ -210,14 +237,12 @@ class ListenBridge:
             self._seq += 1
             ev = {"seq": self._seq, "url": url, "name": name or Path(path).name, "text": text,
                   "duration": duration, "start": start}
-            self._last_play = ev
             self._broadcast("play", ev)
             return self._seq
 
     def stop(self) -> int:
         with self._lock:
             self._seq += 1
-            self._last_play = None
             self._broadcast("stop", {"seq": self._seq})
             return self._seq
 
@@ -232,32 +257,32 @@ class ListenBridge:
                 self._state_changed.wait(left)
             return PageState(**vars(self._state))
 
-    # --- internals used by the handler ---------------------------------------------------
-    def _broadcast(self, kind: str, data: dict[str, Any]) -> None:  # lock held
-        for lst in self._listeners:
-            lst.events.put((kind, data))
+    # --- used by the routes --------------------------------------------------------------
+    def check_token(self, given: str) -> bool:
+        return hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode())
 
-    def _attach(self) -> _Listener:
-        lst = _Listener()
+    def attach(self, loop: asyncio.AbstractEventLoop) -> _Listener:
+        lst = _Listener(loop)
         with self._lock:
             self._listeners.append(lst)
         self._notify()
         return lst
 
-    def _detach(self, lst: _Listener) -> None:
+    def detach(self, lst: _Listener) -> None:
         with self._lock:
             if lst in self._listeners:
                 self._listeners.remove(lst)
         self._notify()
 
-    def _report_state(self, data: dict[str, Any]) -> None:
+    def report_state(self, state: PageState) -> None:
         with self._state_changed:
-            self._state = PageState(
-                seq=int(data.get("seq") or 0), paused=bool(data.get("paused", True)),
-                current_time=float(data.get("currentTime") or 0.0), duration=float(data.get("duration") or 0.0),
-                error=(str(data["error"]) if data.get("error") else None), received=time.time())
+            self._state = state
             self._state_changed.notify_all()
         self._notify()
+
+    def _broadcast(self, kind: str, data: dict[str, Any]) -> None:  # lock held
+        for lst in self._listeners:
+            lst.put((kind, data))
 
     def _notify(self) -> None:
         cb = self.on_change
@@ -267,187 +292,20 @@ class ListenBridge:
             except Exception:
                 pass
 
-    def _check_token(self, given: str) -> bool:
-        return hmac.compare_digest(given.encode(), self.token.encode())
 
+def _make_server(bridge: ListenBridge, sock: socket.socket) -> Any:
+    import uvicorn
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+    from .http_protocol import DeadlineH11Protocol
+    from .routes import Guard, build_app
 
-    def __init__(self, addr: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        if ":" in addr[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(addr, handler)
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A browser closing a connection mid-stream is normal; never print over the TUI."""
-
-
-def _page_html() -> bytes:
-    return resources.files(__package__).joinpath("page.html").read_bytes()
-
-
-def _make_handler(bridge: ListenBridge) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "gsv-listen"
-        sys_version = ""
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # never print over the TUI
-            pass
-
-        # -- helpers --
-        def _send(self, status: int, body: bytes = b"", ctype: str = "text/plain; charset=utf-8",
-                  headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("X-Content-Type-Options", "nosniff")
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def _authorised(self) -> tuple[bool, str]:
-            parts = urlsplit(self.path)
-            host = _host_name(self.headers.get("Host") or "")
-            if host and host not in LOOPBACK_HOSTS and host != bridge.host:
-                return False, parts.path
-            token = parse_qs(parts.query).get("t", [""])[0]
-            return bridge._check_token(token), parts.path
-
-        # -- verbs --
-        def do_GET(self) -> None:
-            ok, path = self._authorised()
-            if not ok:
-                return self._send(HTTPStatus.FORBIDDEN, b"forbidden\n")
-            if path in ("/", "/index.html"):
-                return self._send(HTTPStatus.OK, _page_html(), "text/html; charset=utf-8")
-            if path == "/events":
-                return self._events()
-            if path.startswith("/files/"):
-                return self._file(path[len("/files/"):])
-            self._send(HTTPStatus.NOT_FOUND, b"not found\n")
-
-        do_HEAD = do_GET
-
-        def do_POST(self) -> None:
-            ok, path = self._authorised()
-            if not ok:
-                return self._send(HTTPStatus.FORBIDDEN, b"forbidden\n")
-            if path != "/state":
-                return self._send(HTTPStatus.NOT_FOUND, b"not found\n")
-            try:
-                length = min(int(self.headers.get("Content-Length") or 0), 65536)
-                data = json.loads(self.rfile.read(length) or b"{}")
-                if not isinstance(data, dict):
-                    raise ValueError
-            except ValueError:
-                return self._send(HTTPStatus.BAD_REQUEST, b"bad state\n")
-            bridge._report_state(data)
-            self._send(HTTPStatus.NO_CONTENT)
-
-        def _file(self, rest: str) -> None:
-            index_s, _, rel = rest.partition("/")
-            try:
-                target = bridge.resolve_request_path(int(index_s), unquote(rel))
-            except (ValueError, BridgeError):
-                return self._send(HTTPStatus.FORBIDDEN, b"forbidden\n")
-            size = target.stat().st_size
-            ctype = AUDIO_TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            start, end = 0, size - 1
-            status = HTTPStatus.OK
-            rng = self.headers.get("Range")
-            if rng:
-                parsed = _parse_range(rng, size)
-                if parsed is None:
-                    return self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"",
-                                      headers={"Content-Range": f"bytes */{size}"})
-                start, end = parsed
-                status = HTTPStatus.PARTIAL_CONTENT
-            length = max(0, end - start + 1)
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(length))
-            self.send_header("Accept-Ranges", "bytes")
-            self.send_header("Cache-Control", "no-store")
-            if status == HTTPStatus.PARTIAL_CONTENT:
-                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-            self.end_headers()
-            if self.command == "HEAD":
-                return
-            with open(target, "rb") as f:
-                f.seek(start)
-                left = length
-                while left > 0:
-                    chunk = f.read(min(65536, left))
-                    if not chunk:
-                        break
-                    try:
-                        self.wfile.write(chunk)
-                    except (BrokenPipeError, ConnectionResetError):
-                        return
-                    left -= len(chunk)
-
-        def _events(self) -> None:
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Connection", "keep-alive")
-            self.end_headers()
-            self.close_connection = True
-            listener = bridge._attach()
-            try:
-                self._sse("hello", {"listeners": bridge.listeners})
-                while True:
-                    try:
-                        item = listener.events.get(timeout=HEARTBEAT_S)
-                    except queue.Empty:
-                        self.wfile.write(b": ping\n\n")
-                        self.wfile.flush()
-                        continue
-                    if item is None:
-                        break
-                    self._sse(*item)
-            except (BrokenPipeError, ConnectionResetError, OSError):
-                pass
-            finally:
-                bridge._detach(listener)
-
-        def _sse(self, kind: str, data: dict[str, Any]) -> None:
-            payload = json.dumps(data, ensure_ascii=False)
-            self.wfile.write(f"event: {kind}\ndata: {payload}\n\n".encode("utf-8"))
-            self.wfile.flush()
-
-    return Handler
-
-
-def _host_name(header: str) -> str:
-    """The host part of a Host header: ``[::1]:9877`` -> ``[::1]``, ``localhost:8000`` -> ``localhost``."""
-    if header.startswith("["):
-        return header.split("]", 1)[0] + "]"
-    return header.rsplit(":", 1)[0]
-
-
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """One ``bytes=`` range (what audio elements send); None when unsatisfiable."""
-    unit, _, spec = header.partition("=")
-    if unit.strip() != "bytes" or "," in spec:
-        return None
-    first, _, last = spec.strip().partition("-")
-    try:
-        if first == "":  # suffix: the last N bytes
-            n = int(last)
-            if n <= 0:
-                return None
-            return max(0, size - n), size - 1
-        start = int(first)
-        end = int(last) if last else size - 1
-    except ValueError:
-        return None
-    if start >= size or end < start:
-        return None
-    return start, min(end, size - 1)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # never print over the TUI
+        logging.getLogger(name).addHandler(logging.NullHandler())
+        logging.getLogger(name).propagate = False
+    limits = bridge.limits
+    config = uvicorn.Config(
+        Guard(build_app(bridge), bridge), http=DeadlineH11Protocol.with_timeout(limits.request_timeout),
+        lifespan="off", log_config=None, access_log=False, server_header=False,
+        limit_concurrency=limits.max_connections, backlog=BACKLOG, timeout_keep_alive=limits.keep_alive_s,
+        timeout_graceful_shutdown=2)
+    return uvicorn.Server(config)

@@ -70,15 +70,27 @@ class ContentEncoder:
 
     @classmethod
     def from_pretrained(cls, folder: str | os.PathLike[str], device: Any = "cpu", dtype: Any = None) -> ContentEncoder:
+        import pickle
+
         from transformers import HubertModel
 
         from ..errors import GsvError
+        from .errors import UnsafeWeightsFileError
 
+        fetch = "run `gsv models fetch v2 --only hubert` or point at a chinese-hubert-base folder"
         try:
             model = HubertModel.from_pretrained(str(folder), local_files_only=True)
-        except (OSError, ValueError) as e:
-            raise GsvError(f"cannot load HuBERT from {folder}: {e}",
-                           fix="run `gsv models fetch v2 --only hubert` or point at a chinese-hubert-base folder") from e
+        except pickle.UnpicklingError as e:
+            # transformers loads .bin files with torch's weights-only unpickler, which refuses a
+            # pickle that names code; say so in one line instead of a traceback.
+            names_code = "GLOBAL" in str(e) or "global" in str(e)
+            if names_code:
+                raise UnsafeWeightsFileError(f"the HuBERT weights in {folder} ask to run Python code; refused",
+                                             fix="delete that folder and " + fetch) from None
+            raise GsvError(f"the HuBERT weights in {folder} are damaged", fix=fetch) from None
+        except (OSError, ValueError, RuntimeError, EOFError) as e:
+            raise GsvError(f"cannot load HuBERT from {folder}: {str(e).splitlines()[0][:300] if str(e) else type(e).__name__}",
+                           fix=fetch) from None
         return cls(model, device, dtype)
 
     def __call__(self, wav16k: Any) -> Any:

@@ -1,7 +1,8 @@
 """Command-line options both trainers share (``gsv train-sovits`` and ``gsv train-gpt``).
 
 Not a stage (the leading underscore keeps it out of stage discovery): each trainer adds these,
-then its own options, and checks them with :func:`check_shared`.
+then its own options (all declared on its ``Params``), and refuses what ``Params.problems`` names
+with :func:`check`.
 """
 
 from __future__ import annotations
@@ -9,41 +10,63 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from ..errors import GsvError
 from ..workspace import VERSIONS
+from .base import add_param_option, param_info
 
 
-def add_shared(parser: argparse.ArgumentParser, *, epochs: int, epochs_help: str, save_every: int,
-               batch_help: str, cpu_procs_help: str, workers_help: str) -> None:
+SHARED_OPTIONS = ("batch_size", "epochs", "save_every", "save_latest_only", "fp16", "pretrained_dir", "cpu_procs",
+                  "num_workers", "seed", "repeat_to", "metric_interval")
+"""The Params fields both trainers declare and expose the same way on the command line."""
+
+
+def add_shared(parser: argparse.ArgumentParser, params_cls: type) -> None:
+    """The options both trainers share; defaults, limits and help come from ``params_cls``."""
     parser.add_argument("--project", required=True, help="the project whose exp folder to train on")
     parser.add_argument("--version", choices=VERSIONS, default=None, help="model version (default: the project's)")
-    parser.add_argument("--batch-size", type=int, default=None, help=batch_help)
-    parser.add_argument("--epochs", type=int, default=epochs, help=epochs_help)
-    parser.add_argument("--save-every", type=int, default=save_every,
-                        help=f"export weights and save a checkpoint every N epochs (default {save_every}; "
-                             "the last epoch is always saved)")
-    parser.add_argument("--save-latest-only", action=argparse.BooleanOptionalAction, default=True,
-                        help="keep only the newest resumable checkpoint (default: yes; exports are all kept)")
     parser.add_argument("--restart", action="store_true",
                         help="start over from the base model (old checkpoints are moved to an old-* folder)")
-    parser.add_argument("--fp32", dest="fp16", action="store_false", help="no fp16 mixed precision on the GPU")
-    parser.add_argument("--pretrained-dir", type=Path, default=None,
-                        help="folder with the official pretrained_models layout (default: HF cache)")
-    parser.add_argument("--cpu-procs", type=int, default=1, help=cpu_procs_help)
-    parser.add_argument("--workers", dest="num_workers", type=int, default=None, help=workers_help)
-    parser.add_argument("--seed", type=int, default=1234, help=argparse.SUPPRESS)
-    parser.add_argument("--repeat-to", type=int, default=100, help=argparse.SUPPRESS)
-    parser.add_argument("--metric-interval", type=float, default=1.0, help=argparse.SUPPRESS)
+    for name in SHARED_OPTIONS:
+        if name == "fp16":  # the switch turns it off: --fp32
+            parser.add_argument("--fp32", dest="fp16", action="store_false",
+                                help=param_info(params_cls, "fp16").help.replace("%", "%%"))
+        else:
+            add_param_option(parser, params_cls, name)
 
 
-def check_shared(args: argparse.Namespace, batch_example: int) -> None:
-    """Named errors for the shared numbers a trainer cannot use."""
-    for name, value in (("--epochs", args.epochs), ("--save-every", args.save_every), ("--cpu-procs", args.cpu_procs)):
-        if value < 1:
-            raise GsvError(f"{name} must be at least 1, got {value}", f"e.g. {name} 4")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise GsvError(f"--batch-size must be at least 1, got {args.batch_size}", f"e.g. --batch-size {batch_example}")
+def shared_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The shared options as Params keyword arguments."""
+    out = {name: getattr(args, name) for name in SHARED_OPTIONS}
+    out["pretrained_dir"] = absolute(out["pretrained_dir"])
+    return out
+
+
+def settings_values(params: Any, settings_cls: type, **resolved: Any) -> dict[str, Any]:
+    """The trainer settings a stage's Params fixes: every field both declare, by name (paths as
+    strings; ``metric_interval`` → ``metric_interval_s``; the GPU ids as the official
+    ``gpu_numbers``), so a knob added to both travels without being listed here. ``resolved``:
+    what the run decided itself (the batch size for "auto", the base model paths)."""
+    import dataclasses
+
+    wanted = {f.name for f in dataclasses.fields(settings_cls)}
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        if f.name in wanted:
+            out[f.name] = str(value) if isinstance(value, Path) else value
+    out["metric_interval_s"] = params.metric_interval
+    out["gpu_numbers"] = "-".join(params.gpus) or "0"
+    out.update(resolved)
+    return out
+
+
+def check(params: Any) -> None:
+    """A named error for every value a trainer cannot use (the rules live in ``Params.problems``)."""
+    problems = params.problems()
+    if problems:
+        raise GsvError("invalid training settings: " + "; ".join(problems), "change the values named")
 
 
 def absolute(p: Path | None) -> Path | None:

@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="default: config.toml asr_engine for the language (FunASR for zh/yue, else Faster-Whisper)")
     parser.add_argument("--model", default=None,
                         help="faster-whisper: medium, medium.en, large-v2, large-v3 (default), large-v3-turbo; "
-                             "funasr: paraformer-zh (default), sensevoice; or a local model folder")
+                             "funasr: paraformer-zh (default; zh), uniasr-yue (default for yue), sensevoice; or a local model folder")
     parser.add_argument("--language", choices=ASR_LANGUAGES, default=None,
                         help="default: the project's language, else auto (the detected language is written)")
     parser.add_argument("--precision", choices=("float16", "float32", "int8"), default=None,
@@ -100,9 +100,14 @@ def expected_outputs(params: Params) -> list[Path]:
 
 def run(params: Params, report: Reporter) -> None:
     from ..asr import make_engine
-    from ..asr.output import find_clips, line_for, plan, untrainable_reason, write_list, write_sidecar
+    from ..asr.output import (check_folder, find_clips, line_for, plan, safe_clip_names, untrainable_reason,
+                              write_list, write_sidecar)
 
+    check_folder(params.input_dir)
     clips, skipped = find_clips(params.input_dir)
+    clips, renamed = safe_clip_names(clips)
+    for old, new in renamed:
+        report.warning(f"renamed {old.name!r} to {new.name!r}: a .list line cannot hold '|' or line breaks")
     target = plan(params.input_dir, params.out_dir, params.on_existing)
     todo = [c for c in clips if c.name not in target.already_listed]
     if target.already_listed:

@@ -20,13 +20,13 @@ from typing import Any
 
 from ..errors import GsvError
 from ..jobs.events import Reporter
-from .base import StageSpec
+from ..workspace import VERSIONS
+from .base import StageSpec, add_param_option, param, param_info, range_problems
 
 STAGE = StageSpec(name="format", help="make the training folder from the transcript: phones+BERT, HuBERT+wav32k, "
                                       "semantic tokens (official 1A)", uses_gpu=True)
 
 ONLY = ("text", "ssl", "semantic")
-VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
 
 
 class FormatParamsError(GsvError):
@@ -37,20 +37,27 @@ class FormatParamsError(GsvError):
 class Params:
     list_path: Path
     exp_dir: Path
-    version: str = "v2"
-    only: str | None = None
+    version: str = param("v2", choices=VERSIONS, help="model version")
+    only: str | None = param(None, choices=ONLY, none="all three in order", help="run one step")
     project: str | None = None
-    wav_dir: Path | None = None
+    wav_dir: Path | None = param(None, none="the paths in the .list",
+                                 help="audio folder: clip = <folder>/<base name of the .list path> (the official rule)")
     extra_dirs: list[Path] = field(default_factory=list)
     gpus: list[str] = field(default_factory=list)  # the job's GPUs (CUDA_VISIBLE_DEVICES inside the job)
-    procs_per_gpu: int = 1
-    cpu_workers: int = 1
-    half: bool = True  # fp16 on GPU like the official is_half
-    bert_dir: Path | None = None  # None: the pretrained base models (gsv models fetch)
-    hubert_dir: Path | None = None
-    s2g_path: Path | None = None
-    sv_path: Path | None = None
-    pretrained_dir: Path | None = None
+    procs_per_gpu: int = param(1, low=1, help="worker processes per GPU")
+    cpu_workers: int = param(1, low=1, help="worker processes without a GPU")
+    half: bool = param(True, help="float32 on GPU too (fp16 by default, like the official is_half)")
+    bert_dir: Path | None = param(None, none="the pretrained one", help="Chinese BERT folder (override)")
+    hubert_dir: Path | None = param(None, none="the pretrained one", help="HuBERT folder (override)")
+    s2g_path: Path | None = param(None, flag="--s2g", none="the pretrained one", help="base SoVITS G .pth (override)")
+    sv_path: Path | None = param(None, flag="--sv-model", none="the pretrained one",
+                                 help="speaker model .ckpt (override)")
+    pretrained_dir: Path | None = param(None, none="HF cache",
+                                        help="folder with the official pretrained_models layout")
+
+    def problems(self) -> list[str]:
+        """Every value formatting cannot use, one sentence each."""
+        return range_problems(self)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,18 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--list", type=Path, dest="list_path", help="a .list file (then --exp is required)")
     parser.add_argument("--exp", type=Path, default=None, help="experiment folder to write (with --list)")
     parser.add_argument("--version", choices=VERSIONS, default=None, help="model version (default: the project's)")
-    parser.add_argument("--only", choices=ONLY, default=None, help="run one step (default: all three in order)")
-    parser.add_argument("--wav-dir", type=Path, default=None,
-                        help="audio folder: clip = <folder>/<base name of the .list path> (the official rule)")
-    parser.add_argument("--procs-per-gpu", type=int, default=1, help="worker processes per GPU (default 1)")
-    parser.add_argument("--cpu-workers", type=int, default=1, help="worker processes without a GPU (default 1)")
-    parser.add_argument("--fp32", dest="half", action="store_false", help="float32 on GPU too (default fp16)")
-    parser.add_argument("--pretrained-dir", type=Path, default=None,
-                        help="folder with the official pretrained_models layout (default: HF cache)")
-    parser.add_argument("--bert-dir", type=Path, default=None, help="Chinese BERT folder (override)")
-    parser.add_argument("--hubert-dir", type=Path, default=None, help="HuBERT folder (override)")
-    parser.add_argument("--s2g", type=Path, dest="s2g_path", default=None, help="base SoVITS G .pth (override)")
-    parser.add_argument("--sv-model", type=Path, dest="sv_path", default=None, help="speaker model .ckpt (override)")
+    for name in ("only", "wav_dir", "procs_per_gpu", "cpu_workers"):
+        add_param_option(parser, Params, name)
+    parser.add_argument("--fp32", dest="half", action="store_false", help=param_info(Params, "half").help)
+    for name in ("pretrained_dir", "bert_dir", "hubert_dir", "s2g_path", "sv_path"):
+        add_param_option(parser, Params, name)
 
 
 def _abs(p: Path | None) -> Path | None:
@@ -97,12 +97,9 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
 
 
 def check(params: Params) -> None:
-    if params.version not in VERSIONS:
-        raise FormatParamsError(f"unknown version {params.version!r}", f"use one of {', '.join(VERSIONS)}")
-    if params.only not in (None, *ONLY):
-        raise FormatParamsError(f"unknown step {params.only!r}", f"use one of {', '.join(ONLY)}")
-    if params.procs_per_gpu < 1 or params.cpu_workers < 1:
-        raise FormatParamsError("worker counts must be at least 1", "use e.g. --procs-per-gpu 2")
+    problems = params.problems()
+    if problems:
+        raise FormatParamsError("invalid format parameters: " + "; ".join(problems), "change the values named")
     if not Path(params.list_path).is_file():
         raise FormatParamsError(f"transcript not found: {params.list_path}",
                                 "run `gsv asr` first (and review it), or give the .list with --list")

@@ -30,7 +30,7 @@ from ..fsutil import atomic_write_text
 from ..infer.device import PRECISIONS
 from ..infer.params import CUT_METHODS, LANGUAGE_OPTIONS, TRIM_CHOICES, SynthesisParams
 from ..jobs.events import Reporter
-from .base import StageSpec
+from .base import StageSpec, add_param_option, param
 
 STAGE = StageSpec(name="infer", help="speak new text in a voice (reference clip + GPT + SoVITS) to a wav",
                   uses_gpu=True)
@@ -43,6 +43,18 @@ class InferStageError(GsvError):
 
 
 _DEFAULTS = SynthesisParams(text="", lang="")
+TOKENS_PER_S = 25  # semantic tokens per second of speech (the GPT speaks at 25 Hz)
+MAX_TOKENS = 1500  # the official cap per piece (infer.pipeline.MAX_TOKENS)
+MAX_PIECE_S = MAX_TOKENS / TOKENS_PER_S
+
+
+def seconds_to_tokens(seconds: float) -> int:
+    """The GPT steps that speak ``seconds`` of audio (what ``--max-seconds`` becomes)."""
+    return int(round(seconds * TOKENS_PER_S))
+
+
+def tokens_to_seconds(tokens: int) -> float:
+    return round(tokens / TOKENS_PER_S, 2)
 _GENERATION_FIELDS = ("ref_text", "ref_lang", "cut", "top_k", "top_p", "temperature", "repetition_penalty",
                       "speed", "pause", "seed", "batch_size", "trim_ref")
 
@@ -58,15 +70,17 @@ class Params:
     ref_lang: str = _DEFAULTS.ref_lang
     gpt: Path | None = None
     sovits: Path | None = None
-    cut: str = _DEFAULTS.cut
-    top_k: int = _DEFAULTS.top_k
-    top_p: float = _DEFAULTS.top_p
-    temperature: float = _DEFAULTS.temperature
-    repetition_penalty: float = _DEFAULTS.repetition_penalty
-    speed: float = _DEFAULTS.speed
-    pause: float = _DEFAULTS.pause
-    seed: int = _DEFAULTS.seed
-    batch_size: int = _DEFAULTS.batch_size
+    cut: str = param(_DEFAULTS.cut, choices=CUT_METHODS,
+                     help="how to cut the text: cut0 none, cut1 every 4 sentences, cut2 every 50 characters, "
+                          "cut3 at 。, cut4 at '.', cut5 at every punctuation mark")
+    top_k: int = param(_DEFAULTS.top_k, help="sample among the k likeliest tokens")
+    top_p: float = param(_DEFAULTS.top_p, help="sample within this probability mass")
+    temperature: float = param(_DEFAULTS.temperature, label="temp", help="sampling temperature")
+    repetition_penalty: float = param(_DEFAULTS.repetition_penalty, help="penalty on tokens already spoken")
+    speed: float = param(_DEFAULTS.speed, help="speaking rate")
+    pause: float = param(_DEFAULTS.pause, label="pause s", help="seconds of silence after each piece")
+    seed: int = param(_DEFAULTS.seed, help="-1 draws one (it is reported)")
+    batch_size: int = param(_DEFAULTS.batch_size, help="pieces generated together by the GPT")
     trim_ref: str = _DEFAULTS.trim_ref
     project: str | None = None
     version: str = "v2"  # which pretrained base models to fall back to
@@ -75,14 +89,16 @@ class Params:
     sv: Path | None = None
     device: str = "auto"
     precision: str = "auto"
-    max_tokens: int = 1500  # GPT steps per piece; the official cap (≈ 60 s)
+    max_tokens: int = MAX_TOKENS  # GPT steps per piece; the official cap (≈ 60 s)
     # verified synthesis (backend.checkup.verify): hear each piece, retry a bad one
-    verify: bool = False
-    max_tries: int = 3
-    verify_max_error: float = 0.35
-    asr_engine: str | None = None  # None: config.toml asr_engine for the text's language
-    asr_model: str | None = None
-    asr_device: str = "auto"
+    verify: bool = param(False, help="transcribe each piece and regenerate it with another seed when a word is "
+                                     "skipped or repeated, the error rate is too high, or the generation ran away")
+    max_tries: int = param(3, low=1, high=20, help="tries per piece with --verify")
+    verify_max_error: float = param(0.35, low=0.0, high=10.0, help="CER/WER above which a piece counts as bad")
+    asr_engine: str | None = param(None, choices=("faster-whisper", "funasr"), none="config.toml asr_engine",
+                                   help="ASR engine for --verify")
+    asr_model: str | None = param(None, none="the engine's default", help="ASR model name or local folder for --verify")
+    asr_device: str = param("auto", choices=("auto", "cpu", "cuda"), help="ASR device for --verify")
 
     def synthesis(self) -> SynthesisParams:
         return SynthesisParams(text=self.text, lang=self.lang, ref=str(self.refs[0]) if self.refs else None,
@@ -108,7 +124,6 @@ def default_out(project: Any) -> Path:
 # --- CLI ----------------------------------------------------------------------------------------
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    d = _DEFAULTS
     parser.add_argument("--project", help="use this project's weights (latest export) and write into its outputs/")
     parser.add_argument("--gpt", type=Path, help="GPT weights (.ckpt); default: the latest export, else pretrained")
     parser.add_argument("--sovits", type=Path, help="SoVITS weights (.pth); default: the latest export, else pretrained")
@@ -122,21 +137,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--text-file", type=Path, help="read the text to speak from this UTF-8 file")
     parser.add_argument("--lang", default=None, choices=sorted(LANGUAGE_OPTIONS),
                         help="language option of the text (default: the project's language)")
-    parser.add_argument("--cut", choices=CUT_METHODS, default=d.cut,
-                        help="how to cut the text: cut0 none, cut1 every 4 sentences (default), cut2 every "
-                             "50 characters, cut3 at 。, cut4 at '.', cut5 at every punctuation mark")
-    parser.add_argument("--top-k", type=int, default=d.top_k, help="default %(default)s")
-    parser.add_argument("--top-p", type=float, default=d.top_p, help="default %(default)s")
-    parser.add_argument("--temperature", type=float, default=d.temperature, help="default %(default)s")
-    parser.add_argument("--repetition-penalty", type=float, default=d.repetition_penalty, help="default %(default)s")
-    parser.add_argument("--speed", type=float, default=d.speed, help="default %(default)s")
-    parser.add_argument("--pause", type=float, default=d.pause, help="seconds of silence after each piece (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=d.seed, help="-1 draws one (it is reported); default %(default)s")
-    parser.add_argument("--batch-size", type=int, default=d.batch_size,
-                        help="pieces generated together by the GPT (default %(default)s)")
+    for name in ("cut", "top_k", "top_p", "temperature", "repetition_penalty", "speed", "pause", "seed",
+                 "batch_size"):
+        add_param_option(parser, Params, name)
     parser.add_argument("--trim-ref", choices=TRIM_CHOICES, default="no",
                         help="a reference over 10 s: refuse (no, default), use its first 10 s, or its best 3–10 s window")
-    parser.add_argument("--max-seconds", type=float, default=60.0,
+    parser.add_argument("--max-seconds", type=float, default=MAX_PIECE_S,
                         help="longest speech per piece, seconds (the official cap is 60 = 1500 tokens)")
     parser.add_argument("--out", type=Path, help="output wav (default with --project: outputs/tts-<time>.wav)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
@@ -150,17 +156,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: the pretrained one)")
     parser.add_argument("--version", default=None, choices=("v1", "v2", "v2Pro", "v2ProPlus"),
                         help="pretrained base models to fall back to (default: the project's version, else v2)")
-    v = parser.add_argument_group("verified synthesis")
-    v.add_argument("--verify", action="store_true",
-                   help="transcribe each piece and regenerate it with another seed when a word is skipped or "
-                        "repeated, the error rate is too high, or the generation ran away (see docs/checkup.md)")
-    v.add_argument("--max-tries", type=int, default=3, help="tries per piece with --verify (default %(default)s)")
-    v.add_argument("--verify-max-error", type=float, default=0.35,
-                   help="CER/WER above which a piece counts as bad (default %(default)s)")
-    v.add_argument("--asr-engine", choices=("faster-whisper", "funasr"), default=None,
-                   help="ASR engine for --verify (default: config.toml asr_engine for the language)")
-    v.add_argument("--asr-model", default=None, help="ASR model name or local folder for --verify")
-    v.add_argument("--asr-device", choices=("auto", "cpu", "cuda"), default="auto")
+    v = parser.add_argument_group("verified synthesis (see docs/checkup.md)")
+    add_param_option(v, Params, "verify", action="store_true")
+    for name in ("max_tries", "verify_max_error", "asr_engine", "asr_model", "asr_device"):
+        add_param_option(v, Params, name)
 
 
 def lang_option(code: str | None) -> str | None:
@@ -210,7 +209,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         hubert=Path(args.hubert).expanduser().absolute() if args.hubert else None,
         bert=Path(args.bert).expanduser().absolute() if args.bert else None,
         sv=Path(args.sv).expanduser().absolute() if args.sv else None,
-        max_tokens=int(round(args.max_seconds * 25)),
+        max_tokens=seconds_to_tokens(args.max_seconds),
         verify=args.verify, max_tries=args.max_tries, verify_max_error=args.verify_max_error,
         asr_engine=args.asr_engine, asr_model=args.asr_model, asr_device=args.asr_device)
     check(params)
@@ -222,8 +221,9 @@ def check(params: Params) -> None:
     from ..infer.errors import MissingWeightsError, ReferenceAudioError
 
     problems = params.synthesis().problems()
-    if not 1 <= params.max_tokens <= 1500:
-        problems.append("the longest piece must be between 0.04 and 60 s (--max-seconds)")
+    if not 1 <= params.max_tokens <= MAX_TOKENS:
+        problems.append(f"the longest piece must be between {tokens_to_seconds(1):g} and {MAX_PIECE_S:g} s "
+                        "(--max-seconds)")
     if params.verify:
         from ..checkup.verify import scoring_language
 
@@ -241,6 +241,12 @@ def check(params: Params) -> None:
     for r in params.refs:
         if not Path(r).is_file():
             raise ReferenceAudioError(f"reference clip {r} does not exist", fix="check the path")
+    if params.refs:  # the 3–10 s rule and an audible voice, before a job is queued or a model loads
+        from ..infer.reference import load_reference
+
+        load_reference(params.refs[0], params.trim_ref)
+        for aux in params.refs[1:]:
+            load_reference(aux, check=False)
 
 
 def verify_settings(params: Params) -> Any:

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -32,7 +33,8 @@ from typing import Any, Callable
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
 from ..jobs.events import Reporter
-from .base import StageSpec
+from ..audio.slice_params import SliceParams
+from .base import StageSpec, add_param_option, param, param_default, range_problems
 
 STAGE = StageSpec(name="slice", help="cut recordings into 32 kHz clips at their pauses (the official slicer)")
 
@@ -53,43 +55,52 @@ class SliceError(GsvError):
     """The slice stage cannot run as asked."""
 
 
+_SLICER = SliceParams()  # the official WebUI's slicer defaults, declared with the slicer
+
+
 @dataclass
 class Params:
     inputs: list[Path]
     out_dir: Path
     project: str | None = None
-    threshold: float = -34.0  # dB
-    min_length: int = 4000  # ms
-    min_interval: int = 300  # ms
-    hop_size: int = 10  # ms
-    max_sil_kept: int = 500  # ms
-    peak: float = 0.9  # the official `_max`
-    alpha: float = 0.25
-    max_length: float | None = DEFAULT_MAX_LENGTH  # s; None = no limit (the official behaviour)
-    workers: int | None = None  # parallel processes; None = one per core, at most 8
+    threshold: float = param(_SLICER.threshold, help="dB; quieter is a pause", label="threshold dB")
+    min_length: int = param(_SLICER.min_length, help="ms; a cut needs this much audio since the previous one",
+                            label="min_length ms")
+    min_interval: int = param(_SLICER.min_interval, help="ms; shortest pause to cut at",
+                              label="min_interval ms")
+    hop_size: int = param(_SLICER.hop_size, help="ms; loudness step", label="hop_size ms")
+    max_sil_kept: int = param(_SLICER.max_sil_kept, help="ms; silence kept at clip edges",
+                              label="max_sil_kept ms")
+    peak: float = param(0.9, help="peak of the normalised part of the loudness mix (the official `_max`)",
+                        low=0, low_open=True, high=1, flag="--max", label="max (peak)")
+    alpha: float = param(0.25, help="share of the normalised clip in the mix", low=0, high=1, label="alpha (mix)")
+    max_length: float | None = param(DEFAULT_MAX_LENGTH, help="s; split longer clips at their quietest point, "
+                                     "0 = never", label="max_length s (0=off)")
+    workers: int | None = param(None, help="parallel processes", low=1, none="one per core, at most 8")
     replace: bool = False
     backup_dir: Path | None = None  # where replaced clips go (default: beside the clips folder)
-    resampler: str = "ffmpeg"  # "ffmpeg": the official loader's samples (and cuts); "soxr"
+    resampler: str = param("ffmpeg", help="ffmpeg: libswresample like the official tool, so the same cuts at any "
+                           "input rate; soxr: another high-quality resampler", choices=("ffmpeg", "soxr"))
 
-    def slice_params(self):  # noqa: ANN201 - SliceParams, imported lazily
-        from ..audio.slice_params import SliceParams
-
+    def slice_params(self) -> SliceParams:
         return SliceParams(threshold=self.threshold, min_length=self.min_length,
                            min_interval=self.min_interval, hop_size=self.hop_size,
                            max_sil_kept=self.max_sil_kept, max_length=self.max_length)
 
     def problems(self) -> list[str]:
         """Every invalid value, one sentence each (what the CLI and the Dataset screen show)."""
-        out = self.slice_params().problems()
-        if not 0 < self.peak <= 1:
-            out.append(f"max ({self.peak:g}) must be in (0, 1]")
-        if not 0 <= self.alpha <= 1:
-            out.append(f"alpha ({self.alpha:g}) must be in [0, 1]")
-        if self.resampler not in ("ffmpeg", "soxr"):
-            out.append(f"resampler ({self.resampler!r}) must be 'ffmpeg' or 'soxr'")
-        if self.workers is not None and self.workers < 1:
-            out.append(f"workers ({self.workers}) must be at least 1")
-        return out
+        # the slicer's own rules (how its settings relate) and the ranges declared above
+        return self.slice_params().problems() + range_problems(self)
+
+
+SLICER_FIELDS = ("threshold", "min_length", "min_interval", "hop_size", "max_sil_kept", "peak", "alpha",
+                 "max_length")
+"""The slicer settings a person tunes, in the order the WebUI and the Dataset screen show them."""
+
+
+def official_defaults_text() -> str:
+    """The slicer defaults in one line, for messages (read from the declaration)."""
+    return ", ".join(f"{name} {param_default(Params, name):g}" for name in SLICER_FIELDS[:5])
 
 
 def summary_path(out_dir: Path) -> Path:
@@ -101,39 +112,34 @@ def summary_path(out_dir: Path) -> Path:
 # --- CLI ----------------------------------------------------------------------------------------
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
-                        help="audio/video files or folders of them")
+    parser.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
+                        help="audio/video files or folders of them (default with --project: its clean/ "
+                             "recordings if any, else raw/)")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--project", help="write the clips to this project's clips folder")
     where.add_argument("--out", type=Path, help="write the clips to this folder")
-    d = Params(inputs=[], out_dir=Path())
-    parser.add_argument("--threshold", type=float, default=d.threshold, help="dB; quieter is a pause (default %(default)s)")
-    parser.add_argument("--min-length", type=int, default=d.min_length, help="ms; a cut needs this much audio since the previous one (default %(default)s)")
-    parser.add_argument("--min-interval", type=int, default=d.min_interval, help="ms; shortest pause to cut at (default %(default)s)")
-    parser.add_argument("--hop-size", type=int, default=d.hop_size, help="ms; loudness step (default %(default)s)")
-    parser.add_argument("--max-sil-kept", type=int, default=d.max_sil_kept, help="ms; silence kept at clip edges (default %(default)s)")
-    parser.add_argument("--max", type=float, default=d.peak, dest="peak", metavar="MAX",
-                        help="peak of the normalised part of the loudness mix (default %(default)s)")
-    parser.add_argument("--alpha", type=float, default=d.alpha, help="share of the normalised clip in the mix (default %(default)s)")
-    parser.add_argument("--max-length", type=float, default=d.max_length,
-                        help="s; split longer clips at their quietest point, 0 = never (default %(default)s)")
-    parser.add_argument("--resampler", choices=("ffmpeg", "soxr"), default=d.resampler,
-                        help="ffmpeg: libswresample like the official tool, so the same cuts at any input "
-                             "rate; soxr: another high-quality resampler (default %(default)s)")
-    parser.add_argument("--workers", type=int, default=None, help="parallel processes (default: one per core, at most 8)")
+    for name in SLICER_FIELDS + ("resampler", "workers"):
+        add_param_option(parser, Params, name, **({"metavar": "MAX"} if name == "peak" else {}))
     parser.add_argument("--replace", action="store_true",
                         help="re-slice files already sliced into the folder (earlier clips are backed up)")
 
 
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
     backup = None
+    inputs = list(args.inputs)
     if args.project:
         project = workspace.open_project(args.project)
         out_dir, name = project.clips_dir, project.name
         backup = project.trash_dir / "replaced-clips"
+        if not inputs:
+            from ..clean.api import default_slice_input
+
+            folder, why = default_slice_input(project)
+            print(why, file=sys.stderr)
+            inputs = [folder]
     else:
         out_dir, name = args.out, None
-    params = Params(inputs=[Path(p).expanduser().absolute() for p in args.inputs],
+    params = Params(inputs=[Path(p).expanduser().absolute() for p in inputs],
                     out_dir=Path(out_dir).expanduser().absolute(), project=name,
                     threshold=args.threshold, min_length=args.min_length, min_interval=args.min_interval,
                     hop_size=args.hop_size, max_sil_kept=args.max_sil_kept, peak=args.peak, alpha=args.alpha,
@@ -148,18 +154,34 @@ def check(params: Params) -> None:
     problems = params.problems()
     if problems:
         raise SliceError("invalid slicer parameters: " + "; ".join(problems),
-                         "change the values named (the official defaults are -34, 4000, 300, 10, 500)")
+                         f"change the values named (the official defaults are {official_defaults_text()})")
     missing = [str(p) for p in params.inputs if not Path(p).exists()]
     if missing:
         raise SliceError(f"input not found: {', '.join(missing)}", "check the path (quote it if it has spaces)")
     if not params.inputs:
         raise SliceError("no inputs given", "name at least one audio file or folder")
     out = Path(params.out_dir).resolve()
+    check_out_dir(out)
     for p in params.inputs:
         p = Path(p).resolve()
         if p == out or (p.is_file() and p.parent == out):
             raise SliceError(f"{p} is in the output folder itself; its clips would be mixed with it",
                              "slice recordings from another folder, or choose another --out")
+
+
+def check_out_dir(out: Path) -> None:
+    """The clips folder must be a folder we can create or write into — checked before the job
+    starts, so a typo like ``--out /etc/passwd`` is a one-line error, not a crashed job."""
+    if out.exists() and not out.is_dir():
+        raise SliceError(f"--out {out} is a file, not a folder", "give a folder for the clips (it is created if missing)")
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SliceError(f"--out {out}: {existing} is a file, not a folder", "give a folder for the clips")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SliceError(f"cannot write the clips into {out}: {existing} is not writable",
+                         "choose a folder you can write to")
 
 
 def project_of(params: Params) -> str | None:
@@ -196,14 +218,17 @@ def list_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
             files.extend(sorted(c for c in p.iterdir() if not c.name.startswith(".") and not c.is_dir()))
         else:
             files.append(p)
+    from ..audio.slicer import clip_prefix
+
     seen: dict[str, Path] = {}
     unique: list[Path] = []
     for f in files:
-        if f.name in seen:
-            if seen[f.name].resolve() != f.resolve():
-                skipped.append((str(f), f"has the same file name as {seen[f.name]}; their clips would collide"))
+        key = clip_prefix(f.name)  # names that differ only in characters a .list cannot hold clash too
+        if key in seen:
+            if seen[key].resolve() != f.resolve():
+                skipped.append((str(f), f"makes the same clip names as {seen[key]}; their clips would collide"))
             continue
-        seen[f.name] = f
+        seen[key] = f
         unique.append(f)
     return unique, skipped
 
@@ -220,7 +245,9 @@ def existing_clips(out_dir: Path, source_name: str) -> list[Path]:
     """Clips of ``source_name`` already in ``out_dir`` (by the official naming pattern)."""
     if not out_dir.is_dir():
         return []
-    pat = re.compile(re.escape(source_name) + r"_\d{10}_\d{10}\.wav")
+    from ..audio.slicer import clip_prefix
+
+    pat = re.compile(re.escape(clip_prefix(source_name)) + r"_\d{10}_\d{10}\.wav")
     return sorted(c for c in out_dir.iterdir() if pat.fullmatch(c.name))
 
 

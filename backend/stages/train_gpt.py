@@ -10,7 +10,7 @@ project's GPT weights folder (official format: the WebUI loads it) and writes a 
 checkpoint into ``exp/logs_s1_<version>/``. Running the same command again after a crash,
 ``kill -9`` or a reboot continues from the last checkpoint (optimiser state, LR schedule, RNG and
 the leftover accumulated gradients included); when that run had finished, it says so and asks
-for more ``--epochs`` (or ``--restart``). ``--dpo`` adds the experimental DPO loss (needs a very
+for more ``--epochs`` (or ``--restart``: old checkpoints and exports move to ``old-<time>/``). ``--dpo`` adds the experimental DPO loss (needs a very
 clean, labelled dataset and at least 12 GB of GPU memory; the batch is halved). The job succeeds
 only when the final export exists.
 """
@@ -24,8 +24,9 @@ from typing import Any
 
 from ..errors import GsvError
 from ..jobs.events import Reporter
-from ._training_args import absolute, add_shared, check_shared, default_batch_size
-from .base import StageSpec
+from ..train.defaults import GPT
+from ._training_args import absolute, add_shared, check, default_batch_size, settings_values, shared_values
+from .base import StageSpec, add_param_option, param, param_info, range_problems
 
 STAGE = StageSpec(name="train-gpt", help="fine-tune the GPT on the project's formatted dataset (official 1Bb)",
                   uses_gpu=True)
@@ -41,49 +42,54 @@ class Params:
     exp_name: str
     version: str = "v2"
     project: str | None = None
-    batch_size: int | None = None  # None: GPU memory GB // 2 (official), RAM GB // 4 on CPU
-    epochs: int = 15
-    save_every: int = 5
-    save_latest_only: bool = True
-    dpo: bool = False
+    batch_size: int | None = param(None, low=1, none="auto", label="batch",
+                                   help="clips per step per GPU (auto: GPU memory in GB / 2, halved without fp16; "
+                                        "RAM GB / 4 on the CPU)")
+    epochs: int = param(GPT.epochs, low=1, help="total epochs; the guide suggests 10")
+    save_every: int = param(GPT.save_every, low=1, label="save every",
+                            help="export weights and save a checkpoint every N epochs (the last epoch is always saved)")
+    save_latest_only: bool = param(GPT.save_latest_only,
+                                   help="keep only the newest resumable checkpoint (exports are all kept)")
     restart: bool = False
-    fp16: bool = True
-    text_padding: str = "official"
-    s1_path: Path | None = None
-    pretrained_dir: Path | None = None
+    fp16: bool = param(GPT.fp16, help="no fp16 mixed precision on the GPU (float32 throughout)")
+    dpo: bool = param(False, help="experimental DPO training (" + DPO_WARNING + ")", label="DPO")
+    text_padding: str = param(GPT.text_padding, choices=("official", "right"),
+                              help="text padding mask: the official one (a left-pad mask on right-padded phones) "
+                                   "or the real pad positions (see docs/training.md)")
+    s1_path: Path | None = param(None, flag="--s1", help="base GPT .ckpt (override)", none="pretrained")
+    pretrained_dir: Path | None = param(None, none="HF cache",
+                                        help="folder with the official pretrained_models layout")
     gpus: list[str] = field(default_factory=list)
-    cpu_procs: int = 1
-    num_workers: int | None = None
-    seed: int = 1234
-    repeat_to: int = 100
-    metric_interval: float = 1.0
+    cpu_procs: int = param(1, low=1, help="without GPUs: train with N CPU processes (DDP over gloo)")
+    num_workers: int | None = param(None, low=0, flag="--workers", none="0: the data is small and in memory",
+                                    help="data-loading processes")
+    seed: int = param(GPT.seed, hidden=True)
+    repeat_to: int = param(GPT.repeat_to, low=0, hidden=True)
+    metric_interval: float = param(GPT.metric_interval_s, low=0, hidden=True)
+
+    def problems(self) -> list[str]:
+        """Every value the trainer cannot use, one sentence each (the CLI, the TUI and the job refuse them)."""
+        return range_problems(self)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_shared(parser, epochs=15, epochs_help="total epochs (default 15; the guide suggests 10)", save_every=5,
-               batch_help="clips per batch per GPU (default: GPU memory in GB / 2, halved without fp16)",
-               cpu_procs_help="without GPUs: train with N CPU processes (gloo); default 1",
-               workers_help="data-loading processes (default 0: the data is small and in memory)")
-    parser.add_argument("--dpo", action="store_true", help="experimental DPO training (" + DPO_WARNING + ")")
-    parser.add_argument("--text-padding", choices=("official", "right"), default="official",
-                        help="text padding mask: the official one (default; a left-pad mask on right-padded "
-                             "phones) or the real pad positions (see docs/training.md)")
-    parser.add_argument("--s1", type=Path, dest="s1_path", default=None, help="base GPT .ckpt (override)")
+    add_shared(parser, Params)
+    parser.add_argument("--dpo", action="store_true", help=param_info(Params, "dpo").help)
+    for name in ("text_padding", "s1_path"):
+        add_param_option(parser, Params, name)
 
 
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
     project = workspace.open_project(args.project)
     version = args.version or project.version
-    check_shared(args, batch_example=4)
     if args.s1_path is not None and not Path(args.s1_path).is_file():
         raise GsvError(f"--s1 {args.s1_path}: no such file", "give the path of a GPT .ckpt")
-    return Params(exp_dir=project.exp_dir, weights_dir=project.gpt_weights_dir(version), exp_name=project.name,
-                  version=version, project=project.name, batch_size=args.batch_size, epochs=args.epochs,
-                  save_every=args.save_every, save_latest_only=args.save_latest_only, dpo=args.dpo,
-                  restart=args.restart, fp16=args.fp16, text_padding=args.text_padding, s1_path=absolute(args.s1_path),
-                  pretrained_dir=absolute(args.pretrained_dir), gpus=list(args.job_gpus or []),
-                  cpu_procs=args.cpu_procs, num_workers=args.num_workers, seed=args.seed, repeat_to=args.repeat_to,
-                  metric_interval=args.metric_interval)
+    params = Params(exp_dir=project.exp_dir, weights_dir=project.gpt_weights_dir(version), exp_name=project.name,
+                    version=version, project=project.name, restart=args.restart, gpus=list(args.job_gpus or []),
+                    dpo=args.dpo, text_padding=args.text_padding, s1_path=absolute(args.s1_path),
+                    **shared_values(args))
+    check(params)
+    return params
 
 
 def project_of(params: Params) -> str | None:
@@ -112,24 +118,21 @@ def run(params: Params, report: Reporter) -> None:
     from ..train.distributed import run_training
     from ..train.gpt import GPTTrainSettings, prepare
 
+    check(params)
     cuda = bool(params.gpus) and torch.cuda.is_available()
     nprocs = max(1, torch.cuda.device_count()) if cuda else params.cpu_procs
     if params.dpo:
         report.warning(DPO_WARNING)
     if not cuda:
         report.warning("training on the CPU: expect it to be very slow (a GPU is strongly recommended)")
-    settings = GPTTrainSettings(
-        exp_dir=str(params.exp_dir), weights_dir=str(params.weights_dir), exp_name=params.exp_name,
-        pretrained_s1=str(_pretrained(params)), version=params.version,
-        batch_size=params.batch_size or default_batch_size(cuda, params.fp16), epochs=params.epochs,
-        save_every=params.save_every, save_latest_only=params.save_latest_only, dpo=params.dpo, fp16=params.fp16,
-        seed=params.seed, num_workers=params.num_workers or 0, repeat_to=params.repeat_to,
-        text_padding=params.text_padding, metric_interval_s=params.metric_interval,
-        gpu_numbers="-".join(params.gpus) or "0")
+    batch = params.batch_size if params.batch_size is not None else default_batch_size(cuda, params.fp16)
+    settings = GPTTrainSettings(**settings_values(
+        params, GPTTrainSettings, pretrained_s1=str(_pretrained(params)), batch_size=batch,
+        num_workers=params.num_workers or 0))
     hint = f"gsv train-gpt --project {params.project}" if params.project else "gsv train-gpt"
     settings, plan = prepare(settings, restart=params.restart, command_hint=hint)
-    if plan.moved_aside is not None:
-        report.info(f"--restart: the previous checkpoints were moved to {plan.moved_aside}")
+    for note in plan.restart_notes():
+        report.info(note)
     if plan.resuming:
         report.info(f"continuing the run in {settings.ckpt_dir} after epoch {plan.checkpoint.epoch} "
                     f"(optimiser step {plan.start_step}); --restart starts over")

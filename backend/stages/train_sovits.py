@@ -9,7 +9,7 @@ exports ``<project>_e<E>_s<S>.pth`` into the project's SoVITS weights folder (of
 WebUI loads it) and writes a resumable checkpoint into ``exp/logs_s2_<version>/``. Running the same
 command again after a crash, ``kill -9`` or a reboot continues from the last checkpoint (optimiser
 state included); when that run had already finished, it says so and asks for more ``--epochs``
-(or ``--restart``, which moves the old checkpoints aside). Several GPUs (``--gpus 0,1``) train
+(or ``--restart``, which moves the old checkpoints and exports aside into ``old-<time>/``). Several GPUs (``--gpus 0,1``) train
 with DDP under torchrun, one process per GPU; ``--batch-size`` is per GPU.
 
 The job succeeds only when the final export exists. Progress events carry step, epoch, every loss
@@ -26,8 +26,9 @@ from typing import Any
 
 from ..errors import GsvError
 from ..jobs.events import Reporter
-from ._training_args import absolute, add_shared, check_shared, default_batch_size
-from .base import StageSpec
+from ..train.defaults import SOVITS
+from ._training_args import absolute, add_shared, check, default_batch_size, settings_values, shared_values
+from .base import StageSpec, add_param_option, param, range_problems
 
 STAGE = StageSpec(name="train-sovits", help="fine-tune SoVITS on the project's formatted dataset (official 1Ba)",
                   uses_gpu=True)
@@ -41,55 +42,53 @@ class Params:
     exp_name: str
     version: str = "v2"
     project: str | None = None
-    batch_size: int | None = None  # None: from the GPU's memory (official rule) or the RAM on CPU
-    epochs: int = 8
-    text_lr_weight: float = 0.4
-    save_every: int = 4
-    save_latest_only: bool = True
+    batch_size: int | None = param(None, low=1, none="auto", label="batch",
+                                   help="clips per step per GPU (auto: GPU memory in GB / 2, halved without fp16; "
+                                        "RAM GB / 4 on the CPU)")
+    epochs: int = param(SOVITS.epochs, low=1, help="total epochs")
+    save_every: int = param(SOVITS.save_every, low=1, label="save every",
+                            help="export weights and save a checkpoint every N epochs (the last epoch is always saved)")
+    save_latest_only: bool = param(SOVITS.save_latest_only,
+                                   help="keep only the newest resumable checkpoint (exports are all kept)")
     restart: bool = False
-    fp16: bool = True
-    s2g_path: Path | None = None
-    s2d_path: Path | None = None
-    pretrained_dir: Path | None = None
+    fp16: bool = param(SOVITS.fp16, help="no fp16 mixed precision on the GPU (float32 throughout)")
+    text_lr_weight: float = param(SOVITS.text_lr_weight, low=0, low_open=True, high=1,
+                                  help="learning-rate factor of the text modules (official range 0.2–0.6)")
+    s2g_path: Path | None = param(None, flag="--s2g", help="base generator .pth (override)", none="pretrained")
+    s2d_path: Path | None = param(None, flag="--s2d", help="base discriminator .pth (override)", none="pretrained")
+    pretrained_dir: Path | None = param(None, none="HF cache",
+                                        help="folder with the official pretrained_models layout")
     gpus: list[str] = field(default_factory=list)
-    cpu_procs: int = 1  # DDP over CPU processes (gloo) when no GPU is leased: for trying multi-process runs
-    num_workers: int | None = None
-    learning_rate: float = 1e-4
-    seed: int = 1234
-    repeat_to: int = 100
-    metric_interval: float = 1.0
-    segment_size: int = 20480
+    cpu_procs: int = param(1, low=1, help="without GPUs: train with N CPU processes (DDP over gloo)")
+    num_workers: int | None = param(None, low=0, flag="--workers", none="4 on GPU, 0 on CPU",
+                                    help="data-loading processes")
+    seed: int = param(SOVITS.seed, hidden=True)
+    repeat_to: int = param(SOVITS.repeat_to, low=0, hidden=True)
+    metric_interval: float = param(SOVITS.metric_interval_s, low=0, hidden=True)
+    learning_rate: float = param(SOVITS.learning_rate, low=0, low_open=True, hidden=True)
+    segment_size: int = param(SOVITS.segment_size, low=1, hidden=True)
+
+    def problems(self) -> list[str]:
+        """Every value the trainer cannot use, one sentence each (the CLI, the TUI and the job refuse them)."""
+        return range_problems(self)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_shared(parser, epochs=8, epochs_help="total epochs (default 8)", save_every=4,
-               batch_help="clips per step per GPU (default: GPU memory in GB / 2, halved without fp16; "
-                          "batch 2 fits in 6 GB)",
-               cpu_procs_help="without GPUs: train with N CPU processes (DDP over gloo); default 1",
-               workers_help="data-loading processes (default 4 on GPU, 0 on CPU)")
-    parser.add_argument("--text-lr-weight", type=float, default=0.4,
-                        help="learning-rate factor of the text modules (default 0.4, official range 0.2–0.6)")
-    parser.add_argument("--s2g", type=Path, dest="s2g_path", default=None, help="base generator .pth (override)")
-    parser.add_argument("--s2d", type=Path, dest="s2d_path", default=None, help="base discriminator .pth (override)")
-    parser.add_argument("--learning-rate", type=float, default=1e-4, help=argparse.SUPPRESS)
-    parser.add_argument("--segment-size", type=int, default=20480, help=argparse.SUPPRESS)
+    add_shared(parser, Params)
+    for name in ("text_lr_weight", "s2g_path", "s2d_path", "learning_rate", "segment_size"):
+        add_param_option(parser, Params, name)
 
 
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
     project = workspace.open_project(args.project)
     version = args.version or project.version
-    check_shared(args, batch_example=2)
-    if not 0.0 < args.text_lr_weight <= 1.0:
-        raise GsvError(f"--text-lr-weight must be in (0, 1], got {args.text_lr_weight}", "the default is 0.4")
-    return Params(exp_dir=project.exp_dir, weights_dir=project.sovits_weights_dir(version), exp_name=project.name,
-                  version=version, project=project.name, batch_size=args.batch_size, epochs=args.epochs,
-                  text_lr_weight=args.text_lr_weight, save_every=args.save_every,
-                  save_latest_only=args.save_latest_only, restart=args.restart, fp16=args.fp16,
-                  s2g_path=absolute(args.s2g_path), s2d_path=absolute(args.s2d_path),
-                  pretrained_dir=absolute(args.pretrained_dir), gpus=list(args.job_gpus or []),
-                  cpu_procs=args.cpu_procs, num_workers=args.num_workers, learning_rate=args.learning_rate,
-                  seed=args.seed, repeat_to=args.repeat_to, metric_interval=args.metric_interval,
-                  segment_size=args.segment_size)
+    params = Params(exp_dir=project.exp_dir, weights_dir=project.sovits_weights_dir(version), exp_name=project.name,
+                    version=version, project=project.name, restart=args.restart, gpus=list(args.job_gpus or []),
+                    text_lr_weight=args.text_lr_weight, s2g_path=absolute(args.s2g_path),
+                    s2d_path=absolute(args.s2d_path), learning_rate=args.learning_rate,
+                    segment_size=args.segment_size, **shared_values(args))
+    check(params)
+    return params
 
 
 def project_of(params: Params) -> str | None:
@@ -134,21 +133,18 @@ def run(params: Params, report: Reporter) -> None:
     nprocs = max(1, torch.cuda.device_count()) if cuda else params.cpu_procs
     if not cuda:
         report.warning("training on the CPU: expect it to be very slow (a GPU is strongly recommended)")
+    check(params)
     s2g, s2d = _pretrained(params)
-    batch = params.batch_size or default_batch_size(cuda, params.fp16)
+    batch = params.batch_size if params.batch_size is not None else default_batch_size(cuda, params.fp16)
     workers = params.num_workers if params.num_workers is not None else (min(4, max(0, (os.cpu_count() or 1) - 1))
                                                                          if cuda else 0)
-    settings = SoVITSTrainSettings(
-        exp_dir=str(params.exp_dir), weights_dir=str(params.weights_dir), exp_name=params.exp_name,
-        version=params.version, pretrained_s2G=str(s2g), pretrained_s2D=str(s2d), batch_size=batch,
-        epochs=params.epochs, text_lr_weight=params.text_lr_weight, save_every=params.save_every,
-        save_latest_only=params.save_latest_only, learning_rate=params.learning_rate, fp16=params.fp16,
-        seed=params.seed, num_workers=workers, repeat_to=params.repeat_to, metric_interval_s=params.metric_interval,
-        segment_size=params.segment_size, gpu_numbers="-".join(params.gpus) or "0")
+    settings = SoVITSTrainSettings(**settings_values(
+        params, SoVITSTrainSettings, pretrained_s2G=str(s2g), pretrained_s2D=str(s2d), batch_size=batch,
+        num_workers=workers))
     hint = f"gsv train-sovits --project {params.project}" if params.project else "gsv train-sovits"
     settings, plan = prepare(settings, nprocs, restart=params.restart, command_hint=hint)
-    if plan.moved_aside is not None:
-        report.info(f"--restart: the previous checkpoints were moved to {plan.moved_aside}")
+    for note in plan.restart_notes():
+        report.info(note)
     if plan.resuming:
         report.info(f"continuing the run in {settings.ckpt_dir} after epoch {plan.checkpoint.epoch} "
                     f"(step {plan.start_step}); --restart starts over")

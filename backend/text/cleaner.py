@@ -20,7 +20,7 @@ LANGUAGES_BY_VERSION: dict[str, tuple[str, ...]] = {
     "v1": ("zh", "ja", "en"),
     "v2": ("zh", "ja", "en", "ko", "yue"),
 }
-IMPLEMENTED = ("zh", "ja", "en")
+IMPLEMENTED = ("zh", "ja", "en", "ko", "yue")
 MAX_CHARS = 20_000
 """Longest text one call accepts; longer text should be cut into sentences first."""
 
@@ -29,6 +29,11 @@ _SPECIAL_PAUSES = (("￥", "SP2"), ("^", "SP3"))
 AUTO = "auto"
 """``sentence_pinyin`` default: the installed G2PW model for v2 Chinese, else the official
 pypinyin branch (what an official v2 installation does when it has, or lacks, the model)."""
+
+
+REQUIRE_G2PW = "require-g2pw"
+"""``sentence_pinyin`` for user-facing paths: the installed G2PW model for v2 Chinese, else a
+named error (:class:`backend.text.g2pw.G2PWMissingError`) saying how to fetch it."""
 
 
 class CleanedText(NamedTuple):
@@ -86,6 +91,18 @@ def _ja(text: str, version: str) -> CleanedText:
     return CleanedText(list(module.g2p_ja(norm_text, version, True)), None, norm_text)
 
 
+def _ko(text: str) -> CleanedText:
+    module = _language_module("korean")
+    return CleanedText(module.g2p_ko(text), None, text)
+
+
+def _yue(text: str) -> CleanedText:
+    module = _language_module("cantonese")
+    norm_text = module.normalize_yue(text)
+    phones, word2ph = module.g2p_yue(norm_text)
+    return CleanedText(phones, word2ph, norm_text)
+
+
 def _check_input(text: str, language: str, version: str) -> str:
     symbols_for(version)  # raises a clear error for an unknown version
     if not isinstance(text, str):
@@ -106,7 +123,8 @@ def clean_text(text: str, language: str, version: str = "v2", *,
     ``word2ph`` (phones per character of ``norm_text``) exists for Chinese only. An
     unsupported language code behaves as in the official code: it becomes English of a
     single space, i.e. ``[","]``. ``sentence_pinyin`` is v2 Chinese's polyphone model:
-    :data:`AUTO` (the installed G2PW model if any), None (the official pypinyin branch) or
+    :data:`AUTO` (the installed G2PW model if any), :data:`REQUIRE_G2PW` (the model or a named
+    error), None (the official pypinyin branch) or
     any callable with that interface (e.g. recorded readings).
     """
     text = _check_input(text, language, version)
@@ -117,23 +135,29 @@ def clean_text(text: str, language: str, version: str = "v2", *,
             f"language {language!r} is not supported by this frontend yet",
             fix="use zh, en or ja (or auto for mixed text)",
         )
-    if sentence_pinyin == AUTO:
-        sentence_pinyin = None
+    pinyin: SentencePinyin | None = None
+    if isinstance(sentence_pinyin, str):  # AUTO or REQUIRE_G2PW
         if language == "zh" and version != "v1":
-            from backend.text.g2pw import installed_model
+            from backend.text.g2pw import installed_model, required_model
 
-            sentence_pinyin = installed_model()
+            pinyin = required_model() if sentence_pinyin == REQUIRE_G2PW else installed_model()
+    else:
+        pinyin = sentence_pinyin
     try:
         if language == "zh":
             special = next(((c, sym) for c, sym in _SPECIAL_PAUSES if c in text), None)
             if special is None:
-                result = _zh(text, version, sentence_pinyin)
+                result = _zh(text, version, pinyin)
             else:
                 char, pause = special
-                phones, word2ph, norm = _zh(text.replace(char, ","), version, sentence_pinyin)
+                phones, word2ph, norm = _zh(text.replace(char, ","), version, pinyin)
                 result = CleanedText([pause if p == "," else p for p in phones], word2ph, norm)
         elif language == "en":
             result = _en(text, version)
+        elif language == "ko":
+            result = _ko(text)
+        elif language == "yue":
+            result = _yue(text)
         else:
             result = _ja(text, version)
     except GsvError:

@@ -57,6 +57,12 @@ OFFICIAL_FILES: tuple[DataFile, ...] = (
              "6025f530624335c67d6547d44757b357b4e79bae030a0383e9887a92c1718f0b",
              url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/taggers/"
                  "averaged_perceptron_tagger_eng.zip"),
+    # nltk's CMU dictionary as the zip itself: g2pk2 (Korean) looks for exactly this file at
+    # import and would otherwise start nltk's downloader
+    DataFile("nltk_data/corpora/cmudict.zip", "", 896069,
+             "d07cca47fd72ad32ea9d8ad1219f85301eeaf4568f8b6b73747506a71fb5afd6",
+             url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/"
+                 "cmudict.zip"),
 )
 
 

@@ -46,6 +46,30 @@ class G2PWUnavailableError(GsvError):
     """The G2PW model files (or onnxruntime/opencc/tokenizer) are not installed."""
 
 
+class G2PWMissingError(G2PWUnavailableError):
+    """v2+ Chinese was asked for without the G2PW model and without allowing pypinyin."""
+
+
+FETCH_COMMAND = "gsv models fetch v2"
+ALLOW_FLAG = "--allow-pypinyin"
+
+
+def required_model(allow_pypinyin: bool = False) -> SentencePinyin | None:
+    """The G2PW model for v2+ Chinese; None (the official pypinyin branch) only when allowed.
+
+    Without the model an official v2 install fetches it; readings from pypinyin alone differ
+    from the WebUI's on polyphones (行, 还, …), so they are never used silently.
+    """
+    model = installed_model()
+    if model is not None or allow_pypinyin:
+        return model
+    raise G2PWMissingError(
+        "v2+ Chinese needs the G2PW polyphone model, which is not installed; without it "
+        "readings would come from pypinyin and differ from the official WebUI on polyphones",
+        fix=f"fetch it with `{FETCH_COMMAND}`, or pass {ALLOW_FLAG} to accept pypinyin readings",
+    )
+
+
 class RecordedPinyinMissingError(GsvError):
     """A segment was asked for that the recorded readings do not contain."""
 

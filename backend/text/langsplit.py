@@ -46,6 +46,7 @@ OPTIONS_BY_VERSION: dict[str, tuple[str, ...]] = {
 """Language options the official api accepts per symbol-table version."""
 
 FULL_MODEL_NAME = "fast_langdetect/lid.176.bin"
+FULL_MODEL_URL = "https://dl.fbaipublicfiles.com/fasttext/supervised-models/lid.176.bin"
 
 _LANG_MAP = {
     "zh": "zh", "yue": "zh", "wuu": "zh", "zh-cn": "zh", "zh-tw": "x",
@@ -102,11 +103,26 @@ def _lite_model() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "resources" / "lid.176.ftz"
 
 
-def _preferred_model() -> Path:
+def full_model() -> Path | None:
+    """The full ``lid.176.bin`` in the frontend data folder, or None."""
     from backend.text import data
 
     full = data.optional(FULL_MODEL_NAME)
-    return full if full is not None and full.is_file() else _lite_model()
+    return full if full is not None and full.is_file() else None
+
+
+def _preferred_model() -> Path:
+    full = full_model()
+    if full is not None:
+        return full
+    import logging
+
+    # said once per process, on the first use of auto/auto_yue: splits can differ from the WebUI's
+    logging.getLogger("gsv.text").warning(
+        "language detection uses the lite model bundled with fast_langdetect; the official uses "
+        "the full lid.176.bin (download %s into %s of the text data folder)",
+        FULL_MODEL_URL, FULL_MODEL_NAME)
+    return _lite_model()
 
 
 def use_langid_model(path: Path | None) -> Path:

@@ -25,7 +25,9 @@ Resume — :func:`plan_resume`
     Given the store, the requested total epochs and ``restart``: a :class:`ResumePlan` (start
     from the base model, or continue after epoch E at step S), or :class:`RunFinishedError` when
     the last checkpoint already reached the requested epochs (the fix offers ``--epochs E+N``
-    to train more, or ``--restart``). ``restart`` moves old checkpoints aside (never deletes).
+    to train more, or ``--restart``). ``restart`` moves old checkpoints aside (never deletes), and
+    the old run's exports with them (:class:`ExportFiles`): the new run writes the same official
+    names, so left in place they would be overwritten.
 
 Progress — :class:`TrainProgress`
     Emits job events through a :class:`~backend.jobs.events.Reporter`:
@@ -204,22 +206,64 @@ class CheckpointStore:
         """Delete half-written temp files (``.<name>.*.tmp``) that a kill during a save left behind."""
         return remove_temp_files(self.folder)
 
-    def move_aside(self) -> Path | None:
+    def move_aside(self, name: str | None = None) -> Path | None:
         """``--restart``: move every checkpoint file and the manifest into ``old-<time>/`` (kept, not deleted)."""
         if not self.folder.is_dir():
             return None
         items = [p for p in self.folder.iterdir() if p.is_file()]
         if not items:
             return None
-        dest = self.folder / time.strftime("old-%Y%m%d-%H%M%S")
-        n = 1
-        while dest.exists():
-            dest = self.folder / (time.strftime("old-%Y%m%d-%H%M%S") + f"-{n}")
-            n += 1
-        dest.mkdir(parents=True)
-        for p in items:
-            shutil.move(str(p), str(dest / p.name))
-        return dest
+        return move_into(items, new_folder(self.folder, name or old_run_name()))
+
+
+def old_run_name() -> str:
+    """The folder name a restart gives the run it sets aside."""
+    return time.strftime("old-%Y%m%d-%H%M%S")
+
+
+def new_folder(parent: Path, name: str) -> Path:
+    """Create ``parent/name`` (``name-1``, ``name-2``… when taken) and return it."""
+    dest, n = parent / name, 1
+    while dest.exists():
+        dest, n = parent / f"{name}-{n}", n + 1
+    dest.mkdir(parents=True)
+    return dest
+
+
+def move_into(files: list[Path], dest: Path) -> Path:
+    for p in files:
+        shutil.move(str(p), str(dest / p.name))
+    return dest
+
+
+@dataclass(frozen=True)
+class ExportFiles:
+    """Where a trainer writes its exports and what their (official) names look like.
+
+    A restart trains the same epochs again and writes the same names, so the earlier run's
+    exports are moved into ``old-<time>/`` inside the weights folder (the name its checkpoints'
+    folder gets): kept, out of the way, and out of the default choice for inference.
+    """
+
+    folder: Path
+    pattern: re.Pattern[str]  # matches the file name of one export of this experiment
+
+    @classmethod
+    def sovits(cls, folder: str | os.PathLike[str], exp_name: str) -> ExportFiles:
+        return cls(Path(folder), re.compile(re.escape(exp_name) + r"_e\d+_s\d+(?:_l\d+)?\.pth"))
+
+    @classmethod
+    def gpt(cls, folder: str | os.PathLike[str], exp_name: str) -> ExportFiles:
+        return cls(Path(folder), re.compile(re.escape(exp_name) + r"-e\d+\.ckpt"))
+
+    def existing(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.iterdir() if p.is_file() and self.pattern.fullmatch(p.name))
+
+    def move_aside(self, name: str) -> Path | None:
+        found = self.existing()
+        return move_into(found, new_folder(self.folder, name)) if found else None
 
 
 def remove_temp_files(folder: Path) -> list[Path]:
@@ -269,26 +313,48 @@ class ResumePlan:
     start_epoch: int  # first epoch to train (1-based)
     start_step: int  # global steps already done
     total_epochs: int
-    moved_aside: Path | None = None
+    moved_aside: Path | None = None  # the old run's checkpoints (restart)
+    exports_moved_to: Path | None = None  # the old run's exports (restart)
 
     @property
     def resuming(self) -> bool:
         return self.checkpoint is not None
 
+    def moved_path(self, path: str | os.PathLike[str]) -> Path:
+        """Where ``path`` is now if the restart moved it (a base model that was an old export)."""
+        p = Path(path)
+        for old in (self.moved_aside, self.exports_moved_to):
+            if old is not None and p.parent == old.parent and (old / p.name).is_file() and not p.exists():
+                return old / p.name
+        return p
+
+    def restart_notes(self) -> list[str]:
+        """What a restart moved and where, for the job log."""
+        notes = []
+        if self.moved_aside is not None:
+            notes.append(f"--restart: the previous checkpoints were moved to {self.moved_aside}")
+        if self.exports_moved_to is not None:
+            notes.append(f"--restart: the previous run's exports were moved to {self.exports_moved_to}")
+        return notes
+
 
 def plan_resume(store: CheckpointStore, total_epochs: int, restart: bool = False,
-                fallback: Checkpoint | None = None, command_hint: str = "") -> ResumePlan:
+                fallback: Checkpoint | None = None, command_hint: str = "",
+                exports: ExportFiles | None = None) -> ResumePlan:
     """Decide where training starts (explicit: ``restart``; automatic: the newest checkpoint).
 
     ``fallback`` is a checkpoint found without a manifest (e.g. an official run's ``G_*.pth``);
     it is used when the manifest names none. Raises :class:`RunFinishedError` when the newest
-    checkpoint has already reached ``total_epochs``.
+    checkpoint has already reached ``total_epochs``. On ``restart`` the old checkpoints and the
+    old ``exports`` go into folders of the same ``old-<time>`` name.
     """
     if total_epochs < 1:
         raise TrainError(f"--epochs must be at least 1, got {total_epochs}", fix="e.g. --epochs 8")
     if restart:
-        moved = store.move_aside()
-        return ResumePlan(None, 1, 0, total_epochs, moved)
+        name = old_run_name()
+        moved = store.move_aside(name)
+        moved_exports = exports.move_aside(moved.name if moved is not None else name) if exports else None
+        return ResumePlan(None, 1, 0, total_epochs, moved, moved_exports)
     ckpt = store.latest() or fallback
     if ckpt is None:
         return ResumePlan(None, 1, 0, total_epochs)

@@ -33,9 +33,11 @@ from typing import Any
 import torch
 
 from ..jobs.events import Reporter
-from .common import (CheckpointStore, ResumePlan, TrainError, TrainProgress, autocast, load_checkpoint_file,
-                     make_scaler, plan_resume, precision_for, rng_state, save_epochs, seed_everything,
-                     set_rng_state)
+from .common import (CheckpointStore, ExportFiles, ResumePlan, TrainError, TrainProgress, autocast,
+                     load_checkpoint_file, make_scaler, plan_resume, precision_for, remove_temp_files, rng_state,
+                     save_epochs,
+                     seed_everything, set_rng_state)
+from .defaults import GPT
 from .distributed import DistContext
 from .scaled_adam import LockedLR, ScaledAdam, official_optimizer
 
@@ -51,18 +53,18 @@ class GPTTrainSettings:
     pretrained_s1: str
     version: str = "v2"
     batch_size: int = 8
-    epochs: int = 15
-    save_every: int = 5
-    save_latest_only: bool = True
+    epochs: int = GPT.epochs
+    save_every: int = GPT.save_every
+    save_latest_only: bool = GPT.save_latest_only
     dpo: bool = False
-    fp16: bool = True
-    seed: int = 1234
+    fp16: bool = GPT.fp16
+    seed: int = GPT.seed
     num_workers: int = 0
-    repeat_to: int = 100
+    repeat_to: int = GPT.repeat_to
     max_sec: int = 54
-    text_padding: str = "official"
+    text_padding: str = GPT.text_padding
     lr_schedule: str = "official"
-    metric_interval_s: float = 1.0
+    metric_interval_s: float = GPT.metric_interval_s
     gpu_numbers: str = "0"
     resume: dict[str, Any] | None = field(default=None)
 
@@ -208,7 +210,13 @@ def save_checkpoint(store: CheckpointStore, s: GPTTrainSettings, trainer: GPTTra
 
 def prepare(s: GPTTrainSettings, restart: bool = False, command_hint: str = "") -> tuple[GPTTrainSettings, ResumePlan]:
     """Resume decision (in the parent, before any worker starts); ``s.resume`` names the checkpoint."""
-    plan = plan_resume(CheckpointStore(s.ckpt_dir), s.epochs, restart=restart, command_hint=command_hint)
+    store = CheckpointStore(s.ckpt_dir)
+    store.remove_temp_files()  # a kill during a save leaves its temp file behind (the size of a checkpoint)
+    remove_temp_files(Path(s.weights_dir))
+    plan = plan_resume(store, s.epochs, restart=restart, command_hint=command_hint,
+                       exports=ExportFiles.gpt(s.weights_dir, s.exp_name))
+    # a base model that was one of the moved exports ("continue from my own model") is read from there
+    s.pretrained_s1 = str(plan.moved_path(s.pretrained_s1))
     if plan.checkpoint is not None:
         s.resume = {"path": str(plan.checkpoint.path(CKPT_ROLE)), "epoch": plan.checkpoint.epoch,
                     "step": plan.checkpoint.step}

@@ -42,6 +42,7 @@ from ..models.mel import mel_spectrogram, spec_to_mel
 from .common import (
     Checkpoint,
     CheckpointStore,
+    ExportFiles,
     ResumePlan,
     TrainError,
     TrainProgress,
@@ -58,6 +59,7 @@ from .common import (
     seed_everything,
     set_rng_state,
 )
+from .defaults import SOVITS
 from .distributed import DistContext
 
 TEXT_MODULES = ("enc_p.text_embedding", "enc_p.encoder_text", "enc_p.mrte")
@@ -75,22 +77,22 @@ class SoVITSTrainSettings:
     pretrained_s2G: str
     pretrained_s2D: str
     batch_size: int = 2
-    epochs: int = 8
-    text_lr_weight: float = 0.4
-    save_every: int = 4
-    save_latest_only: bool = True
-    learning_rate: float = 1e-4
+    epochs: int = SOVITS.epochs
+    text_lr_weight: float = SOVITS.text_lr_weight
+    save_every: int = SOVITS.save_every
+    save_latest_only: bool = SOVITS.save_latest_only
+    learning_rate: float = SOVITS.learning_rate
     betas: tuple[float, float] = (0.8, 0.99)
     eps: float = 1e-9
     lr_decay: float = 0.999875
     c_mel: float = 45.0
     c_kl: float = 1.0
-    segment_size: int = 20480
-    fp16: bool = True
-    seed: int = 1234
+    segment_size: int = SOVITS.segment_size
+    fp16: bool = SOVITS.fp16
+    seed: int = SOVITS.seed
     num_workers: int = 0
-    repeat_to: int = 100  # small datasets are repeated up to this many items per epoch (official)
-    metric_interval_s: float = 1.0
+    repeat_to: int = SOVITS.repeat_to
+    metric_interval_s: float = SOVITS.metric_interval_s
     gpu_numbers: str = "0"
     resume: dict[str, Any] | None = None  # filled by prepare(): {"G", "D", "epoch", "step"}
 
@@ -364,7 +366,10 @@ def prepare(s: SoVITSTrainSettings, world_size: int = 1, restart: bool = False,
     fallback = None
     if not restart and store.latest() is None and s.ckpt_dir.is_dir():
         fallback = official_checkpoint(s.ckpt_dir, n_steps)
-    plan = plan_resume(store, s.epochs, restart=restart, fallback=fallback, command_hint=command_hint)
+    plan = plan_resume(store, s.epochs, restart=restart, fallback=fallback, command_hint=command_hint,
+                       exports=ExportFiles.sovits(s.weights_dir, s.exp_name))
+    # a base model that was one of the moved exports ("continue from my own model") is read from there
+    s.pretrained_s2G = str(plan.moved_path(s.pretrained_s2G))
     if plan.checkpoint is not None:
         ck = plan.checkpoint
         s.resume = {"G": str(ck.path("G")), "D": str(ck.path("D")), "epoch": ck.epoch, "step": ck.step}

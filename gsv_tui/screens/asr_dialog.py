@@ -17,8 +17,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet, Select, Static
 
-ENGINES = ("faster-whisper", "funasr")
-LANGUAGES = ("auto", "zh", "en", "ja", "ko", "yue")
+from backend.app.dataset import asr_choices
+
+ENGINES, LANGUAGES = asr_choices()  # the asr stage's own lists
 EXISTING = (
     ("merge", "keep its lines, add only new clips (a .bak keeps the old file)"),
     ("new", "write a new .list beside it; leave it untouched"),

@@ -10,7 +10,7 @@ class name the app's MODES table uses), set ``MODE``, and implement ``compose_bo
   project (in a thread worker); answers with a ``JobSubmitted`` or ``JobRefused`` message, which
   this base class already turns into a notification (a subclass's own ``on_job_submitted`` runs
   first; ``message.prevent_default()`` there skips the base notification);
-- ``self.facade``: the backend door (``.project``, ``.workspace``, ``.jobs``, ``.config``).
+- ``self.application``: the backend door (``.project``, ``.workspace``, ``.jobs``, ``.config``).
 
 Textual runs each class's ``on_mount`` itself (along the MRO), so a subclass's ``on_mount``
 needs no ``super().on_mount()`` call; the status line and signals are set up either way.
@@ -29,6 +29,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from backend.app import describe
 from backend.errors import GsvError
 
 from .. import keymap
@@ -39,12 +40,12 @@ from ..widgets.mode_bar import ModeBar
 from ..widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from backend.workspace import Project
+    from backend.app import Project
 
     from ..listening import ListenStatus
 
     from ..app import GsvApp
-    from ..facade import Facade
+    from backend.app import Application
 
 
 class ModeScreen(Screen[None]):
@@ -55,8 +56,8 @@ class ModeScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     @property
-    def facade(self) -> "Facade":
-        return self.gsv_app.facade
+    def application(self) -> "Application":
+        return self.gsv_app.application
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status-line")
@@ -83,7 +84,7 @@ class ModeScreen(Screen[None]):
         app.project_signal.subscribe(self, self._project_changed)
         app.jobs_signal.subscribe(self, self._jobs_changed)
         app.listen_signal.subscribe(self, self._listen_changed)
-        self._project_changed(self.facade.project)
+        self._project_changed(self.application.project)
         self._jobs_changed(app.jobs_snapshot)
         self._listen_changed(app.listening.status())
 
@@ -113,21 +114,25 @@ class ModeScreen(Screen[None]):
 
     # --- starting jobs ---------------------------------------------------------------------------
     @work(thread=True, group="submit-job", name="submit-job")
-    def submit_job(self, stage: str, params: dict[str, Any], *, gpus: list[str] | str | None = None,
+    def submit_job(self, stage: str, params: Any, *, gpus: list[str] | str | None = None,
                    after: str | None = None) -> None:
-        """Queue ``stage`` with ``params`` (the JSON form of its Params) for the open project.
+        """Queue ``stage`` with ``params`` (its Params, from an application request) for the open project.
 
         Runs in a thread: submitting validates parameters, takes the store lock and may start a
         supervisor process. The job then lives on its own; the Jobs screen and ``on_jobs`` see it.
         """
-        project = self.facade.project.name if self.facade.project else None
         try:
-            record = self.facade.jobs.submit(stage, params, project=project, gpus=gpus, after=after)
+            record = self.application.submit(stage, params, gpus=gpus, after=after)
         except GsvError as e:
             self.post_message(JobRefused(stage, e))
             return
         self.post_message(JobSubmitted(record.id, stage))
         self.gsv_app.poke_jobs()
+
+    def show_error(self, e: BaseException, **kw: Any) -> None:
+        """Notify a refused request: its message and fix, as the application layer words them."""
+        kw.setdefault("severity", "error")
+        self.notify(describe(e), markup=False, **kw)
 
     def on_job_submitted(self, message: JobSubmitted) -> None:
         self.notify(f"Job {message.job_id} ({message.stage}) started — key 5 shows it.", markup=False)

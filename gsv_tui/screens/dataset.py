@@ -13,7 +13,6 @@ job watcher (``on_jobs``), never from polling here.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -23,8 +22,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar, Static
 
+from backend.app import dataset as requests
 from backend.errors import GsvError
-from backend.stages import slice as slice_stage
 
 from .. import keymap
 from ..commands import PaletteCommand
@@ -38,7 +37,8 @@ from .base import ModeScreen
 from .path_browser import PathBrowser
 
 if TYPE_CHECKING:
-    from backend.workspace import Project
+    from backend.app import Project
+    from backend.app.summaries import SliceSummary
 
 KEYS = keymap.define("dataset", "Dataset screen", [
     KeySpec("dataset.start", "ctrl+r", "start", "Slice", priority=True,
@@ -107,7 +107,7 @@ class DatasetScreen(ModeScreen):
             self._show_saved_summary(project.clips_dir, "Last slicing")
 
     def _show_saved_summary(self, clips_dir: Path, title: str) -> bool:
-        summary = read_summary(clips_dir)
+        summary = requests.last_slicing(clips_dir)
         view = self.query_one(SliceSummaryView)
         if summary is None:
             view.show_message(Text(f"No slicing result yet: choose an input and press {self.key_text('dataset.start')}.",
@@ -159,26 +159,13 @@ class DatasetScreen(ModeScreen):
             field.focus()
 
     # --- starting -----------------------------------------------------------------------------
-    def build_params(self) -> slice_stage.Params:
-        """Params from the screen, or GsvError saying what is missing or wrong."""
-        project = self.facade.require_project()
+    def build_params(self) -> Any:
+        """The slice stage's Params from the screen, or GsvError saying what is missing or wrong."""
         path = self.input_path()
-        if path is None:
-            raise GsvError("no input chosen", "type a path or press ctrl+o to browse")
-        form = self.query_one(SliceForm)
-        values, problems = form.values()
+        values, problems = self.query_one(SliceForm).values()
         if problems:
             raise GsvError("invalid slicer parameters: " + "; ".join(problems), "correct the marked fields")
-        params = slice_stage.Params(inputs=[path], out_dir=project.clips_dir, project=project.name,
-                                    backup_dir=project.trash_dir / "replaced-clips", **values)
-        slice_stage.check(params)
-        if not params.replace:
-            done = slice_stage.already_sliced(params)
-            if done:
-                names = ", ".join(name for name, _ in done[:3]) + (" …" if len(done) > 3 else "")
-                raise GsvError(f"already sliced into {project.clips_dir.name}/: {names}",
-                               "tick 'replace earlier clips' to slice again (the earlier clips are backed up)")
-        return params
+        return requests.slice_request(self.application, [path] if path is not None else [], values)
 
     def action_start(self) -> None:
         if self.job_id is not None:
@@ -189,7 +176,7 @@ class DatasetScreen(ModeScreen):
         try:
             params = self.build_params()
         except GsvError as e:
-            self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error", markup=False)
+            self.show_error(e)
             bad = self.query_one(SliceForm).first_invalid()
             (bad or self.query_one("#slice-input")).focus()
             return
@@ -199,11 +186,9 @@ class DatasetScreen(ModeScreen):
         self._submit(params)
 
     @work(thread=True, exclusive=True, group="slice-submit", exit_on_error=False)
-    def _submit(self, params: slice_stage.Params) -> None:
-        from backend.stages.base import params_to_json
-
+    def _submit(self, params: Any) -> None:
         try:
-            job = self.facade.jobs.submit("slice", params_to_json(params), project=params.project)
+            job = self.application.submit("slice", params)
         except GsvError as e:
             self.app.call_from_thread(self._submit_failed, e)
             return
@@ -211,7 +196,7 @@ class DatasetScreen(ModeScreen):
 
     def _submit_failed(self, e: GsvError) -> None:
         self.query_one("#slice-status", Static).update(Text("not started", style="red"))
-        self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error", markup=False)
+        self.show_error(e)
 
     def _submitted(self, job_id: str, out_dir: Path) -> None:
         self.job_id, self.job_out_dir, self._shown_final = job_id, Path(out_dir), None
@@ -242,8 +227,8 @@ class DatasetScreen(ModeScreen):
         self._shown_final = job.id
         assert self.job_out_dir is not None
         if job.outcome == "succeeded":
-            summary = read_summary(self.job_out_dir)
-            status.update(Text(f"done: {summary['clips'] if summary else '?'} clips · "
+            summary = requests.last_slicing(self.job_out_dir)
+            status.update(Text(f"done: {summary.clips if summary else '?'} clips · "
                                f"{self.key_text('dataset.asr')} transcribes them", style="green"))
             self.query_one(SliceSummaryView).show(summary, "Result")
             self.query_one(SliceSummaryView).focus()
@@ -253,28 +238,24 @@ class DatasetScreen(ModeScreen):
             self.query_one(SliceSummaryView).show_message(Text(f"Slicing {job.status}: {why}", style="red"))
 
     def action_transcribe(self) -> None:
-        project = self.facade.project
+        project = self.application.project
         if project is None:
             self.notify("Open a project first (p).", markup=False)
             return
         if not any(p.suffix.lower() == ".wav" for p in project.clips_dir.glob("*.wav")):
             self.notify("The project has no clips yet: slice a recording first (ctrl+r).", markup=False)
             return
-        engine = self.facade.config.asr_engine.get(project.language, "faster-whisper")
+        engine = requests.asr_engine(self.application)
         existing = project.transcript_path.name if project.transcript_path.exists() else None
         self.app.push_screen(AsrDialog(engine, project.language, existing), self._asr_chosen)
 
     def _asr_chosen(self, choice: AsrChoice | None) -> None:
-        project = self.facade.project
+        project = self.application.project
         if choice is None or project is None:
             return
-        from backend.stages import asr as asr_stage
-        from backend.stages.base import params_to_json
-
-        params = asr_stage.Params(input_dir=project.clips_dir, out_dir=project.transcripts_dir, engine=choice.engine,
-                                  model=choice.model, language=choice.language, on_existing=choice.on_existing,
-                                  project=project.name)
-        self.submit_job("asr", params_to_json(params))
+        params = requests.asr_request(self.application, choice.engine, choice.model, choice.language,
+                                      choice.on_existing)
+        self.submit_job("asr", params)
         self.notify(f"Transcribing with {choice.engine}; Transcripts (2) shows {project.transcript_path.name} "
                     "when the job is done.", markup=False, timeout=8)
 
@@ -284,13 +265,9 @@ class DatasetScreen(ModeScreen):
         yield PaletteCommand("Transcribe the clips", "ASR job into the project's .list", self.action_transcribe)
 
 
-def read_summary(clips_dir: Path) -> dict[str, Any] | None:
+def read_summary(clips_dir: Path) -> "SliceSummary | None":
     """The summary of the last slicing into ``clips_dir``, or None (missing or unreadable)."""
-    try:
-        data = json.loads(slice_stage.summary_path(clips_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and "clips" in data else None
+    return requests.last_slicing(clips_dir)
 
 
 __all__ = ["DatasetScreen", "duration_text", "read_summary"]

@@ -6,10 +6,10 @@ parameters (``<take>.json``). The recent takes are listed to compare; a take can
 (locally, or through the listening bridge when the app runs one), saved elsewhere, or
 regenerated (same parameters and seed; change any field first to vary it).
 
-Choosing the reference from elsewhere — the Transcripts screen's ``r`` key writes the clip
-into the project's ``settings.reference`` (``audio_path``, ``text``, ``language``); this screen
-picks it up whenever it is shown. Code that wants to hand over a clip directly calls
-:meth:`InferenceScreen.use_reference` or posts :class:`UseReference` to the screen.
+Choosing the reference from elsewhere — the Transcripts screen's ``r`` key asks the application
+layer to ``set_reference``; it stores the choice with the project and tells this screen at once
+(no polling). On mount the screen shows the project's stored reference. Code that wants to hand
+over a clip directly calls :meth:`InferenceScreen.use_reference` or posts :class:`UseReference`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, ProgressBar, Select, Static
 
+from backend.app import inference as requests
+from backend.app.inference import lang_option, reference_note
 from backend.errors import GsvError
-from backend.infer.history import recent_takes, save_copy
-from backend.infer.params import MAX_REF_S, MIN_REF_S
-from backend.stages.infer import default_out, lang_option
 
 from .. import keymap
 from ..jobwatch import JobsSnapshot, JobView
@@ -38,8 +37,8 @@ from .base import ModeScreen
 from .save_as import SaveAsScreen
 
 if TYPE_CHECKING:
-    from backend.audio.playback import PlayerChooser
-    from backend.workspace import Project
+    from backend.app import Project
+    from backend.app.playback import PlayerChooser
 
 KEYS = keymap.define("inference", "Inference screen", [
     KeySpec("inference.generate", "ctrl+r", "generate", "Generate", priority=True,
@@ -79,21 +78,6 @@ class _RefNote(Message):
         super().__init__()
         self.path = path
         self.note = note
-
-
-def reference_note(path: str) -> str:
-    """The clip's length against the 3–10 s rule, in one line (soundfile only: no decoding)."""
-    import soundfile as sf
-
-    try:
-        seconds = sf.info(path).duration
-    except Exception:  # noqa: BLE001 - not readable by libsndfile: the job will decode it or say why
-        return "" if Path(path).is_file() else "file not found"
-    if seconds < MIN_REF_S:
-        return f"{seconds:.1f} s — too short: references must be 3–10 s"
-    if seconds > MAX_REF_S:
-        return f"{seconds:.1f} s — over 10 s: set 'ref >10 s' to first or best, or pick another clip"
-    return f"{seconds:.1f} s ✓"
 
 
 class InferenceScreen(ModeScreen):
@@ -137,20 +121,13 @@ class InferenceScreen(ModeScreen):
         self._settings_ref = None
         self._reference_from_settings(project)
 
-    def on_screen_resume(self) -> None:
-        project = self.facade.project
-        if project is not None:
-            try:
-                from backend.workspace import Project
-
-                project = Project.load(project.root)  # the Transcripts screen may have set a reference
-            except GsvError:
-                pass
-        self._reference_from_settings(project)
+    def on_mount(self) -> None:
+        self._unsubscribe = self.application.on_reference(
+            lambda ref: self.post_message(UseReference(ref["audio_path"], ref.get("text"), ref.get("language"))))
 
     def _reference_from_settings(self, project: "Project | None") -> None:
-        ref = (project.settings.get("reference") if project is not None else None) or None
-        if not isinstance(ref, dict) or not ref.get("audio_path"):
+        ref = self.application.reference() if project is not None else None
+        if ref is None:
             return
         key = (str(ref["audio_path"]), str(ref.get("text", "")), str(ref.get("language", "")))
         if key == self._settings_ref:
@@ -168,31 +145,11 @@ class InferenceScreen(ModeScreen):
 
     @work(thread=True, group="infer-lists", exclusive=True)
     def action_refresh_lists(self) -> None:
-        from backend.infer.weights_choice import choices
-
-        project = self.facade.project
-        gpt = [(o.label, str(o.path)) for o in choices(project, "gpt")]
-        sovits = [(o.label, str(o.path)) for o in choices(project, "sovits")]
-        clips: list[tuple[str, str]] = []
-        info: dict[str, tuple[str, str | None]] = {}
-        if project is not None and project.transcript_path.is_file():
-            try:
-                from backend.transcripts import Transcript
-
-                t = Transcript.open(project.transcript_path, project_root=project.root)
-                n_clips = len(t.clip_rows())
-                order = [n for n in range(n_clips) if t.is_reviewed(n)] or list(range(n_clips))
-                for n in order:
-                    try:
-                        ref = t.reference_for(n)
-                    except GsvError:
-                        continue
-                    name = Path(ref["audio_path"]).name
-                    clips.append((f"{name} — {ref['text'][:40]}", ref["audio_path"]))
-                    info[ref["audio_path"]] = (ref["text"], ref.get("language"))
-            except (GsvError, OSError):
-                pass
-        self.post_message(_Lists(gpt, sovits, clips, info))
+        app = self.application
+        clips = requests.reference_clips(app)
+        self.post_message(_Lists(requests.weights(app, "gpt"), requests.weights(app, "sovits"),
+                                 [(c.label, c.audio_path) for c in clips],
+                                 {c.audio_path: (c.text, c.language) for c in clips}))
 
     def on__lists(self, message: _Lists) -> None:
         self.form.set_weight_options("gpt", message.gpt)
@@ -230,21 +187,22 @@ class InferenceScreen(ModeScreen):
 
     # --- generating ------------------------------------------------------------------------------
     def action_generate(self) -> None:
-        project = self.facade.project
+        project = self.application.project
         if project is None:
             self.notify("Open a project first (key p): takes are saved in its outputs/ folder.",
                         severity="warning", markup=False)
             return
-        params, problems = self.form.request()
+        settings, problems = self.form.settings()
         if problems:
             self.notify("; ".join(problems), title="cannot generate yet", severity="error", markup=False)
             return
-        params.update(out=str(default_out(project)), project=project.name, version=project.version,
-                      precision=self.facade.config.precision)
-        from backend.jobs.gpus import default_gpus
-
+        try:
+            params = requests.infer_request(self.application, settings)
+        except GsvError as e:
+            self.show_error(e, title="cannot generate yet")
+            return
         self._status("starting…", "italic")
-        self.submit_job("infer", params, gpus=default_gpus(True)[:1])  # one GPU is all synthesis uses
+        self.submit_job("infer", params, gpus=requests.infer_gpus(self.application))
 
     def on_job_submitted(self, message: Any) -> None:
         if message.stage == "infer":
@@ -290,8 +248,7 @@ class InferenceScreen(ModeScreen):
 
     # --- takes -----------------------------------------------------------------------------------
     def show_takes(self) -> list[Any]:
-        project = self.facade.project
-        takes = recent_takes(project.outputs_dir) if project is not None else []
+        takes = requests.takes(self.application)
         self.query_one(TakeHistory).show(takes)
         return takes
 
@@ -305,7 +262,7 @@ class InferenceScreen(ModeScreen):
     @property
     def player(self) -> "PlayerChooser":
         if self._player is None:
-            from backend.audio.playback import PlayerChooser
+            from backend.app.playback import PlayerChooser
 
             self._player = PlayerChooser()
             bridge = getattr(self.app, "playback_front", None)
@@ -330,7 +287,7 @@ class InferenceScreen(ModeScreen):
             if not target:
                 return
             try:
-                saved = save_copy(take, target)
+                saved = requests.save_take(take, target)
             except (OSError, GsvError) as e:
                 self.notify(f"could not save: {e}", severity="error", markup=False)
                 return
@@ -349,5 +306,8 @@ class InferenceScreen(ModeScreen):
         self.query_one(TakeHistory).focus()
 
     def on_unmount(self) -> None:
+        unsubscribe = getattr(self, "_unsubscribe", None)
+        if unsubscribe is not None:
+            unsubscribe()
         if self._player is not None:
             self._player.stop()

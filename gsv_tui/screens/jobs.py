@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
 from backend.errors import GsvError
-from backend.workspace import Project
+from backend.app import Project
 
 from .. import keymap
 from ..commands import PaletteCommand
@@ -63,7 +63,7 @@ class JobsScreen(ModeScreen):
 
     # --- data in ------------------------------------------------------------------------------
     def on_jobs(self, snapshot: JobsSnapshot) -> None:
-        project = self.facade.project.name if self.facade.project else None
+        project = self.application.project.name if self.application.project else None
         if self.only_open_project:
             snapshot = JobsSnapshot(tuple(j for j in snapshot.jobs if j.project == project))
         self.query_one(JobsTable).show(snapshot)
@@ -75,7 +75,7 @@ class JobsScreen(ModeScreen):
             self.on_jobs(self.gsv_app.jobs_snapshot)
 
     def _show_scope(self) -> None:
-        project = self.facade.project.name if self.facade.project else None
+        project = self.application.project.name if self.application.project else None
         table = self.query_one(JobsTable)
         if self.only_open_project:
             table.border_title = f"jobs of {project or 'no project'} — a: all projects"
@@ -152,7 +152,7 @@ class JobsScreen(ModeScreen):
     def cancel_job(self, job_id: str) -> None:
         """TERM, grace period, KILL, verify — seconds of waiting, so not on the UI thread."""
         try:
-            record = self.facade.jobs.cancel(job_id, grace=CANCEL_GRACE_S)
+            record = self.application.cancel(job_id, grace=CANCEL_GRACE_S)
         except GsvError as e:
             self.app.call_from_thread(self.notify, f"{e.message}" + (f" — {e.fix}" if e.fix else ""),
                                       severity="error", markup=False)

@@ -19,6 +19,8 @@ def describe(status: ListenStatus) -> Text:
         t.append(status.problem or "It starts with the app.")
         return t
     t.append("Hear clips in a browser on your own machine\n\n", style="bold")
+    if status.warning:
+        t.append(f"⚠ {status.warning}\n\n", style="bold yellow")
     step = 1
     if status.ssh_hint:
         t.append(f"{step}. On your machine, connect with the port forwarded (adjust the host if you use an alias):\n")
@@ -35,7 +37,7 @@ def describe(status: ListenStatus) -> Text:
 
 
 class ListenScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "dismiss", "Close")]
+    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("n", "new_token", "New token")]
     DEFAULT_CSS = """
     ListenScreen { align: center middle; }
     ListenScreen > Vertical { width: 78; height: auto; max-height: 22; border: round $accent; padding: 0 1; }
@@ -48,7 +50,12 @@ class ListenScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(describe(self.status), id="listen-text")
-            yield Static(Text("esc closes", style="dim"))
+            yield Static(Text("esc closes · n makes a new token (open tabs must load the new address)", style="dim"))
+
+    def action_new_token(self) -> None:
+        listening = getattr(self.app, "listening", None)
+        if listening is not None and self.status.running:
+            listening.renew_token()  # the app's ListenChanged handler refreshes this screen
 
     def update_status(self, status: ListenStatus) -> None:
         self.status = status

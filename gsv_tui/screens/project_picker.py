@@ -16,13 +16,13 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from backend.errors import GsvError
-from backend.workspace import DEFAULT_VERSION, LANGUAGES, VERSIONS, Project
+from backend.app import DEFAULT_VERSION, LANGUAGES, VERSIONS, Project
 
 from .. import keymap
 from ..keymap import KeySpec
 
 if TYPE_CHECKING:
-    from ..facade import Facade
+    from backend.app import Application
 
 KEYS = keymap.define("picker", "Project picker", [
     KeySpec("picker.close", "escape", "close", "Close"),
@@ -35,21 +35,21 @@ class ProjectPicker(ModalScreen["Project | None"]):
 
     BINDINGS = KEYS
 
-    def __init__(self, facade: "Facade", highlight: str | None = None, start_new: bool = False) -> None:
+    def __init__(self, application: "Application", highlight: str | None = None, start_new: bool = False) -> None:
         super().__init__()
-        self.facade = facade
+        self.application = application
         self.highlight = highlight
         self.start_new = start_new
 
     def compose(self) -> ComposeResult:
-        projects = self.facade.list_projects()
+        projects = self.application.list_projects()
         with Vertical(id="picker-box"):
-            yield Label(f"Projects in {self.facade.workspace.projects_dir}", id="picker-title")
+            yield Label(f"Projects in {self.application.workspace.projects_dir}", id="picker-title")
             options = [Option(f"{p.name}  ·  {p.language}  ·  {p.version}", id=p.name) for p in projects]
             yield OptionList(*options, id="picker-list")
             if not projects:
                 yield Static("No projects yet — create the first one below.", id="picker-empty")
-            broken = self.facade.workspace.broken_projects()
+            broken = self.application.workspace.broken_projects()
             if broken:
                 yield Static(Text("\n".join(f"unreadable: {p.name}: {why}" for p, why in broken)),
                              id="picker-broken")
@@ -79,7 +79,7 @@ class ProjectPicker(ModalScreen["Project | None"]):
         if name is None:
             return
         try:
-            project = self.facade.open_project(name)
+            project = self.application.open_project(name)
         except GsvError as e:
             self._show_error(e)
             return
@@ -98,7 +98,7 @@ class ProjectPicker(ModalScreen["Project | None"]):
         language = str(self.query_one("#picker-language", Select).value)
         version = str(self.query_one("#picker-version", Select).value)
         try:
-            project = self.facade.create_project(name, language=language, version=version)
+            project = self.application.create_project(name, language=language, version=version)
         except GsvError as e:
             self._show_error(e)
             self.query_one("#picker-name", Input).focus()

@@ -24,15 +24,18 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Select, Static
 
+from backend.app import training as requests
+from backend.errors import GsvError
+
 from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot, JobView
 from ..keymap import KeySpec
-from ..messages import JobSubmitted
+from ..messages import JobRefused, JobSubmitted
 from ..train_events import TRAIN_STAGES, TrainState
 from ..widgets.base_models import BaseModels
 from ..widgets.format_panel import FormatPanel
-from ..widgets.train_form import TrainForm, TrainRequest
+from ..widgets.train_form import TrainForm
 from ..widgets.train_monitor import TrainMonitor
 from ..widgets.weights_list import WeightsList, names
 from .base import ModeScreen
@@ -76,7 +79,6 @@ class TrainingScreen(ModeScreen):
     _pinned: str | None = None  # a job started here: followed even while another one runs
     _state: TrainState | None = None
     _cursor: Any = None
-    _pending: list[TrainRequest] | None = None
     _weights_seen: int = 0
     _job: JobView | None = None
     _reason_shown: str | None = None
@@ -95,10 +97,10 @@ class TrainingScreen(ModeScreen):
 
     # --- project -------------------------------------------------------------------------------
     def on_project(self, project) -> None:  # noqa: ANN001 - Project | None
-        self.query_one(FormatPanel).set_project(project)
+        self.query_one(FormatPanel).set_project(project, self.application)
         self.query_one(BaseModels).set_version(self.query_one(FormatPanel).version if project else None)
-        self.query_one(TrainForm).set_project(project)
-        self.query_one(WeightsList).load(project)
+        self.query_one(TrainForm).set_application(self.application)
+        self.query_one(WeightsList).load(self.application)
         self.followed, self._pinned, self._state, self._cursor = None, None, None, None
         self.query_one(TrainMonitor).clear("No training job yet: start one above.")
 
@@ -106,11 +108,11 @@ class TrainingScreen(ModeScreen):
     @on(Select.Changed, "#format-version")
     def _version_chosen(self, event: Select.Changed) -> None:
         base = self.query_one(BaseModels)
-        if self.facade.project is not None and isinstance(event.value, str) and event.value != base.version:
+        if self.application.project is not None and isinstance(event.value, str) and event.value != base.version:
             base.set_version(event.value)  # a project opening sets it too: on_project checks that one
 
     def action_fetch_models(self) -> None:
-        project = self.facade.project
+        project = self.application.project
         if project is None:
             self.notify("Open a project first (key p): its version says which models it needs.", severity="warning")
             return
@@ -119,7 +121,7 @@ class TrainingScreen(ModeScreen):
         if state is not None and state.version == version and not state.missing:
             self.notify(f"All {state.total} base model files of {version} are here already.", markup=False)
             return
-        self.submit_job("fetch-models", {"versions": [version], "project": project.name}, gpus=[])
+        self.submit_job("fetch-models", requests.fetch_models_request(self.application, version), gpus=[])
 
     # --- format ----------------------------------------------------------------------------------
     def action_format(self) -> None:
@@ -133,12 +135,22 @@ class TrainingScreen(ModeScreen):
         self.query_one(TrainForm).start(which)
 
     def on_train_form_requested(self, message: TrainForm.Requested) -> None:
-        first, *rest = message.requests
-        self._pending = rest if message.chain else None
-        self.submit_job(first.stage, first.params, gpus=first.gpus)
-        if not message.chain:
-            for r in rest:
-                self.submit_job(r.stage, r.params, gpus=r.gpus)
+        self._submit_plan(message.plan)
+
+    @work(thread=True, group="submit-job", name="train-submit")
+    def _submit_plan(self, plan: requests.TrainPlan) -> None:
+        """Queue the plan's jobs (the chained GPT job waits for SoVITS in the job store)."""
+        try:
+            records = requests.submit_plan(self.application, plan)
+        except GsvError as e:
+            self.post_message(JobRefused(plan.jobs[0].stage, e))
+            return
+        for record in records:
+            self.post_message(JobSubmitted(record.id, record.stage))
+        if plan.chained and len(records) > 1:
+            self.app.call_from_thread(self.notify, f"{records[1].stage} is queued after job {records[0].id} "
+                                      f"({records[0].stage}).", markup=False)
+        self.gsv_app.poke_jobs()
 
     def on_job_submitted(self, message: JobSubmitted) -> None:  # the base class's notice runs too
         if message.stage == "fetch-models":
@@ -149,10 +161,6 @@ class TrainingScreen(ModeScreen):
             return
         if message.stage not in TRAIN_STAGES:
             return
-        if message.stage == "train-sovits" and self._pending:
-            nxt = self._pending.pop(0)
-            self.submit_job(nxt.stage, nxt.params, gpus=nxt.gpus, after=message.job_id)
-            self.notify(f"{nxt.stage} is queued after job {message.job_id} ({message.stage}).", markup=False)
         if self._pinned is None or message.stage == "train-sovits":
             self._pinned = message.job_id
             self._follow(message.job_id, message.stage)
@@ -164,7 +172,7 @@ class TrainingScreen(ModeScreen):
         panel = self.query_one(FormatPanel)
         if panel.job_id is not None:
             panel.show_job(snapshot.get(panel.job_id))
-        project = self.facade.project
+        project = self.application.project
         mine = [j for j in snapshot.jobs if j.stage in TRAIN_STAGES and project is not None and j.project == project.name]
         pinned = snapshot.get(self._pinned) if self._pinned else None
         if pinned is not None and pinned.state == "finished":
@@ -206,11 +214,11 @@ class TrainingScreen(ModeScreen):
             _TAIL_LOCK.release()
 
     def _read_locked(self, job_id: str) -> None:
-        from backend.jobs.events import EventCursor
+        from backend.app.jobs import EventCursor
 
         cursor = self._cursor
         if cursor is None or getattr(cursor, "job_id", None) != job_id:
-            cursor = EventCursor(self.facade.jobs.events_path(job_id))
+            cursor = EventCursor(self.application.jobs.events_path(job_id))
             cursor.job_id = job_id  # type: ignore[attr-defined]
             self._cursor = cursor
         events = cursor.read_new()
@@ -225,7 +233,7 @@ class TrainingScreen(ModeScreen):
         self.query_one(TrainMonitor).show(self._state, self._job.status if self._job else None)
         if len(self._state.weights) != self._weights_seen:
             self._weights_seen = len(self._state.weights)
-            self.query_one(WeightsList).load(self.facade.project)
+            self.query_one(WeightsList).load(self.application)
 
     # --- cancel / resume -------------------------------------------------------------------------
     def action_cancel(self) -> None:
@@ -236,10 +244,8 @@ class TrainingScreen(ModeScreen):
 
     @work(thread=True, group="train-cancel", name="train-cancel")
     def _cancel(self, job_id: str) -> None:
-        from backend.errors import GsvError
-
         try:
-            rec = self.facade.jobs.cancel(job_id)
+            rec = self.application.cancel(job_id)
         except GsvError as e:
             self.app.call_from_thread(self.notify, f"cancel: {e.message}", severity="error", markup=False)
             return
@@ -253,18 +259,23 @@ class TrainingScreen(ModeScreen):
         if self._job is not None and self._job.state != "finished":
             self.notify(f"Job {self.followed} is still {self._job.state}.", severity="warning")
             return
-        try:
-            rec = self.facade.jobs.get(self.followed)
-        except Exception as e:  # noqa: BLE001 - a vanished record
-            self.notify(f"resume: {e}", severity="error", markup=False)
-            return
         self._pinned = None
-        self.submit_job(rec.stage, dict(rec.params), gpus=list(rec.gpus))
+        self._resume(self.followed)
+
+    @work(thread=True, group="submit-job", name="train-resume")
+    def _resume(self, job_id: str) -> None:
+        try:
+            record = requests.resume_request(self.application, job_id)
+        except GsvError as e:
+            self.post_message(JobRefused("resume", e))
+            return
+        self.post_message(JobSubmitted(record.id, record.stage))
+        self.gsv_app.poke_jobs()
 
     # --- weights → inference ---------------------------------------------------------------------
     async def action_send_to_inference(self) -> None:
         wl = self.query_one(WeightsList)
-        wl.load(self.facade.project)
+        wl.load(self.application)
         pair = wl.pair()
         if not pair:
             self.notify("No exported weights yet: train first.", severity="warning")

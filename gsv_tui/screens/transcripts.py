@@ -23,19 +23,21 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Input
 
+from backend.app import Project, describe
+from backend.app.review import SAVED, ReviewSession, open_transcript, sort_orders
 from backend.errors import GsvError
-from backend.workspace import Project
 
 from .. import keymap
 from ..keymap import KeySpec
 from ..widgets.clip_table import COLUMNS, ClipRow, ClipTable, ClipTableHeader
+from ..widgets.review_text import SORT_LABELS, clip_row, detail_text, status_text, title_text
 from ..widgets.text_line import TextLine
 from .base import ModeScreen
 from .transcript_conflict import TranscriptConflict
 
 if TYPE_CHECKING:
-    from backend.audio.playback import PlayerChooser
-    from backend.transcripts import Transcript
+    from backend.app.playback import PlayerChooser
+    from backend.app.review import Transcript
 
 KEYS = keymap.define("transcripts", "Transcripts screen", [
     KeySpec("transcripts.play", "space", "play", "Play/stop"),
@@ -63,21 +65,6 @@ KEYS = keymap.define("transcripts", "Transcripts screen", [
     KeySpec("transcripts.open", "ctrl+o", "open_path", "Open a .list", show=False),
     KeySpec("transcripts.save", "ctrl+s", "save_now", "Save now", show=False),
 ])
-
-SORT_LABELS = {"file": "file order", "confidence": "worst ASR confidence first",
-               "duration": "longest first"}
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "…"
-    return f"{seconds:5.1f}"
-
-
-def format_total(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
 
 class TranscriptOpened(Message):
     def __init__(self, transcript: "Transcript | None", error: GsvError | None, path: Path) -> None:
@@ -112,6 +99,15 @@ class PlayStarted(Message):
 
 
 class TranscriptsScreen(ModeScreen):
+    """The review screen.
+
+    Over 300 lines, on purpose: it is some forty one-key actions (each a few lines, each needing
+    the cursor, the view order and the line editor they share) plus their workers. What is saved
+    when, conflicts and changes on disk are decided headless by
+    :class:`backend.app.review.ReviewSession`; what the lines say is :mod:`..widgets.review_text`;
+    every edit is :class:`backend.transcripts.Transcript`'s. Splitting the keys across classes
+    would only spread that shared state."""
+
     MODE = "transcripts"
     BINDINGS = KEYS
     AUTOSAVE_DELAY = 0.8  # seconds after the last edit
@@ -125,7 +121,7 @@ class TranscriptsScreen(ModeScreen):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.transcript: "Transcript | None" = None
+        self.session = ReviewSession()
         self.view: list[int] = []  # clip ordinals in display order
         self.sort_kind = "file"
         self.autoplay = False
@@ -134,7 +130,6 @@ class TranscriptsScreen(ModeScreen):
         self.last_query = ""
         self.stats: dict[str, Any] = {}
         self.durations_done = (0, 0)
-        self.saved_state = "saved"
         self.busy: str | None = None
         self._autosave_timer: Any = None
         self._stats_timer: Any = None
@@ -146,25 +141,24 @@ class TranscriptsScreen(ModeScreen):
         self._picked_by_hand = False  # opened with ctrl+o: stays open when the project changes
         self._opening_by_hand = False
 
+    @property
+    def transcript(self) -> "Transcript | None":
+        return self.session.transcript
+
+    @property
+    def saved_state(self) -> str:
+        return self.session.state
+
     # --- layout -------------------------------------------------------------------------
+    def _title_text(self) -> Text:
+        return title_text(self._opened_path or self._wanted_path())
+
     def compose_body(self) -> ComposeResult:
         yield TextLine(self._title_text(), id="review-title")
         yield ClipTableHeader()
         yield ClipTable(id="clips")
         yield TextLine("", id="clip-detail")
         yield TextLine("", id="review-status")
-
-    def _title_text(self) -> Text:
-        t = Text(no_wrap=True, overflow="ellipsis")
-        path = self._opened_path or self._wanted_path()
-        if path is None:
-            t.append("No transcript: `gsv asr CLIPS --project NAME` writes one; ctrl+o opens a .list",
-                     style="italic")
-        else:
-            t.append("Reviewing ", style="bold")
-            t.append(path.name, style="bold")
-            t.append(f"  in {path.parent}", style="dim")
-        return t
 
     DISK_CHECK_INTERVAL = 2.0  # seconds between looks at the file's size and mtime
 
@@ -175,22 +169,18 @@ class TranscriptsScreen(ModeScreen):
     def _check_disk(self) -> None:
         """Another program rewrote the list (e.g. ASR appended clips): with nothing of ours
         unsaved, follow it; with edits pending, the next save asks what to do."""
-        t = self.transcript
-        if t is None or t.dirty or self.busy or self.editing is not None:
+        if self.transcript is None or self.busy or self.editing is not None:
             return
         try:
-            changed = t.changed_on_disk()
-        except OSError:
+            fresh = self.session.follow_disk()
+        except GsvError as e:
+            self._error(e)
             return
-        if changed and t.path.exists():
-            try:
-                self._adopt(t.reload())
-            except GsvError as e:
-                self._error(e)
-                return
-            self.saved_state = "saved"
+        if fresh is not None:
+            self._adopt(fresh)
+            self.session.state = SAVED  # what is shown is what is on disk
             self._refresh_status()
-            self.notify(f"{t.path.name} changed on disk; reloaded.", markup=False, timeout=4)
+            self.notify(f"{fresh.path.name} changed on disk; reloaded.", markup=False, timeout=4)
 
     def on_project(self, project: Project | None) -> None:
         wanted = self._wanted_path()
@@ -203,16 +193,17 @@ class TranscriptsScreen(ModeScreen):
     def _close_list(self) -> None:
         self._flush_save()
         self._stop_playback()
-        self.transcript, self.view, self.stats = None, [], {}
+        self.session.adopt(None)
+        self.view, self.stats = [], {}
         self._opened_path = None
         self.query_one(ClipTable).set_source(0, self._row)
         self._show_detail()
         self._refresh_status()
 
     def _wanted_path(self) -> Path | None:
-        if self.facade.list_path is not None:
-            return self.facade.list_path
-        p = self.facade.project
+        if self.application.list_path is not None:
+            return self.application.list_path
+        p = self.application.project
         if p is not None and p.transcript_path.exists():
             return p.transcript_path
         return None
@@ -227,10 +218,8 @@ class TranscriptsScreen(ModeScreen):
 
     @work(thread=True, exclusive=True, group="transcripts-open", name="transcripts-open")
     def _open_worker(self, path: Path) -> None:
-        from backend.transcripts import Transcript
-
         try:
-            t = Transcript.open(path)
+            t = open_transcript(path)
         except GsvError as e:
             self.post_message(TranscriptOpened(None, e, path))
             return
@@ -244,7 +233,7 @@ class TranscriptsScreen(ModeScreen):
             return
         t = msg.transcript
         assert t is not None
-        self.transcript = t
+        self.session.adopt(t)
         self._picked_by_hand = self._opening_by_hand
         self.sort_kind = "file"
         self.view = list(range(len(t)))
@@ -286,16 +275,7 @@ class TranscriptsScreen(ModeScreen):
     # --- drawing ------------------------------------------------------------------------
     def _row(self, pos: int) -> ClipRow:
         t = self.transcript
-        if t is None or pos >= len(self.view):
-            return ClipRow("", "", "", "", "")
-        n = self.view[pos]
-        try:
-            c = t.clip(n)
-            flags = t.flags(n)
-            return ClipRow(str(n + 1), format_duration(t.known_duration(n)), c.lang,
-                           ",".join(flags), c.text.strip(), t.is_reviewed(n), "missing" in flags)
-        except (GsvError, IndexError, AttributeError):  # mid-edit in a worker: redrawn after it
-            return ClipRow("", "", "", "", "")
+        return clip_row(t, self.view[pos]) if t is not None and pos < len(self.view) else ClipRow("", "", "", "", "")
 
     def _current(self) -> int | None:
         if self.transcript is None or not self.view:
@@ -310,44 +290,14 @@ class TranscriptsScreen(ModeScreen):
             self.action_play(force=True)
 
     def _show_detail(self) -> None:
-        from backend.transcripts_flags import FLAG_HELP
-
         t, n = self.transcript, self._current()
-        detail = self.query_one("#clip-detail", TextLine)
-        if t is None or n is None:
-            detail.set("")
-            return
-        c = t.clip(n)
-        text = Text(no_wrap=False, overflow="ellipsis")
-        text.append(c.path, style="dim")
-        flags = t.flags(n)
-        if flags:
-            text.append("  " + "; ".join(FLAG_HELP[f] for f in flags), style="red")
-        detail.set(text)
+        self.query_one("#clip-detail", TextLine).set(detail_text(t, n) if t is not None and n is not None else "")
 
     def _refresh_status(self) -> None:
         t = self.transcript
-        status = self.query_one("#review-status", TextLine)
-        if t is None:
-            status.set("")
-            return
-        s = self.stats
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{len(t)} clips")
-        if s:
-            line.append(f" · {s['reviewed']} reviewed · ")
-            line.append(f"{s['flagged']} flagged", style="red" if s["flagged"] else "")
-            line.append(f" · {format_total(s['seconds'])} kept")
-        done, total = self.durations_done
-        if total and done < total:
-            line.append(f" · reading durations {done}/{total}", style="italic")
-        line.append(f" · sort: {SORT_LABELS[self.sort_kind]}")
-        if self.autoplay:
-            line.append(" · auto-play")
-        line.append(f" · {self.saved_state}", style="green" if self.saved_state == "saved" else "yellow")
-        if self.busy:
-            line.append(f" · {self.busy}…", style="italic")
-        status.set(line)
+        self.query_one("#review-status", TextLine).set(
+            "" if t is None else status_text(t, self.stats, self.durations_done, self.sort_kind, self.autoplay,
+                                             self.saved_state, self.busy))
 
     STATS_DELAY = 0.3  # recount after edits settle: a count of 10 000 clips is not free
 
@@ -388,7 +338,7 @@ class TranscriptsScreen(ModeScreen):
             table.cursor = self.view.index(keep) if keep in self.view else min(table.cursor, len(self.view) - 1)
         table.invalidate()
         self._show_detail()
-        self.saved_state = "unsaved"
+        self.session.edited()
         self._refresh_status()
         self._load_durations(t)  # new clips (merge, split, restore) and any left unread
         self._schedule_save()
@@ -403,52 +353,37 @@ class TranscriptsScreen(ModeScreen):
         self._save()
 
     def _save(self, force: bool = False) -> bool:
-        from backend.transcripts import TranscriptChangedOnDisk
-
-        t = self.transcript
-        if t is None:
-            return True
-        try:
-            t.save(force=force)
-        except TranscriptChangedOnDisk:
-            self.saved_state = "changed on disk"
-            self._refresh_status()
-            if not isinstance(self.app.screen, TranscriptConflict):
-                self.app.push_screen(TranscriptConflict(t.path.name), self._resolve_conflict)
-            return False
-        except (GsvError, OSError) as e:
-            self.saved_state = "not saved"
-            self._error(e)
-            return False
-        self.saved_state = "saved"
+        result = self.session.save(force=force)
         self._refresh_status()
-        return True
+        if result.conflict:
+            t = self.transcript
+            if t is not None and not isinstance(self.app.screen, TranscriptConflict):
+                self.app.push_screen(TranscriptConflict(t.path.name), self._resolve_conflict)
+        elif result.error is not None:
+            self._error(result.error)
+        return result.ok
 
     def _flush_save(self) -> None:
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
             self._autosave_timer = None
-        if self.transcript is not None and self.transcript.dirty:
+        if self.session.dirty:
             self._save()
 
     def _resolve_conflict(self, choice: str | None) -> None:
-        t = self.transcript
-        if t is None:
-            return
         try:
-            if choice == "merge":
-                self._adopt(t.merge_disk_changes())
-                self._save()
-            elif choice == "reload":
-                self._adopt(t.reload())
-            elif choice == "overwrite":
-                self._save(force=True)
+            fresh = self.session.resolve(choice)
         except GsvError as e:
             self._error(e)
+            self._refresh_status()
+            return
+        if fresh is not None:
+            self._adopt(fresh)
+        self._refresh_status()
 
     def _adopt(self, t: "Transcript") -> None:
+        """Show ``t`` (reloaded or merged; the session already holds it)."""
         cur = self._current()
-        self.transcript = t
         for n in t.notices:
             self.notify(n, markup=False)
         self._changed(keep=cur)
@@ -461,18 +396,13 @@ class TranscriptsScreen(ModeScreen):
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
         t = self.transcript
-        if t is not None and t.dirty:
-            try:
-                t.save()
-            except (GsvError, OSError) as e:  # the history log still holds every edit
-                self.app.notify(f"{t.path.name} not saved: {e}", severity="error", markup=False)
+        result = self.session.flush()
+        if t is not None and result is not None and not result.ok:  # the history log still holds every edit
+            why = result.error if result.error is not None else "it changed on disk"
+            self.app.notify(f"{t.path.name} not saved: {why}", severity="error", markup=False)
 
     def _error(self, e: BaseException) -> None:
-        if isinstance(e, GsvError):
-            msg = f"{e.message}\nfix: {e.fix}" if e.fix else e.message
-        else:
-            msg = str(e)
-        self.notify(msg, severity="error", markup=False, timeout=10)
+        self.notify(describe(e), severity="error", markup=False, timeout=10)
 
     # --- guards ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -522,8 +452,7 @@ class TranscriptsScreen(ModeScreen):
         t = self.transcript
         if t is None:
             return
-        from backend.transcripts import SORT_ORDERS
-
+        SORT_ORDERS = sort_orders()
         cur = self._current()
         self.sort_kind = SORT_ORDERS[(SORT_ORDERS.index(self.sort_kind) + 1) % len(SORT_ORDERS)]
         self.view = t.order(self.sort_kind)
@@ -739,7 +668,7 @@ class TranscriptsScreen(ModeScreen):
         if n is None or self.transcript is None:
             return
         try:
-            ref = self.transcript.use_as_reference(n)
+            ref = self.application.set_reference(self.transcript, n)
         except GsvError as e:
             self._error(e)
             return
@@ -758,7 +687,7 @@ class TranscriptsScreen(ModeScreen):
     @property
     def player(self) -> "PlayerChooser":
         if self._player is None:
-            from backend.audio.playback import PlayerChooser
+            from backend.app.playback import PlayerChooser
 
             # The listening bridge, once started, takes over through register_front().
             self._player = PlayerChooser()

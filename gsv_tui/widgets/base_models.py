@@ -8,7 +8,6 @@ is disk I/O (the HuggingFace cache), so it runs in a thread worker and reports b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -16,24 +15,12 @@ from textual import work
 from textual.message import Message
 from textual.widgets import Static
 
+from backend.app.training import BaseModelsState, base_models_state
+
 from ..formatting import progress_detail
 
 if TYPE_CHECKING:
     from ..jobwatch import JobView
-
-
-@dataclass(frozen=True)
-class BaseModelsState:
-    version: str
-    missing: tuple[str, ...]  # repo paths of the files not found
-    total: int
-
-
-def base_models_state(version: str) -> BaseModelsState:
-    from backend import pretrained
-
-    found = pretrained.status(version)
-    return BaseModelsState(version, tuple(f.path for f, p in found if p is None), len(found))
 
 
 def state_text(state: BaseModelsState, fetch_key: str) -> Text:

@@ -18,50 +18,40 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
+from backend.app import training as requests
+from backend.app.training import FORMAT_VERSIONS as VERSIONS
+from backend.app.training import parse_gpus
 from backend.errors import GsvError
 
 from .slice_summary import duration_text
 
 if TYPE_CHECKING:
-    from backend.workspace import Project
+    from backend.app import Application, Project
+    from backend.app.summaries import FormatSummary
 
     from ..jobwatch import JobView
 
-VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
 STEP_NAMES = {"text": "text + BERT", "ssl": "HuBERT + 32 kHz wavs", "sv": "speaker embeddings",
               "semantic": "semantic tokens"}
 MAX_SKIPS_SHOWN = 8
 
 
-def parse_gpus(text: str) -> list[str] | None:
-    """``""``/``auto`` → None (the configured or visible GPUs), ``cpu`` → [], ``0,1`` → ["0", "1"]."""
-    t = text.strip().lower()
-    if t in ("", "auto"):
-        return None
-    if t in ("cpu", "none"):
-        return []
-    ids = [g.strip() for g in t.replace(" ", ",").split(",") if g.strip()]
-    if not all(g.isdigit() for g in ids):
-        raise GsvError(f"GPU list {text!r} is not understood", "write GPU ids like 0 or 0,1; cpu for none")
-    return ids
-
-
-def summary_text(summary: dict[str, Any]) -> Text:
+def summary_text(summary: "FormatSummary") -> Text:
     """Kept / skipped / duration, each step's work, and the skipped clips with their reasons."""
     t = Text()
-    skipped = summary.get("skipped") or []
-    t.append(f"{summary.get('kept', 0)} clips kept", style="bold green" if summary.get("kept") else "bold red")
-    t.append(f" · {len(skipped)} skipped · {duration_text(float(summary.get('seconds', 0.0)))}")
-    t.append(f" · {summary.get('version', '')}\n")
-    for step in summary.get("steps") or []:
-        t.append(f"  {STEP_NAMES.get(step.get('name'), step.get('name'))}: {step.get('done', 0)} computed, "
-                 f"{step.get('reused', 0)} up to date\n", style="dim")
+    skipped = summary.skipped
+    t.append(f"{summary.kept} clips kept", style="bold green" if summary.kept else "bold red")
+    t.append(f" · {len(skipped)} skipped · {duration_text(summary.seconds)}")
+    t.append(f" · {summary.version}\n")
+    for step in summary.steps:
+        t.append(f"  {STEP_NAMES.get(step.name, step.name)}: {step.done} computed, {step.reused} up to date\n",
+                 style="dim")
     for s in skipped[:MAX_SKIPS_SHOWN]:
-        t.append(f"  skipped {s.get('item')} ({s.get('step')}): ", style="bold")
-        t.append(f"{s.get('reason')}\n", style="red")
+        t.append(f"  skipped {s.item} ({s.step}): ", style="bold")
+        t.append(f"{s.reason}\n", style="red")
     if len(skipped) > MAX_SKIPS_SHOWN:
         t.append(f"  … and {len(skipped) - MAX_SKIPS_SHOWN} more (gsv jobs show)\n", style="italic")
-    if summary.get("kept"):
+    if summary.kept:
         t.append("Ready to train (SoVITS and GPT read this folder).", style="green")
     return t
 
@@ -80,9 +70,9 @@ class FormatPanel(Vertical):
     """
 
     class Requested(Message):
-        """Start the ``format`` stage with these parameters (its Params as JSON) on these GPUs."""
+        """Start the ``format`` stage with these parameters (its Params) on these GPUs."""
 
-        def __init__(self, params: dict[str, Any], gpus: list[str] | None) -> None:
+        def __init__(self, params: Any, gpus: list[str] | None) -> None:
             super().__init__()
             self.params = params
             self.gpus = gpus
@@ -90,6 +80,7 @@ class FormatPanel(Vertical):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project: Project | None = None
+        self.application: Application | None = None
         self.job_id: str | None = None
         self._final_shown: str | None = None
 
@@ -111,43 +102,32 @@ class FormatPanel(Vertical):
         return str(self.query_one("#format-version", Select).value)
 
     # --- state from the screen ----------------------------------------------------------------
-    def set_project(self, project: Project | None) -> None:
+    def set_project(self, project: Project | None, application: "Application | None" = None) -> None:
         self.project = project
+        self.application = application
         if project is not None:
             self.query_one("#format-version", Select).value = project.version
         self._show_saved_summary()
 
     def _show_saved_summary(self) -> None:
-        from backend.format.journal import read_summary
+        from backend.app.summaries import read_format_summary
 
         box = self.query_one("#format-summary", Static)
         if self.project is None:
             box.update(Text("Open a project to format its transcript.", style="italic"))
             return
-        summary = read_summary(self.project.exp_dir)
+        summary = read_format_summary(self.project.exp_dir)
         if summary is None:
             box.update(Text("Not formatted yet: choose the version and press Format.", style="italic"))
         else:
             box.update(summary_text(summary))
 
-    def build_params(self) -> tuple[dict[str, Any], list[str] | None]:
+    def build_params(self) -> tuple[Any, list[str] | None]:
         """The stage parameters for the open project (raises GsvError for what cannot run)."""
-        from backend.stages import format as format_stage
-        from backend.stages.base import params_to_json
-
-        if self.project is None:
+        if self.project is None or self.application is None:
             raise GsvError("no project is open", "open or create one first (ctrl+o)")
         gpus = parse_gpus(self.query_one("#format-gpus", Input).value)
-        if gpus is None:  # as `gsv format` without --gpus: config.toml gpus, else every visible GPU
-            from backend.jobs.gpus import default_gpus
-
-            gpus = default_gpus(True)
-        p = self.project
-        params = format_stage.Params(list_path=p.transcript_path, exp_dir=p.exp_dir,
-                                     version=self.version,
-                                     project=p.name, extra_dirs=[p.clips_dir], gpus=list(gpus or []))
-        format_stage.check(params)
-        return params_to_json(params), gpus
+        return requests.format_request(self.application, self.version, gpus)
 
     @on(Button.Pressed, "#format-start")
     def start(self) -> None:

@@ -1,8 +1,9 @@
 """Every choice of one synthesis: weights, reference, texts, languages, slicing, GPT settings.
 
-The values become the ``infer`` stage's parameters (:meth:`InferForm.request`); the rules
-are the backend's (:meth:`backend.infer.params.SynthesisParams.problems`), so the screen and
-``gsv infer`` never disagree. Weights and reference clips each have a list to pick from and a
+The values become an :class:`~backend.app.inference.InferSettings` (:meth:`InferForm.settings`),
+which the application layer turns into the ``infer`` stage's parameters; the fields' defaults,
+the rules and the seconds ↔ GPT tokens conversion are the stage's, so the screen and ``gsv
+infer`` never disagree. Weights and reference clips each have a list to pick from and a
 path field; a path typed in wins over the list.
 """
 
@@ -15,25 +16,9 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Static, TextArea
 
-from backend.infer.params import CUT_LABELS, LANGUAGE_OPTIONS, TRIM_CHOICES, SynthesisParams
-
-NUMBERS = (  # (field, label, kind)
-    ("top_k", "top_k", int), ("top_p", "top_p", float), ("temperature", "temp", float),
-    ("speed", "speed", float), ("pause", "pause s", float), ("seed", "seed", int),
-    ("max_s", "max s", float),
-)
-TOKENS_PER_S = 25  # semantic tokens per second of speech
-MAX_PIECE_S = 60.0  # the official cap: 1500 tokens
-_DEFAULTS = SynthesisParams(text="", lang="")
-LANG_OPTIONS = [(f"{name} ({code})", code) for code, name in LANGUAGE_OPTIONS.items()]
-
-
-def _default(name: str) -> Any:
-    return MAX_PIECE_S if name == "max_s" else getattr(_DEFAULTS, name)
-
-
-def _num(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+from backend.app import inference as requests
+from backend.app.forms import number_text as _num
+from backend.app.inference import CUT_OPTIONS, DEFAULT_CUT, DEFAULT_TRIM, LANG_OPTIONS, TRIM_OPTIONS, InferSettings
 
 
 class InferForm(Vertical):
@@ -76,15 +61,14 @@ class InferForm(Vertical):
         with Horizontal():
             yield Label("Language", classes="lbl")
             yield Select(LANG_OPTIONS, id="lang", value="all_zh", allow_blank=False, compact=True)
-            yield Select([(f"{k} {v}", k) for k, v in CUT_LABELS.items()], id="cut", value=_DEFAULTS.cut,
-                         allow_blank=False, compact=True)
-            yield Select([(f"ref >10 s: {t}", t) for t in TRIM_CHOICES], id="trim", value="no",
-                         allow_blank=False, compact=True)
+            yield Select(CUT_OPTIONS, id="cut", value=DEFAULT_CUT, allow_blank=False, compact=True)
+            yield Select(TRIM_OPTIONS, id="trim", value=DEFAULT_TRIM, allow_blank=False, compact=True)
+        self.numbers = requests.number_fields()  # defaults read when drawn, from the infer stage
         with Grid():
-            for name, label, _ in NUMBERS:
-                yield Label(label)
-            for name, _, _ in NUMBERS:
-                yield Input(_num(_default(name)), id=f"num-{name}", compact=True,
+            for f in self.numbers:
+                yield Label(f.label)
+            for f in self.numbers:
+                yield Input(f.default_text, id=f"num-{f.name}", compact=True,
                             restrict=r"[-+0-9.eE]*", select_on_focus=True)
         yield Static("", id="form-problems")
 
@@ -108,7 +92,7 @@ class InferForm(Vertical):
         self.query_one("#ref-path", Input).value = str(audio_path)
         if text is not None:
             self.query_one("#ref-text", Input).value = text
-        if lang is not None and lang in LANGUAGE_OPTIONS:
+        if lang is not None and lang in {code for _, code in LANG_OPTIONS}:
             self.query_one("#ref-lang", Select).value = lang
 
     def note_reference(self, text: str) -> None:
@@ -128,11 +112,10 @@ class InferForm(Vertical):
                 self.query_one(f"#{sel}", Select).value = params[sel]
         if params.get("trim_ref"):
             self.query_one("#trim", Select).value = params["trim_ref"]
-        if params.get("max_tokens"):
-            params = dict(params, max_s=round(params["max_tokens"] / TOKENS_PER_S, 2))
-        for name, _, _ in NUMBERS:
-            if name in params:
-                self.query_one(f"#num-{name}", Input).value = _num(params[name])
+        params = requests.form_values(params)
+        for f in self.numbers:
+            if f.name in params:
+                self.query_one(f"#num-{f.name}", Input).value = _num(params[f.name])
 
     # --- reading ---------------------------------------------------------------------------
     def _weights(self, kind: str) -> str | None:
@@ -149,38 +132,26 @@ class InferForm(Vertical):
         value = self.query_one("#ref-select", Select).value
         return value if isinstance(value, str) else None
 
-    def request(self) -> tuple[dict[str, Any], list[str]]:
-        """The ``infer`` parameters (without ``out``/``project``) and the problems found, if any."""
+    def settings(self) -> tuple[InferSettings, list[str]]:
+        """What the form holds, and every reason it cannot generate yet (shown under the form)."""
         problems: list[str] = []
-        values: dict[str, Any] = {}
-        for name, label, kind in NUMBERS:
-            field = self.query_one(f"#num-{name}", Input)
+        numbers: dict[str, Any] = {}
+        for f in self.numbers:
+            field = self.query_one(f"#num-{f.name}", Input)
             try:
-                values[name] = kind(field.value.strip())
+                numbers[f.name] = f.parse(field.value)
                 field.remove_class("-invalid")
             except ValueError:
                 field.add_class("-invalid")
-                problems.append(f"{label} is not a number")
-        max_s = values.pop("max_s", MAX_PIECE_S)
-        if not 0.5 <= max_s <= MAX_PIECE_S:
-            problems.append(f"max s (longest piece) must be between 0.5 and {MAX_PIECE_S:g}")
-        text = self.query_one("#target-text", TextArea).text
-        ref = self.reference_path()
+                problems.append(f"{f.label} is not a number")
         ref_text = self.query_one("#ref-text", Input).value
-        p = dict(
-            text=text, lang=str(self.query_one("#lang", Select).value), refs=[ref] if ref else [],
-            ref_text=ref_text if ref_text.strip() else None, ref_lang=str(self.query_one("#ref-lang", Select).value),
-            gpt=self._weights("gpt"), sovits=self._weights("sovits"), cut=str(self.query_one("#cut", Select).value),
-            trim_ref=str(self.query_one("#trim", Select).value),
-            max_tokens=int(round(max_s * TOKENS_PER_S)), **values)
+        s = InferSettings(
+            text=self.query_one("#target-text", TextArea).text, lang=str(self.query_one("#lang", Select).value),
+            ref=self.reference_path(), ref_text=ref_text if ref_text.strip() else None,
+            ref_lang=str(self.query_one("#ref-lang", Select).value), gpt=self._weights("gpt"),
+            sovits=self._weights("sovits"), cut=str(self.query_one("#cut", Select).value),
+            trim_ref=str(self.query_one("#trim", Select).value), numbers=numbers)
         if not problems:
-            check = SynthesisParams(text=text, lang=p["lang"], ref=ref, cut=p["cut"], trim_ref=p["trim_ref"],
-                                    **{k: v for k, v in values.items()})
-            problems += check.problems()
-        if not ref:
-            problems.append("choose a reference clip")
-        for kind in ("gpt", "sovits"):
-            if not p[kind]:
-                problems.append(f"choose {kind.upper() if kind == 'gpt' else 'SoVITS'} weights")
+            problems = requests.settings_problems(s)
         self.query_one("#form-problems", Static).update("; ".join(problems))
-        return p, problems
+        return s, problems

@@ -1,18 +1,21 @@
 """What slicing produced: clip count, total duration, a duration histogram and the warnings.
 
-Shows the ``summary`` a slice job writes (``backend.stages.slice.build_summary``): the histogram
+Shows the :class:`~backend.app.summaries.SliceSummary` a slice job leaves behind: the histogram
 on the left (one bar per duration bin), what a person should act on at the right — too little or
 too much speech, clips too short or too long, skipped files with their reasons.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from backend.app.summaries import SliceSummary
 
 BAR = 22
 
@@ -24,8 +27,7 @@ def duration_text(seconds: float) -> str:
     return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
 
 
-def histogram_text(hist: dict[str, list[float]]) -> Text:
-    edges, counts = hist.get("edges", []), hist.get("counts", [])
+def histogram_text(edges: tuple[float, ...], counts: tuple[int, ...]) -> Text:
     t = Text()
     peak = max(counts) if counts else 0
     for k, n in enumerate(counts):
@@ -39,35 +41,30 @@ def histogram_text(hist: dict[str, list[float]]) -> Text:
     return t
 
 
-def headline(summary: dict[str, Any]) -> Text:
+def headline(summary: "SliceSummary") -> Text:
     t = Text()
-    t.append(f"{summary.get('clips', 0)} clips", style="bold")
-    t.append(f" · {duration_text(float(summary.get('seconds', 0.0)))}")
-    folder = summary.get("folder") or {}
-    if folder and folder.get("clips") != summary.get("clips"):
-        t.append(f" · folder: {folder.get('clips')} clips, {duration_text(float(folder.get('seconds', 0.0)))}")
-    files = summary.get("files") or []
-    recorded = sum(float(f.get("source_seconds") or 0.0) for f in files)
-    t.append(f" · from {len(files)} file(s)" + (f" ({duration_text(recorded)} recorded)" if recorded else ""))
+    t.append(f"{summary.clips} clips", style="bold")
+    t.append(f" · {duration_text(summary.seconds)}")
+    if summary.folder_clips is not None and summary.folder_clips != summary.clips:
+        t.append(f" · folder: {summary.folder_clips} clips, {duration_text(summary.folder_seconds)}")
+    recorded = summary.recorded_seconds
+    t.append(f" · from {len(summary.files)} file(s)" + (f" ({duration_text(recorded)} recorded)" if recorded else ""))
     return t
 
 
-def warnings_text(summary: dict[str, Any]) -> Text:
+def warnings_text(summary: "SliceSummary") -> Text:
     t = Text()
-    warnings = summary.get("warnings") or []
-    if not warnings:
+    if not summary.warnings:
         t.append("✓ ready for speech recognition\n", style="green")
-    for w in warnings:
+    for w in summary.warnings:
         t.append("⚠ ", style="yellow")
         t.append(f"{w}\n")
-    for s in summary.get("skipped") or []:
-        name = str(s.get("path", "")).rsplit("/", 1)[-1]
-        t.append(f"  skipped {name}: ", style="bold")
-        t.append(f"{s.get('reason', '')}\n", style="red")
-    for f in summary.get("files") or []:
-        for w in f.get("warnings") or []:
-            name = str(f.get("path", "")).rsplit("/", 1)[-1]
-            t.append(f"  {name}: {w}\n", style="italic")
+    for s in summary.skipped:
+        t.append(f"  skipped {s.item.rsplit('/', 1)[-1]}: ", style="bold")
+        t.append(f"{s.reason}\n", style="red")
+    for f in summary.files:
+        for w in f.warnings:
+            t.append(f"  {f.path.rsplit('/', 1)[-1]}: {w}\n", style="italic")
     return t
 
 
@@ -88,7 +85,7 @@ class SliceSummaryView(VerticalScroll):
             yield Static("", id="summary-histogram")
             yield Static("", id="summary-warnings")
 
-    def show(self, summary: dict[str, Any] | None, title: str = "Result") -> None:
+    def show(self, summary: "SliceSummary | None", title: str = "Result") -> None:
         head = self.query_one("#summary-headline", Static)
         if summary is None:
             head.update(Text("No slicing result yet: choose an input and press ctrl+r.", style="italic"))
@@ -98,7 +95,8 @@ class SliceSummaryView(VerticalScroll):
         t = Text(f"{title}: ", style="bold")
         t.append_text(headline(summary))
         head.update(t)
-        self.query_one("#summary-histogram", Static).update(histogram_text(summary.get("histogram") or {}))
+        histogram = histogram_text(summary.histogram_edges, summary.histogram_counts)
+        self.query_one("#summary-histogram", Static).update(histogram)
         self.query_one("#summary-warnings", Static).update(warnings_text(summary))
 
     def show_message(self, text: Text | str) -> None:

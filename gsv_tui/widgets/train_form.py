@@ -1,13 +1,13 @@
-"""Settings and start buttons for SoVITS and GPT fine-tuning (defaults from the guide).
+"""Settings and start buttons for SoVITS and GPT fine-tuning.
 
-Defaults: SoVITS 8 epochs, save every 4, text LR weight 0.4; GPT 15 epochs, save every 5; batch
-size "auto" = the stage's rule from the GPU's memory (GB // 2, halved without fp16). "Train both"
-on one GPU queues GPT after SoVITS (a chained job); with two or more GPUs they run side by side.
+The fields and their defaults are the trainers' own (their ``Params`` declarations, through
+:mod:`backend.app.training`); batch size "auto" = the stage's rule from the GPU's memory. "Train
+both" asks the application layer for a plan: on one GPU GPT is queued after SoVITS (a chained
+job); with two or more GPUs they run side by side.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -16,21 +16,15 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from backend.app import describe
+from backend.app import training as requests
+from backend.app.training import TrainPlan, TrainSettings, parse_gpus
 from backend.errors import GsvError
 
-from .format_panel import parse_gpus
-
 if TYPE_CHECKING:
-    from backend.workspace import Project
+    from backend.app import Application
 
 DPO_NOTE = "DPO needs a very clean, labelled dataset and ≥ 12 GB of GPU memory"
-
-
-@dataclass
-class TrainRequest:
-    stage: str  # train-sovits | train-gpt
-    params: dict[str, Any]
-    gpus: list[str] | None
 
 
 class TrainForm(Vertical):
@@ -45,32 +39,36 @@ class TrainForm(Vertical):
     """
 
     class Requested(Message):
-        """Start these jobs; ``chain``: the second waits for the first (one GPU)."""
+        """Start the jobs of this plan (chained ones wait for the one before)."""
 
-        def __init__(self, requests: list[TrainRequest], chain: bool) -> None:
+        def __init__(self, plan: TrainPlan) -> None:
             super().__init__()
-            self.requests = requests
-            self.chain = chain
+            self.plan = plan
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.project: Project | None = None
+        self.application: Application | None = None
 
     def compose(self) -> ComposeResult:
+        fields = requests.train_fields()  # defaults read when drawn, from the stages' Params
+
+        def number(wid: str, **kw: Any) -> Input:
+            return Input(fields[wid].default_text, id=wid, restrict=r"\d*", **kw)
+
         with Horizontal():
             yield Label("SoVITS epochs")
-            yield Input("8", id="sovits-epochs", restrict=r"\d*")
+            yield number("sovits-epochs")
             yield Label("save every")
-            yield Input("4", id="sovits-save", restrict=r"\d*")
+            yield number("sovits-save")
             yield Label("batch")
-            yield Input(placeholder="auto", id="train-batch", restrict=r"\d*")
+            yield number("train-batch", placeholder=fields["train-batch"].default_text or "auto")
             yield Label("GPUs")
             yield Input(placeholder="auto", id="train-gpus")
         with Horizontal():
             yield Label("GPT epochs")
-            yield Input("15", id="gpt-epochs", restrict=r"\d*")
+            yield number("gpt-epochs")
             yield Label("save every")
-            yield Input("5", id="gpt-save", restrict=r"\d*")
+            yield number("gpt-save")
             yield Checkbox("DPO", id="gpt-dpo", tooltip=DPO_NOTE)
         with Horizontal():
             yield Button("Train SoVITS", id="train-sovits")
@@ -78,63 +76,34 @@ class TrainForm(Vertical):
             yield Button("Train both", id="train-both", variant="primary")
         yield Static("", id="train-problem")
 
-    def set_project(self, project: Project | None) -> None:
-        self.project = project
+    def set_application(self, application: "Application | None") -> None:
+        self.application = application
 
-    def _int(self, wid: str, default: int | None) -> int | None:
+    def _number(self, wid: str) -> int | None:
         raw = self.query_one(f"#{wid}", Input).value.strip()
-        if not raw:
-            return default
-        value = int(raw)
-        if value < 1:
-            raise GsvError(f"{wid.replace('-', ' ')} must be at least 1", "type a positive number")
-        return value
+        return int(raw) if raw else None  # blank: the stage's default
 
-    def build(self, stage: str, gpus: list[str] | None) -> TrainRequest:
-        """The stage's Params (as JSON) for the open project."""
-        from backend.stages.base import params_to_json
+    def settings(self) -> TrainSettings:
+        """What the form holds (ValueError/GsvError for what is not understood)."""
+        return TrainSettings(sovits_epochs=self._number("sovits-epochs"), sovits_save_every=self._number("sovits-save"),
+                             gpt_epochs=self._number("gpt-epochs"), gpt_save_every=self._number("gpt-save"),
+                             batch_size=self._number("train-batch"), dpo=self.query_one("#gpt-dpo", Checkbox).value,
+                             gpus=parse_gpus(self.query_one("#train-gpus", Input).value))
 
-        p = self.project
-        if p is None:
+    def plan(self, which: str) -> TrainPlan:
+        if self.application is None or self.application.project is None:
             raise GsvError("no project is open", "open or create one first (p)")
-        batch = self._int("train-batch", None)
-        if stage == "train-sovits":
-            from backend.stages import train_sovits as mod
-
-            params: Any = mod.Params(exp_dir=p.exp_dir, weights_dir=p.sovits_weights_dir(p.version), exp_name=p.name,
-                                     version=p.version, project=p.name, batch_size=batch,
-                                     epochs=self._int("sovits-epochs", 8) or 8,
-                                     save_every=self._int("sovits-save", 4) or 4, gpus=list(gpus or []))
-        else:
-            from backend.stages import train_gpt as mod
-
-            params = mod.Params(exp_dir=p.exp_dir, weights_dir=p.gpt_weights_dir(p.version), exp_name=p.name,
-                                version=p.version, project=p.name, batch_size=batch,
-                                epochs=self._int("gpt-epochs", 15) or 15, save_every=self._int("gpt-save", 5) or 5,
-                                dpo=self.query_one("#gpt-dpo", Checkbox).value, gpus=list(gpus or []))
-        return TrainRequest(stage, params_to_json(params), gpus)
-
-    def requests(self, which: str) -> tuple[list[TrainRequest], bool]:
-        gpus = parse_gpus(self.query_one("#train-gpus", Input).value)
-        if gpus is None:
-            from backend.jobs.gpus import default_gpus
-
-            gpus = default_gpus(True)
-        if which != "both":
-            return [self.build(f"train-{which}", gpus)], False
-        if len(gpus) >= 2:  # one GPU each, side by side
-            return [self.build("train-sovits", gpus[:1]), self.build("train-gpt", gpus[1:2])], False
-        return [self.build("train-sovits", gpus), self.build("train-gpt", gpus)], True
+        return requests.train_requests(self.application, which, self.settings())
 
     def start(self, which: str) -> None:
         problem = self.query_one("#train-problem", Static)
         try:
-            reqs, chain = self.requests(which)
+            plan = self.plan(which)
         except (GsvError, ValueError) as e:
-            problem.update(f"{getattr(e, 'message', e)}" + (f"\nfix: {e.fix}" if getattr(e, "fix", None) else ""))
+            problem.update(describe(e))
             return
-        problem.update(DPO_NOTE if any(r.params.get("dpo") for r in reqs) else "")
-        self.post_message(self.Requested(reqs, chain))
+        problem.update(DPO_NOTE if plan.dpo else "")
+        self.post_message(self.Requested(plan))
 
     @on(Button.Pressed, "#train-sovits")
     def _sovits(self) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
-    from backend.workspace import Project
+    from backend.app import Application
 
 
 class WeightsList(DataTable):
@@ -28,10 +28,11 @@ class WeightsList(DataTable):
     def on_mount(self) -> None:
         self.add_columns("", "kind", "file", "epoch")
 
-    def load(self, project: Project | None) -> None:
-        from backend.infer.weights_choice import project_weights
+    def load(self, application: Application) -> None:
+        from backend.app.inference import exported_weights
 
-        found = {k: (project_weights(project, k) if project is not None else []) for k in ("gpt", "sovits")}
+        exports = exported_weights(application)
+        found = {k: [o for o in exports if o.kind == k] for k in ("gpt", "sovits")}
         self.options = {k: [str(o.path) for o in v] for k, v in found.items()}
         for kind in ("gpt", "sovits"):
             if self.picked.get(kind) not in self.options[kind]:

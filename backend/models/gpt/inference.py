@@ -17,7 +17,7 @@ the recorded outputs and every downstream length depend on them:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -86,8 +86,12 @@ def generate(
     draws: DrawSource | None = None,
     max_steps: int = MAX_STEPS,
     record_logits: bool = False,
+    on_token: Callable[[int], None] | None = None,
 ) -> Generation:
-    """Generate for one item. ``phones`` ``[1,Tx]``, ``prompt`` ``[1,Tp]`` or ``None``, ``bert`` ``[1,1024,Tx]``."""
+    """Generate for one item. ``phones`` ``[1,Tx]``, ``prompt`` ``[1,Tp]`` or ``None``, ``bert`` ``[1,1024,Tx]``.
+
+    ``on_token`` receives each kept token as it is drawn (streaming callers decode audio before
+    the piece ends); the returned tokens are the authoritative result."""
     cfg = model.config
     eos = cfg.EOS
     draw = draws if draws is not None else exponential_draws()
@@ -133,6 +137,8 @@ def generate(
             n -= 1
         if stopping:
             break
+        if on_token is not None:
+            on_token(int(token[0, 0]))
         x_in = _audio_input(model, token, tp + idx)
     y = buf[:, :n].clone()
     if y.shape[1] == 0:

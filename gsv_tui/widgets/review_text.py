@@ -1,0 +1,87 @@
+"""What the Transcripts screen writes on its lines: title, clip rows, the clip detail, the status.
+
+Plain functions of the transcript and the screen's state, so the screen class keeps only the
+keys and the flow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from backend.app.review import SAVED, flag_help
+from backend.errors import GsvError
+
+from .clip_table import ClipRow
+
+if TYPE_CHECKING:
+    from backend.app.review import Transcript
+
+SORT_LABELS = {"file": "file order", "confidence": "worst ASR confidence first",
+               "duration": "longest first"}
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    return f"{seconds:5.1f}"
+
+
+def format_total(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def title_text(path: Path | None) -> Text:
+    t = Text(no_wrap=True, overflow="ellipsis")
+    if path is None:
+        t.append("No transcript: `gsv asr CLIPS --project NAME` writes one; ctrl+o opens a .list", style="italic")
+    else:
+        t.append("Reviewing ", style="bold")
+        t.append(path.name, style="bold")
+        t.append(f"  in {path.parent}", style="dim")
+    return t
+
+
+def clip_row(t: "Transcript", n: int) -> ClipRow:
+    """Clip ordinal ``n`` as a table row (blank while a worker is changing the list)."""
+    try:
+        c = t.clip(n)
+        flags = t.flags(n)
+        return ClipRow(str(n + 1), format_duration(t.known_duration(n)), c.lang,
+                       ",".join(flags), c.text.strip(), t.is_reviewed(n), "missing" in flags)
+    except (GsvError, IndexError, AttributeError):  # mid-edit in a worker: redrawn after it
+        return ClipRow("", "", "", "", "")
+
+
+def detail_text(t: "Transcript", n: int) -> Text:
+    """The clip's path and, in red, what each of its flags means."""
+    text = Text(no_wrap=False, overflow="ellipsis")
+    text.append(t.clip(n).path, style="dim")
+    flags = t.flags(n)
+    if flags:
+        help_of = flag_help()
+        text.append("  " + "; ".join(help_of[f] for f in flags), style="red")
+    return text
+
+
+def status_text(t: "Transcript", stats: dict[str, Any], durations_done: tuple[int, int], sort_kind: str,
+                autoplay: bool, saved_state: str, busy: str | None) -> Text:
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"{len(t)} clips")
+    if stats:
+        line.append(f" · {stats['reviewed']} reviewed · ")
+        line.append(f"{stats['flagged']} flagged", style="red" if stats["flagged"] else "")
+        line.append(f" · {format_total(stats['seconds'])} kept")
+    done, total = durations_done
+    if total and done < total:
+        line.append(f" · reading durations {done}/{total}", style="italic")
+    line.append(f" · sort: {SORT_LABELS[sort_kind]}")
+    if autoplay:
+        line.append(" · auto-play")
+    line.append(f" · {saved_state}", style="green" if saved_state == SAVED else "yellow")
+    if busy:
+        line.append(f" · {busy}…", style="italic")
+    return line
