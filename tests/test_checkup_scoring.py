@@ -57,9 +57,14 @@ def test_japanese_is_scored_on_its_reading_so_digits_kanji_and_kana_agree() -> N
     assert s.skips == len(tokens("三つ", "ja")) and s.repeats == 0
 
 
-def test_korean_words_and_unknown_languages() -> None:
+def test_korean_words_cantonese_characters_and_unknown_languages() -> None:
+    frontend_data_or_skip()
     s = score("안녕하세요, 반갑습니다!", "안녕하세요 반갑습니다", "ko")
     assert s.error_rate == 0.0 and s.reference_units == 2
+    assert score("사과 3개를 샀어요.", "사과 세개를 샀어요", "ko").error_rate == 0.0  # digits read out
+    assert unit("yue") == "cer"
+    s = score("我哋今日食咗3碗飯，好飽！", "我哋今日食咗三碗饭好饱", "yue")
+    assert (s.error_rate, s.reference_units) == (0.0, 11)
     with pytest.raises(ScoringLanguageError):
         unit("fr")
 

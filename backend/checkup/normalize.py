@@ -2,9 +2,10 @@
 
 Both the sentence the model was asked to say and the ASR's transcript go through the same
 function, so "25" and "twenty-five", "。" and ".", "Hello" and "hello" never count as errors.
-Chinese and Cantonese are scored per character (CER) after the Chinese normaliser (numbers read
+Chinese and Cantonese are scored per character (CER) after their normalisers (numbers read
 out, traditional → simplified, marks dropped); Japanese per kana of its Open JTalk reading (so
-kanji, kana and digit spellings of the same words agree); English and Korean per word (WER).
+kanji, kana and digit spellings of the same words agree); English per word (WER) after the
+English normaliser; Korean per word of its g2pk2 pronunciation (digits read out).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def _chinese(text: str) -> list[str]:
     return [c for c in normalize_zh(text) if "\u4e00" <= c <= "\u9fa5"]
 
 
+def _cantonese(text: str) -> list[str]:
+    from backend.text.cantonese import normalize_yue
+
+    return [c for c in normalize_yue(text) if "\u4e00" <= c <= "\u9fff"]
+
+
 def _japanese(text: str) -> list[str]:
     from backend.text.japanese import _engine, normalize_ja
 
@@ -60,14 +67,19 @@ def _english(text: str) -> list[str]:
 
 
 def _korean(text: str) -> list[str]:
-    return [w for w in _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower()).split() if w]
+    from backend.text.korean import pronounce
+
+    said = pronounce(unicodedata.normalize("NFKC", text))  # digits read out, as the g2p reads them
+    return [w for w in _NOT_WORD.sub(" ", said.lower()).split() if w]
 
 
 def tokens(text: str, language: str) -> list[str]:
     """The scoring units of ``text``: characters (zh, yue), kana (ja) or words (en, ko)."""
     code = base_language(language)
-    if code in ("zh", "yue"):
+    if code == "zh":
         return _chinese(text)
+    if code == "yue":
+        return _cantonese(text)
     if code == "ja":
         return _japanese(text)
     if code == "en":
