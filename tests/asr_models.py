@@ -35,8 +35,17 @@ def _byte_chars() -> list[str]:
     return [out[b] for b in range(256)]
 
 
-def build_tiny_whisper(out_dir: Path) -> Path:
-    """Write a faster-whisper model folder to ``out_dir`` and return it."""
+WHISPER_SIZES = {  # transformer dimensions of the official checkpoints (vocabulary aside), for benchmarks
+    "small": {"d_model": 768, "encoder_layers": 12, "decoder_layers": 12, "encoder_attention_heads": 12,
+              "decoder_attention_heads": 12, "encoder_ffn_dim": 3072, "decoder_ffn_dim": 3072},
+    "medium": {"d_model": 1024, "encoder_layers": 24, "decoder_layers": 24, "encoder_attention_heads": 16,
+               "decoder_attention_heads": 16, "encoder_ffn_dim": 4096, "decoder_ffn_dim": 4096},
+}
+
+
+def build_tiny_whisper(out_dir: Path, dims: dict[str, int] | None = None) -> Path:
+    """Write a faster-whisper model folder to ``out_dir`` and return it (``dims``: transformer
+    sizes instead of the tiny ones, e.g. ``WHISPER_SIZES["small"]``)."""
     import ctranslate2
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
@@ -59,9 +68,11 @@ def build_tiny_whisper(out_dir: Path) -> Path:
     ids = {t: tok.token_to_id(t) for t in specials}
 
     torch.manual_seed(0)
+    sizes = {"encoder_layers": 1, "encoder_attention_heads": 2, "decoder_layers": 1, "decoder_attention_heads": 2,
+             "d_model": 32, "encoder_ffn_dim": 64, "decoder_ffn_dim": 64}
+    sizes.update(dims or {})
     cfg = WhisperConfig(
-        vocab_size=vocab_size, num_mel_bins=80, encoder_layers=1, encoder_attention_heads=2,
-        decoder_layers=1, decoder_attention_heads=2, d_model=32, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        vocab_size=vocab_size, num_mel_bins=80, **sizes,
         max_source_positions=1500, max_target_positions=448,
         pad_token_id=ids["<|endoftext|>"], bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|endoftext|>"],
         decoder_start_token_id=ids["<|startoftranscript|>"],

@@ -217,6 +217,17 @@ class Synthesizer:
         peak = float(np.abs(audio).max()) if len(audio) else 0.0
         return audio / peak if peak > 1.0 else audio
 
+    def prepare(self, p: SynthesisParams, warnings: list[str]) -> tuple[_Prompt, list[TextPiece]]:
+        """The reference prompt and the text pieces of ``p``, for callers that render piece by piece."""
+        return self._prompt(p, warnings), self.text_pieces(p)
+
+    def render_piece(self, prompt: _Prompt, piece: TextPiece, p: SynthesisParams, seed: int) -> tuple[np.ndarray, int]:
+        """One piece on its own with its own seed → (audio, GPT tokens). Verified synthesis
+        regenerates a bad piece this way without touching the others."""
+        _seed_everything(seed)
+        tokens = self._generate(prompt, [piece], p)[0]
+        return self._decode(tokens, piece, prompt, p), int(tokens.numel())
+
     # --- the whole thing ------------------------------------------------------------------
     def synthesize(self, p: SynthesisParams, progress: ProgressFn | None = None,
                    on_piece: PieceFn | None = None) -> SynthesisResult:

@@ -3,14 +3,16 @@
 ``gsv infer [--project NAME] [--gpt PATH] [--sovits PATH] --ref WAV [--ref WAV …] [--ref-text TEXT]
 --ref-lang L (--text TEXT | --text-file F) --lang L [--cut cut0…cut5] [--top-k --top-p
 --temperature --repetition-penalty --speed --pause --seed --batch-size] [--trim-ref no|first|best]
-[--out OUT.wav]``
+[--out OUT.wav] [--verify [--max-tries N] [--verify-max-error E]]``
 
 GPT/SoVITS default to the project's latest exports, else the pretrained base models of the
 project's version (v2 without a project). The first ``--ref`` is the main reference (prompt and
 timbre); further ones only add timbre (averaged, as officially). Without ``--ref-text`` the run
 is ref-free (lower quality; a warning says so). Besides the wav, ``OUT.json`` records every
 parameter, the seed actually used, the pieces and the timings — the Inference screen's
-history reads it, and a take can be regenerated exactly from it.
+history reads it, and a take can be regenerated exactly from it. With ``--verify`` each piece is
+transcribed and regenerated with another seed when it went wrong (:mod:`backend.checkup.verify`);
+the record's ``verify`` lists every try of every piece and which one was kept.
 """
 
 from __future__ import annotations
@@ -89,6 +91,15 @@ class Params:
     device: str = "auto"
     precision: str = "auto"
     max_tokens: int = MAX_TOKENS  # GPT steps per piece; the official cap (≈ 60 s)
+    # verified synthesis (backend.checkup.verify): hear each piece, retry a bad one
+    verify: bool = param(False, help="transcribe each piece and regenerate it with another seed when a word is "
+                                     "skipped or repeated, the error rate is too high, or the generation ran away")
+    max_tries: int = param(3, low=1, high=20, help="tries per piece with --verify")
+    verify_max_error: float = param(0.35, low=0.0, high=10.0, help="CER/WER above which a piece counts as bad")
+    asr_engine: str | None = param(None, choices=("faster-whisper", "funasr"), none="config.toml asr_engine",
+                                   help="ASR engine for --verify")
+    asr_model: str | None = param(None, none="the engine's default", help="ASR model name or local folder for --verify")
+    asr_device: str = param("auto", choices=("auto", "cpu", "cuda"), help="ASR device for --verify")
 
     def synthesis(self) -> SynthesisParams:
         return SynthesisParams(text=self.text, lang=self.lang, ref=str(self.refs[0]) if self.refs else None,
@@ -146,6 +157,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: the pretrained one)")
     parser.add_argument("--version", default=None, choices=("v1", "v2", "v2Pro", "v2ProPlus"),
                         help="pretrained base models to fall back to (default: the project's version, else v2)")
+    v = parser.add_argument_group("verified synthesis (see docs/checkup.md)")
+    add_param_option(v, Params, "verify", action="store_true")
+    for name in ("max_tries", "verify_max_error", "asr_engine", "asr_model", "asr_device"):
+        add_param_option(v, Params, name)
 
 
 def lang_option(code: str | None) -> str | None:
@@ -195,7 +210,9 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         hubert=Path(args.hubert).expanduser().absolute() if args.hubert else None,
         bert=Path(args.bert).expanduser().absolute() if args.bert else None,
         sv=Path(args.sv).expanduser().absolute() if args.sv else None,
-        max_tokens=seconds_to_tokens(args.max_seconds))
+        max_tokens=seconds_to_tokens(args.max_seconds),
+        verify=args.verify, max_tries=args.max_tries, verify_max_error=args.verify_max_error,
+        asr_engine=args.asr_engine, asr_model=args.asr_model, asr_device=args.asr_device)
     check(params)
     return params
 
@@ -208,6 +225,11 @@ def check(params: Params) -> None:
     if not 1 <= params.max_tokens <= MAX_TOKENS:
         problems.append(f"the longest piece must be between {tokens_to_seconds(1):g} and {MAX_PIECE_S:g} s "
                         "(--max-seconds)")
+    if params.verify:
+        from ..checkup.verify import scoring_language
+
+        problems += verify_settings(params).problems()
+        scoring_language(params.lang)
     if problems:
         raise InferStageError("invalid parameters: " + "; ".join(problems), "change the values named")
     for kind, path in (("GPT", params.gpt), ("SoVITS", params.sovits)):
@@ -226,6 +248,15 @@ def check(params: Params) -> None:
         load_reference(params.refs[0], params.trim_ref)
         for aux in params.refs[1:]:
             load_reference(aux, check=False)
+
+
+def verify_settings(params: Params) -> Any:
+    """The :class:`~backend.checkup.verify.VerifySettings` of a ``--verify`` run."""
+    from ..checkup.verify import VerifySettings, scoring_language
+
+    engine = params.asr_engine or load_config().asr_engine.get(scoring_language(params.lang), "faster-whisper")
+    return VerifySettings(max_tries=params.max_tries, max_error=params.verify_max_error, asr_engine=engine,
+                          asr_model=params.asr_model, asr_device=params.asr_device)
 
 
 def project_of(params: Params) -> str | None:
@@ -280,7 +311,16 @@ def run(params: Params, report: Reporter) -> None:
     def progress(done: int, total: int, label: str) -> None:
         report.progress(done, total, unit="pieces", label=label)
 
-    result = synth.synthesize(params.synthesis(), progress=progress)
+    verified = None
+    if params.verify:
+        from ..checkup.verify import verified_synthesis
+
+        settings = verify_settings(params)
+        result, tries = verified_synthesis(synth, params.synthesis(), settings, progress=progress)
+        verified = {"max_tries": settings.max_tries, "max_error": settings.max_error,
+                    "asr": {"engine": settings.asr_engine, "model": settings.asr_model}, "pieces": tries}
+    else:
+        result = synth.synthesize(params.synthesis(), progress=progress)
     for w in result.warnings:
         report.warning(w)
     out = Path(params.out)
@@ -288,6 +328,8 @@ def run(params: Params, report: Reporter) -> None:
     keep_previous(out)
     result.save(out)
     rec = record(params, result, models, time.perf_counter() - started)
+    if verified is not None:
+        rec["verify"] = verified
     atomic_write_text(result_path(out), json.dumps(rec, ensure_ascii=False, indent=1))
     report.artifact(out, role="audio")
     report.artifact(result_path(out), role="record")
