@@ -21,16 +21,16 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("transformers")
 
+from format_helpers import make_clips, unpack_bert  # noqa: E402
+from g2pw_helpers import build_tiny_g2pw  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
+
 from backend.format import journal, layout  # noqa: E402
 from backend.format.runner import FormatOptions, run_format  # noqa: E402
 from backend.jobs.events import Reporter  # noqa: E402
 from backend.text import g2pw  # noqa: E402
 from backend.text.cleaner import clean_text  # noqa: E402
 from backend.text.zh_readings import G2PW, PYPINYIN, ReadingsCleaner, decide  # noqa: E402
-
-from format_helpers import make_clips, unpack_bert  # noqa: E402
-from g2pw_helpers import build_tiny_g2pw  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
 
 SHARED = frontend_data_or_skip()
 LONG = "他很长。"  # 长: chang2 by the tiny model, zhang3 by pypinyin
@@ -90,7 +90,6 @@ def test_an_installed_model_is_used_and_pypinyin_is_never_needed(tmp_path: Path,
 def test_online_the_missing_model_is_fetched_with_progress(tmp_path: Path, monkeypatch) -> None:
     """As the official (which downloads G2PW when it is missing): through our verified download."""
     import huggingface_hub.constants as hub_constants
-
     from hub_helpers import fake_hub
 
     data = _data_folder(tmp_path / "data", with_g2pw=False)
@@ -114,7 +113,6 @@ def test_online_the_missing_model_is_fetched_with_progress(tmp_path: Path, monke
 
 def test_a_failed_download_is_named_and_pypinyin_still_needs_permission(tmp_path: Path, monkeypatch) -> None:
     import huggingface_hub.constants as hub_constants
-
     from hub_helpers import fake_hub
 
     monkeypatch.setenv("GSV_FRONTEND_DATA", str(_data_folder(tmp_path / "data", with_g2pw=False)))
@@ -201,9 +199,10 @@ def test_format_and_infer_options_come_from_the_params_declaration() -> None:
 # --- inference ----------------------------------------------------------------------------------
 
 def test_a_take_refuses_chinese_offline_and_records_the_allowed_fallback(tmp_path: Path, monkeypatch) -> None:
+    from infer_helpers import GPT, HUBERT, SOVITS, build_tiny_bert, write_voice
+
     from backend.infer.pipeline import PYPINYIN_WARNING
     from backend.stages import infer as infer_stage
-    from infer_helpers import GPT, HUBERT, SOVITS, build_tiny_bert, write_voice
 
     monkeypatch.setenv("GSV_FRONTEND_DATA", str(_data_folder(tmp_path / "data", with_g2pw=False)))
     ref = write_voice(tmp_path / "ref.wav", 4.0, seed=7)
