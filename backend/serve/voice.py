@@ -45,6 +45,7 @@ class VoiceFiles:
     device: str = "auto"
     precision: str = "auto"
     max_tokens: int = 1500
+    allow_pypinyin: bool = False  # v2+ Chinese without G2PW: pypinyin readings instead of a refusal
 
 
 SYNTHESIS_DEFAULTS = {f.name: f.default for f in fields(SynthesisParams)}
@@ -129,7 +130,7 @@ class Voice:
                             ref_text=req.ref_text, ref_lang=req.ref_lang, cut=req.cut, top_k=req.top_k,
                             top_p=req.top_p, temperature=req.temperature,
                             repetition_penalty=req.repetition_penalty, speed=req.speed, pause=req.pause,
-                            seed=req.seed, batch_size=req.batch_size)
+                            seed=req.seed, batch_size=req.batch_size, allow_pypinyin=self.files.allow_pypinyin)
         pause = np.zeros(int(round(self.sample_rate * req.pause)), dtype=np.float32)
 
         def piece(_index: int, audio: np.ndarray, _sr: int) -> None:
@@ -151,10 +152,11 @@ class _CachingSynthesizer(Synthesizer):
         self._cache: OrderedDict[tuple[Any, ...], tuple[Any, list[str]]] = OrderedDict()
         self.hits = 0
 
-    def _prompt(self, p: Any, warnings: list[str]) -> Any:
+    def _prompt(self, p: Any, warnings: list[str], clean: Any) -> Any:
         if not p.ref or not all(Path(x).is_file() for x in [p.ref, *p.aux_refs]):
-            return super()._prompt(p, warnings)  # the pipeline names the missing file
-        key = (tuple(_file_digest(x) for x in [p.ref, *p.aux_refs]), p.trim_ref, p.ref_text, p.ref_lang)
+            return super()._prompt(p, warnings, clean)  # the pipeline names the missing file
+        key = (tuple(_file_digest(x) for x in [p.ref, *p.aux_refs]), p.trim_ref, p.ref_text, p.ref_lang,
+               p.allow_pypinyin)
         if key in self._cache:
             self._cache.move_to_end(key)
             self.hits += 1
@@ -162,7 +164,7 @@ class _CachingSynthesizer(Synthesizer):
             warnings.extend(cached_warnings)
             return prompt
         before = len(warnings)
-        prompt = super()._prompt(p, warnings)
+        prompt = super()._prompt(p, warnings, clean)
         self._cache[key] = (prompt, warnings[before:])
         while len(self._cache) > REFERENCE_CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -186,8 +188,9 @@ class _CachingSynthesizer(Synthesizer):
 
             raise InferenceError("invalid synthesis parameters: " + "; ".join(problems), fix="change the values named")
         m = self.models
-        prompt = self._prompt(p, [])
-        pieces = self.text_pieces(p)
+        clean = self.cleaner(p)
+        prompt = self._prompt(p, [], clean)
+        pieces = self.text_pieces(p, clean)
         seed = _seed_everything(p.seed)
         sampling = SamplingParams(top_k=p.top_k, top_p=p.top_p, temperature=p.temperature,
                                   repetition_penalty=p.repetition_penalty)

@@ -56,6 +56,7 @@ class Params:
     max_voices: int = 2  # projects' voices kept loaded at once (least recently used goes first)
     max_tokens: int = 1500
     allowed_dirs: list[Path] = field(default_factory=list)
+    allow_pypinyin: bool = False  # v2+ Chinese without G2PW: read with pypinyin instead of refusing
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queue", type=int, default=8, help="requests that may wait; more get 503 (default %(default)s)")
     parser.add_argument("--max-voices", type=int, default=2,
                         help="projects' voices kept loaded at once (default %(default)s)")
+    parser.add_argument("--allow-pypinyin", action="store_true",
+                        help="without the G2PW model, read v2+ Chinese with pypinyin (differs from the WebUI on polyphones)")
     parser.add_argument("--max-seconds", type=float, default=60.0,
                         help="longest speech per piece, seconds (the official cap is 60)")
 
@@ -115,7 +118,8 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         version=version, hubert=_abs(args.hubert), bert=_abs(args.bert), sv=_abs(args.sv), device=args.device,
         precision=args.precision or cfg.precision, max_waiting=args.queue, max_voices=args.max_voices,
         max_tokens=int(round(args.max_seconds * 25)),
-        allowed_dirs=[Path(d).expanduser().absolute() for d in cfg.serve.allowed_dirs])
+        allowed_dirs=[Path(d).expanduser().absolute() for d in cfg.serve.allowed_dirs],
+        allow_pypinyin=args.allow_pypinyin)
     check_binding(params.host, params.token, params.insecure)
     check(params)
     return params
@@ -164,7 +168,7 @@ def run(params: Params, report: Reporter) -> None:
     check(params)
     files = VoiceFiles(gpt=Path(params.gpt), sovits=Path(params.sovits), hubert=params.hubert,  # type: ignore[arg-type]
                        bert=params.bert, sv=params.sv, device=params.device, precision=params.precision,
-                       max_tokens=params.max_tokens)
+                       max_tokens=params.max_tokens, allow_pypinyin=params.allow_pypinyin)
     control: list[str] = []
     reference = DefaultReference(str(params.ref), params.ref_text, params.ref_lang) if params.ref else None
     sock = server.bind(params.host, params.port)
