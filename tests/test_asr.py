@@ -17,7 +17,7 @@ from backend.asr import AsrModelMissing, AsrOptions, ClipResult
 from backend.asr.output import line_for
 from backend.jobs.events import Reporter
 from backend.stages import asr as asr_stage
-from backend.transcripts_format import Clip, parse_bytes
+from backend.transcripts.listfile import Clip, parse_bytes
 
 TRAINABLE_CODES = {"ZH", "EN", "JA", "KO", "YUE"}
 

@@ -23,7 +23,7 @@ from backend.models.errors import (
     WrongModelKindError,
 )
 from backend.models.gpt import S1, S1LONGER_V1, S1LONGER_V2, GPTConfig, Text2SemanticDecoder
-from backend.models.gpt_weights import export_gpt, load_gpt, read_gpt_file
+from backend.models.gpt.weights import export_gpt, load_gpt, read_gpt_file
 from backend.models.safe_pickle import HParams, save_checkpoint
 from gpt_helpers import CKPT, GPT_DIR, inputs, vector
 

@@ -209,7 +209,7 @@ def test_blank_reference_text_means_ref_free(synth: Synthesizer) -> None:
 
 def _v1_gpt(path: Path) -> Path:
     """The tiny GPT cut down to the v1 phoneme set (512 rows), saved as an official file."""
-    from backend.models.gpt_weights import read_gpt_file
+    from backend.models.gpt.weights import read_gpt_file
     from backend.models.safe_pickle import save_checkpoint
 
     g = read_gpt_file(GPT)

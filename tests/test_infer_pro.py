@@ -27,7 +27,7 @@ from text_records import frontend_data_or_skip  # noqa: E402
 @pytest.fixture(scope="module")
 def pro_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from backend.models.sovits import SoVITS
-    from backend.models.weights import model_config, read_sovits, write_sovits
+    from backend.models.sovits.weights import model_config, read_sovits, write_sovits
 
     f = read_sovits(SOVITS)
     cfg = dataclasses.replace(model_config(f), version="v2Pro", mrte_hidden=None)

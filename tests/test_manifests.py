@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from backend.models.sovits import MultiPeriodDiscriminator, SoVITS, SoVITSConfig
-from backend.models.weights import export_state_dict
+from backend.models.sovits.weights import export_state_dict
 
 FIX = Path(__file__).parent / "fixtures" / "manifests"
 

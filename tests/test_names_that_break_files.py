@@ -15,7 +15,7 @@ from backend.filenames import MAX_NAME_BYTES, is_list_safe, safe_name
 from backend.jobs.events import Reporter
 from backend.stages import slice as slice_stage
 from backend.transcripts import ClipAudioError, Transcript
-from backend.transcripts_format import Clip, parse_bytes
+from backend.transcripts.listfile import Clip, parse_bytes
 from transcript_helpers import make_wav, read_int16
 
 HOSTILE = ["take|one.wav", "take\ntwo.wav", "take\u2028three.wav"]

@@ -13,7 +13,7 @@ import torch
 from backend.models import load_sovits
 from backend.models.safe_pickle import load_checkpoint
 from backend.models.sovits import MultiPeriodDiscriminator
-from backend.models.weights import read_discriminator
+from backend.models.sovits.weights import read_discriminator
 
 FIX = Path(__file__).parent / "fixtures" / "sovits_train_forward"
 ACT = {"atol": 1e-4, "rtol": 1e-4}

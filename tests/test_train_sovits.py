@@ -21,7 +21,7 @@ from backend.jobs import procs
 from backend.jobs.events import Reporter, read_events
 from backend.jobs.manager import JobError, JobManager
 from backend.models import load_sovits
-from backend.models.weights import read_sovits
+from backend.models.sovits.weights import read_sovits
 from backend.train.common import CheckpointStore, RunFinishedError, load_checkpoint_file
 from backend.train.data import ExpFolder
 from backend.train.distributed import run_training
@@ -231,7 +231,7 @@ def test_cancel_leaves_no_processes(project, tiny_d: Path) -> None:
 
 def test_v2pro_trains_with_speaker_embeddings_and_exports_with_its_header(tmp_path: Path, one_thread) -> None:
     from backend.models.sovits import SoVITS, SoVITSConfig
-    from backend.models.weights import write_sovits
+    from backend.models.sovits.weights import write_sovits
 
     torch.manual_seed(0)
     cfg = SoVITSConfig(version="v2Pro", inter_channels=16, hidden_channels=16, filter_channels=32, n_layers=1,

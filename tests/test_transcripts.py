@@ -13,7 +13,7 @@ import pytest
 
 from backend.transcripts import (ClipAudioError, Transcript, TranscriptChangedOnDisk,
                                  TranscriptError)
-from backend.transcripts_flags import FlagSettings
+from backend.transcripts.flags import FlagSettings
 from backend.workspace import Workspace
 from transcript_helpers import make_dataset, make_wav, read_int16, sha
 
@@ -353,7 +353,7 @@ def test_reviewed_marks_and_reference_persist(tmp_path):
 SAVER = r"""
 import sys
 from backend.transcripts import Transcript
-from backend.transcripts_format import parse_bytes
+from backend.transcripts.listfile import parse_bytes
 t = Transcript.open(sys.argv[1])
 versions = [parse_bytes(open(p, "rb").read()).rows for p in sys.argv[2:]]
 print("ready", flush=True)

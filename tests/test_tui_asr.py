@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from asr_models import build_tiny_paraformer
-from backend.transcripts_format import Clip, parse_bytes
+from backend.transcripts.listfile import Clip, parse_bytes
 from backend.workspace import Workspace
 from gsv_tui.screens.asr_dialog import AsrDialog
 from tui_helpers import SIZE, make_app, wait_until

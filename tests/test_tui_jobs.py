@@ -246,7 +246,7 @@ async def test_a_job_whose_processes_vanish_is_shown_lost_with_the_reason(home: 
 
 
 def test_progress_reads_in_the_unit_a_person_thinks_in() -> None:
-    from gsv_tui.formatting import progress_detail, progress_text
+    from gsv_tui.display import progress_detail, progress_text
     from gsv_tui.jobwatch import ProgressView
 
     assert progress_detail(ProgressView(3, 10, "clips", "ssl")) == "3/10 clips — ssl"

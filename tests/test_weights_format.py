@@ -23,7 +23,7 @@ from backend.models.errors import (
 )
 from backend.models.safe_pickle import HParams, save_checkpoint
 from backend.models.sovits import MultiPeriodDiscriminator, SoVITS, SoVITSConfig
-from backend.models.weights import read_discriminator, read_sovits, write_sovits
+from backend.models.sovits.weights import read_discriminator, read_sovits, write_sovits
 
 FIX = Path(__file__).parent / "fixtures"
 TINY = FIX / "sovits_v2_tiny" / "sovits_v2_tiny.pth"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GsvError
-from ..transcripts_audio import PathResolver, path_basename
-from ..transcripts_format import Clip, canonical_language, parse_bytes
+from ..transcripts.audio import PathResolver, path_basename
+from ..transcripts.listfile import Clip, canonical_language, parse_bytes
 from .layout import text_version
 
 

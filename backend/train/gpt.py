@@ -174,7 +174,7 @@ class GPTTrainer:
 # ------------------------------------------------------------------------------- files
 def load_base(path: str | Path) -> torch.nn.Module:
     """The GPT to fine-tune, in float32 (official: the fp16 weights of the ``.ckpt`` in fp32)."""
-    from ..models.gpt_weights import load_gpt
+    from ..models.gpt.weights import load_gpt
 
     return load_gpt(path, dtype=torch.float32)
 
@@ -291,7 +291,7 @@ def train_worker(params: dict[str, Any], report: Reporter, dist: DistContext) ->
         if epoch in saves:
             if dist.is_main:
                 model.eval()
-                from ..models.gpt_weights import export_gpt
+                from ..models.gpt.weights import export_gpt
 
                 path = export_gpt(model, s.weights_dir, s.exp_name, epoch, config)
                 exports.append(str(path))

@@ -129,7 +129,7 @@ def build_generator(path: str | Path):
 
 
 def build_discriminator(path: str | Path, version: str):
-    from ..models.weights import read_discriminator
+    from ..models.sovits.weights import read_discriminator
     from .sovits_disc import discriminator_for
 
     sd = read_discriminator(path)
@@ -289,7 +289,7 @@ def official_config(s: SoVITSTrainSettings, net_g: torch.nn.Module) -> dict[str,
 
 
 def export_weights(s: SoVITSTrainSettings, net_g: torch.nn.Module, epoch: int, step: int) -> Path:
-    from ..models.weights import write_sovits
+    from ..models.sovits.weights import write_sovits
 
     g = _unwrap(net_g)
     return write_sovits(s.export_path(epoch, step), g.state_dict(), official_config(s, g), s.version, epoch, step)
@@ -351,7 +351,7 @@ def prepare(s: SoVITSTrainSettings, world_size: int = 1, restart: bool = False,
     for label, p in (("pretrained s2G", s.pretrained_s2G), ("pretrained s2D", s.pretrained_s2D)):
         if not Path(p).is_file():
             raise TrainError(f"{label} file {p} does not exist", fix=f"run `gsv models fetch {s.version}` or give the path")
-    from ..models.weights import read_sovits
+    from ..models.sovits.weights import read_sovits
 
     base_version = read_sovits(s.pretrained_s2G).version
     if base_version != s.version:

@@ -2,7 +2,7 @@
 
 This is what the review screen and the CLI use. A :class:`Transcript` holds every line of the
 file (clips and, verbatim, the lines it could not read), edits them through undoable splices
-(:mod:`backend.transcripts_history`), never destroys audio (merges and splits write new files,
+(:mod:`backend.transcripts.history`), never destroys audio (merges and splits write new files,
 deleted clips go to the trash) and saves with a backup, refusing to overwrite a file that
 changed on disk behind its back.
 
@@ -20,17 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import GsvError
-from .fsutil import atomic_write_bytes, atomic_write_text
-from .transcripts_audio import (ClipAudioError, DurationCache, PathResolver, merge_audio,
+from ..errors import GsvError
+from ..fsutil import atomic_write_bytes, atomic_write_text
+from .audio import (ClipAudioError, DurationCache, PathResolver, merge_audio,
                                 move_idempotent, path_basename, sibling_path_string, split_audio,
                                 unique_path)
-from .transcripts_flags import (ALL_FLAGS, CHARS, EMPTY, LANGUAGE, LONG, LOW_CONFIDENCE, MISSING,
+from .flags import (ALL_FLAGS, CHARS, EMPTY, LANGUAGE, LONG, LOW_CONFIDENCE, MISSING,
                                 SHORT, AsrInfo, FlagSettings, default_flag_settings, load_sidecar,
                                 unreadable_chars)
-from .transcripts_format import (LANGUAGE_CYCLE, Clip, LineProblem, ListStyle, RawLine, Row,
+from .listfile import (LANGUAGE_CYCLE, Clip, LineProblem, ListStyle, RawLine, Row,
                                  canonical_language, clean_text, parse_bytes, render)
-from .transcripts_history import (HistoryLog, LogState, Splice, SpliceMismatch, apply_splice,
+from .history import (HistoryLog, LogState, Splice, SpliceMismatch, apply_splice,
                                   replay)
 
 __all__ = ["Transcript", "TranscriptError", "TranscriptChangedOnDisk", "ClipAudioError", "Clip",
@@ -586,7 +586,7 @@ class Transcript:
         file next to the list."""
         ref = self.reference_for(n)
         if self.project_root is not None:
-            from .workspace import Project
+            from ..workspace import Project
 
             project = Project.load(self.project_root)
             project.settings["reference"] = ref
