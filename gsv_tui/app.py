@@ -25,12 +25,11 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
+from backend.app import Application, Project
 from backend.errors import GsvError
-from backend.app import Project
 
 from . import keymap
 from .commands import GsvCommands, PaletteCommand
-from backend.app import Application
 from .jobwatch import JobsSnapshot, JobsWatcher
 from .listening import ListeningService, ListenStatus
 from .messages import JobsUnavailable, JobsUpdated, ListenChanged, LogLines

@@ -1,7 +1,7 @@
 """Watching jobs from a thread: records, live progress from ``events.jsonl``, and one log.
 
 The UI thread never touches a job's process or files. One watcher thread reads the job
-records and tails each job's events file (with :class:`~backend.jobs.events.EventCursor`),
+records and tails each job's events file (with :class:`~backend.progress.EventCursor`),
 builds an immutable :class:`JobsSnapshot`, and hands it over only when something changed. It
 also tails the log of the job the person is looking at, and every few seconds asks the
 manager to ``reconcile()`` (notice vanished processes) — that check runs here, off the UI.

@@ -80,10 +80,10 @@ def test_a_changed_default_shows_in_the_cli_help_and_the_tui_forms(monkeypatch: 
     import asyncio
 
     from textual.widgets import Input
+    from tui_helpers import make_app, wait_until
 
     from gsv_tui.widgets.slice_form import SliceForm
     from gsv_tui.widgets.train_form import TrainForm
-    from tui_helpers import make_app, wait_until
 
     assert "(default 8)" in _option_help("train-sovits", "--epochs EPOCHS")
     _with_default(monkeypatch, train_sovits.Params, "epochs", 11)

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from asr_models import build_tiny_paraformer, build_tiny_whisper
+
 from backend.asr import AsrModelMissing, AsrOptions, ClipResult
 from backend.asr.output import line_for
-from backend.jobs.events import Reporter
+from backend.progress import Reporter
 from backend.stages import asr as asr_stage
 from backend.transcripts.listfile import Clip, parse_bytes
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from infer_helpers import GPT, HUBERT, SOVITS, write_voice
 
 from backend.config import Config, load_config
 from backend.errors import ConfigError
-from infer_helpers import GPT, HUBERT, SOVITS, write_voice
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,16 +16,25 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from format_helpers import (  # noqa: E402
+    FMT,
+    HUBERT_DIR,
+    ITEMS,
+    S2G_PATH,
+    SSL,
+    pinyin_calls,
+    recorded_32k,
+    unpack_bert,
+    write_float_wav,
+)
+from text_records import frontend_data_or_skip  # noqa: E402
+
 from backend.format import layout  # noqa: E402
 from backend.format.runner import FormatOptions, run_format  # noqa: E402
 from backend.format.steps import wav32k_int16  # noqa: E402
-from backend.jobs.events import Reporter  # noqa: E402
 from backend.models.safe_pickle import load_checkpoint  # noqa: E402
 from backend.models.ssl import training_input  # noqa: E402
-
-from format_helpers import (FMT, HUBERT_DIR, ITEMS, S2G_PATH, SSL, pinyin_calls, recorded_32k,  # noqa: E402
-                             unpack_bert, write_float_wav)
-from text_records import frontend_data_or_skip  # noqa: E402
+from backend.progress import Reporter  # noqa: E402
 
 EXP = FMT / "exp"
 

@@ -11,15 +11,15 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from format_helpers import HUBERT_DIR, S2G_PATH, list_lines, make_clips, unpack_bert  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
+
 from backend.format import journal, layout  # noqa: E402
 from backend.format.runner import FormatOptions, run_format  # noqa: E402
-from backend.jobs.events import Reporter  # noqa: E402
 from backend.models import load_sovits  # noqa: E402
 from backend.models.safe_pickle import load_checkpoint  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
+from backend.progress import Reporter  # noqa: E402
 from backend.train.data import ExpFolder  # noqa: E402
-
-from format_helpers import HUBERT_DIR, S2G_PATH, list_lines, make_clips, unpack_bert  # noqa: E402
 
 frontend_data_or_skip()
 
@@ -75,7 +75,7 @@ def test_official_layout_and_formats(mixed) -> None:
     assert text_lines.endswith("\n") and not text_lines.endswith("\n\n")
     rows = [line.split("\t") for line in text_lines.splitlines()]
     assert [r[0] for r in rows] == keys and all(len(r) == 4 for r in rows)
-    for i, (key, phones, word2ph, norm) in enumerate(rows):
+    for i, (key, phones, word2ph, _norm) in enumerate(rows):
         if i % 2 == 0:  # Chinese: word2ph list repr summing to the phones, BERT [1024, n] float32
             w2p = eval(word2ph)  # noqa: S307 - our own file, a list literal
             assert sum(w2p) == len(phones.split(" ")) == load_checkpoint(exp / "3-bert" / f"{key}.pt").shape[1]

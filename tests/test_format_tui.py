@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Button, Input, Select
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
+from backend.app.summaries import FormatSummary
 from backend.format.journal import write_summary
 from backend.jobs.manager import JobManager
 from backend.workspace import Workspace
 from gsv_tui.jobwatch import JobView, ProgressView
-from backend.app.summaries import FormatSummary
 from gsv_tui.widgets.format_panel import FormatPanel, parse_gpus, summary_text
-
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 SUMMARY = {"version": "v2", "items": 3, "kept": 2, "seconds": 75.5, "exp_dir": "x",
            "skipped": [{"item": "b.wav", "step": "ssl", "reason": "too short for training (0.30 s)"}],

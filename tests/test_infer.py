@@ -19,14 +19,14 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, build_tiny_bert, write_voice  # noqa: E402
+from text_records import frontend_data_or_skip, load_records  # noqa: E402
+
 from backend.infer.errors import IncompatibleModelsError, MissingWeightsError  # noqa: E402
 from backend.infer.models import load_models  # noqa: E402
 from backend.infer.params import SynthesisParams  # noqa: E402
 from backend.infer.pipeline import REF_FREE_WARNING, Synthesizer  # noqa: E402
 from backend.models.errors import WeightsFileError  # noqa: E402
-
-from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, build_tiny_bert, write_voice  # noqa: E402
-from text_records import frontend_data_or_skip, load_records  # noqa: E402
 
 HOP = 1280  # output samples per semantic token at speed 1 (25 Hz tokens, 32 kHz audio)
 EN = "The quick brown fox jumps over the lazy dog. It was not amused, and said so. Then it slept."

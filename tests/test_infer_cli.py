@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-
 from infer_helpers import GPT, HUBERT, SOVITS, write_voice
 from text_records import frontend_data_or_skip
 

@@ -10,10 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: E402
+
 from backend.infer.device import choose, cpu_has_native_bf16  # noqa: E402
 from backend.infer.errors import InferenceError  # noqa: E402
-
-from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: E402
 
 HAS_CUDA = torch.cuda.is_available()
 
@@ -102,11 +102,12 @@ def test_half_precision_plumbing_on_cpu_as_a_gpu_stand_in(dtype: str, tmp_path: 
     from text_records import frontend_data_or_skip
 
     frontend_data_or_skip()
+    from infer_helpers import build_tiny_bert
+
     import backend.infer.models as models_mod
     from backend.infer.device import Placement
     from backend.infer.params import SynthesisParams
     from backend.infer.pipeline import Synthesizer
-    from infer_helpers import build_tiny_bert
 
     half = getattr(torch, dtype)
     monkeypatch.setattr(models_mod, "choose", lambda device=None, precision="auto": Placement("cpu", half))

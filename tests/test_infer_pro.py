@@ -16,12 +16,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
+
 from backend.infer.models import load_models  # noqa: E402
 from backend.infer.params import SynthesisParams  # noqa: E402
 from backend.infer.pipeline import Synthesizer  # noqa: E402
-
-from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
 
 
 @pytest.fixture(scope="module")

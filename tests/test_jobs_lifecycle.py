@@ -14,12 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from backend.jobs import JobError, JobManager
-from backend.jobs import procs
-from backend.workspace import Workspace
-
 from jobs_helpers import REPO, gsv, gsv_argv, gsv_json, poll
+
+from backend.jobs import JobError, JobManager, procs
+from backend.workspace import Workspace
 
 ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 

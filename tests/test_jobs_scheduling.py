@@ -11,11 +11,10 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from jobs_helpers import REPO, gsv, gsv_argv, poll
 
 from backend.jobs import JobError, JobManager, JobRecord
 from backend.workspace import Workspace
-
-from jobs_helpers import REPO, gsv, gsv_argv, poll
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from audio_synth import speechlike, write_corpus
 
-from backend.jobs.events import Reporter
+from backend.progress import Reporter
 from backend.stages import slice as slice_stage
 from backend.workspace import Workspace
 

@@ -9,16 +9,15 @@ import pytest
 import soundfile as sf
 from audio_synth import speechlike
 from textual.widgets import Checkbox, Input
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 from backend.workspace import Workspace
+from gsv_tui.screens.asr_dialog import AsrDialog
 from gsv_tui.screens.dataset import DatasetScreen
 from gsv_tui.screens.path_browser import PathBrowser
-from gsv_tui.screens.asr_dialog import AsrDialog
 from gsv_tui.screens.transcripts import TranscriptsScreen
 from gsv_tui.widgets.path_input import complete_path
 from gsv_tui.widgets.slice_form import SliceForm
-
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 @pytest.fixture
@@ -151,7 +150,7 @@ async def test_without_a_project_the_screen_says_so(tmp_path: Path, recordings: 
 
 
 async def test_the_last_result_of_the_project_is_shown_on_arrival(home: Path, recordings: Path) -> None:
-    from backend.jobs.events import Reporter
+    from backend.progress import Reporter
     from backend.stages import slice as slice_stage
 
     clips_dir = home / "projects" / "alice" / "clips"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from text_records import frontend_data_or_skip, load_records, record_id
 
 from backend.text.cleaner import clean_text
 from backend.text.symbols import phone_to_id, symbol_set
-from text_records import frontend_data_or_skip, load_records, record_id
 
 RECORDS = load_records("text_en/clean_text.jsonl.gz")
 

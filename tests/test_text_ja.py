@@ -8,10 +8,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from text_records import load_records, record_id
 
 from backend.text.cleaner import clean_text
 from backend.text.symbols import phone_to_id, symbol_set
-from text_records import load_records, record_id
 
 RECORDS = load_records("text_ja/clean_text.jsonl.gz")
 

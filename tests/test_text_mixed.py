@@ -7,9 +7,9 @@ these tests pin the detector to that model so they are exact."""
 from __future__ import annotations
 
 import pytest
+from text_records import frontend_data_or_skip, load_records, record_id
 
 from backend.errors import GsvError
-from text_records import frontend_data_or_skip, load_records, record_id
 
 RECORDS = load_records("text_mixed/inference.jsonl.gz")
 

@@ -13,6 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from text_records import frontend_data_or_skip  # noqa: E402
+
 from backend.text.bert import (  # noqa: E402
     BertFeatureError,
     ChineseBert,
@@ -20,7 +22,6 @@ from backend.text.bert import (  # noqa: E402
     phone_features,
 )
 from backend.text.cleaner import clean_text  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
 
 frontend_data_or_skip()
 

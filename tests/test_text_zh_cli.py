@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from text_records import frontend_data_or_skip  # noqa: E402
 
 frontend_data_or_skip()

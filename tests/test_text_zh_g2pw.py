@@ -20,10 +20,10 @@ pytest.importorskip("onnxruntime")
 transformers = pytest.importorskip("transformers")
 
 from onnx import TensorProto, helper  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
 
 from backend.text import g2pw  # noqa: E402
 from backend.text.cleaner import clean_text  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
 
 frontend_data_or_skip()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from backend.jobs.events import Reporter
+from backend.progress import Reporter
 from backend.train.common import (
     CheckpointError,
     CheckpointStore,

@@ -3,7 +3,6 @@ clips (phones, BERT, semantic tokens) in a real project; a real subprocess kille
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -12,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from backend.errors import GsvError
-from backend.jobs.events import Reporter
-from backend.workspace import Workspace
 from jobs_helpers import REPO, gsv_argv, poll
 from thread_helpers import torch_threads
+
+from backend.errors import GsvError
+from backend.progress import Reporter
+from backend.workspace import Workspace
 
 FIX = Path(__file__).parent / "fixtures"
 BASE = FIX / "gpt_v2_tiny" / "gpt_v2_tiny.ckpt"

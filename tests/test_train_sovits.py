@@ -16,21 +16,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from jobs_helpers import gsv, poll
+from sovits_train_helpers import BASE_G, FIX, make_exp, make_tiny_d
 
 from backend.jobs import procs
-from backend.jobs.events import Reporter, read_events
 from backend.jobs.manager import JobError, JobManager
 from backend.models import load_sovits
 from backend.models.sovits.weights import read_sovits
+from backend.progress import Reporter, read_events
 from backend.train.common import CheckpointStore, RunFinishedError, load_checkpoint_file
 from backend.train.data import ExpFolder
 from backend.train.distributed import run_training
 from backend.train.sovits import SoVITSTrainSettings, prepare
 from backend.train.sovits_data import BucketSampler, SoVITSDataset, collate
 from backend.workspace import Workspace
-
-from jobs_helpers import gsv, poll
-from sovits_train_helpers import BASE_G, FIX, make_exp, make_tiny_d
 
 SEG = 640 * 16
 
@@ -285,7 +284,7 @@ def _fp16_steps(tmp_path: Path, tiny_d: Path, dev: torch.device, amp: bool) -> N
     og, od = make_optimizers(g, d, s)
     before = next(g.dec.parameters()).detach().clone()
     scaler = make_scaler(dev, amp)
-    for step in range(12):  # the scaler starts at 2**16 and skips steps whose gradients overflow
+    for _step in range(12):  # the scaler starts at 2**16 and skips steps whose gradients overflow
         res = train_step(g, d, og, od, scaler, batch, segment_size=SEG, amp=amp)
         assert all(np.isfinite(v) for v in res.losses.values())
         if not torch.equal(before, next(g.dec.parameters()).detach()):

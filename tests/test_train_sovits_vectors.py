@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from thread_helpers import torch_threads
 
 from backend.models.safe_pickle import load_checkpoint
 from backend.train.common import make_scaler
@@ -28,7 +29,6 @@ from backend.train.sovits import (
     make_scheduler,
     train_step,
 )
-from thread_helpers import torch_threads
 
 FIX = Path(__file__).parent / "fixtures"
 REF = FIX / "train_s2"

@@ -7,7 +7,6 @@ and sleeps), named with GSV_PLAYER exactly as a person would name theirs.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 import tomllib
@@ -15,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
+from transcript_helpers import make_wav, read_int16
+from tui_helpers import make_app, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui.screens.transcript_conflict import TranscriptConflict
 from gsv_tui.screens.transcripts import TranscriptsScreen
 from gsv_tui.widgets.clip_table import ClipTable
-from transcript_helpers import make_wav, read_int16
-from tui_helpers import make_app, screen_text, wait_until
 
 SIZE = (120, 30)
 

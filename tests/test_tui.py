@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui import keymap
-from gsv_tui.app import GsvApp
 from gsv_tui.screens.dataset import DatasetScreen
 from gsv_tui.screens.help import HelpScreen
 from gsv_tui.screens.inference import InferenceScreen
@@ -19,8 +19,6 @@ from gsv_tui.screens.project_picker import ProjectPicker
 from gsv_tui.screens.training import TrainingScreen
 from gsv_tui.screens.transcripts import TranscriptsScreen
 from gsv_tui.widgets.status_line import StatusLine
-
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 @pytest.fixture

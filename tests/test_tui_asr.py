@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from asr_models import build_tiny_paraformer
+from tui_helpers import SIZE, make_app, wait_until
+
 from backend.transcripts.listfile import Clip, parse_bytes
 from backend.workspace import Workspace
 from gsv_tui.screens.asr_dialog import AsrDialog
-from tui_helpers import SIZE, make_app, wait_until
 
 
 @pytest.fixture(scope="module")

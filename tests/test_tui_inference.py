@@ -13,17 +13,16 @@ import soundfile as sf
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from infer_helpers import GPT, make_pretrained_dir, write_voice  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
 from textual.widgets import Input, Select, TextArea  # noqa: E402
+from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
 
-from backend.workspace import Workspace  # noqa: E402
 from backend.app.review import open_transcript  # noqa: E402
+from backend.workspace import Workspace  # noqa: E402
 from gsv_tui.screens.inference import InferenceScreen, reference_note  # noqa: E402
 from gsv_tui.screens.save_as import SaveAsScreen  # noqa: E402
 from gsv_tui.widgets.take_history import TakeHistory  # noqa: E402
-
-from infer_helpers import GPT, make_pretrained_dir, write_voice  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
-from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 from backend.jobs import JobManager
 from backend.workspace import Workspace
@@ -17,8 +16,6 @@ from gsv_tui.widgets.job_detail import JobDetail
 from gsv_tui.widgets.jobs_table import JobsTable
 from gsv_tui.widgets.log_view import LogView
 from gsv_tui.widgets.status_line import StatusLine
-
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 @pytest.fixture

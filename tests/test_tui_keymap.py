@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import pytest
+from tui_helpers import SIZE, screen_text, wait_until
 
+from backend.app import Application
 from backend.config import Config
 from backend.workspace import Workspace
 from gsv_tui import keymap
 from gsv_tui.app import GsvApp
-from backend.app import Application
 from gsv_tui.screens.help import HelpScreen
 from gsv_tui.screens.jobs import JobsScreen
 from gsv_tui.widgets.mode_bar import ModeBar
-
-from tui_helpers import SIZE, screen_text, wait_until
 
 
 def test_every_binding_has_a_unique_id_in_its_context() -> None:

@@ -10,10 +10,10 @@ import wave
 from pathlib import Path
 
 import pytest
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui.screens.listen import ListenScreen
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 def _free_port() -> int:

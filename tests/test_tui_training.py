@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from tui_helpers import make_app, screen_text, wait_until
 
 from backend.jobs import JobManager
 from backend.jobs.manager import JobError
@@ -17,8 +18,6 @@ from gsv_tui.train_events import TrainState, curve_rows, eta_text, status_line
 from gsv_tui.widgets.loss_curve import LossCurve
 from gsv_tui.widgets.train_monitor import TrainMonitor
 from gsv_tui.widgets.weights_list import WeightsList
-
-from tui_helpers import make_app, screen_text, wait_until
 
 FIX = Path(__file__).parent / "fixtures"
 BASE = FIX / "gpt_v2_tiny" / "gpt_v2_tiny.ckpt"
@@ -125,10 +124,11 @@ async def test_missing_base_models_are_named_and_f_fetches_them_as_a_job(tmp_pat
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The base-models line counts what the version lacks; ``f`` runs ``fetch-models`` (a real job
     downloading from a local stand-in of the hub) and the line then says they are all here."""
-    from backend.pretrained import files_for
-    from gsv_tui.widgets.base_models import BaseModels
     from hub_helpers import fake_hub
     from text_records import frontend_data_or_skip
+
+    from backend.pretrained import files_for
+    from gsv_tui.widgets.base_models import BaseModels
 
     frontend_data_or_skip()  # the text data is already there: the fetch takes only the models
     ws = Workspace(tmp_path / "home")

@@ -9,8 +9,8 @@ from typing import Any, Callable
 from textual.app import App
 from textual.pilot import Pilot
 
-from gsv_tui.app import GsvApp
 from backend.app import Application
+from gsv_tui.app import GsvApp
 
 SIZE = (80, 24)  # the smallest terminal we promise to work in
 

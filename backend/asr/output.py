@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..fsutil import atomic_write_bytes, atomic_write_text
+from ..transcripts.flags import sidecar_path
 from ..transcripts.listfile import Clip, ListStyle, parse_bytes, render
 from ..transcripts.listfile import clean_text as clean_field
-from ..transcripts.flags import sidecar_path
 from .base import TRAINABLE, AsrError, ClipResult
 
 ON_EXISTING = ("merge", "new", "overwrite")

@@ -28,7 +28,7 @@ corrupt record could not be read), ``log_path``, ``events_path``. ``record.to_js
 ``gsv jobs list --json`` prints (the fields above plus ``progress`` as a dict and ``dir/log/events``;
 the CLI adds ``waiting``).
 
-For live progress in a UI, tail the events file with :class:`backend.jobs.events.EventCursor`
+For live progress in a UI, tail the events file with :class:`backend.progress.EventCursor`
 (it reads only the new complete lines) instead of calling ``list()`` at a high rate; call
 ``reconcile()`` now and then (every few seconds, off the UI thread) to notice ended/lost jobs and
 to start queued ones. ``list()`` and ``get()`` only read files; ``reconcile()``, ``submit()`` and

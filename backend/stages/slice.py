@@ -29,10 +29,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from ..audio.slice_params import SliceParams
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
-from ..jobs.events import Reporter
-from ..audio.slice_params import SliceParams
+from ..progress import Reporter
 from .base import StageSpec, add_param_option, param, param_default, range_problems
 
 STAGE = StageSpec(name="slice", help="cut recordings into 32 kHz clips at their pauses (the official slicer)")

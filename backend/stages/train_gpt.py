@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GsvError
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from ..train.defaults import GPT
 from ._training_args import absolute, add_shared, check, default_batch_size, settings_values, shared_values
 from .base import StageSpec, add_param_option, param, param_info, range_problems

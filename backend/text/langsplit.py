@@ -276,7 +276,7 @@ def detect_segments(text: str, default_lang: str = "") -> list[LangSegment]:
             _append(segments, item)
 
     pending, segments = segments, []
-    for index, item in enumerate(pending):
+    for item in pending:
         if item.lang == "x":
             if segments:
                 item.lang = segments[-1].lang

@@ -32,11 +32,24 @@ from typing import Any
 
 import torch
 
-from ..jobs.events import Reporter
-from .common import (CheckpointStore, ExportFiles, ResumePlan, TrainError, TrainProgress, autocast,
-                     load_checkpoint_file, make_scaler, plan_resume, precision_for, remove_temp_files, rng_state,
-                     save_epochs,
-                     seed_everything, set_rng_state)
+from ..progress import Reporter
+from .common import (
+    CheckpointStore,
+    ExportFiles,
+    ResumePlan,
+    TrainError,
+    TrainProgress,
+    autocast,
+    load_checkpoint_file,
+    make_scaler,
+    plan_resume,
+    precision_for,
+    remove_temp_files,
+    rng_state,
+    save_epochs,
+    seed_everything,
+    set_rng_state,
+)
 from .defaults import GPT
 from .distributed import DistContext
 from .scaled_adam import LockedLR, ScaledAdam, official_optimizer

@@ -37,8 +37,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ..jobs.events import Reporter
 from ..models.mel import mel_spectrogram, spec_to_mel
+from ..progress import Reporter
 from .common import (
     Checkpoint,
     CheckpointStore,
@@ -434,8 +434,9 @@ def train_worker(params: dict[str, Any], report: Reporter, dist: DistContext) ->
             report.warning(f"{Path(s.pretrained_s2G).name} is an exported model without the posterior encoder "
                            "(enc_q): it starts from random weights; a pretrained s2G file trains better")
         progress.start()
-        from ..fsutil import atomic_write_text
         import json
+
+        from ..fsutil import atomic_write_text
 
         atomic_write_text(Path(s.exp_dir) / "config.json", json.dumps(official_config(s, net_g), indent=2) + "\n")
     exports: list[str] = []

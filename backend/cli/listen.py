@@ -14,11 +14,12 @@ from pathlib import Path
 
 from ..config import load_config
 from ..errors import GsvError
+from ..listen.hosts import validate_port
+from ..listen.protocol import AUDIO_TYPES
+from ..listen.server import ListenBridge
+from ..listen.ssh_hint import ssh_forward_hint
+from ..listen.token import workspace_token
 from ..workspace import Workspace
-from .hosts import validate_port
-from .server import AUDIO_TYPES, ListenBridge
-from .ssh_hint import ssh_forward_hint
-from .token import workspace_token
 
 
 def _audio_file(arg: str) -> Path:
@@ -58,8 +59,8 @@ def _run(ws: Workspace, args: argparse.Namespace) -> int:
                 for f in files:
                     seq = bridge.play(f)
                     print(f"playing {f.name}", flush=True)
-                    bridge.wait_for_state(lambda s: s.seq == seq and not s.paused, 30)
-                    bridge.wait_for_state(lambda s: s.seq == seq and (s.paused or s.error is not None), 3600)
+                    bridge.wait_for_state(lambda s, seq=seq: s.seq == seq and not s.paused, 30)
+                    bridge.wait_for_state(lambda s, seq=seq: s.seq == seq and (s.paused or s.error is not None), 3600)
             threading.Event().wait()
         except KeyboardInterrupt:
             print(file=sys.stderr)
