@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 from audio_synth import speechlike, write_corpus
 
+from backend.audio.slicing import dataset_warnings
 from backend.progress import Reporter
 from backend.stages import slice as slice_stage
 from backend.workspace import Workspace
@@ -93,7 +94,7 @@ def test_summary_file_histogram_and_warnings(sliced_corpus) -> None:
 def test_dataset_warnings(seconds: float, long_clips: int, words: list[str]) -> None:
     summary = {"folder": {"seconds": seconds}, "short_clips": 0, "long_clips": long_clips,
                "max_length": 20.0, "skipped": []}
-    got = slice_stage.dataset_warnings(summary)
+    got = dataset_warnings(summary)
     assert len(got) == len(words)
     for w in words:
         assert any(w in g for g in got)
