@@ -246,9 +246,9 @@ class JobsWatcher:
     def __init__(
         self,
         source_factory: Callable[[], JobSource],
-        on_snapshot: Callable[[JobsSnapshot], None],
-        on_log: Callable[[str, list[str], bool], None],
-        on_problem: Callable[[str | None], None],
+        on_snapshot: Callable[[JobsSnapshot], object],
+        on_log: Callable[[str, list[str], bool], object],
+        on_problem: Callable[[str | None], object],
         interval: float = 0.5,
         reconcile_every: float = 5.0,
     ) -> None:

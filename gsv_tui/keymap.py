@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.keys import REPLACED_KEYS, Keys
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
@@ -56,7 +56,7 @@ class Section:
 _SECTIONS: dict[str, Section] = {}
 
 
-def define(context: str, title: str, specs: Iterable[KeySpec]) -> list[Binding]:
+def define(context: str, title: str, specs: Iterable[KeySpec]) -> list[BindingType]:
     """Register the keys of ``context`` and return them as Textual bindings (with ids).
 
     Ids must start with ``<context>.``, so an id says where the key works; redefining a

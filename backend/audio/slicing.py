@@ -9,6 +9,7 @@ counts the clips, the whole folder's speech, and says what a person should know 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import os
 import re
 import shutil
@@ -170,6 +171,11 @@ def _throttled(fn: Callable[[float], None], every: float = 0.5) -> Callable[[flo
     return call
 
 
+def _decoding(report: Reporter, k: int, total: int, label: str, frac: float) -> None:
+    """File ``k`` is ``frac`` decoded: progress in files, decoding counted as 90 % of a file."""
+    report.progress(round(k + 0.9 * frac, 3), total, unit="files", label=label)
+
+
 def _worker_init() -> None:
     """Worker processes die on SIGTERM (a cancelled job) instead of inheriting the job runner's
     handler, which would turn it into an exception caught by the pool and go on slicing."""
@@ -212,8 +218,7 @@ def slice_files(files: list[Path], out_dir: Path, settings: ClipSettings, backup
             label = f"slicing {f.name}"
             report.progress(k, total, unit="files", label=label)
             # A long recording takes a while: show how far its decoding is, as a fraction of a file.
-            decoded = _throttled(lambda frac, k=k, label=label: report.progress(
-                round(k + 0.9 * frac, 3), total, unit="files", label=label))
+            decoded = _throttled(functools.partial(_decoding, report, k, total, label))
             done(slice_file(str(f), str(out_dir), settings, str(backup), decoded))
     else:
         report.progress(0, total, unit="files", label=f"slicing in {workers} processes")
@@ -264,7 +269,7 @@ def build_summary(out_dir: Path, settings_record: dict[str, Any], max_length: fl
     return summary
 
 
-def histogram(durations: list[float]) -> dict[str, list[float]]:
+def histogram(durations: list[float]) -> dict[str, list[int]]:
     """Clip counts per duration bin; ``edges`` in seconds, the last bin open-ended."""
     counts = [0] * len(HISTOGRAM_EDGES)
     for d in durations:

@@ -100,9 +100,8 @@ def read_items(list_path: Path, version: str, wav_dir: Path | None = None,
                                                       f"frontend here (readable: {', '.join(readable)})"))
             continue
         if wav_dir is not None:
-            audio: Path | None = Path(wav_dir) / key
-            if not audio.is_file():
-                audio = None
+            candidate = Path(wav_dir) / key
+            audio: Path | None = candidate if candidate.is_file() else None
         else:
             audio = resolver.resolve(row.path, row.speaker)
         if audio is None:

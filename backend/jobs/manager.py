@@ -116,7 +116,7 @@ class JobManager:
         scheduler.schedule(self.jobs_dir)
 
     def submit(self, stage: str, params: Any, *, project: str | None = None,
-               gpus: list[str] | None = None, after: str | None = None) -> JobRecord:
+               gpus: builtins.list[str] | None = None, after: str | None = None) -> JobRecord:
         """Queue a stage run and start it if it can run now. ``params`` is the stage's Params (or
         its JSON form, as a job record keeps it); it is validated here — types, then the stage's
         ``Params.problems()`` — so a typo or a value out of range fails now, not in the job. ``gpus``: the GPU ids the job leases (all at once); None/[] for a

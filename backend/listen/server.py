@@ -91,7 +91,7 @@ class ListenBridge:
         self._state_changed = threading.Condition(self._lock)
         self._server: Any = None
         self._thread: threading.Thread | None = None
-        self.on_change: Callable[[], None] | None = None  # called (from the server thread) when listeners/state change
+        self.on_change: Callable[[], object] | None = None  # called (from the server thread) when listeners/state change
         self.set_roots(roots or [])
 
     # --- lifecycle -----------------------------------------------------------------------

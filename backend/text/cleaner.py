@@ -10,7 +10,7 @@ deep inside a dictionary library.
 from __future__ import annotations
 
 import importlib
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from backend.errors import GsvError
 from backend.text.symbols import phone_to_id, symbol_set, symbols_for
@@ -123,14 +123,15 @@ def clean_text(text: str, language: str, version: str = "v2", *,
             from backend.text.g2pw import installed_model
 
             sentence_pinyin = installed_model()
+    model = cast("SentencePinyin | None", sentence_pinyin)  # AUTO is resolved above
     try:
         if language == "zh":
             special = next(((c, sym) for c, sym in _SPECIAL_PAUSES if c in text), None)
             if special is None:
-                result = _zh(text, version, sentence_pinyin)
+                result = _zh(text, version, model)
             else:
                 char, pause = special
-                phones, word2ph, norm = _zh(text.replace(char, ","), version, sentence_pinyin)
+                phones, word2ph, norm = _zh(text.replace(char, ","), version, model)
                 result = CleanedText([pause if p == "," else p for p in phones], word2ph, norm)
         elif language == "en":
             result = _en(text, version)

@@ -384,7 +384,9 @@ def phones_for_option(
     if not text.strip():
         raise EmptyTextError("there is no text to read", fix="enter some text")
     if clean is None:
-        from backend.text.cleaner import clean_text as clean
+        from backend.text.cleaner import clean_text
+
+        clean = clean_text
     from backend.text.symbols import phone_to_id
 
     table = phone_to_id(version)

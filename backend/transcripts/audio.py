@@ -11,6 +11,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import GsvError
 
@@ -161,7 +162,7 @@ def move_idempotent(src: Path, dst: Path) -> None:
 
 @dataclass
 class _Audio:
-    data: "object"  # numpy array, frames × channels
+    data: Any  # numpy array, frames × channels
     sr: int
     subtype: str
 

@@ -232,7 +232,7 @@ class Transcript:
         """Seconds if already read (drawing never waits for the disk)."""
         return self.durations.peek(self.audio_path(n))
 
-    def load_durations(self, progress: Callable[[int, int], None] | None = None,
+    def load_durations(self, progress: Callable[[int, int], object] | None = None,
                        stop: Callable[[], bool] | None = None, yield_every: int = 0) -> None:
         """Read the durations not known yet (for sorting, flags and totals). Run it off the UI
         thread; ``yield_every`` > 0 sleeps a moment every that many files read so a UI thread
