@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 from transcript_helpers import make_wav, read_int16
-from tui_helpers import make_app, screen_text, wait_until
+from tui_helpers import make_app, notices, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui.screens.transcript_conflict import TranscriptConflict
@@ -375,7 +375,7 @@ async def test_a_bad_path_is_refused_and_a_project_without_transcript_clears_the
         await settle(pilot)
         assert screen.transcript is not None and screen.transcript.path == project.transcript_path
         assert "Reviewing clips.list" in screen_text(app)
-        assert any("no transcript at" in n.message for n in app._notifications)
+        assert any("no transcript at" in n.message for n in notices(app))
         app.application.open_project("other")
         app.project_signal.publish(app.application.project)
         await pilot.pause()

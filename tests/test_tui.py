@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
-from tui_helpers import SIZE, make_app, screen_text, wait_until
+from tui_helpers import SIZE, make_app, notices, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui import keymap
@@ -140,7 +140,7 @@ async def test_unknown_project_on_the_command_line_is_reported(home: Path) -> No
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, ProjectPicker)
-        assert any("no project named 'nobody'" in n.message for n in app._notifications)
+        assert any("no project named 'nobody'" in n.message for n in notices(app))
 
 
 async def test_command_palette_switches_modes_and_offers_screen_commands(home: Path) -> None:
@@ -193,7 +193,7 @@ async def test_bad_config_is_reported_and_defaults_used(home: Path, tmp_path: Pa
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert any("`gpus`" in n.message for n in app._notifications)
+        assert any("`gpus`" in n.message for n in notices(app))
         assert isinstance(app.screen, DatasetScreen)
 
 

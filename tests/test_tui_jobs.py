@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from tui_helpers import SIZE, make_app, screen_text, wait_until
+from tui_helpers import SIZE, make_app, notices, screen_text, wait_until
 
 from backend.jobs import JobManager
 from backend.workspace import Workspace
@@ -100,7 +100,7 @@ async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:
         await pilot.press("c")  # a finished job cannot be cancelled again; said, not asked
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)
-        assert any("already finished" in n.message for n in app._notifications)
+        assert any("already finished" in n.message for n in notices(app))
 
 
 async def test_failed_lost_and_corrupt_jobs_show_why(home: Path) -> None:
@@ -188,10 +188,10 @@ async def test_a_screen_starts_a_job_for_the_open_project(home: Path) -> None:
         job = await wait_until(pilot, lambda: next(iter(app.jobs_snapshot.jobs), None), what="the job")
         assert job.stage == "sleep" and job.project == "alice"
         await wait_until(pilot, lambda: any(f"Job {job.id} (sleep) started" in n.message
-                                            for n in app._notifications), what="the notice")
+                                            for n in notices(app)), what="the notice")
         app.screen.submit_job("sleep", {"seconds": 1.0, "naps": 3})  # a typo is refused, said why
         await wait_until(pilot, lambda: any("bad parameters" in n.message and "naps" in n.message
-                                            for n in app._notifications), what="the refusal")
+                                            for n in notices(app)), what="the refusal")
         await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).status == "succeeded", what="success")
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from tui_helpers import SIZE, screen_text, wait_until
+from tui_helpers import SIZE, notices, record_notices, screen_text, wait_until
 
 from backend.app import Application
 from backend.config import Config
@@ -54,10 +54,10 @@ async def test_user_overrides_rebind_keys_everywhere(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "home")
     ws.create_project("alice")
     config = Config(keys={"app.mode.jobs": "j", "jobs.follow": "w", "app.help": "f1", "bogus.id": "x"})
-    app = GsvApp(Application(workspace=ws, config=config), project="alice", watch_jobs=False)
+    app = record_notices(GsvApp(Application(workspace=ws, config=config), project="alice", watch_jobs=False))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert any("'bogus.id' is not a binding id" in n.message for n in app._notifications)
+        assert any("'bogus.id' is not a binding id" in n.message for n in notices(app))
         tabs = {t.mode: t.key for t in app.screen.query_one(ModeBar).tabs}
         assert tabs["jobs"] == "j"
         await pilot.press("5")  # the old key no longer switches

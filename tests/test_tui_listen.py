@@ -10,7 +10,7 @@ import wave
 from pathlib import Path
 
 import pytest
-from tui_helpers import SIZE, make_app, screen_text, wait_until
+from tui_helpers import SIZE, make_app, notices, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui.screens.listen import ListenScreen
@@ -143,7 +143,7 @@ async def test_an_allowed_remote_address_warns_on_start(home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
         await wait_until(pilot, lambda: any("accepts connections from the network" in str(n.message)
-                                            for n in app._notifications), what="the warning")
+                                            for n in notices(app)), what="the warning")
         await pilot.press("w")
         await wait_until(pilot, lambda: "⚠" in screen_text(app), what="the warning on the bridge screen")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from tui_helpers import make_app, screen_text, wait_until
+from tui_helpers import make_app, notices, screen_text, wait_until
 
 from backend.jobs import JobManager
 from backend.jobs.manager import JobError
@@ -150,7 +150,7 @@ async def test_missing_base_models_are_named_and_f_fetches_them_as_a_job(tmp_pat
             await wait_until(pilot, lambda: "all 9 files here" in screen_text(app), timeout=120,
                              what="the download to finish")
             await pilot.press("f")  # nothing left to fetch: said, no second job
-            await wait_until(pilot, lambda: any("are here already" in n.message for n in app._notifications),
+            await wait_until(pilot, lambda: any("are here already" in n.message for n in notices(app)),
                              what="the notice")
     assert all((models / path).read_bytes() == body for path, body in files.items())
     [job] = JobManager(ws.jobs_dir).list()
