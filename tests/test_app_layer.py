@@ -75,6 +75,7 @@ def _option_help(command: str, option: str) -> str:
     return " ".join(_help(command).split()).rsplit(option, 1)[1][:90]
 
 
+@pytest.mark.slow
 def test_a_changed_default_shows_in_the_cli_help_and_the_tui_forms(monkeypatch: pytest.MonkeyPatch,
                                                                   tmp_path: Path) -> None:
     import asyncio

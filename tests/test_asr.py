@@ -61,6 +61,7 @@ def _clips_of(path: Path) -> list[Clip]:
     return [r for r in parse_bytes(path.read_bytes()).rows if isinstance(r, Clip)]
 
 
+@pytest.mark.slow
 def test_whisper_fixed_language_writes_official_list(clips: Path, tmp_path: Path, tiny_whisper: Path) -> None:
     out = tmp_path / "out"
     events = _run(_params(clips, out, engine="faster-whisper", model=str(tiny_whisper), language="en"))
@@ -78,6 +79,7 @@ def test_whisper_fixed_language_writes_official_list(clips: Path, tmp_path: Path
     assert progress[-1]["done"] == progress[-1]["total"] == 3
 
 
+@pytest.mark.slow
 def test_whisper_auto_never_writes_auto(clips: Path, tmp_path: Path, tiny_whisper: Path) -> None:
     out = tmp_path / "out"
     try:
@@ -92,6 +94,7 @@ def test_whisper_auto_never_writes_auto(clips: Path, tmp_path: Path, tiny_whispe
         assert "cannot be trained" in why
 
 
+@pytest.mark.slow
 def test_bad_files_are_listed_and_the_rest_go_on(clips: Path, tmp_path: Path, tiny_paraformer: Path) -> None:
     (clips / "notes.txt").write_text("not audio")
     (clips / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
@@ -164,6 +167,7 @@ def test_hostile_text_keeps_one_line_of_four_fields(text: str) -> None:
     assert "\n" not in row.text and "|" not in row.text
 
 
+@pytest.mark.slow
 def test_gsv_asr_runs_as_a_tracked_job(clips: Path, tmp_path: Path, tiny_paraformer: Path) -> None:
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "backend.cli", "--home", str(tmp_path / "home"), "asr", str(clips),

@@ -228,6 +228,7 @@ def test_soxr_resampler_is_available(corpus: tuple[Path, dict]) -> None:
 
 
 @pytest.mark.parametrize("name", ["long.wav", "long.mp3"])
+@pytest.mark.slow
 def test_progress_while_decoding(tmp_path: Path, name: str) -> None:
     x = speechlike(40.0, 44100, seed=6)
     if name.endswith(".mp3"):

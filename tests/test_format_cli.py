@@ -31,6 +31,7 @@ frontend_data_or_skip()
 N = 24
 
 
+@pytest.mark.slow
 def test_kill_mid_run_then_job_resumes(tmp_path: Path) -> None:
     ws = Workspace()
     project = ws.create_project("voice", language="zh", version="v2")

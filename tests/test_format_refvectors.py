@@ -82,6 +82,7 @@ def formatted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _format_the_reference_clips(tmp_path_factory.mktemp("fmtref"))
 
 
+@pytest.mark.slow
 def test_name2text_exact(formatted: Path) -> None:
     assert (formatted / layout.NAME2TEXT).read_bytes() == (EXP / layout.NAME2TEXT).read_bytes()
 
@@ -119,6 +120,7 @@ def test_loader_reads_the_official_folder() -> None:
     assert exp.phones["en_fox_44k_stereo.wav"].phones[:3] == ["EY1", "K", "W"]
 
 
+@pytest.mark.slow
 def test_half_precision_formatting_on_cpu_as_a_gpu_stand_in(tmp_path: Path, monkeypatch) -> None:
     """Formatting with every model in fp16, as on a GPU (the official ``is_half``), run on the CPU
     because no GPU is available here: the same files, the features within fp16 rounding of the

@@ -146,6 +146,7 @@ def test_semantic_step_matches_model_core_vectors(tmp_path: Path, bert_dir: Path
     assert [s.name for s in summary.steps] == ["semantic"]
 
 
+@pytest.mark.slow
 def test_rerun_redoes_only_what_changed(tmp_path: Path, bert_dir: Path) -> None:
     clips = make_clips(tmp_path / "clips", 5)
     lines = list_lines(clips)
@@ -190,6 +191,7 @@ def test_rerun_redoes_only_what_changed(tmp_path: Path, bert_dir: Path) -> None:
     assert journal.read_state(exp)["version"] == "v1"
 
 
+@pytest.mark.slow
 def test_parallel_workers_match_one_process(tmp_path: Path, bert_dir: Path) -> None:
     """Two CPU worker processes (standing in for two GPUs) give the files one process gives."""
     clips = make_clips(tmp_path / "clips", 4)
@@ -210,6 +212,7 @@ def test_parallel_workers_match_one_process(tmp_path: Path, bert_dir: Path) -> N
     assert [e["done"] for e in events if e["kind"] == "progress" and e.get("label") == "ssl"][-1] == 4
 
 
+@pytest.mark.slow
 def test_v2pro_adds_speaker_embeddings(tmp_path: Path, bert_dir: Path) -> None:
     """v2Pro: the ssl step brings 7-sv_cn/<item>.pt, the encoder's embedding of the 5-wav32k clip."""
     from backend.models.sv import ERes2NetV2, SpeakerEncoder

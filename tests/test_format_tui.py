@@ -45,6 +45,7 @@ async def _open_training(pilot) -> FormatPanel:  # noqa: ANN001
     return await wait_until(pilot, lambda: next(iter(pilot.app.screen.query(FormatPanel)), None), what="panel")
 
 
+@pytest.mark.slow
 async def test_saved_summary_is_shown(home: Path) -> None:
     ws = Workspace(home)
     write_summary(ws.open_project("alice").exp_dir, SUMMARY)
@@ -56,6 +57,7 @@ async def test_saved_summary_is_shown(home: Path) -> None:
         assert "too short" in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_format_button_starts_the_job_and_shows_its_outcome(home: Path, monkeypatch) -> None:
     monkeypatch.delenv("GSV_PRETRAINED_DIR", raising=False)  # offline with no base models: a named failure
     app = make_app(home, project="alice")
@@ -76,6 +78,7 @@ async def test_format_button_starts_the_job_and_shows_its_outcome(home: Path, mo
         await wait_until(pilot, lambda: app.current_mode == "jobs", what="jobs mode")
 
 
+@pytest.mark.slow
 async def test_progress_names_the_step(home: Path) -> None:
     app = make_app(home, project="alice", watch_jobs=False)
     async with app.run_test(size=SIZE) as pilot:

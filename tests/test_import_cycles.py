@@ -11,12 +11,14 @@ A cycle is reported as the chain of modules (or packages) that closes it.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "backend"
 
 
+@functools.cache
 def module_files() -> dict[str, Path]:
     """Every module of the package by dotted name (``pkg/__init__.py`` is ``pkg``)."""
     out: dict[str, Path] = {}

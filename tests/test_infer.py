@@ -73,6 +73,7 @@ def assert_plausible(result, p: SynthesisParams) -> None:
 
 
 @pytest.mark.parametrize("method", ["cut0", "cut1", "cut2", "cut3", "cut4", "cut5"])
+@pytest.mark.slow
 def test_each_slicing_method(synth: Synthesizer, ref: Path, tmp_path: Path, method: str) -> None:
     from backend.text.cutting import split_for_inference
 
@@ -164,6 +165,7 @@ PREPROCESS = _by_group(load_records("text_cutting/preprocess.jsonl.gz"))
 
 @pytest.mark.parametrize("record", PREPROCESS,
                          ids=[f"{r['sentence_id']}-{r['language']}-{r['text_split_method']}" for r in PREPROCESS])
+@pytest.mark.slow
 def test_pieces_match_the_official_preprocess_records(synth: Synthesizer, ref: Path, record: dict) -> None:
     p = params(ref, text=record["input"], lang=record["language"], cut=record["text_split_method"])
     pieces = synth.text_pieces(p)
@@ -190,6 +192,7 @@ PROMPTS = _prompt_records()
 
 
 @pytest.mark.parametrize("record", PROMPTS, ids=[f"{r['sentence_id']}-{r['language']}" for r in PROMPTS])
+@pytest.mark.slow
 def test_prompt_phones_match_the_official_inference_records(synth: Synthesizer, record: dict) -> None:
     from backend.infer.text import prompt_piece
 

@@ -21,6 +21,7 @@ def gsv(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, timeout=600, cwd=Path(__file__).parents[1])
 
 
+@pytest.mark.slow
 def test_infer_now_writes_the_wav_and_its_record(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     frontend_data_or_skip()
@@ -66,6 +67,7 @@ def test_bad_input_is_one_named_line(tmp_path: Path, extra: list[str], words: st
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_unreadable_reference_fails_the_run_with_its_name(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     bad = tmp_path / "ref.wav"

@@ -39,6 +39,7 @@ def test_cpu_bf16_runs_only_the_vocoder_in_bf16_where_the_cpu_has_it(monkeypatch
 
 
 @pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bfloat16")
+@pytest.mark.slow
 def test_pipeline_with_a_bf16_vocoder_on_cpu(tmp_path: Path) -> None:
     from text_records import frontend_data_or_skip
 
@@ -95,6 +96,7 @@ def test_pipeline_in_half_precision_on_cuda(precision: str, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.slow
 def test_half_precision_plumbing_on_cpu_as_a_gpu_stand_in(dtype: str, tmp_path: Path, monkeypatch) -> None:
     """Every model in half precision, as on a GPU; run on the CPU (slow but exact in what it
     checks) because no GPU is available here: each tensor handed between the stages (BERT

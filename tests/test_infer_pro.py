@@ -41,6 +41,7 @@ def pro_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_v2pro_sovits_with_a_v2_gpt_uses_the_speaker_embedding(pro_weights: Path, tmp_path: Path) -> None:
     frontend_data_or_skip()
     from backend.models.sv import ERes2NetV2, SpeakerEncoder

@@ -33,6 +33,7 @@ SENTENCES = ("The quick brown fox jumps.", "It was not amused at all.", "Then it
              "Morning came with rain.", "The fox woke up hungry.", "It found an apple.")
 
 
+@pytest.mark.slow
 def test_recording_to_speech_through_every_stage(tmp_path: Path) -> None:
     frontend_data_or_skip()
     pretrained = make_pretrained_dir(tmp_path / "pretrained", with_bert=True)

@@ -26,6 +26,7 @@ def _listing(module: torch.nn.Module) -> dict[str, list[int]]:
 
 
 @pytest.mark.parametrize("version", ["v1", "v2", "v2Pro", "v2ProPlus"])
+@pytest.mark.slow
 def test_sovits_keys_and_shapes(version: str) -> None:
     man = _manifest(f"sovits_{version}")
     with torch.device("meta"):

@@ -66,6 +66,7 @@ def test_offline_fetch_is_a_named_error(tmp_path: Path) -> None:
         fetch("v1", directory=tmp_path, roles=["s2G"])
 
 
+@pytest.mark.slow
 def test_cli_list_and_offline_fetch(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"),
            "GSV_HOME": str(tmp_path / "home")}
@@ -115,6 +116,7 @@ def test_fetch_progress_as_job_events(hub: FakeHub, tmp_path: Path) -> None:
     assert prog[-1]["done"] == prog[-1]["total"] == 5000
 
 
+@pytest.mark.slow
 def test_fetch_models_runs_as_a_tracked_job(hub: FakeHub, tmp_path: Path) -> None:
     """``gsv fetch-models``: the download as a job (real subprocesses), byte progress as its events."""
     import json

@@ -33,6 +33,7 @@ def _summary(events: list[dict]) -> dict:
     return ev["data"]
 
 
+@pytest.mark.slow
 def test_bad_files_are_reported_by_name_and_the_rest_sliced(sliced_corpus) -> None:
     root, expect, out, events = sliced_corpus
     summary = _summary(events)
@@ -190,6 +191,7 @@ def test_slicing_the_output_folder_into_itself_is_refused(tmp_path: Path) -> Non
     assert [p.name for p in out.iterdir()] == ["a.wav"]
 
 
+@pytest.mark.slow
 def test_progress_never_goes_backwards(tmp_path: Path) -> None:
     for k in range(3):
         sf.write(tmp_path / f"r{k}.wav", speechlike(30, 44100, seed=k), 44100)

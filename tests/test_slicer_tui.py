@@ -47,6 +47,7 @@ async def _type(pilot, widget: Input, text: str) -> None:  # noqa: ANN001
     await pilot.press(*list(text[-4:]))
 
 
+@pytest.mark.slow
 async def test_set_input_change_a_parameter_start_and_see_the_summary(home: Path, recordings: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -90,6 +91,7 @@ async def test_set_input_change_a_parameter_start_and_see_the_summary(home: Path
         await wait_until(pilot, lambda: isinstance(app.screen, AsrDialog), what="the ASR dialog")
 
 
+@pytest.mark.slow
 async def test_inconsistent_parameters_are_explained_and_nothing_starts(home: Path, recordings: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -115,6 +117,7 @@ async def test_inconsistent_parameters_are_explained_and_nothing_starts(home: Pa
         assert screen.query_one(SliceForm).is_valid
 
 
+@pytest.mark.slow
 async def test_path_completion_and_browser(home: Path, recordings: Path) -> None:
     assert complete_path(str(recordings) + "/take o") == str(recordings / "take one.wav")
     assert complete_path(str(recordings.parent) + "/my rec") == str(recordings) + "/"
@@ -136,6 +139,7 @@ async def test_path_completion_and_browser(home: Path, recordings: Path) -> None
         assert field.value == str(recordings)
 
 
+@pytest.mark.slow
 async def test_without_a_project_the_screen_says_so(tmp_path: Path, recordings: Path) -> None:
     app = make_app(tmp_path / "empty-home")
     async with app.run_test(size=SIZE) as pilot:
@@ -149,6 +153,7 @@ async def test_without_a_project_the_screen_says_so(tmp_path: Path, recordings: 
         assert app.screen.job_id is None
 
 
+@pytest.mark.slow
 async def test_the_last_result_of_the_project_is_shown_on_arrival(home: Path, recordings: Path) -> None:
     from backend.progress import Reporter
     from backend.stages import slice as slice_stage

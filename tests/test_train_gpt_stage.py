@@ -66,6 +66,7 @@ def finished_run(tmp_path_factory):
     return ws, p, params, events
 
 
+@pytest.mark.slow
 def test_a_few_cpu_steps_reduce_the_loss(finished_run):
     _ws, _p, _params_, events = finished_run
     ends = [e for e in events if e["kind"] == "metric" and e["values"].get("epoch_end")]
@@ -115,6 +116,7 @@ def test_a_finished_run_is_not_resumed_into_nothing(finished_run):
     assert "--epochs" in err.value.fix
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_continues_with_the_optimiser_state(tmp_path, finished_run):
     from backend.train.common import CheckpointStore
 
@@ -182,6 +184,7 @@ def test_dpo_warns_and_trains(tmp_path):
     assert (params.weights_dir / "voice-e1.ckpt").is_file()
 
 
+@pytest.mark.slow
 def test_two_cpu_processes_under_torchrun_train_and_export_once(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     ws, p = _project(tmp_path / "home")
@@ -205,6 +208,7 @@ def test_too_few_batches_per_epoch_to_ever_step_is_refused(tmp_path):
     assert "--batch-size" in err.value.fix
 
 
+@pytest.mark.slow
 def test_restart_keeps_the_earlier_runs_exports(tmp_path):
     """--restart trains the same epochs again: the first run's exports move aside, never overwritten."""
     ws, p = _project(tmp_path / "ws")

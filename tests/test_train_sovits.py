@@ -76,6 +76,7 @@ def test_bucket_sampler_pads_buckets_and_splits_ranks() -> None:
 
 
 # --- training in process ----------------------------------------------------------------------
+@pytest.mark.slow
 def test_training_reduces_the_loss_and_exports_official_weights(tmp_path: Path, tiny_d: Path, one_thread) -> None:
     s = _settings(tmp_path, tiny_d, epochs=3, save_every=2, repeat_to=4, learning_rate=1e-3)
     s, plan = prepare(s)
@@ -155,6 +156,7 @@ def _events(jm: JobManager, job_id: str) -> list[dict]:
     return list(read_events(jm.events_path(job_id)))
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_continues_from_the_checkpoint(project, tiny_d: Path) -> None:
     p, jm = project
     r = gsv(*_train_args(tiny_d, "--epochs", "60", "--save-every", "1", "--detach"))
@@ -192,6 +194,7 @@ def test_resume_after_sigkill_continues_from_the_checkpoint(project, tiny_d: Pat
     assert "already finished" in (last.reason or "") and last.outcome == "failed"
 
 
+@pytest.mark.slow
 def test_ddp_two_cpu_processes_train_and_export_once(project, tiny_d: Path) -> None:
     p, jm = project
     r = gsv(*_train_args(tiny_d, "--epochs", "2", "--save-every", "1", "--cpu-procs", "2", "--batch-size", "1"),
@@ -208,6 +211,7 @@ def test_ddp_two_cpu_processes_train_and_export_once(project, tiny_d: Path) -> N
     assert [e["step"] for e in events if e["kind"] == "metric" and not e["values"].get("epoch_end")] == [1, 2]
 
 
+@pytest.mark.slow
 def test_cancel_leaves_no_processes(project, tiny_d: Path) -> None:
     p, jm = project
     r = gsv(*_train_args(tiny_d, "--epochs", "100", "--cpu-procs", "2", "--batch-size", "1", "--detach"))
@@ -228,6 +232,7 @@ def test_cancel_leaves_no_processes(project, tiny_d: Path) -> None:
     assert json.loads(json.dumps(jm.get(job_id).gpus)) == []
 
 
+@pytest.mark.slow
 def test_v2pro_trains_with_speaker_embeddings_and_exports_with_its_header(tmp_path: Path, one_thread) -> None:
     from backend.models.sovits import SoVITS, SoVITSConfig
     from backend.models.sovits.weights import write_sovits
@@ -260,6 +265,7 @@ def test_v2pro_trains_with_speaker_embeddings_and_exports_with_its_header(tmp_pa
     load_sovits(out)
 
 
+@pytest.mark.slow
 def test_an_official_runs_checkpoints_are_resumed_without_a_manifest(tmp_path: Path, tiny_d: Path, one_thread) -> None:
     s, _ = prepare(_settings(tmp_path, tiny_d, epochs=1))
     report, _events = Reporter.collect()
@@ -302,6 +308,7 @@ def test_fp16_step_on_the_gpu(tmp_path: Path, tiny_d: Path) -> None:
     _fp16_steps(tmp_path, tiny_d, dev, precision_for(dev, True))
 
 
+@pytest.mark.slow
 def test_fp16_autocast_step_on_cpu_as_a_gpu_stand_in(tmp_path: Path, tiny_d: Path, one_thread) -> None:
     """The mixed-precision step (fp16 autocast regions, the fp32 islands, GradScaler) run on the
     CPU because no GPU is available here; production enables it only on capable GPUs."""

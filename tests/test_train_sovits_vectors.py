@@ -82,6 +82,7 @@ def _one_step(tmp: Path) -> dict:
             "before": {"g": before_g, "d": before_d}, "grads": grads}
 
 
+@pytest.mark.slow
 def test_loss_terms_and_grad_norms(step_result: dict) -> None:
     ref = json.loads((REF / "losses.json").read_text())
     res, cap = step_result["res"], step_result["capture"]
@@ -109,6 +110,7 @@ def test_learning_rates_at_the_step(step_result: dict) -> None:
 
 
 @pytest.mark.parametrize("which", ["g", "d"])
+@pytest.mark.slow
 def test_gradients_and_parameters_after_adamw(step_result: dict, which: str) -> None:
     meta = json.loads((REF / "meta.json").read_text())
     names = meta[f"{which}_param_names"]

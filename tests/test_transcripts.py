@@ -379,6 +379,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_killing_a_process_in_the_middle_of_saving_leaves_old_or_new(tmp_path):
     import subprocess
     import sys

@@ -28,6 +28,7 @@ def home(tmp_path: Path) -> Path:
     return ws.root
 
 
+@pytest.mark.slow
 async def test_keys_1_to_5_switch_modes(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -44,6 +45,7 @@ async def test_keys_1_to_5_switch_modes(home: Path) -> None:
         assert "ID" in text and "Progress" in text and "alice" in text.splitlines()[0]
 
 
+@pytest.mark.slow
 async def test_digits_typed_into_a_text_field_do_not_switch_modes(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -61,6 +63,7 @@ async def test_digits_typed_into_a_text_field_do_not_switch_modes(home: Path) ->
         assert isinstance(app.screen, TrainingScreen)
 
 
+@pytest.mark.slow
 async def test_help_lists_every_binding_with_its_id(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -80,6 +83,7 @@ async def test_help_lists_every_binding_with_its_id(home: Path) -> None:
         assert isinstance(app.screen, JobsScreen)
 
 
+@pytest.mark.slow
 async def test_first_start_offers_the_creator_and_refused_names_are_explained_inline(tmp_path: Path) -> None:
     home = tmp_path / "home"
     app = make_app(home)
@@ -113,6 +117,7 @@ async def test_first_start_offers_the_creator_and_refused_names_are_explained_in
         assert "already exists" in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_open_project_is_remembered_for_the_next_start(home: Path) -> None:
     Workspace(home).create_project("bob")
     app = make_app(home)
@@ -135,6 +140,7 @@ async def test_open_project_is_remembered_for_the_next_start(home: Path) -> None
         assert lst.get_option_at_index(lst.highlighted).id == "bob"  # offered first
 
 
+@pytest.mark.slow
 async def test_unknown_project_on_the_command_line_is_reported(home: Path) -> None:
     app = make_app(home, project="nobody")
     async with app.run_test(size=SIZE) as pilot:
@@ -143,6 +149,7 @@ async def test_unknown_project_on_the_command_line_is_reported(home: Path) -> No
         assert any("no project named 'nobody'" in n.message for n in notices(app))
 
 
+@pytest.mark.slow
 async def test_command_palette_switches_modes_and_offers_screen_commands(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -166,6 +173,7 @@ async def test_command_palette_switches_modes_and_offers_screen_commands(home: P
         await pilot.press("escape")
 
 
+@pytest.mark.slow
 async def test_a_list_path_opens_the_transcripts_mode(home: Path) -> None:
     lst = home / "projects" / "alice" / "transcripts" / "mine.list"
     lst.write_text("clips/a.wav|alice|EN|hello\n", encoding="utf-8")
@@ -197,6 +205,7 @@ async def test_bad_config_is_reported_and_defaults_used(home: Path, tmp_path: Pa
         assert isinstance(app.screen, DatasetScreen)
 
 
+@pytest.mark.slow
 async def test_palette_opens_another_project_by_name(home: Path) -> None:
     Workspace(home).create_project("bob", language="zh")
     app = make_app(home, project="alice")

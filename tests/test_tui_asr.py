@@ -30,6 +30,7 @@ def _project(home: Path) -> Path:
     return project.transcript_path
 
 
+@pytest.mark.slow
 async def test_transcribe_from_the_dataset_screen(tmp_path: Path, paraformer: Path) -> None:
     home = tmp_path / "home"
     transcript = _project(home)
@@ -51,6 +52,7 @@ async def test_transcribe_from_the_dataset_screen(tmp_path: Path, paraformer: Pa
     assert len(rows) == 2 and {r.lang for r in rows} == {"ZH"}
 
 
+@pytest.mark.slow
 async def test_an_existing_transcript_is_asked_about(tmp_path: Path) -> None:
     home = tmp_path / "home"
     transcript = _project(home)

@@ -43,6 +43,7 @@ def home(tmp_path: Path) -> Path:
     return ws.root
 
 
+@pytest.mark.slow
 async def test_model_choice_to_a_saved_wav(home: Path, pretrained: Path, tmp_path: Path) -> None:
     frontend_data_or_skip()
     ref = write_voice(tmp_path / "voice.wav", 4.0, seed=3)
@@ -97,6 +98,7 @@ async def test_model_choice_to_a_saved_wav(home: Path, pretrained: Path, tmp_pat
         assert target.with_suffix(".json").is_file()
 
 
+@pytest.mark.slow
 async def test_reference_from_the_transcripts_screen_and_length_notes(home: Path, tmp_path: Path) -> None:
     clip = write_voice(tmp_path / "clips" / "long.wav", 12.0)
     app = make_app(home, project="alice")

@@ -40,6 +40,7 @@ def shown_status(app, job_id: str) -> str | None:
     return row_of(app, job_id)[3] if job_id in table.rows else None
 
 
+@pytest.mark.slow
 async def test_a_running_job_shows_live_progress_and_its_log(home: Path) -> None:
     jm = JobManager(Workspace(home).jobs_dir)
     job = jm.submit("sleep", {"seconds": 30.0, "steps": 300}, project="alice")
@@ -73,6 +74,7 @@ async def test_a_running_job_shows_live_progress_and_its_log(home: Path) -> None
         assert isinstance(app.focused, JobsTable)
 
 
+@pytest.mark.slow
 async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:
     jm = JobManager(Workspace(home).jobs_dir)
     job = jm.submit("sleep", {"seconds": 60.0, "steps": 60, "spawn_child": True}, project="alice")
@@ -103,6 +105,7 @@ async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:
         assert any("already finished" in n.message for n in notices(app))
 
 
+@pytest.mark.slow
 async def test_failed_lost_and_corrupt_jobs_show_why(home: Path) -> None:
     jobs_dir = Workspace(home).jobs_dir
     jm = JobManager(jobs_dir)
@@ -126,6 +129,7 @@ async def test_failed_lost_and_corrupt_jobs_show_why(home: Path) -> None:
         await wait_until(pilot, lambda: "job record unreadable" in screen_text(app), what="the corrupt record")
 
 
+@pytest.mark.slow
 async def test_jobs_started_while_the_screen_is_open_appear(home: Path) -> None:
     jm = JobManager(Workspace(home).jobs_dir)
     app = make_app(home, project="alice")
@@ -166,6 +170,7 @@ def test_log_follower_starts_near_the_end_with_whole_lines(tmp_path: Path) -> No
     assert follower.read_new() == ["partial now"]
 
 
+@pytest.mark.slow
 async def test_the_log_pane_keeps_only_the_last_lines(home: Path) -> None:
     from gsv_tui.widgets.log_view import MAX_LINES
 
@@ -195,6 +200,7 @@ async def test_a_screen_starts_a_job_for_the_open_project(home: Path) -> None:
         await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).status == "succeeded", what="success")
 
 
+@pytest.mark.slow
 async def test_the_table_can_show_only_the_open_projects_jobs(home: Path) -> None:
     ws = Workspace(home)
     ws.create_project("bob")
@@ -218,6 +224,7 @@ async def test_the_table_can_show_only_the_open_projects_jobs(home: Path) -> Non
         assert table.row_count == 2
 
 
+@pytest.mark.slow
 async def test_a_job_whose_processes_vanish_is_shown_lost_with_the_reason(home: Path) -> None:
     """The watcher's periodic reconcile notices it; no process is polled from the UI thread."""
     import os

@@ -37,6 +37,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "home"
 
 
+@pytest.mark.slow
 async def test_bridge_starts_with_the_app_and_takes_over_playback(home: Path) -> None:
     app = make_app(home, project="alice", listen=True, watch_jobs=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -67,6 +68,7 @@ async def test_bridge_starts_with_the_app_and_takes_over_playback(home: Path) ->
         conn.close()
 
 
+@pytest.mark.slow
 async def test_review_playback_goes_to_the_browser_tab(home: Path) -> None:
     """Space on the Transcripts screen plays the clip in a connected tab, not on this machine."""
     project = home / "projects" / "alice"
@@ -92,6 +94,7 @@ async def test_review_playback_goes_to_the_browser_tab(home: Path) -> None:
         conn.close()
 
 
+@pytest.mark.slow
 async def test_the_token_survives_a_restart_and_n_renews_it(home: Path) -> None:
     """The workspace keeps its token, so an open tab's URL still works after the TUI restarts."""
     from backend.listen import workspace_token

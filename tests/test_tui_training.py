@@ -63,6 +63,7 @@ def test_curve_and_status_text() -> None:
     assert eta_text(3700) == "ETA 1h01m"
 
 
+@pytest.mark.slow
 async def test_a_running_training_job_shows_its_live_curve_and_eta(home: Path) -> None:
     ws = Workspace(home)
     jm = JobManager(ws.jobs_dir)
@@ -99,6 +100,7 @@ async def test_a_running_training_job_shows_its_live_curve_and_eta(home: Path) -
         assert app.screen.query_one("#gpt-path", Input).value.endswith(".ckpt")
 
 
+@pytest.mark.slow
 async def test_train_both_on_one_gpu_chains_gpt_after_sovits(home: Path) -> None:
     app = make_app(home, project="alice")
     ws = Workspace(home)
@@ -120,6 +122,7 @@ async def test_train_both_on_one_gpu_chains_gpt_after_sovits(home: Path) -> None
         assert isinstance(screen.query_one(TrainMonitor), TrainMonitor)
 
 
+@pytest.mark.slow
 async def test_missing_base_models_are_named_and_f_fetches_them_as_a_job(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The base-models line counts what the version lacks; ``f`` runs ``fetch-models`` (a real job
