@@ -106,6 +106,7 @@ def test_bad_files_are_listed_and_the_rest_go_on(clips: Path, tmp_path: Path, ti
     assert set(Path(p).name for p in failed) == {"notes.txt", "broken.wav"}
 
 
+@pytest.mark.slow
 def test_rerun_keeps_a_reviewed_list(clips: Path, tmp_path: Path, tiny_paraformer: Path) -> None:
     out = tmp_path / "out"
     params = _params(clips, out, engine="funasr", model=str(tiny_paraformer), language="zh")

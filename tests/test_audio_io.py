@@ -24,6 +24,7 @@ GOOD = ["whole.wav", "u8.wav", "s24.wav", "float.wav", "stereo.wav", "surround51
 
 
 @pytest.mark.parametrize("name", GOOD)
+@pytest.mark.slow
 def test_every_format_becomes_32k_mono_float(corpus: tuple[Path, dict], name: str) -> None:
     folder, _ = corpus
     reference = load_audio(folder / "whole.wav").samples

@@ -42,6 +42,7 @@ def _named_error(r: subprocess.CompletedProcess[str], *words: str) -> None:
 
 # --- config.toml ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_config_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_bytes(b'precision = "auto"\nlisten_host = "127.0.0.1\xff"\n')

@@ -67,6 +67,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, bert_dir: Path):
     return root, clips, summary, events
 
 
+@pytest.mark.slow
 def test_official_layout_and_formats(mixed) -> None:
     root, clips, summary, _ = mixed
     exp = root / "exp"

@@ -151,6 +151,7 @@ def gsv_argv_detached(out: Path) -> list[str]:
 
 # --- supervisor (and runner) killed --------------------------------------------------------
 
+@pytest.mark.slow
 def test_after_a_reboot_a_job_that_finished_its_stage_is_not_lost(jm: JobManager, tmp_path: Path) -> None:
     """Simulated reboot: the record still says running, from another boot, with no exit record (the
     supervisor never wrote it); the runner's result and the outputs say the stage succeeded."""
@@ -300,6 +301,7 @@ def test_garbage_in_the_store_never_stops_the_commands(jm: JobManager, tmp_path:
     assert logs.returncode == 2 and "cannot read the log" in logs.stderr and "Traceback" not in logs.stderr
 
 
+@pytest.mark.slow
 def test_the_job_log_carries_what_the_stage_reports(jm: JobManager) -> None:
     job = jm.submit("sleep", {"seconds": 0.2, "steps": 2, "spawn_child": False})
     jm.wait(job.id, timeout=30)

@@ -175,6 +175,7 @@ def test_vanished_job_is_reported_lost(jm: JobManager) -> None:
     assert rows[0]["reason"] == "process vanished without an exit record"
 
 
+@pytest.mark.slow
 def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
     """Reattaching checks pid + start time (+ boot): a live process that is not the job's is not the job."""
     job = jm.submit("sleep", {"seconds": 0.1, "steps": 1})

@@ -53,6 +53,7 @@ def test_discriminator_keys_and_shapes(version: str, name: str) -> None:
     assert sum(p.numel() for p in mpd.parameters()) == man["info"]["n_parameters"]
 
 
+@pytest.mark.slow
 def test_inference_model_drops_only_the_posterior_encoder() -> None:
     with torch.device("meta"):
         full = SoVITS(SoVITSConfig.for_version("v2"))

@@ -149,6 +149,7 @@ def test_fetch_models_refuses_unknown_versions_and_kinds() -> None:
         check(Params(versions=["v2"], only=["s3"]))
 
 
+@pytest.mark.slow
 def test_fetch_all_installs_the_g2pw_model_for_v2_but_not_for_v1(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Besides the base models and the text data, v2+ needs the G2PW polyphone model (as the

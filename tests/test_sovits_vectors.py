@@ -177,6 +177,7 @@ def test_moving_a_packed_model_repacks(inputs) -> None:
     _close(o.float(), _npz("decode_speed1.0_ns0.npz")["o"], WAVE, "o (cast after loading)")
 
 
+@pytest.mark.slow
 def test_bf16_vocoder_stays_close_to_the_official_waveform(inputs) -> None:
     """``set_vocoder_dtype(bfloat16)`` (the CPU ``--precision bf16`` choice): only ``dec`` changes
     dtype, the waveform comes back float32 and stays within bfloat16 rounding of the official one."""

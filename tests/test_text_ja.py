@@ -132,6 +132,7 @@ def _probe(tmp_path: Path, env_extra: dict[str, str], *args: str) -> list[list[s
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_user_dictionary_gives_latin_words_a_reading(tmp_path: Path) -> None:
     csv = tmp_path / "user.csv"
     csv.write_text(_USER_CSV, encoding="utf-8")

@@ -174,6 +174,7 @@ def test_bad_options_are_named_errors(tmp_path):
         _params(ws, p.name, "--batch-size", "0")
 
 
+@pytest.mark.slow
 def test_dpo_warns_and_trains(tmp_path):
     ws, p = _project(tmp_path / "home")
     params, events = _run(ws, p.name, "--dpo", "--epochs", "1", "--save-every", "1")

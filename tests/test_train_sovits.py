@@ -48,6 +48,7 @@ def _settings(tmp: Path, d: Path, **kw) -> SoVITSTrainSettings:
 
 
 # --- data ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_dataset_and_collate_reproduce_the_official_batch(tmp_path: Path) -> None:
     ds = SoVITSDataset(ExpFolder(make_exp(tmp_path / "exp"), "v2"), repeat_to=0)
     assert ds.unique_keys == ["en_fox_44k_stereo.wav", "zh_gongyuan_16k_mono.wav"]

@@ -185,6 +185,7 @@ async def test_a_list_path_opens_the_transcripts_mode(home: Path) -> None:
         assert app.application.project is not None and app.application.project.name == "alice"  # its project
 
 
+@pytest.mark.slow
 async def test_q_quits(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -193,6 +194,7 @@ async def test_q_quits(home: Path) -> None:
     assert app.return_code == 0 and not app.is_running
 
 
+@pytest.mark.slow
 async def test_bad_config_is_reported_and_defaults_used(home: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tmp_path / "config.toml"
@@ -220,6 +222,7 @@ async def test_palette_opens_another_project_by_name(home: Path) -> None:
         await wait_until(pilot, lambda: "bob (zh, v2Pro)" in screen_text(app), what="status line")
 
 
+@pytest.mark.slow
 async def test_a_list_outside_any_project_opens_without_the_picker(home: Path, tmp_path: Path) -> None:
     lst = tmp_path / "elsewhere" / "mine.list"
     lst.parent.mkdir()

@@ -185,6 +185,7 @@ async def test_the_log_pane_keeps_only_the_last_lines(home: Path) -> None:
         assert log.lines[0] == "line 500" and log.lines[-1] == f"line {MAX_LINES + 499}"
 
 
+@pytest.mark.slow
 async def test_a_screen_starts_a_job_for_the_open_project(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:

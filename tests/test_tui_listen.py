@@ -126,6 +126,7 @@ async def test_the_token_survives_a_restart_and_n_renews_it(home: Path) -> None:
         conn.close()
 
 
+@pytest.mark.slow
 async def test_a_non_loopback_listen_host_leaves_the_bridge_off_with_the_reason(home: Path) -> None:
     config = Path(os.environ["GSV_CONFIG"])
     config.write_text(config.read_text(encoding="utf-8") + 'listen_host = "0.0.0.0"\n', encoding="utf-8")

@@ -140,6 +140,7 @@ def test_gpt_file_given_as_sovits() -> None:
         load_sovits(gpt)
 
 
+@pytest.mark.slow
 def test_discriminator_file(tmp_path: Path) -> None:
     with torch.device("meta"):
         mpd = MultiPeriodDiscriminator("v2")
