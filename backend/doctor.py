@@ -10,13 +10,11 @@ that stops work), else 0; missing downloads are warnings, since the stages fetch
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
-import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -198,26 +196,3 @@ def run_checks(workspace: Any) -> list[Check]:
     settings, cfg = check_config()
     return [settings, check_workspace(workspace.root), *check_gpus(), check_cpu(), *check_text_data(),
             *check_pretrained(versions), *check_asr(), check_jobs(workspace.jobs_dir), check_listen_port(cfg)]
-
-
-def _cli(workspace: Any, args: Any) -> int:
-    checks = run_checks(workspace)
-    if args.json:
-        print(json.dumps([asdict(c) for c in checks], ensure_ascii=False, indent=2))
-    else:
-        marks = {OK: "ok  ", WARN: "warn", FAIL: "FAIL"}
-        width = max(len(c.name) for c in checks)
-        for c in checks:
-            print(f"{marks[c.status]}  {c.name:<{width}}  {c.detail}")
-            if c.fix and c.status != OK:
-                print(f"      {'':<{width}}  fix: {c.fix}")
-    failed = [c for c in checks if c.status == FAIL]
-    if failed and not args.json:
-        print(f"\n{len(failed)} problem(s) stop work here; fix them first.", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def register(sub: Any) -> None:
-    p = sub.add_parser("doctor", help="is this machine ready? settings, disk, GPUs, data and model files, jobs")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cli)

@@ -51,6 +51,10 @@ HUBERT = tuple(PretrainedFile("hubert", f"chinese-hubert-base/{n}")
 BERT = tuple(PretrainedFile("bert", f"chinese-roberta-wwm-ext-large/{n}")
              for n in ("config.json", "tokenizer.json", "pytorch_model.bin"))
 SV = (PretrainedFile("sv", "sv/pretrained_eres2netv2w24s4ep4.ckpt"),)
+# The G2PW polyphone model (v2 and later read Chinese with it): an archive in another hub
+# repository, unpacked into the text frontend's data folder by ``gsv models fetch``.
+G2PW_HF_REPO = "XXXXRT/GPT-SoVITS-Pretrained"
+G2PW_HF_FILE = "G2PWModel.zip"
 
 _PER_VERSION: dict[str, tuple[PretrainedFile, ...]] = {
     "v1": (PretrainedFile("s1", "s1bert25hz-2kh-longer-epoch=68e-step=50232.ckpt"),
@@ -216,28 +220,6 @@ def download_verified(repo: str, path: str, directory: Path | None = None, on_pr
     return got
 
 
-def fetch_all(versions: Iterable[str], directory: Path | None = None, roles: Iterable[str] | None = None,
-              on_progress: ProgressFn | None = None, endpoint: str | None = None,
-              on_done: Callable[[str, int], None] | None = None) -> None:
-    """Fetch every version's files, then (unless ``roles`` narrows the fetch to some kinds of
-    model) the text frontend's dictionaries and tagger, which every version needs too, and for
-    v2 and later the G2PW model that reads Chinese polyphones (the official install fetches it
-    too). ``on_done(what, n_files)`` after each version and after each of those."""
-    roles = list(roles) if roles else None
-    done = on_done or (lambda what, n: None)
-    versions = list(versions)
-    for v in versions:
-        done(v, len(fetch(v, directory, roles=roles, on_progress=on_progress, endpoint=endpoint)))
-    if roles is None:
-        from .text import g2pw
-        from .text.data import fetch_official_files
-
-        done("text frontend data", len(fetch_official_files(progress=on_progress)))
-        if any(v != "v1" for v in versions) and g2pw.model_dir() is None:
-            fetch_g2pw(on_progress, endpoint)
-            done("G2PW (Chinese polyphones)", 1)
-
-
 def fetch_g2pw(on_progress: ProgressFn | None = None, endpoint: str | None = None) -> Path:
     """Download the G2PW polyphone model into the text data folder (checked, then unpacked).
 
@@ -246,83 +228,5 @@ def fetch_g2pw(on_progress: ProgressFn | None = None, endpoint: str | None = Non
     from .text import g2pw
     from .text.data import data_dir
 
-    archive = download_verified(g2pw.G2PW_HF_REPO, g2pw.G2PW_HF_FILE, None, on_progress, endpoint)
+    archive = download_verified(G2PW_HF_REPO, G2PW_HF_FILE, None, on_progress, endpoint)
     return g2pw.install_g2pw_zip(archive, data_dir())
-
-
-# --------------------------------------------------------------------------- CLI
-def _cli_list(_ws: Any, args: Any) -> int:
-    import json
-
-    versions = [args.version] if args.version else list(VERSIONS)
-    rows = []
-    for v in versions:
-        for f, p in status(v, args.dir):
-            rows.append({"version": v, "role": f.role, "file": f.path, "path": str(p) if p else None})
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    for v in versions:
-        vr = [r for r in rows if r["version"] == v]
-        n_missing = sum(r["path"] is None for r in vr)
-        state = "complete" if not n_missing else f"{n_missing} missing — `{fetch_command(v, args.dir)}`"
-        print(f"{v}: {state}")
-        for r in vr:
-            print(f"  {'ok ' if r['path'] else '-- '} {r['role']:<6} {r['file']}")
-    return 0
-
-
-def _cli_fetch(_ws: Any, args: Any) -> int:
-    import sys
-
-    last: dict[str, int] = {}
-
-    def show(name: str, done: int, total: int | None) -> None:
-        pct = int(100 * done / total) if total else -1
-        if last.get(name) != pct:
-            last[name] = pct
-            print(f"\r{name}: {done / 1e6:.1f} MB" + (f" / {total / 1e6:.1f} MB ({pct}%)" if total else ""),
-                  end="", file=sys.stderr, flush=True)
-
-    def done(what: str, n: int) -> None:
-        print(file=sys.stderr)
-        print(f"{what}: {n} files ready")
-
-    if not args.versions and args.clean is None:
-        raise PretrainedError("nothing to fetch", fix=f"name a version ({', '.join(VERSIONS)}) and/or add --clean")
-    bad = [v for v in args.versions if v not in VERSIONS]
-    if bad:
-        raise PretrainedError(f"unknown model version(s) {', '.join(bad)}", fix=f"use some of {', '.join(VERSIONS)}")
-    if args.versions:
-        fetch_all(args.versions, args.dir, args.only, show, args.endpoint, done)
-    if args.clean is not None:
-        from .clean.fetch import fetch_named
-
-        done("cleaning models", len(fetch_named(args.clean, show)))
-    return 0
-
-
-def register(sub: Any) -> None:
-    """Add ``gsv models list|fetch`` to the top-level parser."""
-    p = sub.add_parser("models", help="pretrained base models: what each version needs, fetch them")
-    msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
-    pl = msub.add_parser("list", help="which pretrained files each version needs and which are here")
-    pl.add_argument("--version", choices=VERSIONS)
-    pl.add_argument("--dir", type=Path, default=None, help="folder with the official layout (default: HF cache)")
-    pl.add_argument("--json", action="store_true")
-    pl.set_defaults(func=_cli_list)
-    pf = msub.add_parser("fetch", help=f"download the pretrained files of versions from {REPO_ID} "
-                                       "(here and now; `gsv fetch-models` runs it as a job)")
-    pf.add_argument("versions", nargs="*", metavar="VERSION", help=f"any of {', '.join(VERSIONS)}")
-    add_fetch_options(pf)
-    pf.add_argument("--clean", nargs="*", default=None, metavar="MODEL",
-                    help="also the models of `gsv clean` (no MODEL: each step's default; `gsv clean --list-models`)")
-    pf.set_defaults(func=_cli_fetch)
-
-
-def add_fetch_options(parser: Any) -> None:
-    """Options shared by ``gsv models fetch`` and the ``fetch-models`` job stage."""
-    parser.add_argument("--dir", type=Path, default=None, help="folder with the official layout (default: HF cache)")
-    parser.add_argument("--only", nargs="+", choices=ROLES, help="only these kinds of files")
-    parser.add_argument("--endpoint", default=None,
-                        help="a HuggingFace mirror, e.g. https://hf-mirror.com (default: $HF_ENDPOINT or the hub)")

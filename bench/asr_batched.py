@@ -22,6 +22,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from asr_models import build_tiny_whisper  # noqa: E402
+
 from backend.asr import AsrOptions, make_engine  # noqa: E402
 
 

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from backend.checkup.evaluate import Checkup, Evaluation, Pair
-from backend.checkup.sentences import BUILT_IN
+from backend.checkup.evaluate import Checkup, Evaluation, Pair  # noqa: E402
+from backend.checkup.sentences import BUILT_IN  # noqa: E402
 
 REF_TEXT = {"en": "This is the voice we want to hear again.", "zh": "这是我们想要再次听到的声音。",
             "ja": "これは、もう一度聞きたい声です。"}

@@ -35,7 +35,7 @@ os.environ.setdefault("GSV_FRONTEND_DATA", "/work/shared/frontend-data")
 from format_helpers import HUBERT_DIR, S2G_PATH, list_lines, make_clips, unpack_bert  # noqa: E402
 
 from backend.format.runner import FormatOptions, run_format  # noqa: E402
-from backend.jobs.events import Reporter  # noqa: E402
+from backend.progress import Reporter  # noqa: E402
 
 
 def step_times(events: list[dict]) -> dict[str, float]:

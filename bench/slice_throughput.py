@@ -38,7 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from audio_synth import encode, speechlike  # noqa: E402
 
 from backend.audio.slicer import SliceParams, Slicer, clip_name, normalize_clip  # noqa: E402
-from backend.jobs.events import Reporter  # noqa: E402
+from backend.progress import Reporter  # noqa: E402
 from backend.stages import slice as slice_stage  # noqa: E402
 
 SR = 32000

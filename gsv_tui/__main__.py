@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gsv-tui: error: {args.list_path} is not a .list file", file=sys.stderr)
         print("  fix: give a transcript like transcripts/clips.list, or no path", file=sys.stderr)
         return 2
-    from .app import GsvApp
     from backend.app import Application
+
+    from .app import GsvApp
     from .quiet import terminal_only
 
     application = Application.from_args(home=args.home, list_path=args.list_path)

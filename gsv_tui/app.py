@@ -15,6 +15,7 @@ Where things are:
 
 from __future__ import annotations
 
+import functools
 import importlib
 from pathlib import Path
 from typing import Iterable
@@ -25,12 +26,11 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
+from backend.app import Application, Project
 from backend.errors import GsvError
-from backend.app import Project
 
 from . import keymap
 from .commands import GsvCommands, PaletteCommand
-from backend.app import Application
 from .jobwatch import JobsSnapshot, JobsWatcher
 from .listening import ListeningService, ListenStatus
 from .messages import JobsUnavailable, JobsUpdated, ListenChanged, LogLines
@@ -69,7 +69,7 @@ class GsvApp(App[None]):
                  watch_jobs: bool = True, watch_interval: float = 0.5, listen: bool = True) -> None:
         application = application or Application.from_args()
         if application.list_path is not None:
-            self.DEFAULT_MODE = "transcripts"  # `gsv-tui PATH.list` opens straight into review
+            self.DEFAULT_MODE = "transcripts"  # type: ignore[misc]  # `gsv-tui PATH.list` opens straight into review
         super().__init__()
         self.application = application
         self.requested_project = project
@@ -179,7 +179,7 @@ class GsvApp(App[None]):
         """App-wide commands (the current screen adds its own; see commands.GsvCommands)."""
         for tab in self.mode_tabs():
             yield PaletteCommand(f"Go to {tab.title}", f"switch mode (key {tab.key})",
-                                 lambda m=tab.mode: self.switch_mode(m))
+                                 functools.partial(self.switch_mode, tab.mode))
         yield PaletteCommand("Open project…", "pick a project of this workspace", self.action_pick_project)
         yield PaletteCommand("Create project…", "a new voice: name, language, model version",
                              lambda: self.action_pick_project(new=True))
@@ -187,7 +187,7 @@ class GsvApp(App[None]):
         for p in self.application.list_projects():
             if p.name != current:
                 yield PaletteCommand(f"Open project {p.name}", f"{p.language}, {p.version}",
-                                     lambda name=p.name: self.open_project_named(name), discover=False)
+                                     functools.partial(self.open_project_named, p.name), discover=False)
         yield PaletteCommand("Show keys", "every key and its binding id", self.action_help)
         yield PaletteCommand("Listen in your browser…", "hear clips over SSH: the bridge URL and the ssh command",
                              self.action_listen)

@@ -1,7 +1,7 @@
 """Watching jobs from a thread: records, live progress from ``events.jsonl``, and one log.
 
 The UI thread never touches a job's process or files. One watcher thread reads the job
-records and tails each job's events file (with :class:`~backend.jobs.events.EventCursor`),
+records and tails each job's events file (with :class:`~backend.progress.EventCursor`),
 builds an immutable :class:`JobsSnapshot`, and hands it over only when something changed. It
 also tails the log of the job the person is looking at, and every few seconds asks the
 manager to ``reconcile()`` (notice vanished processes) — that check runs here, off the UI.
@@ -246,9 +246,9 @@ class JobsWatcher:
     def __init__(
         self,
         source_factory: Callable[[], JobSource],
-        on_snapshot: Callable[[JobsSnapshot], None],
-        on_log: Callable[[str, list[str], bool], None],
-        on_problem: Callable[[str | None], None],
+        on_snapshot: Callable[[JobsSnapshot], object],
+        on_log: Callable[[str, list[str], bool], object],
+        on_problem: Callable[[str | None], object],
         interval: float = 0.5,
         reconcile_every: float = 5.0,
     ) -> None:

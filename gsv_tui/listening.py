@@ -12,10 +12,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from backend.app.listening import Config, ListenBridge, new_token, ssh_forward_hint, workspace_token
 from backend.errors import GsvError
+
+if TYPE_CHECKING:
+    from backend.app.playback import Player
 
 
 @dataclass(frozen=True)
@@ -31,13 +34,13 @@ class ListenStatus:
 
 
 class ListeningService:
-    def __init__(self, config: Config, on_change: Callable[[], None], home: Path | None = None) -> None:
+    def __init__(self, config: Config, on_change: Callable[[], object], home: Path | None = None) -> None:
         self.config = config
         self.home = home  # the workspace whose stored token the bridge uses (None: a fresh one)
         self._on_change = on_change
         self.bridge: ListenBridge | None = None
         self.problem: str | None = None
-        self._provider: Callable[[], object | None] | None = None
+        self._provider: Callable[[], Player | None] | None = None
         self._roots: list[Path] = []
         self._lock = threading.Lock()
         self._stopped = False
@@ -100,7 +103,7 @@ class ListeningService:
             return ListenStatus(problem=self.problem)
         return ListenStatus(True, b.url, b.listeners, ssh_forward_hint(b.port), warning=b.warning)
 
-    def front_player(self) -> object | None:
+    def front_player(self) -> Player | None:
         """The browser player while a tab listens, else None (for ``PlayerChooser.add_front``)."""
         if self.bridge is None:
             return None

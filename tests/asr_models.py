@@ -164,10 +164,10 @@ tokenizer_conf:
 
 def build_tiny_paraformer(out_dir: Path) -> Path:
     """Write a FunASR Paraformer folder (config.yaml, model.pt, tokens.json) with random weights."""
+    import funasr.models.paraformer.model  # noqa: F401  (registers the classes)
     import torch
     import yaml
     from funasr.register import tables
-    import funasr.models.paraformer.model  # noqa: F401  (registers the classes)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     chars = [chr(0x4E00 + i) for i in range(400)]  # CJK ideographs as the character vocabulary

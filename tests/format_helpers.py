@@ -48,7 +48,6 @@ EN_TEXTS = ("A quick brown fox jumps over dogs.", "Hello there, my friend.", "Th
 def make_clips(folder: Path, n: int, seconds: float = 1.5, seed: int = 0) -> list[Path]:
     """``n`` speech-like 32 kHz int16 clips named like slicer output."""
     import soundfile as sf
-
     from audio_synth import utterance
 
     folder.mkdir(parents=True, exist_ok=True)

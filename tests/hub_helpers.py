@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
-
 @dataclass
 class FakeHub:
     url: str

@@ -75,15 +75,16 @@ def _option_help(command: str, option: str) -> str:
     return " ".join(_help(command).split()).rsplit(option, 1)[1][:90]
 
 
+@pytest.mark.slow
 def test_a_changed_default_shows_in_the_cli_help_and_the_tui_forms(monkeypatch: pytest.MonkeyPatch,
                                                                   tmp_path: Path) -> None:
     import asyncio
 
     from textual.widgets import Input
+    from tui_helpers import make_app, wait_until
 
     from gsv_tui.widgets.slice_form import SliceForm
     from gsv_tui.widgets.train_form import TrainForm
-    from tui_helpers import make_app, wait_until
 
     assert "(default 8)" in _option_help("train-sovits", "--epochs EPOCHS")
     _with_default(monkeypatch, train_sovits.Params, "epochs", 11)

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from asr_models import build_tiny_paraformer, build_tiny_whisper
+
 from backend.asr import AsrModelMissing, AsrOptions, ClipResult
 from backend.asr.output import line_for
-from backend.jobs.events import Reporter
+from backend.progress import Reporter
 from backend.stages import asr as asr_stage
-from backend.transcripts_format import Clip, parse_bytes
+from backend.transcripts.listfile import Clip, parse_bytes
 
 TRAINABLE_CODES = {"ZH", "EN", "JA", "KO", "YUE"}
 
@@ -61,6 +61,7 @@ def _clips_of(path: Path) -> list[Clip]:
     return [r for r in parse_bytes(path.read_bytes()).rows if isinstance(r, Clip)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["en", "ko", "yue"])
 def test_whisper_fixed_language_writes_official_list(clips: Path, tmp_path: Path, tiny_whisper: Path,
                                                      language: str) -> None:
@@ -80,6 +81,7 @@ def test_whisper_fixed_language_writes_official_list(clips: Path, tmp_path: Path
     assert progress[-1]["done"] == progress[-1]["total"] == 3
 
 
+@pytest.mark.slow
 def test_whisper_auto_never_writes_auto(clips: Path, tmp_path: Path, tiny_whisper: Path) -> None:
     out = tmp_path / "out"
     try:
@@ -94,6 +96,7 @@ def test_whisper_auto_never_writes_auto(clips: Path, tmp_path: Path, tiny_whispe
         assert "cannot be trained" in why
 
 
+@pytest.mark.slow
 def test_bad_files_are_listed_and_the_rest_go_on(clips: Path, tmp_path: Path, tiny_paraformer: Path) -> None:
     (clips / "notes.txt").write_text("not audio")
     (clips / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
@@ -105,6 +108,7 @@ def test_bad_files_are_listed_and_the_rest_go_on(clips: Path, tmp_path: Path, ti
     assert set(Path(p).name for p in failed) == {"notes.txt", "broken.wav"}
 
 
+@pytest.mark.slow
 def test_rerun_keeps_a_reviewed_list(clips: Path, tmp_path: Path, tiny_paraformer: Path) -> None:
     out = tmp_path / "out"
     params = _params(clips, out, engine="funasr", model=str(tiny_paraformer), language="zh")
@@ -181,6 +185,7 @@ def test_hostile_text_keeps_one_line_of_four_fields(text: str) -> None:
     assert "\n" not in row.text and "|" not in row.text
 
 
+@pytest.mark.slow
 def test_gsv_asr_runs_as_a_tracked_job(clips: Path, tmp_path: Path, tiny_paraformer: Path) -> None:
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "backend.cli", "--home", str(tmp_path / "home"), "asr", str(clips),

@@ -24,6 +24,7 @@ GOOD = ["whole.wav", "u8.wav", "s24.wav", "float.wav", "stereo.wav", "surround51
 
 
 @pytest.mark.parametrize("name", GOOD)
+@pytest.mark.slow
 def test_every_format_becomes_32k_mono_float(corpus: tuple[Path, dict], name: str) -> None:
     folder, _ = corpus
     reference = load_audio(folder / "whole.wav").samples
@@ -228,6 +229,7 @@ def test_soxr_resampler_is_available(corpus: tuple[Path, dict]) -> None:
 
 
 @pytest.mark.parametrize("name", ["long.wav", "long.mp3"])
+@pytest.mark.slow
 def test_progress_while_decoding(tmp_path: Path, name: str) -> None:
     x = speechlike(40.0, 44100, seed=6)
     if name.endswith(".mp3"):

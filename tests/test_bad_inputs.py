@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from infer_helpers import GPT, HUBERT, SOVITS, write_voice
 
 from backend.config import Config, load_config
 from backend.errors import ConfigError
-from infer_helpers import GPT, HUBERT, SOVITS, write_voice
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +42,7 @@ def _named_error(r: subprocess.CompletedProcess[str], *words: str) -> None:
 
 # --- config.toml ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_config_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_bytes(b'precision = "auto"\nlisten_host = "127.0.0.1\xff"\n')
@@ -51,6 +52,7 @@ def test_a_config_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> Non
     _named_error(gsv("listen", "--port", "0", home=tmp_path / "home", config=path), "not UTF-8")
 
 
+@pytest.mark.slow
 def test_a_config_that_is_a_folder_is_named(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.mkdir()
@@ -92,6 +94,7 @@ def _recording(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_slice_out_that_is_a_file_is_named_before_any_job(tmp_path: Path) -> None:
     rec = _recording(tmp_path / "rec.wav")
     target = tmp_path / "passwd"
@@ -104,6 +107,7 @@ def test_slice_out_that_is_a_file_is_named_before_any_job(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(("flag", "words"), [("--threshold", "threshold (nan)"), ("--max-length", "max_length (nan)"),
                                              ("--max-length", "max_length (inf)")])
+@pytest.mark.slow
 def test_slice_nan_parameters_are_named(tmp_path: Path, flag: str, words: str) -> None:
     rec = _recording(tmp_path / "rec.wav")
     value = "inf" if "inf" in words else "nan"
@@ -172,6 +176,7 @@ def test_a_truncated_mp3_loads_with_a_warning(tmp_path: Path) -> None:
     assert any(w.startswith("truncated: the file says 6.00 s") for w in loaded.warnings), loaded.warnings
 
 
+@pytest.mark.slow
 def test_a_silent_reference_is_refused(tmp_path: Path) -> None:
     from backend.infer.errors import ReferenceAudioError
     from backend.infer.reference import load_reference

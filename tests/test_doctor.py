@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,6 +24,7 @@ def _doctor(tmp_path: Path, *args: str, config: str = "") -> subprocess.Complete
                           timeout=120, cwd=ROOT, env=env)
 
 
+@pytest.mark.slow
 def test_a_fresh_machine_is_ready_with_downloads_pending(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "backend.cli", "--home", str(tmp_path / "home"), "project", "create",
                     "ann", "--version", "v1"], check=True, capture_output=True, cwd=ROOT)
@@ -40,6 +43,7 @@ def test_a_fresh_machine_is_ready_with_downloads_pending(tmp_path: Path) -> None
     assert checks["langid"]["status"] == "warn" and "lid.176.bin" in checks["langid"]["fix"]
 
 
+@pytest.mark.slow
 def test_a_broken_setting_fails_with_its_fix(tmp_path: Path) -> None:
     r = _doctor(tmp_path, config="listen_port = 80\n")
     assert r.returncode == 1
@@ -47,6 +51,7 @@ def test_a_broken_setting_fails_with_its_fix(tmp_path: Path) -> None:
     assert "stop work here" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_taken_listening_port_is_named(tmp_path: Path) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

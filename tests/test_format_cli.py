@@ -16,21 +16,22 @@ import pytest
 
 pytest.importorskip("torch")
 
-from backend.format import journal, layout  # noqa: E402
-from backend.jobs.events import read_events  # noqa: E402
-from backend.jobs.manager import JobManager  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
-from backend.train.data import ExpFolder  # noqa: E402
-from backend.workspace import Workspace  # noqa: E402
-
 from format_helpers import HUBERT_DIR, S2G_PATH, list_lines, make_clips, unpack_bert  # noqa: E402
 from jobs_helpers import REPO, gsv, gsv_argv  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
+
+from backend.format import journal, layout  # noqa: E402
+from backend.jobs.manager import JobManager  # noqa: E402
+from backend.progress import read_events  # noqa: E402
+from backend.train.data import ExpFolder  # noqa: E402
+from backend.workspace import Workspace  # noqa: E402
 
 frontend_data_or_skip()
 
 N = 24
 
 
+@pytest.mark.slow
 def test_kill_mid_run_then_job_resumes(tmp_path: Path) -> None:
     ws = Workspace()
     project = ws.create_project("voice", language="zh", version="v2")

@@ -16,16 +16,25 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from format_helpers import (  # noqa: E402
+    FMT,
+    HUBERT_DIR,
+    ITEMS,
+    S2G_PATH,
+    SSL,
+    pinyin_calls,
+    recorded_32k,
+    unpack_bert,
+    write_float_wav,
+)
+from text_records import frontend_data_or_skip  # noqa: E402
+
 from backend.format import layout  # noqa: E402
 from backend.format.runner import FormatOptions, run_format  # noqa: E402
 from backend.format.steps import wav32k_int16  # noqa: E402
-from backend.jobs.events import Reporter  # noqa: E402
 from backend.models.safe_pickle import load_checkpoint  # noqa: E402
 from backend.models.ssl import training_input  # noqa: E402
-
-from format_helpers import (FMT, HUBERT_DIR, ITEMS, S2G_PATH, SSL, pinyin_calls, recorded_32k,  # noqa: E402
-                             unpack_bert, write_float_wav)
-from text_records import frontend_data_or_skip  # noqa: E402
+from backend.progress import Reporter  # noqa: E402
 
 EXP = FMT / "exp"
 
@@ -73,6 +82,7 @@ def formatted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _format_the_reference_clips(tmp_path_factory.mktemp("fmtref"))
 
 
+@pytest.mark.slow
 def test_name2text_exact(formatted: Path) -> None:
     assert (formatted / layout.NAME2TEXT).read_bytes() == (EXP / layout.NAME2TEXT).read_bytes()
 
@@ -110,6 +120,7 @@ def test_loader_reads_the_official_folder() -> None:
     assert exp.phones["en_fox_44k_stereo.wav"].phones[:3] == ["EY1", "K", "W"]
 
 
+@pytest.mark.slow
 def test_half_precision_formatting_on_cpu_as_a_gpu_stand_in(tmp_path: Path, monkeypatch) -> None:
     """Formatting with every model in fp16, as on a GPU (the official ``is_half``), run on the CPU
     because no GPU is available here: the same files, the features within fp16 rounding of the

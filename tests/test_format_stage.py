@@ -11,15 +11,15 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from format_helpers import HUBERT_DIR, S2G_PATH, list_lines, make_clips, unpack_bert  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
+
 from backend.format import journal, layout  # noqa: E402
 from backend.format.runner import FormatOptions, run_format  # noqa: E402
-from backend.jobs.events import Reporter  # noqa: E402
 from backend.models import load_sovits  # noqa: E402
 from backend.models.safe_pickle import load_checkpoint  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
+from backend.progress import Reporter  # noqa: E402
 from backend.train.data import ExpFolder  # noqa: E402
-
-from format_helpers import HUBERT_DIR, S2G_PATH, list_lines, make_clips, unpack_bert  # noqa: E402
 
 frontend_data_or_skip()
 
@@ -69,6 +69,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, bert_dir: Path):
     return root, clips, summary, events
 
 
+@pytest.mark.slow
 def test_official_layout_and_formats(mixed) -> None:
     root, clips, summary, _ = mixed
     exp = root / "exp"
@@ -77,7 +78,7 @@ def test_official_layout_and_formats(mixed) -> None:
     assert text_lines.endswith("\n") and not text_lines.endswith("\n\n")
     rows = [line.split("\t") for line in text_lines.splitlines()]
     assert [r[0] for r in rows] == keys and all(len(r) == 4 for r in rows)
-    for i, (key, phones, word2ph, norm) in enumerate(rows):
+    for i, (key, phones, word2ph, _norm) in enumerate(rows):
         if i % 2 == 0:  # Chinese: word2ph list repr summing to the phones, BERT [1024, n] float32
             w2p = eval(word2ph)  # noqa: S307 - our own file, a list literal
             assert sum(w2p) == len(phones.split(" ")) == load_checkpoint(exp / "3-bert" / f"{key}.pt").shape[1]
@@ -149,6 +150,7 @@ def test_semantic_step_matches_model_core_vectors(tmp_path: Path, bert_dir: Path
     assert [s.name for s in summary.steps] == ["semantic"]
 
 
+@pytest.mark.slow
 def test_rerun_redoes_only_what_changed(tmp_path: Path, bert_dir: Path) -> None:
     clips = make_clips(tmp_path / "clips", 5)
     lines = list_lines(clips)
@@ -193,6 +195,7 @@ def test_rerun_redoes_only_what_changed(tmp_path: Path, bert_dir: Path) -> None:
     assert journal.read_state(exp)["version"] == "v1"
 
 
+@pytest.mark.slow
 def test_parallel_workers_match_one_process(tmp_path: Path, bert_dir: Path) -> None:
     """Two CPU worker processes (standing in for two GPUs) give the files one process gives."""
     clips = make_clips(tmp_path / "clips", 4)
@@ -213,6 +216,7 @@ def test_parallel_workers_match_one_process(tmp_path: Path, bert_dir: Path) -> N
     assert [e["done"] for e in events if e["kind"] == "progress" and e.get("label") == "ssl"][-1] == 4
 
 
+@pytest.mark.slow
 def test_v2pro_adds_speaker_embeddings(tmp_path: Path, bert_dir: Path) -> None:
     """v2Pro: the ssl step brings 7-sv_cn/<item>.pt, the encoder's embedding of the 5-wav32k clip."""
     from backend.models.sv import ERes2NetV2, SpeakerEncoder

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Button, Input, ProgressBar, Select
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
+from backend.app.summaries import FormatSummary
 from backend.format.journal import write_summary
 from backend.jobs.manager import JobManager
 from backend.workspace import Workspace
 from gsv_tui.jobwatch import JobView, ProgressView
-from backend.app.summaries import FormatSummary
 from gsv_tui.widgets.format_panel import FormatPanel, parse_gpus, summary_text
-
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 SUMMARY = {"version": "v2", "items": 3, "kept": 2, "seconds": 75.5, "exp_dir": "x",
            "skipped": [{"item": "b.wav", "step": "ssl", "reason": "too short for training (0.30 s)"}],
@@ -46,6 +45,7 @@ async def _open_training(pilot) -> FormatPanel:  # noqa: ANN001
     return await wait_until(pilot, lambda: next(iter(pilot.app.screen.query(FormatPanel)), None), what="panel")
 
 
+@pytest.mark.slow
 async def test_saved_summary_is_shown(home: Path) -> None:
     ws = Workspace(home)
     write_summary(ws.open_project("alice").exp_dir, SUMMARY)
@@ -57,6 +57,7 @@ async def test_saved_summary_is_shown(home: Path) -> None:
         assert "too short" in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_format_button_starts_the_job_and_shows_its_outcome(home: Path, monkeypatch) -> None:
     monkeypatch.delenv("GSV_PRETRAINED_DIR", raising=False)  # offline with no base models: a named failure
     app = make_app(home, project="alice")
@@ -80,6 +81,7 @@ async def test_format_button_starts_the_job_and_shows_its_outcome(home: Path, mo
         await wait_until(pilot, lambda: app.current_mode == "jobs", what="jobs mode")
 
 
+@pytest.mark.slow
 async def test_progress_names_the_step(home: Path) -> None:
     app = make_app(home, project="alice", watch_jobs=False)
     async with app.run_test(size=SIZE) as pilot:

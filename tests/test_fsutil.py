@@ -7,10 +7,11 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
+from transcript_helpers import make_dataset
+
 from backend.fsutil import atomic_write_bytes
 from backend.transcripts import Transcript
 from backend.workspace import Project, Workspace
-from transcript_helpers import make_dataset
 
 
 @contextmanager

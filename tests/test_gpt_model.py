@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from gpt_helpers import CKPT, inputs, vector
 
 from backend.models.gpt import GPTConfig, RecordedDraws, SamplingParams, Text2SemanticDecoder
 from backend.models.gpt.masks import prefix_lm_allowed
 from backend.models.gpt.sampling import logits_to_probs, penalize_repeats_, sample
-from backend.models.gpt_weights import load_gpt
-from gpt_helpers import CKPT, inputs, vector
+from backend.models.gpt.weights import load_gpt
 
 TINY = GPTConfig(hidden_dim=32, embedding_dim=32, head=4, n_layer=2, phoneme_vocab_size=40, linear_units=64)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from gpt_helpers import CKPT, inputs, vector
 
 from backend.models import load_gpt
 from backend.models.gpt import RecordedDraws, exponential_draws
-from gpt_helpers import CKPT, inputs, vector
 
 LOGITS_ATOL = 1e-4
 LOSS_RTOL = 1e-5

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from gpt_helpers import CKPT, GPT_DIR, inputs, vector
 
 from backend.models.errors import (
     EmptyWeightsFileError,
@@ -23,9 +24,8 @@ from backend.models.errors import (
     WrongModelKindError,
 )
 from backend.models.gpt import S1, S1LONGER_V1, S1LONGER_V2, GPTConfig, Text2SemanticDecoder
-from backend.models.gpt_weights import export_gpt, load_gpt, read_gpt_file
+from backend.models.gpt.weights import export_gpt, load_gpt, read_gpt_file
 from backend.models.safe_pickle import HParams, save_checkpoint
-from gpt_helpers import CKPT, GPT_DIR, inputs, vector
 
 
 def _pickle_globals(data: bytes) -> set[str]:

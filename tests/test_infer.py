@@ -19,14 +19,14 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, build_tiny_bert, write_voice  # noqa: E402
+from text_records import frontend_data_or_skip, load_records  # noqa: E402
+
 from backend.infer.errors import IncompatibleModelsError, MissingWeightsError  # noqa: E402
 from backend.infer.models import load_models  # noqa: E402
 from backend.infer.params import SynthesisParams  # noqa: E402
 from backend.infer.pipeline import REF_FREE_WARNING, Synthesizer  # noqa: E402
 from backend.models.errors import WeightsFileError  # noqa: E402
-
-from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, build_tiny_bert, write_voice  # noqa: E402
-from text_records import frontend_data_or_skip, load_records  # noqa: E402
 
 HOP = 1280  # output samples per semantic token at speed 1 (25 Hz tokens, 32 kHz audio)
 EN = "The quick brown fox jumps over the lazy dog. It was not amused, and said so. Then it slept."
@@ -73,6 +73,7 @@ def assert_plausible(result, p: SynthesisParams) -> None:
 
 
 @pytest.mark.parametrize("method", ["cut0", "cut1", "cut2", "cut3", "cut4", "cut5"])
+@pytest.mark.slow
 def test_each_slicing_method(synth: Synthesizer, ref: Path, tmp_path: Path, method: str) -> None:
     from backend.text.cutting import split_for_inference
 
@@ -164,6 +165,7 @@ PREPROCESS = _by_group(load_records("text_cutting/preprocess.jsonl.gz"))
 
 @pytest.mark.parametrize("record", PREPROCESS,
                          ids=[f"{r['sentence_id']}-{r['language']}-{r['text_split_method']}" for r in PREPROCESS])
+@pytest.mark.slow
 def test_pieces_match_the_official_preprocess_records(synth: Synthesizer, ref: Path, record: dict) -> None:
     p = params(ref, text=record["input"], lang=record["language"], cut=record["text_split_method"])
     pieces = synth.text_pieces(p)
@@ -190,6 +192,7 @@ PROMPTS = _prompt_records()
 
 
 @pytest.mark.parametrize("record", PROMPTS, ids=[f"{r['sentence_id']}-{r['language']}" for r in PROMPTS])
+@pytest.mark.slow
 def test_prompt_phones_match_the_official_inference_records(synth: Synthesizer, record: dict) -> None:
     from backend.infer.text import prompt_piece
 
@@ -209,7 +212,7 @@ def test_blank_reference_text_means_ref_free(synth: Synthesizer) -> None:
 
 def _v1_gpt(path: Path) -> Path:
     """The tiny GPT cut down to the v1 phoneme set (512 rows), saved as an official file."""
-    from backend.models.gpt_weights import read_gpt_file
+    from backend.models.gpt.weights import read_gpt_file
     from backend.models.safe_pickle import save_checkpoint
 
     g = read_gpt_file(GPT)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-
 from infer_helpers import GPT, HUBERT, SOVITS, write_voice
 from text_records import frontend_data_or_skip
 
@@ -22,6 +21,7 @@ def gsv(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, timeout=600, cwd=Path(__file__).parents[1])
 
 
+@pytest.mark.slow
 def test_infer_now_writes_the_wav_and_its_record(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     frontend_data_or_skip()
@@ -54,6 +54,7 @@ def test_infer_now_writes_the_wav_and_its_record(tmp_path: Path) -> None:
     (["--ref", "nowhere.wav"], "reference clip"),
     (["--top-k", "0"], "top_k"),
 ])
+@pytest.mark.slow
 def test_bad_input_is_one_named_line(tmp_path: Path, extra: list[str], words: str) -> None:
     ref = write_voice(tmp_path / "ref.wav", 4.0)
     base = {"--gpt": str(GPT), "--sovits": str(SOVITS), "--ref": str(ref), "--lang": "en", "--text": "Hi there.",
@@ -67,6 +68,7 @@ def test_bad_input_is_one_named_line(tmp_path: Path, extra: list[str], words: st
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_unreadable_reference_fails_the_run_with_its_name(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     bad = tmp_path / "ref.wav"
@@ -79,6 +81,7 @@ def test_unreadable_reference_fails_the_run_with_its_name(tmp_path: Path) -> Non
     assert not (tmp_path / "o.wav").exists()
 
 
+@pytest.mark.slow
 def test_project_defaults_without_any_weights_say_how_to_get_them(tmp_path: Path) -> None:
     from backend.workspace import Workspace
 

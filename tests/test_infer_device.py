@@ -10,10 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: E402
+
 from backend.infer.device import choose, cpu_has_native_bf16  # noqa: E402
 from backend.infer.errors import InferenceError  # noqa: E402
-
-from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: E402
 
 HAS_CUDA = torch.cuda.is_available()
 
@@ -39,6 +39,7 @@ def test_cpu_bf16_runs_only_the_vocoder_in_bf16_where_the_cpu_has_it(monkeypatch
 
 
 @pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bfloat16")
+@pytest.mark.slow
 def test_pipeline_with_a_bf16_vocoder_on_cpu(tmp_path: Path) -> None:
     from text_records import frontend_data_or_skip
 
@@ -95,6 +96,7 @@ def test_pipeline_in_half_precision_on_cuda(precision: str, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.slow
 def test_half_precision_plumbing_on_cpu_as_a_gpu_stand_in(dtype: str, tmp_path: Path, monkeypatch) -> None:
     """Every model in half precision, as on a GPU; run on the CPU (slow but exact in what it
     checks) because no GPU is available here: each tensor handed between the stages (BERT
@@ -102,11 +104,12 @@ def test_half_precision_plumbing_on_cpu_as_a_gpu_stand_in(dtype: str, tmp_path: 
     from text_records import frontend_data_or_skip
 
     frontend_data_or_skip()
+    from infer_helpers import build_tiny_bert
+
     import backend.infer.models as models_mod
     from backend.infer.device import Placement
     from backend.infer.params import SynthesisParams
     from backend.infer.pipeline import Synthesizer
-    from infer_helpers import build_tiny_bert
 
     half = getattr(torch, dtype)
     monkeypatch.setattr(models_mod, "choose", lambda device=None, precision="auto": Placement("cpu", half))

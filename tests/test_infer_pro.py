@@ -16,18 +16,18 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
+
 from backend.infer.models import load_models  # noqa: E402
 from backend.infer.params import SynthesisParams  # noqa: E402
 from backend.infer.pipeline import Synthesizer  # noqa: E402
-
-from infer_helpers import GPT, HUBERT, MAX_TOKENS, SOVITS, write_voice  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def pro_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from backend.models.sovits import SoVITS
-    from backend.models.weights import model_config, read_sovits, write_sovits
+    from backend.models.sovits.weights import model_config, read_sovits, write_sovits
 
     f = read_sovits(SOVITS)
     cfg = dataclasses.replace(model_config(f), version="v2Pro", mrte_hidden=None)
@@ -41,6 +41,7 @@ def pro_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_v2pro_sovits_with_a_v2_gpt_uses_the_speaker_embedding(pro_weights: Path, tmp_path: Path) -> None:
     frontend_data_or_skip()
     from backend.models.sv import ERes2NetV2, SpeakerEncoder

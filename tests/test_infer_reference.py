@@ -7,11 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from infer_helpers import voice, write_voice
 
 from backend.infer.errors import ReferenceAudioError, ReferenceLengthError
 from backend.infer.reference import best_window, load_reference, spectrogram_input
-
-from infer_helpers import voice, write_voice
 
 
 @pytest.mark.parametrize("seconds", [3.0, 5.5, 10.0])

@@ -23,8 +23,6 @@ from backend.jobs import JobManager, procs
 from backend.jobs.record import JobRecord
 
 
-
-
 def _running_with_pid(jm: JobManager, job_id: str) -> JobRecord | None:
     job = jm.get(job_id)
     return job if job.state == "running" and job.pid else None
@@ -77,6 +75,7 @@ def _kill_launcher_at(jm: JobManager, where: str, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("where", ["before-spawn", "after-spawn"])
+@pytest.mark.slow
 def test_a_launcher_killed_in_the_launch_window_does_not_lose_the_job(jm: JobManager, tmp_path: Path,
                                                                       where: str) -> None:
     out = _kill_launcher_at(jm, where, tmp_path)
@@ -93,6 +92,7 @@ def test_a_launcher_killed_in_the_launch_window_does_not_lose_the_job(jm: JobMan
     assert not [p for p in jm.jobs_dir.iterdir() if p.name.startswith(".new-")]
 
 
+@pytest.mark.slow
 def test_a_submission_killed_before_it_was_whole_leaves_nothing_behind(jm: JobManager, tmp_path: Path) -> None:
     _kill_launcher_at(jm, "in-submit", tmp_path)
     assert [p for p in jm.jobs_dir.iterdir() if p.name.startswith(".new-")]  # what the kill left
@@ -100,6 +100,7 @@ def test_a_submission_killed_before_it_was_whole_leaves_nothing_behind(jm: JobMa
     assert not [p for p in jm.jobs_dir.iterdir() if p.name.startswith(".new-")]
 
 
+@pytest.mark.slow
 def test_launchers_killed_at_random_moments_lose_no_job(jm: JobManager, tmp_path: Path) -> None:
     """kill -9 of `gsv sleep` at spread-out moments of its submission: every job that was recorded
     runs exactly once, and nothing hidden is left in the store."""
@@ -137,6 +138,7 @@ def gsv_argv_detached(out: Path) -> list[str]:
 
 # --- supervisor (and runner) killed --------------------------------------------------------
 
+@pytest.mark.slow
 def test_after_a_reboot_a_job_that_finished_its_stage_is_not_lost(jm: JobManager, tmp_path: Path) -> None:
     """Simulated reboot: the record still says running, from another boot, with no exit record (the
     supervisor never wrote it); the runner's result and the outputs say the stage succeeded."""
@@ -159,6 +161,7 @@ def test_after_a_reboot_a_job_that_finished_its_stage_is_not_lost(jm: JobManager
     assert jm.get(job.id).outcome == "failed" and str(out) in jm.get(job.id).reason
 
 
+@pytest.mark.slow
 def test_only_the_supervisor_killed_the_outcome_comes_from_the_stage_and_the_queue_advances(
         jm: JobManager, tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
@@ -177,6 +180,7 @@ def test_only_the_supervisor_killed_the_outcome_comes_from_the_stage_and_the_que
     assert done.started >= rec.finished
 
 
+@pytest.mark.slow
 def test_supervisor_and_runner_killed_while_the_group_lives_on(jm: JobManager) -> None:
     """Processes of the job that outlive its runner and supervisor (a DDP worker) keep the job running
     and its GPU leased; cancel stops them; then the GPU goes to the next job."""
@@ -204,6 +208,7 @@ def test_supervisor_and_runner_killed_while_the_group_lives_on(jm: JobManager) -
 
 # --- a corrupt record of a running GPU job ---------------------------------------------------
 
+@pytest.mark.slow
 def test_a_corrupt_record_of_a_running_gpu_job_keeps_its_lease(jm: JobManager) -> None:
     job = jm.submit("sleep", {"seconds": 60, "steps": 60}, gpus=["fc"])
     nxt = jm.submit("sleep", {"seconds": 0.1, "steps": 1}, gpus=["fc"])
@@ -235,6 +240,7 @@ def _write_job(jm: JobManager, job_id: str, **fields) -> Path:
     return d
 
 
+@pytest.mark.slow
 def test_garbage_in_the_store_never_stops_the_commands(jm: JobManager, tmp_path: Path) -> None:
     jm.jobs_dir.mkdir(parents=True, exist_ok=True)
     (jm.jobs_dir / ".lock").mkdir()  # the lock of the wrong file type
@@ -282,6 +288,7 @@ def test_garbage_in_the_store_never_stops_the_commands(jm: JobManager, tmp_path:
     assert logs.returncode == 2 and "cannot read the log" in logs.stderr and "Traceback" not in logs.stderr
 
 
+@pytest.mark.slow
 def test_the_job_log_carries_what_the_stage_reports(jm: JobManager) -> None:
     job = jm.submit("sleep", {"seconds": 0.2, "steps": 2, "spawn_child": False})
     jm.wait(job.id, timeout=30)

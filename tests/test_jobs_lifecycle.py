@@ -13,11 +13,10 @@ import subprocess
 import time
 from pathlib import Path
 
-
-from backend.jobs import JobManager
-from backend.jobs import procs
-
+import pytest
 from jobs_helpers import REPO, gsv, gsv_argv, gsv_json, poll
+
+from backend.jobs import JobManager, procs
 
 ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 
@@ -29,6 +28,7 @@ def _running_with_pid(jm: JobManager, job_id: str):
     return job if job.state == "running" and job.pid else None
 
 
+@pytest.mark.slow
 def test_detach_prints_only_the_id_and_wait_reports_success(jm: JobManager, tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
     r = gsv("sleep", "--seconds", "0.3", "--steps", "3", "--output", str(out), "--detach")
@@ -47,6 +47,7 @@ def test_detach_prints_only_the_id_and_wait_reports_success(jm: JobManager, tmp_
         assert key in rec
 
 
+@pytest.mark.slow
 def test_job_outlives_its_cli_killed_with_sigkill(jm: JobManager, tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
     # The CLI runs in its own session, like a login shell over SSH; killing that whole process group
@@ -75,6 +76,7 @@ def test_job_outlives_its_cli_killed_with_sigkill(jm: JobManager, tmp_path: Path
     assert out.exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_watching_leaves_the_job_running(jm: JobManager) -> None:
     cli = subprocess.Popen(gsv_argv("sleep", "--seconds", "1.5", "--steps", "3"), cwd=REPO, text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
@@ -87,6 +89,7 @@ def test_ctrl_c_while_watching_leaves_the_job_running(jm: JobManager) -> None:
     assert jm.wait(job.id, timeout=30).outcome == "succeeded"
 
 
+@pytest.mark.slow
 def test_wait_exit_status_and_failure_reasons(jm: JobManager) -> None:
     ids = {}
     for mode in ("error", "crash", "oom"):
@@ -105,6 +108,7 @@ def test_wait_exit_status_and_failure_reasons(jm: JobManager) -> None:
     assert "Traceback" in log and "asked to crash" in log
 
 
+@pytest.mark.slow
 def test_succeeded_requires_the_expected_outputs(jm: JobManager, tmp_path: Path) -> None:
     missing = tmp_path / "never.txt"
     r = gsv("sleep", "--seconds", "0.1", "--steps", "1", "--output", str(missing), "--forget-output")
@@ -114,6 +118,7 @@ def test_succeeded_requires_the_expected_outputs(jm: JobManager, tmp_path: Path)
     assert job.reason == f"expected output missing: {missing}"
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_whole_process_group(jm: JobManager) -> None:
     r = gsv("sleep", "--seconds", "60", "--spawn-child", "--detach")
     job_id = r.stdout.strip()
@@ -134,6 +139,7 @@ def test_cancel_stops_the_whole_process_group(jm: JobManager) -> None:
     assert again.returncode == 2 and "already finished" in again.stderr
 
 
+@pytest.mark.slow
 def test_cancel_escalates_to_sigkill_when_term_is_ignored(jm: JobManager) -> None:
     job = jm.submit("sleep", {"seconds": 60, "steps": 60, "spawn_child": True, "stubborn_child": True})
     job = poll(lambda: _running_with_pid(jm, job.id), what="job start")
@@ -146,6 +152,7 @@ def test_cancel_escalates_to_sigkill_when_term_is_ignored(jm: JobManager) -> Non
     assert not any(procs.is_alive(pid) for pid in members)
 
 
+@pytest.mark.slow
 def test_vanished_job_is_reported_lost(jm: JobManager) -> None:
     job = jm.submit("sleep", {"seconds": 60, "steps": 60})
     job = poll(lambda: _running_with_pid(jm, job.id), what="job start")
@@ -157,6 +164,7 @@ def test_vanished_job_is_reported_lost(jm: JobManager) -> None:
     assert rows[0]["reason"] == "process vanished without an exit record"
 
 
+@pytest.mark.slow
 def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
     """Reattaching checks pid + start time (+ boot): a live process that is not the job's is not the job."""
     job = jm.submit("sleep", {"seconds": 0.1, "steps": 1})
@@ -193,6 +201,7 @@ def test_reused_pid_is_not_mistaken_for_the_job(jm: JobManager) -> None:
         path.write_text(json.dumps(data))
 
 
+@pytest.mark.slow
 def test_corrupt_record_is_reported_not_crashed_on(jm: JobManager) -> None:
     good = jm.submit("sleep", {"seconds": 0.1, "steps": 1})
     jm.wait(good.id, timeout=30)
@@ -217,11 +226,13 @@ def test_corrupt_record_is_reported_not_crashed_on(jm: JobManager) -> None:
     assert cancel.returncode == 2 and "unreadable" in cancel.stderr
 
 
+@pytest.mark.slow
 def test_unknown_job_id_is_a_clear_error() -> None:
     r = gsv("jobs", "show", "nope")
     assert r.returncode == 2 and "no job 'nope'" in r.stderr and "fix:" in r.stderr
 
 
+@pytest.mark.slow
 def test_logs_prints_the_stage_output(jm: JobManager) -> None:
     job = jm.submit("sleep", {"seconds": 0.1, "steps": 1, "fail": "crash"})
     r = gsv("jobs", "logs", job.id, "--follow")  # returns once the job is over
@@ -229,6 +240,7 @@ def test_logs_prints_the_stage_output(jm: JobManager) -> None:
     assert "asked to crash" in r.stdout and "finished: failed" in r.stdout
 
 
+@pytest.mark.slow
 def test_progress_bar_redraws_in_place_on_a_terminal(jm: JobManager) -> None:
     import pty
 
@@ -254,6 +266,7 @@ def test_progress_bar_redraws_in_place_on_a_terminal(jm: JobManager) -> None:
     assert screen.rstrip().endswith("succeeded")
 
 
+@pytest.mark.slow
 def test_now_runs_in_process_without_a_job(jm: JobManager, tmp_path: Path) -> None:
     out = tmp_path / "now.txt"
     r = gsv("sleep", "--seconds", "0.1", "--steps", "2", "--output", str(out), "--now")

@@ -136,7 +136,7 @@ def test_oom_in_a_worker_log_is_named_in_the_reason(tmp_path: Path) -> None:
 def test_the_log_echo_writes_what_a_trainer_reports(tmp_path: Path) -> None:
     import io
 
-    from backend.jobs.events import LogEcho, Reporter, read_events
+    from backend.progress import LogEcho, Reporter, read_events
 
     log = io.StringIO()
     report = Reporter.to_file(tmp_path / "events.jsonl", echo=LogEcho(log, progress_every=3600))

@@ -11,18 +11,16 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
-from backend.jobs import JobError, JobManager, JobRecord
-
 from jobs_helpers import REPO, gsv, gsv_argv, poll
 
-
+from backend.jobs import JobError, JobManager, JobRecord
 
 
 def _overlap(a: JobRecord, b: JobRecord) -> bool:
     return a.started < b.finished and b.started < a.finished  # ISO UTC strings compare as times
 
 
+@pytest.mark.slow
 def test_same_gpu_runs_one_after_the_other_different_gpus_at_once(jm: JobManager) -> None:
     a = jm.submit("sleep", {"seconds": 1.5, "steps": 3}, gpus=["fa"])
     b = jm.submit("sleep", {"seconds": 0.3, "steps": 1}, gpus=["fa"])
@@ -37,6 +35,7 @@ def test_same_gpu_runs_one_after_the_other_different_gpus_at_once(jm: JobManager
     assert not (jm.jobs_dir / ".leases" / "gpu-fa").exists()
 
 
+@pytest.mark.slow
 def test_multi_gpu_job_leases_every_gpu_it_uses(jm: JobManager) -> None:
     both = jm.submit("sleep", {"seconds": 0.8, "steps": 2}, gpus=["fa", "fb"])
     later = jm.submit("sleep", {"seconds": 0.1, "steps": 1}, gpus=["fb"])
@@ -45,6 +44,7 @@ def test_multi_gpu_job_leases_every_gpu_it_uses(jm: JobManager) -> None:
     assert later.started >= both.finished
 
 
+@pytest.mark.slow
 def test_queue_advances_with_nobody_watching(jm: JobManager) -> None:
     """The next GPU job starts from the finishing job's supervisor, not from this process."""
     a = jm.submit("sleep", {"seconds": 0.4, "steps": 1}, gpus=["fa"])
@@ -55,6 +55,7 @@ def test_queue_advances_with_nobody_watching(jm: JobManager) -> None:
     assert rec.outcome == "succeeded" and rec.started >= jm.get(a.id).finished
 
 
+@pytest.mark.slow
 def test_concurrent_submitters_never_share_a_gpu(jm: JobManager) -> None:
     """Several processes submit to the same GPU at the same moment: the jobs still run one by one."""
     argv = gsv_argv("sleep", "--seconds", "0.3", "--steps", "1", "--gpus", "fa", "--detach")
@@ -67,6 +68,7 @@ def test_concurrent_submitters_never_share_a_gpu(jm: JobManager) -> None:
         assert second.started >= first.finished
 
 
+@pytest.mark.slow
 def test_chained_job_does_not_start_after_its_predecessor_failed(jm: JobManager) -> None:
     bad = jm.submit("sleep", {"seconds": 0.2, "steps": 2, "fail": "crash"})
     chained = jm.submit("sleep", {"seconds": 0.1, "steps": 1}, after=bad.id)
@@ -78,6 +80,7 @@ def test_chained_job_does_not_start_after_its_predecessor_failed(jm: JobManager)
     assert jm.log_path(chained.id).read_text() == ""
 
 
+@pytest.mark.slow
 def test_chained_job_runs_after_its_predecessor_succeeded(jm: JobManager) -> None:
     first = jm.submit("sleep", {"seconds": 0.3, "steps": 1})
     r = gsv("sleep", "--seconds", "0.1", "--steps", "1", "--after", first.id[-4:], "--detach")
@@ -87,6 +90,7 @@ def test_chained_job_runs_after_its_predecessor_succeeded(jm: JobManager) -> Non
     assert second.started >= jm.get(first.id).finished
 
 
+@pytest.mark.slow
 def test_cancelled_queued_job_never_starts_and_frees_its_place(jm: JobManager) -> None:
     a = jm.submit("sleep", {"seconds": 30, "steps": 30}, gpus=["fa"])
     b = jm.submit("sleep", {"seconds": 0.1, "steps": 1}, gpus=["fa"])
@@ -99,6 +103,7 @@ def test_cancelled_queued_job_never_starts_and_frees_its_place(jm: JobManager) -
     assert jm.wait(c.id, timeout=30).outcome == "succeeded"
 
 
+@pytest.mark.slow
 def test_gpu_stage_defaults_to_the_configured_gpus(jm: JobManager, tmp_path) -> None:
     config = os.environ["GSV_CONFIG"]
     with open(config, "w") as f:
@@ -112,6 +117,7 @@ def test_gpu_stage_defaults_to_the_configured_gpus(jm: JobManager, tmp_path) -> 
     assert jm.get(r.stdout.strip()).gpus == []
 
 
+@pytest.mark.slow
 def test_bad_requests_are_named_errors(jm: JobManager) -> None:
     with pytest.raises(JobError, match="unknown stage"):
         jm.submit("no-such-stage", {})
@@ -126,6 +132,7 @@ def test_bad_requests_are_named_errors(jm: JobManager) -> None:
     assert jm.list() == []
 
 
+@pytest.mark.slow
 def test_reconcile_is_safe_from_many_threads(jm: JobManager) -> None:
     jobs = [jm.submit("sleep", {"seconds": 0.2, "steps": 1}, gpus=["fa"]) for _ in range(3)]
     with ThreadPoolExecutor(4) as pool:

@@ -47,6 +47,7 @@ JOURNEYS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", list(JOURNEYS))
 def test_recording_to_speech_through_every_stage(tmp_path: Path, language: str) -> None:
     name, sentences, speak, option = JOURNEYS[language]

@@ -167,6 +167,7 @@ def test_ssh_hint() -> None:
     assert hint is not None and hint.startswith("ssh -L 9877:127.0.0.1:9877 -p 2222 ")
 
 
+@pytest.mark.slow
 def test_gsv_listen_plays_a_file_to_a_connected_page(project: Path, tmp_path: Path) -> None:
     """`gsv listen FILE` prints the URL, waits for a tab, then sends it the file."""
     import re

@@ -124,6 +124,7 @@ def test_every_answer_says_nosniff_and_no_store(bridge: ListenBridge, clip: Path
         conn.close()
 
 
+@pytest.mark.slow
 def test_a_half_sent_request_is_closed_after_the_request_timeout(clip: Path) -> None:
     with ListenBridge([clip.parent], port=0, limits=BridgeLimits(request_timeout=0.5)) as b:
         for partial in (b"GET /?t=", f"POST /state?t={b.token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -229,6 +230,7 @@ def _gsv(args: list[str], env_extra: dict[str, str], cwd: Path) -> subprocess.Po
                             stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_gsv_listen_without_project_serves_only_the_named_files(tmp_path: Path) -> None:
     folder = tmp_path / "here"
     named = _wav(folder / "take.wav")
@@ -255,6 +257,7 @@ def test_gsv_listen_without_project_serves_only_the_named_files(tmp_path: Path) 
         proc.wait(10)
 
 
+@pytest.mark.slow
 def test_gsv_listen_with_nothing_named_serves_nothing(tmp_path: Path) -> None:
     _wav(tmp_path / "private.wav")
     proc = _gsv(["--home", str(tmp_path / "home"), "listen", "--port", "0"], {}, tmp_path)
@@ -278,6 +281,7 @@ def test_gsv_listen_port_out_of_range_is_a_named_error(tmp_path: Path, port: str
     assert proc.returncode == 2 and "not a TCP port" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_gsv_listen_refuses_a_non_loopback_config_and_warns_when_allowed(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('listen_host = "0.0.0.0"\n', encoding="utf-8")

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from backend.models.sovits import MultiPeriodDiscriminator, SoVITS, SoVITSConfig
-from backend.models.weights import export_state_dict
+from backend.models.sovits.weights import export_state_dict
 
 FIX = Path(__file__).parent / "fixtures" / "manifests"
 
@@ -26,6 +26,7 @@ def _listing(module: torch.nn.Module) -> dict[str, list[int]]:
 
 
 @pytest.mark.parametrize("version", ["v1", "v2", "v2Pro", "v2ProPlus"])
+@pytest.mark.slow
 def test_sovits_keys_and_shapes(version: str) -> None:
     man = _manifest(f"sovits_{version}")
     with torch.device("meta"):
@@ -52,6 +53,7 @@ def test_discriminator_keys_and_shapes(version: str, name: str) -> None:
     assert sum(p.numel() for p in mpd.parameters()) == man["info"]["n_parameters"]
 
 
+@pytest.mark.slow
 def test_inference_model_drops_only_the_posterior_encoder() -> None:
     with torch.device("meta"):
         full = SoVITS(SoVITSConfig.for_version("v2"))

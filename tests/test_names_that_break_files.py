@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 from audio_synth import speechlike
+from transcript_helpers import make_wav, read_int16
 
 from backend.audio.slicer import clip_prefix
 from backend.filenames import MAX_NAME_BYTES, is_list_safe, safe_name
-from backend.jobs.events import Reporter
+from backend.progress import Reporter
 from backend.stages import slice as slice_stage
 from backend.transcripts import ClipAudioError, Transcript
-from backend.transcripts_format import Clip, parse_bytes
-from transcript_helpers import make_wav, read_int16
+from backend.transcripts.listfile import Clip, parse_bytes
 
 HOSTILE = ["take|one.wav", "take\ntwo.wav", "take\u2028three.wav"]
 
@@ -58,6 +58,7 @@ def test_slicing_recordings_with_hostile_names_writes_clips_a_list_can_hold(tmp_
 def test_asr_renames_clips_whose_names_a_list_cannot_hold(tmp_path):
     """The real FunASR engine on a tiny random Paraformer; every line reads back as one clip."""
     from asr_models import build_tiny_paraformer
+
     from backend.stages import asr as asr_stage
 
     model = build_tiny_paraformer(tmp_path / "paraformer-tiny")

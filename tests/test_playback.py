@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+from transcript_helpers import make_wav
 
 from backend.audio.playback import PlayerChooser, SubprocessPlayer, default_players, silenced_stderr
 from backend.audio.playback.bridge import bridge_provider
-from transcript_helpers import make_wav
 
 RECORDER = """
 import json, os, sys, time

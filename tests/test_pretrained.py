@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hub_helpers import FakeHub, fake_hub
 
 from backend import pretrained  # noqa: F401
 from backend.pretrained import (
@@ -18,8 +19,6 @@ from backend.pretrained import (
     files_for,
     require,
 )
-
-from hub_helpers import FakeHub, fake_hub
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,6 +79,7 @@ def test_offline_fetch_is_a_named_error(tmp_path: Path) -> None:
         fetch("v1", directory=tmp_path, roles=["s2G"])
 
 
+@pytest.mark.slow
 def test_cli_list_and_offline_fetch(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"),
            "GSV_HOME": str(tmp_path / "home")}
@@ -119,8 +119,8 @@ def test_fetch_rejects_a_corrupted_download(hub: FakeHub, tmp_path: Path) -> Non
 
 
 def test_fetch_progress_as_job_events(hub: FakeHub, tmp_path: Path) -> None:
-    from backend.jobs.events import Reporter
     from backend.pretrained import progress_to
+    from backend.progress import Reporter
 
     reporter, events = Reporter.collect()
     fetch("v1", directory=tmp_path, roles=["s2D"], endpoint=hub.url, on_progress=progress_to(reporter))
@@ -129,6 +129,7 @@ def test_fetch_progress_as_job_events(hub: FakeHub, tmp_path: Path) -> None:
     assert prog[-1]["done"] == prog[-1]["total"] == 5000
 
 
+@pytest.mark.slow
 def test_fetch_models_runs_as_a_tracked_job(hub: FakeHub, tmp_path: Path) -> None:
     """``gsv fetch-models``: the download as a job (real subprocesses), byte progress as its events."""
     import json
@@ -161,6 +162,7 @@ def test_fetch_models_refuses_unknown_versions_and_kinds() -> None:
         check(Params(versions=["v2"], only=["s3"]))
 
 
+@pytest.mark.slow
 def test_fetch_all_installs_the_g2pw_model_for_v2_but_not_for_v1(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Besides the base models and the text data, v2+ needs the G2PW polyphone model (as the
@@ -169,10 +171,12 @@ def test_fetch_all_installs_the_g2pw_model_for_v2_but_not_for_v1(tmp_path: Path,
     import shutil
     import zipfile
 
-    from backend.pretrained import fetch_all
+    from text_records import frontend_data_or_skip
+
+    from backend.pretrained import G2PW_HF_FILE
+    from backend.stages.fetch_models import fetch_all
     from backend.text import g2pw
     from backend.text.data import OFFICIAL_FILES
-    from text_records import frontend_data_or_skip
 
     shared = frontend_data_or_skip()
     data = tmp_path / "data"  # the text data already there (no request for it), no G2PW yet
@@ -189,7 +193,7 @@ def test_fetch_all_installs_the_g2pw_model_for_v2_but_not_for_v1(tmp_path: Path,
             bundle.writestr(name, f"{name} contents")
     models = {f.path: f.path.encode() * 10 for v in ("v1", "v2") for f in files_for(v)}
     done: list[str] = []
-    with fake_hub({**models, g2pw.G2PW_HF_FILE: archive.getvalue()}) as hub:
+    with fake_hub({**models, G2PW_HF_FILE: archive.getvalue()}) as hub:
         fetch_all(["v1"], tmp_path / "models", endpoint=hub.url, on_done=lambda what, n: done.append(what))
         assert g2pw.model_dir() is None and done == ["v1", "text frontend data"]
         fetch_all(["v2"], tmp_path / "models", endpoint=hub.url, on_done=lambda what, n: done.append(what))

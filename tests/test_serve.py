@@ -13,7 +13,6 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-
 from infer_helpers import make_pretrained_dir, write_voice
 from serve_helpers import RunningServe, start_serve
 from text_records import frontend_data_or_skip

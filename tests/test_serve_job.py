@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from infer_helpers import make_pretrained_dir, write_voice
 from serve_helpers import ROOT, free_port, serve_env, wait_ready
 from text_records import frontend_data_or_skip

@@ -89,6 +89,7 @@ def test_max_length_splits_long_speech_at_the_quietest_point() -> None:
     assert all(a.end == b.start for a, b in zip(clips, clips[1:]))
 
 
+@pytest.mark.slow
 def test_max_length_handles_very_long_clips() -> None:
     x = utterance(95, SR, np.random.default_rng(5), level=0.4)
     clips = Slicer(SR, SliceParams(max_length=10)).slice(x)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import soundfile as sf
 from audio_synth import encode, speechlike
 from jobs_helpers import gsv, gsv_json
 
 
+@pytest.mark.slow
 def test_gsv_slice_into_a_project(tmp_path: Path) -> None:
     src = tmp_path / "my recordings"
     src.mkdir()
@@ -37,6 +39,7 @@ def test_gsv_slice_into_a_project(tmp_path: Path) -> None:
     assert any(e["kind"] == "summary" for e in events)
 
 
+@pytest.mark.slow
 def test_gsv_slice_bad_values_fail_before_a_job(tmp_path: Path) -> None:
     wav = tmp_path / "a.wav"
     sf.write(wav, speechlike(2, 32000), 32000)
@@ -45,6 +48,7 @@ def test_gsv_slice_bad_values_fail_before_a_job(tmp_path: Path) -> None:
     assert gsv_json("jobs", "list", "--json") == []
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_worker_processes_at_once(tmp_path: Path) -> None:
     """Cancel (SIGTERM to the job's process group) stops the pool workers and the job at once."""
     import os

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from backend.audio.slicer import SliceParams, Slicer, clip_name, normalize_clip
-from backend.jobs.events import Reporter
+from backend.progress import Reporter
 from backend.stages import slice as slice_stage
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "slicer"

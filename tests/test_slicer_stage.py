@@ -11,7 +11,8 @@ import pytest
 import soundfile as sf
 from audio_synth import speechlike, write_corpus
 
-from backend.jobs.events import Reporter
+from backend.audio.slicing import dataset_warnings
+from backend.progress import Reporter
 from backend.stages import slice as slice_stage
 from backend.workspace import Workspace
 
@@ -32,6 +33,7 @@ def _summary(events: list[dict]) -> dict:
     return ev["data"]
 
 
+@pytest.mark.slow
 def test_bad_files_are_reported_by_name_and_the_rest_sliced(sliced_corpus) -> None:
     root, expect, out, events = sliced_corpus
     summary = _summary(events)
@@ -93,7 +95,7 @@ def test_summary_file_histogram_and_warnings(sliced_corpus) -> None:
 def test_dataset_warnings(seconds: float, long_clips: int, words: list[str]) -> None:
     summary = {"folder": {"seconds": seconds}, "short_clips": 0, "long_clips": long_clips,
                "max_length": 20.0, "skipped": []}
-    got = slice_stage.dataset_warnings(summary)
+    got = dataset_warnings(summary)
     assert len(got) == len(words)
     for w in words:
         assert any(w in g for g in got)
@@ -189,6 +191,7 @@ def test_slicing_the_output_folder_into_itself_is_refused(tmp_path: Path) -> Non
     assert [p.name for p in out.iterdir()] == ["a.wav"]
 
 
+@pytest.mark.slow
 def test_progress_never_goes_backwards(tmp_path: Path) -> None:
     for k in range(3):
         sf.write(tmp_path / f"r{k}.wav", speechlike(30, 44100, seed=k), 44100)

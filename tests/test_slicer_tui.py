@@ -9,16 +9,15 @@ import pytest
 import soundfile as sf
 from audio_synth import speechlike
 from textual.widgets import Checkbox, Input
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 from backend.workspace import Workspace
+from gsv_tui.screens.asr_dialog import AsrDialog
 from gsv_tui.screens.dataset import DatasetScreen
 from gsv_tui.screens.path_browser import PathBrowser
-from gsv_tui.screens.asr_dialog import AsrDialog
 from gsv_tui.screens.transcripts import TranscriptsScreen
 from gsv_tui.widgets.path_input import complete_path
 from gsv_tui.widgets.slice_form import SliceForm
-
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 @pytest.fixture
@@ -48,6 +47,7 @@ async def _type(pilot, widget: Input, text: str) -> None:  # noqa: ANN001
     await pilot.press(*list(text[-4:]))
 
 
+@pytest.mark.slow
 async def test_set_input_change_a_parameter_start_and_see_the_summary(home: Path, recordings: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -91,6 +91,7 @@ async def test_set_input_change_a_parameter_start_and_see_the_summary(home: Path
         await wait_until(pilot, lambda: isinstance(app.screen, AsrDialog), what="the ASR dialog")
 
 
+@pytest.mark.slow
 async def test_inconsistent_parameters_are_explained_and_nothing_starts(home: Path, recordings: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -116,6 +117,7 @@ async def test_inconsistent_parameters_are_explained_and_nothing_starts(home: Pa
         assert screen.query_one(SliceForm).is_valid
 
 
+@pytest.mark.slow
 async def test_path_completion_and_browser(home: Path, recordings: Path) -> None:
     assert complete_path(str(recordings) + "/take o") == str(recordings / "take one.wav")
     assert complete_path(str(recordings.parent) + "/my rec") == str(recordings) + "/"
@@ -137,6 +139,7 @@ async def test_path_completion_and_browser(home: Path, recordings: Path) -> None
         assert field.value == str(recordings)
 
 
+@pytest.mark.slow
 async def test_without_a_project_the_screen_says_so(tmp_path: Path, recordings: Path) -> None:
     app = make_app(tmp_path / "empty-home")
     async with app.run_test(size=SIZE) as pilot:
@@ -150,8 +153,9 @@ async def test_without_a_project_the_screen_says_so(tmp_path: Path, recordings: 
         assert app.screen.job_id is None
 
 
+@pytest.mark.slow
 async def test_the_last_result_of_the_project_is_shown_on_arrival(home: Path, recordings: Path) -> None:
-    from backend.jobs.events import Reporter
+    from backend.progress import Reporter
     from backend.stages import slice as slice_stage
 
     clips_dir = home / "projects" / "alice" / "clips"

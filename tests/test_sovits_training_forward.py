@@ -13,7 +13,7 @@ import torch
 from backend.models import load_sovits
 from backend.models.safe_pickle import load_checkpoint
 from backend.models.sovits import MultiPeriodDiscriminator
-from backend.models.weights import read_discriminator
+from backend.models.sovits.weights import read_discriminator
 
 FIX = Path(__file__).parent / "fixtures" / "sovits_train_forward"
 ACT = {"atol": 1e-4, "rtol": 1e-4}
@@ -25,6 +25,7 @@ def ref() -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
+@pytest.mark.slow
 def test_generator_training_forward(ref) -> None:
     model = load_sovits(FIX.parent / "sovits_v2_tiny" / "sovits_v2_tiny.pth", for_training=True)
     enc_q = load_checkpoint(FIX / "G_init_enc_q.pt")
@@ -50,6 +51,7 @@ def test_generator_training_forward(ref) -> None:
     assert model.ssl_proj.weight.grad is None
 
 
+@pytest.mark.slow
 def test_discriminator_scores(ref, tmp_path: Path) -> None:
     raw = tmp_path / "s2D.pth"
     raw.write_bytes(lzma.decompress((FIX / "D_init_pretrained_s2D.pth.xz").read_bytes()))

@@ -51,6 +51,7 @@ def _close(actual: torch.Tensor, expected: np.ndarray, tol: dict, what: str) -> 
     np.testing.assert_allclose(a, expected, err_msg=what, **tol)
 
 
+@pytest.mark.slow
 def test_file_is_recognised(model) -> None:
     assert model.version == "v2"
     assert model.source.layout == "export" and model.source.info == "1epoch_8iteration"
@@ -76,6 +77,7 @@ def test_extract_latent_codes_exact(model, inputs) -> None:
     _close(proj["out"], ref["ssl_proj_out"], ACT, "ssl_proj_out")
 
 
+@pytest.mark.slow
 def test_decode_speed1_intermediates(model, inputs) -> None:
     ref = _npz("decode_speed1.0_ns0.npz")
     packed_o = model.decode(inputs["codes"], inputs["text"], [inputs["spec_ref"]], noise_scale=0.0)
@@ -155,6 +157,7 @@ def test_training_model_matches_inference_model(inputs) -> None:
     _close(o, ref["o"], WAVE, "o (weight-normed model)")
 
 
+@pytest.mark.slow
 def test_float64_model_takes_float32_inputs(inputs) -> None:
     """Inputs are cast to the model's dtype (the reference saw ≤ 4.5e-8 float64-vs-float32 on ``o``)."""
     m64 = load_sovits(FIX / "sovits_v2_tiny.pth", dtype=torch.float64)
@@ -165,6 +168,7 @@ def test_float64_model_takes_float32_inputs(inputs) -> None:
     assert torch.equal(m64.extract_latent(inputs["ssl"]), torch.from_numpy(_npz("extract_latent.npz")["codes"]))
 
 
+@pytest.mark.slow
 def test_moving_a_packed_model_repacks(inputs) -> None:
     m = load_sovits(FIX / "sovits_v2_tiny.pth")
     m.to(torch.float64)  # after packing: the decoder notices and repacks
@@ -173,6 +177,7 @@ def test_moving_a_packed_model_repacks(inputs) -> None:
     _close(o.float(), _npz("decode_speed1.0_ns0.npz")["o"], WAVE, "o (cast after loading)")
 
 
+@pytest.mark.slow
 def test_bf16_vocoder_stays_close_to_the_official_waveform(inputs) -> None:
     """``set_vocoder_dtype(bfloat16)`` (the CPU ``--precision bf16`` choice): only ``dec`` changes
     dtype, the waveform comes back float32 and stays within bfloat16 rounding of the official one."""

@@ -42,6 +42,7 @@ def test_cnhubert_features(encoder, recorded, item: str) -> None:
     torch.testing.assert_close(feats, expected.float(), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_semantic_codes_from_features() -> None:
     sovits = load_sovits(FIX.parent / "sovits_v2_tiny" / "sovits_v2_tiny.pth")
     lines = (FIX / "6-name2semantic.tsv").read_text().splitlines()

@@ -61,6 +61,7 @@ def test_full_size_layout_matches_official_checkpoint_counts() -> None:
     assert tuple(sd["seg_1.weight"].shape) == (192, 40960) and tuple(sd["layer3_ds.weight"].shape) == (2048, 1024, 3, 3)
 
 
+@pytest.mark.slow
 def test_speaker_encoder_from_checkpoint(tmp_path: Path) -> None:
     torch.manual_seed(0)
     small = ERes2NetV2(m_channels=8)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-
 from text_records import frontend_data_or_skip, load_records, record_id
 
 RECORDS = load_records("text_cutting/preprocess.jsonl.gz")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from text_records import frontend_data_or_skip, load_records, record_id
 
 from backend.text.cleaner import clean_text
 from backend.text.symbols import phone_to_id, symbol_set
-from text_records import frontend_data_or_skip, load_records, record_id
 
 RECORDS = load_records("text_en/clean_text.jsonl.gz")
 
@@ -35,6 +35,7 @@ def _clean_directly(text: str, version: str) -> tuple[list[str], str]:
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=record_id)
+@pytest.mark.slow
 def test_record_through_our_modules(record: dict) -> None:
     phones, norm = _clean_directly(_official_input(record), record["version"])
     assert norm == record["norm_text"]
@@ -116,6 +117,7 @@ def test_unknown_version_is_a_named_error() -> None:
         g2p_en("hello", "v9")
 
 
+@pytest.mark.slow
 def test_name_dictionary_from_the_official_pickle_equals_the_text_form(tmp_path, monkeypatch) -> None:
     import shutil
 

@@ -8,10 +8,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from text_records import load_records, record_id
 
 from backend.text.cleaner import clean_text
 from backend.text.symbols import phone_to_id, symbol_set
-from text_records import load_records, record_id
 
 RECORDS = load_records("text_ja/clean_text.jsonl.gz")
 
@@ -132,6 +132,7 @@ def _probe(tmp_path: Path, env_extra: dict[str, str], *args: str) -> list[list[s
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_user_dictionary_gives_latin_words_a_reading(tmp_path: Path) -> None:
     csv = tmp_path / "user.csv"
     csv.write_text(_USER_CSV, encoding="utf-8")

@@ -7,9 +7,9 @@ these tests pin the detector to that model so they are exact."""
 from __future__ import annotations
 
 import pytest
+from text_records import frontend_data_or_skip, load_records, record_id
 
 from backend.errors import GsvError
-from text_records import frontend_data_or_skip, load_records, record_id
 
 RECORDS = load_records("text_mixed/inference.jsonl.gz")
 
@@ -58,6 +58,7 @@ def test_segments_match_the_official_split(version: str, option: str) -> None:
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=record_id)
+@pytest.mark.slow
 def test_phones_ids_and_norm_text_per_segment(record: dict, detect_calls: list[str]) -> None:
     frontend_data_or_skip()
     from backend.text.langsplit import phones_for_option
@@ -120,6 +121,7 @@ def test_blank_text_is_a_named_error(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["。", "...", "\x00\x07", "😀😀", "Привет мир", "a" * 300])
+@pytest.mark.slow
 def test_odd_text_gives_phones_not_a_crash(text: str) -> None:
     frontend_data_or_skip()
     from backend.text.langsplit import phones_for_option

@@ -19,10 +19,10 @@ import json
 from pathlib import Path
 
 import pytest
+from text_records import frontend_data_or_skip  # noqa: E402
 
 from backend.text.cleaner import clean_text, cleaned_text_to_sequence, name2text_line
 from backend.text.g2pw import recorded_pinyin
-from text_records import frontend_data_or_skip  # noqa: E402
 
 frontend_data_or_skip()
 

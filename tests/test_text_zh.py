@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from text_records import frontend_data_or_skip  # noqa: E402
 
 from backend.errors import GsvError
 from backend.text.cleaner import (
@@ -25,7 +26,6 @@ from backend.text.zh_g2p import ChineseG2PError, merge_erhua, split_segments
 from backend.text.zh_normalize import normalize_zh
 from backend.text.zh_numbers import read_cardinal, read_number
 from backend.text.zh_polyphones import correct_pronunciation, polyphone_dictionary
-from text_records import frontend_data_or_skip  # noqa: E402
 
 frontend_data_or_skip()
 

@@ -13,6 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from text_records import frontend_data_or_skip  # noqa: E402
+
 from backend.text.bert import (  # noqa: E402
     BertFeatureError,
     ChineseBert,
@@ -20,7 +22,6 @@ from backend.text.bert import (  # noqa: E402
     phone_features,
 )
 from backend.text.cleaner import clean_text  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
 
 frontend_data_or_skip()
 
@@ -43,6 +44,7 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_features_repeat_layer_minus_3_per_phone(tiny_bert_dir: Path) -> None:
     bert = ChineseBert.load(tiny_bert_dir)
     phones, word2ph, norm = clean_text(TEXT, "zh", "v2")
@@ -87,6 +89,7 @@ def test_missing_model_folder(tmp_path: Path) -> None:
     assert caught.value.fix
 
 
+@pytest.mark.slow
 def test_text_longer_than_the_positions_is_read_in_windows(tiny_bert_dir: Path) -> None:
     bert = ChineseBert.load(tiny_bert_dir)  # 64 positions: windows of 62 characters
     phones, word2ph, norm = clean_text(TEXT * 8, "zh", "v2")
@@ -97,6 +100,7 @@ def test_text_longer_than_the_positions_is_read_in_windows(tiny_bert_dir: Path) 
     torch.testing.assert_close(features[:, : sum(word2ph[:62])], head)
 
 
+@pytest.mark.slow
 def test_mixed_segments_join_bert_and_zeros(tiny_bert_dir: Path) -> None:
     from backend.text.bert import segment_features
     from backend.text.langsplit import phones_for_option

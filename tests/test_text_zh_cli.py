@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from text_records import frontend_data_or_skip  # noqa: E402
 
 frontend_data_or_skip()
@@ -28,6 +27,7 @@ def _gsv(*args: str, stdin: str | None = None,
                           cwd=Path(__file__).parent.parent)
 
 
+@pytest.mark.slow
 def test_one_text_human_and_json() -> None:
     human = _gsv("你好，世界！", "--lang", "zh", "--version", "v1")
     assert human.returncode == 0, human.stderr
@@ -41,6 +41,7 @@ def test_one_text_human_and_json() -> None:
     assert len(result["ids"]) == len(result["phones"]) == 13
 
 
+@pytest.mark.slow
 def test_batch_reproduces_chinese_records(tmp_path: Path) -> None:
     with gzip.open(FIXTURE, "rt", encoding="utf-8") as handle:
         records = [json.loads(line) for line in handle]
@@ -60,6 +61,7 @@ def test_batch_reproduces_chinese_records(tmp_path: Path) -> None:
     assert f"{len(chosen)}/{len(chosen)} match" in run.stderr
 
 
+@pytest.mark.slow
 def test_batch_reports_mismatches_with_exit_1(tmp_path: Path) -> None:
     batch = tmp_path / "in.jsonl"
     batch.write_text(json.dumps({"input": "你好", "language": "zh", "phones": ["x"]}) + "\n",
@@ -69,6 +71,7 @@ def test_batch_reports_mismatches_with_exit_1(tmp_path: Path) -> None:
     assert json.loads(run.stdout)["matches_expected"] is False
 
 
+@pytest.mark.slow
 def test_bad_invocations_exit_2_with_a_fix(tmp_path: Path) -> None:
     missing = _gsv("--batch", str(tmp_path / "nope.jsonl"))
     assert missing.returncode == 2 and "fix:" in missing.stderr
@@ -78,6 +81,7 @@ def test_bad_invocations_exit_2_with_a_fix(tmp_path: Path) -> None:
     assert too_long.returncode == 2 and "too long" in too_long.stderr
 
 
+@pytest.mark.slow
 def test_mixed_text_and_cutting_paths() -> None:
     mixed = _gsv("我用Python写代码", "--lang", "auto", "--json", "--allow-pypinyin")
     result = json.loads(mixed.stdout)

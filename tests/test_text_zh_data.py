@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from text_records import frontend_data_or_skip
 
 from backend.text import data
 from backend.text.data import (
@@ -24,7 +25,6 @@ from backend.text.data import (
     FrontendDataMissingError,
     fetch_official_files,
 )
-from text_records import frontend_data_or_skip
 
 SMALL = tuple(f for f in OFFICIAL_FILES if f.size < 10_000)
 

@@ -18,10 +18,11 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 transformers = pytest.importorskip("transformers")
 
-from backend.text import g2pw  # noqa: E402
-from backend.text.cleaner import clean_text  # noqa: E402
 from g2pw_helpers import build_tiny_g2pw  # noqa: E402
 from text_records import frontend_data_or_skip  # noqa: E402
+
+from backend.text import g2pw  # noqa: E402
+from backend.text.cleaner import clean_text  # noqa: E402
 
 frontend_data_or_skip()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from backend.jobs.events import Reporter
+from backend.progress import Reporter
 from backend.train.common import (
     CheckpointError,
     CheckpointStore,
@@ -130,6 +130,7 @@ def worker_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
+@pytest.mark.slow
 def test_ddp_two_cpu_processes_average_gradients_and_report_the_first_failure(tmp_path: Path, worker_env: None) -> None:
     """One torchrun launch (they are slow to start): 2 gloo ranks train in step, rank 0's events
     reach the parent, and rank 1's error (a CUDA OOM text) is raised in the parent as the cause."""

@@ -3,7 +3,6 @@ clips (phones, BERT, semantic tokens) in a real project; a real subprocess kille
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -12,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from backend.errors import GsvError
-from backend.jobs.events import Reporter
-from backend.workspace import Workspace
 from jobs_helpers import REPO, gsv_argv, poll
 from thread_helpers import torch_threads
+
+from backend.errors import GsvError
+from backend.progress import Reporter
+from backend.workspace import Workspace
 
 FIX = Path(__file__).parent / "fixtures"
 BASE = FIX / "gpt_v2_tiny" / "gpt_v2_tiny.ckpt"
@@ -67,6 +66,7 @@ def finished_run(tmp_path_factory):
     return ws, p, params, events
 
 
+@pytest.mark.slow
 def test_a_few_cpu_steps_reduce_the_loss(finished_run):
     _ws, _p, _params_, events = finished_run
     ends = [e for e in events if e["kind"] == "metric" and e["values"].get("epoch_end")]
@@ -116,6 +116,7 @@ def test_a_finished_run_is_not_resumed_into_nothing(finished_run):
     assert "--epochs" in err.value.fix
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_continues_with_the_optimiser_state(tmp_path, finished_run):
     from backend.train.common import CheckpointStore
 
@@ -173,6 +174,7 @@ def test_bad_options_are_named_errors(tmp_path):
         _params(ws, p.name, "--batch-size", "0")
 
 
+@pytest.mark.slow
 def test_dpo_warns_and_trains(tmp_path):
     ws, p = _project(tmp_path / "home")
     params, events = _run(ws, p.name, "--dpo", "--epochs", "1", "--save-every", "1")
@@ -183,6 +185,7 @@ def test_dpo_warns_and_trains(tmp_path):
     assert (params.weights_dir / "voice-e1.ckpt").is_file()
 
 
+@pytest.mark.slow
 def test_two_cpu_processes_under_torchrun_train_and_export_once(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     ws, p = _project(tmp_path / "home")
@@ -206,6 +209,7 @@ def test_too_few_batches_per_epoch_to_ever_step_is_refused(tmp_path):
     assert "--batch-size" in err.value.fix
 
 
+@pytest.mark.slow
 def test_restart_keeps_the_earlier_runs_exports(tmp_path):
     """--restart trains the same epochs again: the first run's exports move aside, never overwritten."""
     ws, p = _project(tmp_path / "ws")

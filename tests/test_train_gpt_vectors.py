@@ -121,6 +121,7 @@ def test_dpo_loss_with_the_recorded_draws():
 
 
 @pytest.mark.parametrize("dpo", [False, True])
+@pytest.mark.slow
 def test_fp16_autocast_steps_on_cpu_as_a_gpu_stand_in(dpo: bool, monkeypatch) -> None:
     """The ``16-mixed`` path (fp16 autocast + GradScaler around ScaledAdam) run on the CPU because
     no GPU is available here; production enables it only on capable GPUs."""

@@ -16,21 +16,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from jobs_helpers import gsv, poll
+from sovits_train_helpers import BASE_G, FIX, make_exp, make_tiny_d
 
 from backend.jobs import procs
-from backend.jobs.events import Reporter, read_events
 from backend.jobs.manager import JobError, JobManager
 from backend.models import load_sovits
-from backend.models.weights import read_sovits
+from backend.models.sovits.weights import read_sovits
+from backend.progress import Reporter, read_events
 from backend.train.common import CheckpointStore, RunFinishedError, load_checkpoint_file
 from backend.train.data import ExpFolder
 from backend.train.distributed import run_training
 from backend.train.sovits import SoVITSTrainSettings, prepare
 from backend.train.sovits_data import BucketSampler, SoVITSDataset, collate
 from backend.workspace import Workspace
-
-from jobs_helpers import gsv, poll
-from sovits_train_helpers import BASE_G, FIX, make_exp, make_tiny_d
 
 SEG = 640 * 16
 
@@ -49,6 +48,7 @@ def _settings(tmp: Path, d: Path, **kw) -> SoVITSTrainSettings:
 
 
 # --- data ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_dataset_and_collate_reproduce_the_official_batch(tmp_path: Path) -> None:
     ds = SoVITSDataset(ExpFolder(make_exp(tmp_path / "exp"), "v2"), repeat_to=0)
     assert ds.unique_keys == ["en_fox_44k_stereo.wav", "zh_gongyuan_16k_mono.wav"]
@@ -77,6 +77,7 @@ def test_bucket_sampler_pads_buckets_and_splits_ranks() -> None:
 
 
 # --- training in process ----------------------------------------------------------------------
+@pytest.mark.slow
 def test_training_reduces_the_loss_and_exports_official_weights(tmp_path: Path, tiny_d: Path, one_thread) -> None:
     s = _settings(tmp_path, tiny_d, epochs=3, save_every=2, repeat_to=4, learning_rate=1e-3)
     s, plan = prepare(s)
@@ -156,6 +157,7 @@ def _events(jm: JobManager, job_id: str) -> list[dict]:
     return list(read_events(jm.events_path(job_id)))
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_continues_from_the_checkpoint(project, tiny_d: Path) -> None:
     p, jm = project
     r = gsv(*_train_args(tiny_d, "--epochs", "60", "--save-every", "1", "--detach"))
@@ -193,6 +195,7 @@ def test_resume_after_sigkill_continues_from_the_checkpoint(project, tiny_d: Pat
     assert "already finished" in (last.reason or "") and last.outcome == "failed"
 
 
+@pytest.mark.slow
 def test_ddp_two_cpu_processes_train_and_export_once(project, tiny_d: Path) -> None:
     p, jm = project
     r = gsv(*_train_args(tiny_d, "--epochs", "2", "--save-every", "1", "--cpu-procs", "2", "--batch-size", "1"),
@@ -209,6 +212,7 @@ def test_ddp_two_cpu_processes_train_and_export_once(project, tiny_d: Path) -> N
     assert [e["step"] for e in events if e["kind"] == "metric" and not e["values"].get("epoch_end")] == [1, 2]
 
 
+@pytest.mark.slow
 def test_cancel_leaves_no_processes(project, tiny_d: Path) -> None:
     p, jm = project
     r = gsv(*_train_args(tiny_d, "--epochs", "100", "--cpu-procs", "2", "--batch-size", "1", "--detach"))
@@ -229,9 +233,10 @@ def test_cancel_leaves_no_processes(project, tiny_d: Path) -> None:
     assert json.loads(json.dumps(jm.get(job_id).gpus)) == []
 
 
+@pytest.mark.slow
 def test_v2pro_trains_with_speaker_embeddings_and_exports_with_its_header(tmp_path: Path, one_thread) -> None:
     from backend.models.sovits import SoVITS, SoVITSConfig
-    from backend.models.weights import write_sovits
+    from backend.models.sovits.weights import write_sovits
 
     torch.manual_seed(0)
     cfg = SoVITSConfig(version="v2Pro", inter_channels=16, hidden_channels=16, filter_channels=32, n_layers=1,
@@ -261,6 +266,7 @@ def test_v2pro_trains_with_speaker_embeddings_and_exports_with_its_header(tmp_pa
     load_sovits(out)
 
 
+@pytest.mark.slow
 def test_an_official_runs_checkpoints_are_resumed_without_a_manifest(tmp_path: Path, tiny_d: Path, one_thread) -> None:
     s, _ = prepare(_settings(tmp_path, tiny_d, epochs=1))
     report, _events = Reporter.collect()
@@ -285,7 +291,7 @@ def _fp16_steps(tmp_path: Path, tiny_d: Path, dev: torch.device, amp: bool) -> N
     og, od = make_optimizers(g, d, s)
     before = next(g.dec.parameters()).detach().clone()
     scaler = make_scaler(dev, amp)
-    for step in range(12):  # the scaler starts at 2**16 and skips steps whose gradients overflow
+    for _step in range(12):  # the scaler starts at 2**16 and skips steps whose gradients overflow
         res = train_step(g, d, og, od, scaler, batch, segment_size=SEG, amp=amp)
         assert all(np.isfinite(v) for v in res.losses.values())
         if not torch.equal(before, next(g.dec.parameters()).detach()):
@@ -303,6 +309,7 @@ def test_fp16_step_on_the_gpu(tmp_path: Path, tiny_d: Path) -> None:
     _fp16_steps(tmp_path, tiny_d, dev, precision_for(dev, True))
 
 
+@pytest.mark.slow
 def test_fp16_autocast_step_on_cpu_as_a_gpu_stand_in(tmp_path: Path, tiny_d: Path, one_thread) -> None:
     """The mixed-precision step (fp16 autocast regions, the fp32 islands, GradScaler) run on the
     CPU because no GPU is available here; production enables it only on capable GPUs."""

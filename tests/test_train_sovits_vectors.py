@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from thread_helpers import torch_threads
 
 from backend.models.safe_pickle import load_checkpoint
 from backend.train.common import make_scaler
@@ -28,7 +29,6 @@ from backend.train.sovits import (
     make_scheduler,
     train_step,
 )
-from thread_helpers import torch_threads
 
 FIX = Path(__file__).parent / "fixtures"
 REF = FIX / "train_s2"
@@ -82,6 +82,7 @@ def _one_step(tmp: Path) -> dict:
             "before": {"g": before_g, "d": before_d}, "grads": grads}
 
 
+@pytest.mark.slow
 def test_loss_terms_and_grad_norms(step_result: dict) -> None:
     ref = json.loads((REF / "losses.json").read_text())
     res, cap = step_result["res"], step_result["capture"]
@@ -109,6 +110,7 @@ def test_learning_rates_at_the_step(step_result: dict) -> None:
 
 
 @pytest.mark.parametrize("which", ["g", "d"])
+@pytest.mark.slow
 def test_gradients_and_parameters_after_adamw(step_result: dict, which: str) -> None:
     meta = json.loads((REF / "meta.json").read_text())
     names = meta[f"{which}_param_names"]

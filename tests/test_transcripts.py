@@ -4,18 +4,17 @@ undo/redo that survives a restart, and saves that refuse to clobber someone else
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-from backend.transcripts import (ClipAudioError, Transcript, TranscriptChangedOnDisk,
-                                 TranscriptError)
-from backend.transcripts_flags import FlagSettings
-from backend.workspace import Workspace
 from transcript_helpers import make_dataset, make_wav, read_int16, sha
+
+from backend.app import Application
+from backend.transcripts import ClipAudioError, Transcript, TranscriptChangedOnDisk, TranscriptError
+from backend.transcripts.flags import FlagSettings
+from backend.workspace import Workspace
 
 ASR_STYLE = "D:\\GPT-SoVITS\\output\\slicer_opt\\a.wav|slicer_opt|ZH|你好，世界。\n" \
             "D:\\GPT-SoVITS\\output\\slicer_opt\\b.wav|slicer_opt|EN| Hello there."
@@ -342,7 +341,7 @@ def test_reviewed_marks_and_reference_persist(tmp_path):
     p.transcript_path.write_text(f"{p.clips_dir / 'a.wav'}|clips|ZH|参考文本")
     t = Transcript.open(p.transcript_path)
     t.mark_reviewed(0)
-    ref = t.use_as_reference(0)
+    ref = Application(workspace=Workspace(tmp_path / "ws")).set_reference(t, 0)
     assert ref == {"audio_path": str(p.clips_dir / "a.wav"), "text": "参考文本", "language": "zh"}
     t.save()
     assert Transcript.open(p.transcript_path).is_reviewed(0)
@@ -350,10 +349,23 @@ def test_reviewed_marks_and_reference_persist(tmp_path):
     assert Project.load(p.root).settings["reference"]["text"] == "参考文本"
 
 
+def test_a_reference_outside_any_project_stays_in_the_review_file(tmp_path):
+    lst = make_dataset(tmp_path, [("ZH", "参考文本", 4.0)])
+    t = Transcript.open(lst)
+    assert t.project_root is None
+    ref = Application(workspace=Workspace(tmp_path / "ws")).set_reference(t, 0)
+    t.save()
+    again = Transcript.open(lst)
+    assert again.review.reference == ref
+    again.mark_reviewed(0)
+    again.save()  # a later save keeps it
+    assert Transcript.open(lst).review.reference == ref
+
+
 SAVER = r"""
 import sys
 from backend.transcripts import Transcript
-from backend.transcripts_format import parse_bytes
+from backend.transcripts.listfile import parse_bytes
 t = Transcript.open(sys.argv[1])
 versions = [parse_bytes(open(p, "rb").read()).rows for p in sys.argv[2:]]
 print("ready", flush=True)
@@ -367,6 +379,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_killing_a_process_in_the_middle_of_saving_leaves_old_or_new(tmp_path):
     import subprocess
     import sys

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backend.transcripts import Transcript
 from transcript_helpers import make_dataset
+
+from backend.transcripts import Transcript
 
 REPO = Path(__file__).resolve().parent.parent
 

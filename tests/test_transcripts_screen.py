@@ -7,7 +7,6 @@ and sleeps), named with GSV_PLAYER exactly as a person would name theirs.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 import tomllib
@@ -15,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
+from transcript_helpers import make_wav, read_int16
+from tui_helpers import make_app, notices, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui.screens.transcript_conflict import TranscriptConflict
 from gsv_tui.screens.transcripts import TranscriptsScreen
 from gsv_tui.widgets.clip_table import ClipTable
-from transcript_helpers import make_wav, read_int16
-from tui_helpers import make_app, screen_text, wait_until
 
 SIZE = (120, 30)
 
@@ -84,6 +83,7 @@ def cursor(pilot) -> int:
     return pilot.app.screen.query_one(ClipTable).cursor
 
 
+@pytest.mark.slow
 async def test_opens_the_project_transcript_with_durations_flags_and_status(setup):
     home, project, _ = setup
     app = make_app(home, project="voice", watch_jobs=False)
@@ -99,6 +99,7 @@ async def test_opens_the_project_transcript_with_durations_flags_and_status(setu
         assert "empty" in text and "short" in text
 
 
+@pytest.mark.slow
 async def test_moving_playing_and_stopping(setup):
     home, project, rec = setup
     app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
@@ -133,6 +134,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 async def test_edit_inline_escape_cancels_enter_saves(setup):
     home, project, _ = setup
     app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
@@ -155,6 +157,7 @@ async def test_edit_inline_escape_cancels_enter_saves(setup):
         assert texts(project)[3] == "filled inj" and cursor(pilot) == 3
 
 
+@pytest.mark.slow
 async def test_language_delete_merge_split_undo_redo(setup):
     home, project, _ = setup
     app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
@@ -212,6 +215,7 @@ async def test_language_delete_merge_split_undo_redo(setup):
         assert Path(disk(project)[0][0]).name == "c0+c1.wav"
 
 
+@pytest.mark.slow
 async def test_split_at_the_playback_position(setup):
     home, project, rec = setup
     app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
@@ -229,6 +233,7 @@ async def test_split_at_the_playback_position(setup):
         assert not _alive(json.loads(rec.read_text().splitlines()[0])["pid"])  # playback stopped
 
 
+@pytest.mark.slow
 async def test_paging_and_saving_keys(setup):
     home, project, _ = setup
     app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
@@ -253,6 +258,7 @@ async def test_paging_and_saving_keys(setup):
         assert disk(project)[5][2] == "KO"
 
 
+@pytest.mark.slow
 async def test_restore_reference_search_flagged_and_sort(setup):
     home, project, _ = setup
     app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
@@ -295,6 +301,7 @@ async def test_restore_reference_search_flagged_and_sort(setup):
         assert screen.sort_kind == "file"
 
 
+@pytest.mark.slow
 async def test_open_another_list_from_the_path_field(setup, tmp_path):
     home, project, _ = setup
     other = tmp_path / "elsewhere" / "other.list"
@@ -317,6 +324,7 @@ async def test_open_another_list_from_the_path_field(setup, tmp_path):
     assert other.read_text(encoding="utf-8") == "x.wav|s|EN|from another list!\n"  # style kept
 
 
+@pytest.mark.slow
 async def test_quitting_saves_pending_edits(setup, monkeypatch):
     home, project, _ = setup
     monkeypatch.setattr(TranscriptsScreen, "AUTOSAVE_DELAY", 60.0)
@@ -331,6 +339,7 @@ async def test_quitting_saves_pending_edits(setup, monkeypatch):
     assert disk(project)[0][2] == "EN"
 
 
+@pytest.mark.slow
 async def test_a_file_changed_on_disk_asks_and_merges(setup):
     home, project, _ = setup
     app = make_app(home, list_path=project.transcript_path, watch_jobs=False)
@@ -348,6 +357,7 @@ async def test_a_file_changed_on_disk_asks_and_merges(setup):
         assert rows[0][2] == "EN" and rows[4][3] == "改过的"
 
 
+@pytest.mark.slow
 async def test_ten_thousand_rows_open_and_move(setup, tmp_path):
     home, project, _ = setup
     big = project.transcripts_dir / "big.list"
@@ -363,6 +373,7 @@ async def test_ten_thousand_rows_open_and_move(setup, tmp_path):
         assert cursor(pilot) == 5000
 
 
+@pytest.mark.slow
 async def test_a_bad_path_is_refused_and_a_project_without_transcript_clears_the_table(setup):
     home, project, _ = setup
     Workspace(home).create_project("other")
@@ -376,7 +387,7 @@ async def test_a_bad_path_is_refused_and_a_project_without_transcript_clears_the
         await settle(pilot)
         assert screen.transcript is not None and screen.transcript.path == project.transcript_path
         assert "Reviewing clips.list" in screen_text(app)
-        assert any("no transcript at" in n.message for n in app._notifications)
+        assert any("no transcript at" in n.message for n in notices(app))
         app.application.open_project("other")
         app.project_signal.publish(app.application.project)
         await pilot.pause()
@@ -384,6 +395,7 @@ async def test_a_bad_path_is_refused_and_a_project_without_transcript_clears_the
         assert "gsv asr" in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_a_list_rewritten_elsewhere_is_followed_when_nothing_is_unsaved(setup, monkeypatch):
     home, project, _ = setup
     monkeypatch.setattr(TranscriptsScreen, "DISK_CHECK_INTERVAL", 0.1)

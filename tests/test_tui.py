@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
+from tui_helpers import SIZE, make_app, notices, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui import keymap
-from gsv_tui.app import GsvApp
 from gsv_tui.screens.dataset import DatasetScreen
 from gsv_tui.screens.help import HelpScreen
 from gsv_tui.screens.inference import InferenceScreen
@@ -20,8 +20,6 @@ from gsv_tui.screens.training import TrainingScreen
 from gsv_tui.screens.transcripts import TranscriptsScreen
 from gsv_tui.widgets.status_line import StatusLine
 
-from tui_helpers import SIZE, make_app, screen_text, wait_until
-
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
@@ -30,6 +28,7 @@ def home(tmp_path: Path) -> Path:
     return ws.root
 
 
+@pytest.mark.slow
 async def test_keys_1_to_5_switch_modes(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -46,6 +45,7 @@ async def test_keys_1_to_5_switch_modes(home: Path) -> None:
         assert "ID" in text and "Progress" in text and "alice" in text.splitlines()[0]
 
 
+@pytest.mark.slow
 async def test_digits_typed_into_a_text_field_do_not_switch_modes(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -63,6 +63,7 @@ async def test_digits_typed_into_a_text_field_do_not_switch_modes(home: Path) ->
         assert isinstance(app.screen, TrainingScreen)
 
 
+@pytest.mark.slow
 async def test_help_lists_every_binding_with_its_id(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -82,6 +83,7 @@ async def test_help_lists_every_binding_with_its_id(home: Path) -> None:
         assert isinstance(app.screen, JobsScreen)
 
 
+@pytest.mark.slow
 async def test_first_start_offers_the_creator_and_refused_names_are_explained_inline(tmp_path: Path) -> None:
     home = tmp_path / "home"
     app = make_app(home)
@@ -115,6 +117,7 @@ async def test_first_start_offers_the_creator_and_refused_names_are_explained_in
         assert "already exists" in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_open_project_is_remembered_for_the_next_start(home: Path) -> None:
     Workspace(home).create_project("bob")
     app = make_app(home)
@@ -137,14 +140,16 @@ async def test_open_project_is_remembered_for_the_next_start(home: Path) -> None
         assert lst.get_option_at_index(lst.highlighted).id == "bob"  # offered first
 
 
+@pytest.mark.slow
 async def test_unknown_project_on_the_command_line_is_reported(home: Path) -> None:
     app = make_app(home, project="nobody")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, ProjectPicker)
-        assert any("no project named 'nobody'" in n.message for n in app._notifications)
+        assert any("no project named 'nobody'" in n.message for n in notices(app))
 
 
+@pytest.mark.slow
 async def test_command_palette_switches_modes_and_offers_screen_commands(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -168,6 +173,7 @@ async def test_command_palette_switches_modes_and_offers_screen_commands(home: P
         await pilot.press("escape")
 
 
+@pytest.mark.slow
 async def test_a_list_path_opens_the_transcripts_mode(home: Path) -> None:
     lst = home / "projects" / "alice" / "transcripts" / "mine.list"
     lst.write_text("clips/a.wav|alice|EN|hello\n", encoding="utf-8")
@@ -179,6 +185,7 @@ async def test_a_list_path_opens_the_transcripts_mode(home: Path) -> None:
         assert app.application.project is not None and app.application.project.name == "alice"  # its project
 
 
+@pytest.mark.slow
 async def test_q_quits(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -187,6 +194,7 @@ async def test_q_quits(home: Path) -> None:
     assert app.return_code == 0 and not app.is_running
 
 
+@pytest.mark.slow
 async def test_bad_config_is_reported_and_defaults_used(home: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tmp_path / "config.toml"
@@ -195,10 +203,11 @@ async def test_bad_config_is_reported_and_defaults_used(home: Path, tmp_path: Pa
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert any("`gpus`" in n.message for n in app._notifications)
+        assert any("`gpus`" in n.message for n in notices(app))
         assert isinstance(app.screen, DatasetScreen)
 
 
+@pytest.mark.slow
 async def test_palette_opens_another_project_by_name(home: Path) -> None:
     Workspace(home).create_project("bob", language="zh")
     app = make_app(home, project="alice")
@@ -213,6 +222,7 @@ async def test_palette_opens_another_project_by_name(home: Path) -> None:
         await wait_until(pilot, lambda: "bob (zh, v2Pro)" in screen_text(app), what="status line")
 
 
+@pytest.mark.slow
 async def test_a_list_outside_any_project_opens_without_the_picker(home: Path, tmp_path: Path) -> None:
     lst = tmp_path / "elsewhere" / "mine.list"
     lst.parent.mkdir()

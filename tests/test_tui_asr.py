@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from asr_models import build_tiny_paraformer
-from backend.transcripts_format import Clip, parse_bytes
+from tui_helpers import SIZE, make_app, wait_until
+
+from backend.transcripts.listfile import Clip, parse_bytes
 from backend.workspace import Workspace
 from gsv_tui.screens.asr_dialog import AsrDialog
-from tui_helpers import SIZE, make_app, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,7 @@ def _project(home: Path) -> Path:
     return project.transcript_path
 
 
+@pytest.mark.slow
 async def test_transcribe_from_the_dataset_screen(tmp_path: Path, paraformer: Path) -> None:
     home = tmp_path / "home"
     transcript = _project(home)
@@ -51,6 +52,7 @@ async def test_transcribe_from_the_dataset_screen(tmp_path: Path, paraformer: Pa
     assert len(rows) == 2 and {r.lang for r in rows} == {"ZH"}
 
 
+@pytest.mark.slow
 async def test_an_existing_transcript_is_asked_about(tmp_path: Path) -> None:
     home = tmp_path / "home"
     transcript = _project(home)

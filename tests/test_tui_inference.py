@@ -13,17 +13,16 @@ import soundfile as sf
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from infer_helpers import GPT, make_pretrained_dir, write_voice  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
 from textual.widgets import Input, ProgressBar, Select, TextArea  # noqa: E402
+from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
 
-from backend.workspace import Workspace  # noqa: E402
 from backend.app.review import open_transcript  # noqa: E402
+from backend.workspace import Workspace  # noqa: E402
 from gsv_tui.screens.inference import InferenceScreen, reference_note  # noqa: E402
 from gsv_tui.screens.save_as import SaveAsScreen  # noqa: E402
 from gsv_tui.widgets.take_history import TakeHistory  # noqa: E402
-
-from infer_helpers import GPT, make_pretrained_dir, write_voice  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
-from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
 
 
 @pytest.fixture
@@ -44,6 +43,7 @@ def home(tmp_path: Path) -> Path:
     return ws.root
 
 
+@pytest.mark.slow
 async def test_model_choice_to_a_saved_wav(home: Path, pretrained: Path, tmp_path: Path) -> None:
     frontend_data_or_skip()
     ref = write_voice(tmp_path / "voice.wav", 4.0, seed=3)
@@ -106,6 +106,7 @@ async def test_model_choice_to_a_saved_wav(home: Path, pretrained: Path, tmp_pat
         assert target.with_suffix(".json").is_file()
 
 
+@pytest.mark.slow
 async def test_reference_from_the_transcripts_screen_and_length_notes(home: Path, tmp_path: Path) -> None:
     clip = write_voice(tmp_path / "clips" / "long.wav", 12.0)
     app = make_app(home, project="alice")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+from tui_helpers import SIZE, make_app, notices, screen_text, wait_until
 
 from backend.jobs import JobManager
 from backend.workspace import Workspace
@@ -17,8 +16,6 @@ from gsv_tui.widgets.job_detail import JobDetail
 from gsv_tui.widgets.jobs_table import JobsTable
 from gsv_tui.widgets.log_view import LogView
 from gsv_tui.widgets.status_line import StatusLine
-
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 @pytest.fixture
@@ -43,6 +40,7 @@ def shown_status(app, job_id: str) -> str | None:
     return row_of(app, job_id)[3] if job_id in table.rows else None
 
 
+@pytest.mark.slow
 async def test_a_running_job_shows_live_progress_and_its_log(home: Path) -> None:
     jm = JobManager(Workspace(home).jobs_dir)
     job = jm.submit("sleep", {"seconds": 30.0, "steps": 300}, project="alice")
@@ -76,6 +74,7 @@ async def test_a_running_job_shows_live_progress_and_its_log(home: Path) -> None
         assert isinstance(app.focused, JobsTable)
 
 
+@pytest.mark.slow
 async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:
     jm = JobManager(Workspace(home).jobs_dir)
     job = jm.submit("sleep", {"seconds": 60.0, "steps": 60, "spawn_child": True}, project="alice")
@@ -103,9 +102,10 @@ async def test_cancel_asks_first_and_then_stops_the_job(home: Path) -> None:
         await pilot.press("c")  # a finished job cannot be cancelled again; said, not asked
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)
-        assert any("already finished" in n.message for n in app._notifications)
+        assert any("already finished" in n.message for n in notices(app))
 
 
+@pytest.mark.slow
 async def test_failed_lost_and_corrupt_jobs_show_why(home: Path) -> None:
     jobs_dir = Workspace(home).jobs_dir
     jm = JobManager(jobs_dir)
@@ -129,6 +129,7 @@ async def test_failed_lost_and_corrupt_jobs_show_why(home: Path) -> None:
         await wait_until(pilot, lambda: "job record unreadable" in screen_text(app), what="the corrupt record")
 
 
+@pytest.mark.slow
 async def test_jobs_started_while_the_screen_is_open_appear(home: Path) -> None:
     jm = JobManager(Workspace(home).jobs_dir)
     app = make_app(home, project="alice")
@@ -169,6 +170,7 @@ def test_log_follower_starts_near_the_end_with_whole_lines(tmp_path: Path) -> No
     assert follower.read_new() == ["partial now"]
 
 
+@pytest.mark.slow
 async def test_the_log_pane_keeps_only_the_last_lines(home: Path) -> None:
     from gsv_tui.widgets.log_view import MAX_LINES
 
@@ -183,6 +185,7 @@ async def test_the_log_pane_keeps_only_the_last_lines(home: Path) -> None:
         assert log.lines[0] == "line 500" and log.lines[-1] == f"line {MAX_LINES + 499}"
 
 
+@pytest.mark.slow
 async def test_a_screen_starts_a_job_for_the_open_project(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
@@ -191,13 +194,14 @@ async def test_a_screen_starts_a_job_for_the_open_project(home: Path) -> None:
         job = await wait_until(pilot, lambda: next(iter(app.jobs_snapshot.jobs), None), what="the job")
         assert job.stage == "sleep" and job.project == "alice"
         await wait_until(pilot, lambda: any(f"Job {job.id} (sleep) started" in n.message
-                                            for n in app._notifications), what="the notice")
+                                            for n in notices(app)), what="the notice")
         app.screen.submit_job("sleep", {"seconds": 1.0, "naps": 3})  # a typo is refused, said why
         await wait_until(pilot, lambda: any("bad parameters" in n.message and "naps" in n.message
-                                            for n in app._notifications), what="the refusal")
+                                            for n in notices(app)), what="the refusal")
         await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).status == "succeeded", what="success")
 
 
+@pytest.mark.slow
 async def test_the_table_can_show_only_the_open_projects_jobs(home: Path) -> None:
     ws = Workspace(home)
     ws.create_project("bob")
@@ -221,6 +225,7 @@ async def test_the_table_can_show_only_the_open_projects_jobs(home: Path) -> Non
         assert table.row_count == 2
 
 
+@pytest.mark.slow
 async def test_a_job_whose_processes_vanish_is_shown_lost_with_the_reason(home: Path) -> None:
     """The watcher's periodic reconcile notices it; no process is polled from the UI thread."""
     import os
@@ -246,7 +251,7 @@ async def test_a_job_whose_processes_vanish_is_shown_lost_with_the_reason(home: 
 
 
 def test_progress_reads_in_the_unit_a_person_thinks_in() -> None:
-    from gsv_tui.formatting import progress_detail, progress_text
+    from gsv_tui.display import progress_detail, progress_text
     from gsv_tui.jobwatch import ProgressView
 
     assert progress_detail(ProgressView(3, 10, "clips", "ssl")) == "3/10 clips — ssl"

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-
 from pathlib import Path
 
 import pytest
+from tui_helpers import SIZE, notices, record_notices, screen_text, wait_until
 
+from backend.app import Application
 from backend.config import Config
 from backend.workspace import Workspace
 from gsv_tui import keymap, keys
 from gsv_tui.app import GsvApp
-from backend.app import Application
 from gsv_tui.screens.help import HelpScreen
 from gsv_tui.screens.jobs import JobsScreen
 from gsv_tui.widgets.mode_bar import ModeBar
-
-from tui_helpers import SIZE, screen_text, wait_until
 
 
 def test_every_binding_has_a_unique_id_in_its_context() -> None:
@@ -57,10 +55,10 @@ async def test_user_overrides_rebind_keys_everywhere(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "home")
     ws.create_project("alice")
     config = Config(keys={"app.mode.jobs": "j", "jobs.follow": "w", "app.help": "f1", "bogus.id": "x"})
-    app = GsvApp(Application(workspace=ws, config=config), project="alice", watch_jobs=False)
+    app = record_notices(GsvApp(Application(workspace=ws, config=config), project="alice", watch_jobs=False))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert any("'bogus.id' is not a binding id" in n.message for n in app._notifications)
+        assert any("'bogus.id' is not a binding id" in n.message for n in notices(app))
         tabs = {t.mode: t.key for t in app.screen.query_one(ModeBar).tabs}
         assert tabs["jobs"] == "j"
         await pilot.press("5")  # the old key no longer switches

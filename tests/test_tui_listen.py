@@ -10,10 +10,10 @@ import wave
 from pathlib import Path
 
 import pytest
+from tui_helpers import SIZE, make_app, notices, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui.screens.listen import ListenScreen
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 def _free_port() -> int:
@@ -37,6 +37,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "home"
 
 
+@pytest.mark.slow
 async def test_bridge_starts_with_the_app_and_takes_over_playback(home: Path) -> None:
     app = make_app(home, project="alice", listen=True, watch_jobs=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -67,6 +68,7 @@ async def test_bridge_starts_with_the_app_and_takes_over_playback(home: Path) ->
         conn.close()
 
 
+@pytest.mark.slow
 async def test_review_playback_goes_to_the_browser_tab(home: Path) -> None:
     """Space on the Transcripts screen plays the clip in a connected tab, not on this machine."""
     project = home / "projects" / "alice"
@@ -92,6 +94,7 @@ async def test_review_playback_goes_to_the_browser_tab(home: Path) -> None:
         conn.close()
 
 
+@pytest.mark.slow
 async def test_the_token_survives_a_restart_and_n_renews_it(home: Path) -> None:
     """The workspace keeps its token, so an open tab's URL still works after the TUI restarts."""
     from backend.listen import workspace_token
@@ -123,6 +126,7 @@ async def test_the_token_survives_a_restart_and_n_renews_it(home: Path) -> None:
         conn.close()
 
 
+@pytest.mark.slow
 async def test_a_non_loopback_listen_host_leaves_the_bridge_off_with_the_reason(home: Path) -> None:
     config = Path(os.environ["GSV_CONFIG"])
     config.write_text(config.read_text(encoding="utf-8") + 'listen_host = "0.0.0.0"\n', encoding="utf-8")
@@ -143,7 +147,7 @@ async def test_an_allowed_remote_address_warns_on_start(home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
         await wait_until(pilot, lambda: any("accepts connections from the network" in str(n.message)
-                                            for n in app._notifications), what="the warning")
+                                            for n in notices(app)), what="the warning")
         await pilot.press("w")
         await wait_until(pilot, lambda: "⚠" in screen_text(app), what="the warning on the bridge screen")
 

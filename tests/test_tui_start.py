@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from backend.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,6 +25,7 @@ def run_py(code: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
                           cwd=REPO, env=dict(os.environ))
 
 
+@pytest.mark.slow
 def test_starting_the_app_imports_no_heavy_library(tmp_path: Path) -> None:
     """Import the app, mount it, let the job watcher read the store: still no torch & co."""
     Workspace(tmp_path / "home").create_project("alice")
@@ -155,6 +158,7 @@ def _run_in_pty(code: str, args: list[str], until: bytes | None, send: bytes = b
 MAIN = "import sys; from gsv_tui.__main__ import main; sys.exit(main(sys.argv[1:]))"
 
 
+@pytest.mark.slow
 def test_gsv_tui_runs_in_a_terminal_and_quits(tmp_path: Path) -> None:
     """The entry point in a real pseudo-terminal: draws, opens the project, quits on q."""
     home = tmp_path / "home"
@@ -165,6 +169,7 @@ def test_gsv_tui_runs_in_a_terminal_and_quits(tmp_path: Path) -> None:
     assert json.loads((home / "tui-state.json").read_text(encoding="utf-8")) == {"last_project": "alice"}
 
 
+@pytest.mark.slow
 def test_a_crash_is_shown_after_the_screen_is_restored(tmp_path: Path) -> None:
     """Library output goes to the log while the app runs; a crash must still reach the person."""
     home = tmp_path / "home"

@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from tui_helpers import SIZE, make_app, notices, screen_text, wait_until
 
 from backend.jobs import JobManager
 from backend.jobs.manager import JobError
 from backend.workspace import Workspace
+from gsv_tui.screens.confirm import ConfirmScreen
 from gsv_tui.screens.training import TrainingScreen
 from gsv_tui.train_events import TrainState, curve_rows, eta_text, status_line
 from gsv_tui.widgets.loss_curve import LossCurve
 from gsv_tui.widgets.train_monitor import TrainMonitor
 from gsv_tui.widgets.weights_list import WeightsList
-
-from gsv_tui.screens.confirm import ConfirmScreen
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 FIX = Path(__file__).parent / "fixtures"
 BASE = FIX / "gpt_v2_tiny" / "gpt_v2_tiny.ckpt"
@@ -65,6 +64,7 @@ def test_curve_and_status_text() -> None:
     assert eta_text(3700) == "ETA 1h01m"
 
 
+@pytest.mark.slow
 async def test_a_running_training_job_shows_its_live_curve_and_eta(home: Path) -> None:
     """At 80×24 the running job's state is in view without scrolling; cancel asks first, and a
     cancelled job shows no ETA."""
@@ -122,6 +122,7 @@ async def test_a_running_training_job_shows_its_live_curve_and_eta(home: Path) -
         assert weights.pair()["gpt"].endswith(".ckpt")
 
 
+@pytest.mark.slow
 async def test_train_both_on_one_gpu_chains_gpt_after_sovits(home: Path) -> None:
     app = make_app(home, project="alice")
     ws = Workspace(home)
@@ -145,14 +146,16 @@ async def test_train_both_on_one_gpu_chains_gpt_after_sovits(home: Path) -> None
         assert isinstance(screen.query_one(TrainMonitor), TrainMonitor)
 
 
+@pytest.mark.slow
 async def test_missing_base_models_are_named_and_f_fetches_them_as_a_job(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The base-models line counts what the version lacks; ``f`` runs ``fetch-models`` (a real job
     downloading from a local stand-in of the hub) and the line then says they are all here."""
-    from backend.pretrained import files_for
-    from gsv_tui.widgets.base_models import BaseModels
     from hub_helpers import fake_hub
     from text_records import frontend_data_or_skip
+
+    from backend.pretrained import files_for
+    from gsv_tui.widgets.base_models import BaseModels
 
     frontend_data_or_skip()  # the text data is already there: the fetch takes only the models
     ws = Workspace(tmp_path / "home")
@@ -174,7 +177,7 @@ async def test_missing_base_models_are_named_and_f_fetches_them_as_a_job(tmp_pat
             await wait_until(pilot, lambda: "all 9 files here" in screen_text(app), timeout=120,
                              what="the download to finish")
             await pilot.press("f")  # nothing left to fetch: said, no second job
-            await wait_until(pilot, lambda: any("are here already" in n.message for n in app._notifications),
+            await wait_until(pilot, lambda: any("are here already" in n.message for n in notices(app)),
                              what="the notice")
     assert all((models / path).read_bytes() == body for path, body in files.items())
     [job] = JobManager(ws.jobs_dir).list()

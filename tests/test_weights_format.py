@@ -23,7 +23,7 @@ from backend.models.errors import (
 )
 from backend.models.safe_pickle import HParams, save_checkpoint
 from backend.models.sovits import MultiPeriodDiscriminator, SoVITS, SoVITSConfig
-from backend.models.weights import read_discriminator, read_sovits, write_sovits
+from backend.models.sovits.weights import read_discriminator, read_sovits, write_sovits
 
 FIX = Path(__file__).parent / "fixtures"
 TINY = FIX / "sovits_v2_tiny" / "sovits_v2_tiny.pth"
@@ -49,6 +49,7 @@ def tiny_inputs():
         return torch.from_numpy(i["codes"]), torch.from_numpy(i["text"]), torch.from_numpy(s["spec_ref"])
 
 
+@pytest.mark.slow
 def test_export_of_official_file_matches_its_format(tmp_path: Path, tiny_inputs) -> None:
     official = read_sovits(TINY)
     model = load_sovits(TINY, for_training=True)  # training layout: weight_g/weight_v, fresh enc_q
@@ -84,6 +85,7 @@ def _hparams(cfg: SoVITSConfig) -> HParams:
 
 
 @pytest.mark.parametrize("version,header", [("v1", b"PK"), ("v2Pro", b"05"), ("v2ProPlus", b"06")])
+@pytest.mark.slow
 def test_export_roundtrip_per_version(tmp_path: Path, version: str, header: bytes) -> None:
     torch.manual_seed(5)
     cfg = _tiny_cfg(version)
@@ -120,6 +122,7 @@ def test_export_roundtrip_per_version(tmp_path: Path, version: str, header: byte
             loaded.decode(codes, text, spec)  # Pro models need the speaker-verification embedding
 
 
+@pytest.mark.slow
 def test_pro_header_is_what_decides_between_pro_variants(tmp_path: Path) -> None:
     cfg = replace(_tiny_cfg("v2Pro"))
     model = SoVITS(cfg)
@@ -137,6 +140,7 @@ def test_gpt_file_given_as_sovits() -> None:
         load_sovits(gpt)
 
 
+@pytest.mark.slow
 def test_discriminator_file(tmp_path: Path) -> None:
     with torch.device("meta"):
         mpd = MultiPeriodDiscriminator("v2")
@@ -173,6 +177,7 @@ def test_truncated_and_damaged(tmp_path: Path) -> None:
         load_sovits(tmp_path / "does-not-exist.pth")
 
 
+@pytest.mark.slow
 def test_missing_keys_are_a_named_error(tmp_path: Path) -> None:
     f = read_sovits(TINY)
     weight = {k: v for k, v in f.weight.items() if not k.startswith("flow.flows.2.")}
@@ -203,6 +208,7 @@ def test_malicious_sovits_file_with_pro_header(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_pretrained_layout_with_posterior_encoder(tmp_path: Path) -> None:
     """Base files (s2G*.pth) keep enc_q: training loads it, inference leaves it out."""
     official = read_sovits(TINY)

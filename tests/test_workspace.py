@@ -61,6 +61,7 @@ def test_config_defaults_and_validation(tmp_path):
             load_config(path)
 
 
+@pytest.mark.slow
 def test_cli_project_create_and_list(tmp_path):
     home = tmp_path / "ws"
     run = lambda *a: subprocess.run([sys.executable, "-m", "backend.cli", "--home", str(home), *a],

@@ -2,23 +2,76 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
+from rich.cells import cell_len
 from textual.app import App
 from textual.pilot import Pilot
 
-from gsv_tui.app import GsvApp
 from backend.app import Application
+from gsv_tui.app import GsvApp
+
+AppT = TypeVar("AppT", bound=App[Any])
 
 SIZE = (80, 24)  # the smallest terminal we promise to work in
 
 
+_TEXT = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?textLength="([\d.]+)"[^>]*?clip-path="url\(#[\w-]+-line-(\d+)\)"'
+                   r'[^>]*>(.*?)</text>', re.S)
+
+
 def screen_text(app: App[Any]) -> str:
-    """The characters on the screen right now, one line per row (styles dropped)."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
+    """The characters on the screen right now, one line per row (styles dropped).
+
+    Read from :meth:`App.export_screenshot` (the public way to see the whole screen): each text
+    run of the SVG names its row and starts at a cell offset; spaces between runs are filled in.
+    """
+    width, height = app.size
+    rows = [[" "] * width for _ in range(height)]
+    for x, length, row, raw in _TEXT.findall(app.export_screenshot()):
+        text = html.unescape(raw).replace("\xa0", " ")
+        cell = float(length) / len(text)  # the SVG's width of one character cell
+        col = round(float(x) / cell)
+        for ch in text:
+            if 0 <= col < width and int(row) < height:
+                rows[int(row)][col] = ch
+                if cell_len(ch) == 2 and col + 1 < width:
+                    rows[int(row)][col + 1] = ""  # a wide character covers two cells
+            col += cell_len(ch)
+    return "\n".join("".join(r) for r in rows)
+
+
+@dataclass(frozen=True)
+class Notice:
+    message: str
+    severity: str
+
+
+_NOTICES: weakref.WeakKeyDictionary[App[Any], list[Notice]] = weakref.WeakKeyDictionary()
+
+
+def record_notices(app: AppT) -> AppT:
+    """Keep every notification ``app`` shows (through its public ``notify``), expired ones too."""
+    shown = _NOTICES.setdefault(app, [])
+    show = app.notify
+
+    def notify(message: str, *args: Any, **kwargs: Any) -> None:
+        shown.append(Notice(str(message), str(kwargs.get("severity", "information"))))
+        show(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return app
+
+
+def notices(app: App[Any]) -> list[Notice]:
+    """The notifications shown so far by an app set up with :func:`record_notices`."""
+    return _NOTICES[app]
 
 
 async def wait_until(pilot: Pilot[Any], cond: Callable[[], Any], timeout: float = 30.0,
@@ -39,4 +92,4 @@ def make_app(home: Path, **kwargs: Any) -> GsvApp:
     list_path = kwargs.pop("list_path", None)
     kwargs.setdefault("watch_interval", 0.1)
     kwargs.setdefault("listen", False)  # the listening bridge binds a port: only its own tests start it
-    return GsvApp(Application.from_args(home=home, list_path=list_path), **kwargs)
+    return record_notices(GsvApp(Application.from_args(home=home, list_path=list_path), **kwargs))

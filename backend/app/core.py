@@ -156,10 +156,15 @@ class Application:
     def set_reference(self, transcript: Any, n: int) -> Reference:
         """Make clip ``n`` of an open transcript the inference reference: stored with the project
         (so it survives a restart) and told to every listener at once — no one polls the file."""
-        ref = transcript.use_as_reference(n)
-        if self.project is not None and transcript.project_root is not None \
-                and Path(transcript.project_root).resolve() == self.project.root.resolve():
-            self.project.settings["reference"] = ref
+        ref = transcript.reference_for(n)
+        if transcript.project_root is None:
+            transcript.keep_reference(ref)  # a list outside any project: kept in its review file
+        else:  # stored with the list's project, as it is on disk now
+            owner = Project.load(Path(transcript.project_root))
+            owner.settings["reference"] = ref
+            owner.save()
+            if self.project is not None and owner.root.resolve() == self.project.root.resolve():
+                self.project.settings["reference"] = ref
         for listener in list(self._reference_listeners):
             listener(ref)
         return ref

@@ -10,7 +10,8 @@ from .forms import FieldSpec, field_spec, problem_fields
 from .summaries import SliceSummary, read_slice_summary
 
 if TYPE_CHECKING:
-    from ..stages import asr, slice as slice_stage
+    from ..stages import asr
+    from ..stages import slice as slice_stage
     from .core import Application
 
 

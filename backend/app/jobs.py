@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..jobs.events import EventCursor
 from ..jobs.record import JobRecord, load_record, read_progress
+from ..progress import EventCursor
 
 __all__ = ["EventCursor", "JobRecord", "load_record", "read_progress"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..audio.playback import PlayerChooser, register_front, unregister_front
+from ..audio.playback.base import Player
 from ..audio.playback.bridge import bridge_provider
 
-__all__ = ["PlayerChooser", "bridge_provider", "register_front", "unregister_front"]
+__all__ = ["Player", "PlayerChooser", "bridge_provider", "register_front", "unregister_front"]

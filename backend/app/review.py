@@ -34,7 +34,7 @@ def open_transcript(path: Path, project_root: Path | None = None) -> "Transcript
 
 
 def flag_help() -> dict[str, str]:
-    from ..transcripts_flags import FLAG_HELP
+    from ..transcripts.flags import FLAG_HELP
 
     return dict(FLAG_HELP)
 

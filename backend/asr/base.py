@@ -69,17 +69,5 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def make_engine(opts: AsrOptions, on_download: "DownloadCallback | None" = None) -> Engine:
-    if opts.engine == "faster-whisper":
-        from .whisper import WhisperEngine
-
-        return WhisperEngine(opts, on_download)
-    if opts.engine == "funasr":
-        from .funasr import FunAsrEngine
-
-        return FunAsrEngine(opts, on_download)
-    raise AsrError(f"unknown ASR engine {opts.engine!r}", f"use one of {', '.join(ENGINES)}")
-
-
 class DownloadCallback(Protocol):
     def __call__(self, done: int, total: int | None, label: str) -> None: ...

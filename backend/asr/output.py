@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..fsutil import atomic_write_bytes, atomic_write_text
-from ..transcripts_format import Clip, ListStyle, parse_bytes, render
-from ..transcripts_format import clean_text as clean_field
-from ..transcripts_flags import sidecar_path
+from ..transcripts.flags import sidecar_path
+from ..transcripts.listfile import Clip, ListStyle, parse_bytes, render
+from ..transcripts.listfile import clean_text as clean_field
 from .base import TRAINABLE, AsrError, ClipResult
 
 ON_EXISTING = ("merge", "new", "overwrite")
@@ -80,7 +80,7 @@ def safe_clip_names(clips: list[Path]) -> tuple[list[Path], list[tuple[Path, Pat
     renames made (old, new). The folder itself must be safe (see :func:`check_folder`).
     """
     from ..filenames import is_list_safe, safe_name
-    from ..transcripts_audio import unique_path
+    from ..transcripts.audio import unique_path
 
     out, renamed = [], []
     for p in clips:

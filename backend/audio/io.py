@@ -23,7 +23,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -118,7 +118,7 @@ class _Mixer:
         self.source_frames = 0
         self.rate = 0
         self._pieces: list[np.ndarray] = []
-        self._swr = None  # av.AudioResampler, made on first use
+        self._swr: Any = None  # av.AudioResampler, made on first use
         self._held: list[np.ndarray] = []  # decoded frames not yet mixed
         self._held_n = 0
         self._held_layout = ""

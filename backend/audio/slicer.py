@@ -46,10 +46,13 @@ class Clip:
     end: int
 
 
+_OFFICIAL = SliceParams()  # frozen: one shared instance is safe as a default
+
+
 class Slicer:
     """The official slicer's frame arithmetic for one sample rate and parameter set."""
 
-    def __init__(self, sr: int, params: SliceParams = SliceParams()) -> None:
+    def __init__(self, sr: int, params: SliceParams = _OFFICIAL) -> None:
         problems = params.problems()
         if problems:
             raise SlicerParamError("; ".join(problems))

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GsvError
-from ..transcripts_audio import PathResolver, path_basename
-from ..transcripts_format import Clip, canonical_language, parse_bytes
+from ..transcripts.audio import PathResolver, path_basename
+from ..transcripts.listfile import Clip, canonical_language, parse_bytes
 from .layout import text_version
 
 
@@ -100,9 +100,8 @@ def read_items(list_path: Path, version: str, wav_dir: Path | None = None,
                                                       f"frontend here (readable: {', '.join(readable)})"))
             continue
         if wav_dir is not None:
-            audio: Path | None = Path(wav_dir) / key
-            if not audio.is_file():
-                audio = None
+            candidate = Path(wav_dir) / key
+            audio: Path | None = candidate if candidate.is_file() else None
         else:
             audio = resolver.resolve(row.path, row.speaker)
         if audio is None:

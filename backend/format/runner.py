@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from ..text.zh_readings import G2PW, PYPINYIN, RECORDED, ZhReadings, decide, needs_g2pw
 from . import journal, layout
 from .items import FormatInputError, FormatItem, Skipped, read_items

@@ -173,6 +173,7 @@ class TextWorker:
             return _skip(item, h, f"empty phones: nothing to pronounce in {item.text!r}")
         has_bert = item.language == "zh"
         if has_bert:
+            assert word2ph is not None, "the Chinese frontend always gives word2ph"
             feats = chinese_features(self.bert(), norm, word2ph)
             if feats.shape[-1] != len(phones):
                 return _skip(item, h, f"BERT features ({feats.shape[-1]}) do not match the phones ({len(phones)})")

@@ -135,8 +135,8 @@ def load_models(gpt_path: str | Path | None, sovits_path: str | Path | None, *,
                 device: str | None = None, precision: str = "auto") -> ModelSet:
     """Load and check a GPT/SoVITS pair (named errors for missing, wrong or mismatched files)."""
     from backend.models import load_sovits
-    from backend.models.gpt_weights import build_gpt, read_gpt_file
-    from backend.models.weights import read_sovits
+    from backend.models.gpt.weights import build_gpt, read_gpt_file
+    from backend.models.sovits.weights import read_sovits
 
     gpt_p = _existing(gpt_path, "GPT")
     sovits_p = _existing(sovits_path, "SoVITS")

@@ -28,7 +28,7 @@ corrupt record could not be read), ``log_path``, ``events_path``. ``record.to_js
 ``gsv jobs list --json`` prints (the fields above plus ``progress`` as a dict and ``dir/log/events``;
 the CLI adds ``waiting``).
 
-For live progress in a UI, tail the events file with :class:`backend.jobs.events.EventCursor`
+For live progress in a UI, tail the events file with :class:`backend.progress.EventCursor`
 (it reads only the new complete lines) instead of calling ``list()`` at a high rate; call
 ``reconcile()`` now and then (every few seconds, off the UI thread) to notice ended/lost jobs and
 to start queued ones. ``list()`` and ``get()`` only read files; ``reconcile()``, ``submit()`` and
@@ -116,7 +116,7 @@ class JobManager:
         scheduler.schedule(self.jobs_dir)
 
     def submit(self, stage: str, params: Any, *, project: str | None = None,
-               gpus: list[str] | None = None, after: str | None = None) -> JobRecord:
+               gpus: builtins.list[str] | None = None, after: str | None = None) -> JobRecord:
         """Queue a stage run and start it if it can run now. ``params`` is the stage's Params (or
         its JSON form, as a job record keeps it); it is validated here — types, then the stage's
         ``Params.problems()`` — so a typo or a value out of range fails now, not in the job. ``gpus``: the GPU ids the job leases (all at once); None/[] for a

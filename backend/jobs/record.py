@@ -3,7 +3,7 @@
 One folder per job holds everything anyone needs to know about it after the fact:
 
 - ``job.json``     this record (written atomically, only under the workspace lock)
-- ``events.jsonl`` progress / metrics / artifacts / messages (:mod:`backend.jobs.events`)
+- ``events.jsonl`` progress / metrics / artifacts / messages (:mod:`backend.progress`)
 - ``log.txt``      the stage's full stdout and stderr, plus a few framing lines from the supervisor
 - ``result.json``  what the runner concluded (reason, expected outputs) just before exiting
 - ``exit.json``    what the supervisor saw: exit code or signal of the runner (written atomically)
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_write_text
-from .events import EventCursor
+from ..progress import EventCursor
 
 RECORD_FILE = "job.json"
 EVENTS_FILE = "events.jsonl"

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GsvError
-from .events import LogEcho, Reporter
+from ..progress import LogEcho, Reporter
 from .record import EVENTS_FILE, RESULT_FILE, load_record, write_json_file
 
 EXIT_OK, EXIT_CRASH, EXIT_USER_ERROR, EXIT_OUTPUTS_MISSING, EXIT_NOT_OWNER = 0, 1, 2, 3, 4

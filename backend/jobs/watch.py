@@ -12,7 +12,7 @@ import sys
 import time
 from typing import IO, Any
 
-from .events import EventCursor
+from ..progress import EventCursor
 from .manager import JobManager
 from .record import JobRecord, Progress, progress_from_event
 
@@ -46,7 +46,7 @@ def outcome_line(job: JobRecord) -> str:
 class ConsoleView:
     """Renders a stream of events on a terminal (or a log file): one progress bar, and the
     warnings/errors as lines above it. Fed by :class:`Watcher` from a job's events file, or
-    directly by a :class:`~backend.jobs.events.Reporter` when a stage runs in-process (``--now``)."""
+    directly by a :class:`~backend.progress.Reporter` when a stage runs in-process (``--now``)."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.out = stream or sys.stderr

@@ -25,9 +25,10 @@ from fastapi.responses import (
 )
 
 from .hosts import BridgeError, host_header_allowed
+from .protocol import AUDIO_TYPES, PageState
 
 if TYPE_CHECKING:
-    from .server import ListenBridge, PageState
+    from .server import ListenBridge
 
 HEARTBEAT_S = 10.0
 MAX_STATE_BYTES = 65536
@@ -63,8 +64,6 @@ class Guard:
 
 def parse_page_state(data: Any, received: float) -> PageState:
     """The page's report, type-checked field by field (a mistyped report is a 400, not a crash)."""
-    from .server import PageState
-
     if not isinstance(data, dict):
         raise ValueError("the state must be a JSON object")
 
@@ -105,8 +104,6 @@ def build_app(bridge: ListenBridge) -> Any:
             target = bridge.resolve_request_path(int(index), rel)
         except (ValueError, BridgeError):
             return PlainTextResponse("forbidden\n", status_code=403)
-        from .server import AUDIO_TYPES
-
         return FileResponse(target, media_type=AUDIO_TYPES[target.suffix.lower()])
 
     @app.post("/state")

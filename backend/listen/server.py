@@ -35,26 +35,11 @@ from typing import Any
 from urllib.parse import quote
 
 from .hosts import BridgeError, check_bind_host, validate_port
+from .protocol import AUDIO_TYPES, PageState
 from .token import new_token
 
-AUDIO_TYPES = {
-    ".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
-    ".opus": "audio/ogg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm",
-}
 BACKLOG = 2048
 START_TIMEOUT_S = 15.0
-
-
-@dataclass
-class PageState:
-    """What the browser tab last reported about its audio element."""
-
-    seq: int = 0
-    paused: bool = True
-    current_time: float = 0.0
-    duration: float = 0.0
-    error: str | None = None
-    received: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -106,7 +91,7 @@ class ListenBridge:
         self._state_changed = threading.Condition(self._lock)
         self._server: Any = None
         self._thread: threading.Thread | None = None
-        self.on_change: Callable[[], None] | None = None  # called (from the server thread) when listeners/state change
+        self.on_change: Callable[[], object] | None = None  # called (from the server thread) when listeners/state change
         self.set_roots(roots or [])
 
     # --- lifecycle -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ def load_sovits(path: str | os.PathLike[str] | bytes, device: Any = "cpu", dtype
 
     from .errors import WeightsFileError
     from .sovits import SoVITS
-    from .weights import model_config, read_sovits
+    from .sovits.weights import model_config, read_sovits
 
     f = read_sovits(path)
     cfg = model_config(f)
@@ -63,4 +63,10 @@ def load_sovits(path: str | os.PathLike[str] | bytes, device: Any = "cpu", dtype
     return model
 
 
-from .gpt_weights import load_gpt as load_gpt  # noqa: E402  (GPT: backend/models/gpt_weights.py)
+def load_gpt(path: str | os.PathLike[str], device: Any = "cpu", dtype: Any = None) -> Any:
+    """Read an official-format GPT file and return the ready model: see
+    :func:`backend.models.gpt.weights.load_gpt` (imported here on first use, so that importing
+    this package never imports torch)."""
+    from .gpt.weights import load_gpt as load
+
+    return load(path, device=device, dtype=dtype)

@@ -21,7 +21,7 @@ import pickle
 import types
 import zipfile
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, SupportsIndex
 
 from .errors import (
     EmptyWeightsFileError,
@@ -148,8 +148,8 @@ class _OfficialHParams:
     def __init__(self, items: dict[str, Any]) -> None:
         self.__dict__.update(items)
 
-    def __reduce_ex__(self, protocol: int):  # NEWOBJ + BUILD, exactly as the official file
-        return (copyreg.__newobj__, (type(self),), dict(self.__dict__))
+    def __reduce_ex__(self, protocol: SupportsIndex):  # NEWOBJ + BUILD, exactly as the official file
+        return (copyreg.__newobj__, (type(self),), dict(self.__dict__))  # type: ignore[attr-defined]
 
 
 def _official_tree(value: Any) -> Any:
@@ -170,8 +170,8 @@ class _OfficialPickler(pickle._Pickler):  # type: ignore[name-defined]
 
     def save_global(self, obj: Any, name: str | None = None) -> None:
         if obj is _OfficialHParams:
-            self.write(pickle.GLOBAL + b"utils\nHParams\n")
-            self.memoize(obj)
+            self.write(pickle.GLOBAL + b"utils\nHParams\n")  # type: ignore[attr-defined]
+            self.memoize(obj)  # type: ignore[attr-defined]
             return
         super().save_global(obj, name)
 

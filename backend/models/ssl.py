@@ -28,8 +28,6 @@ _TRAIN_GAIN = 1145.14
 
 def training_input(wav32k: np.ndarray) -> np.ndarray:
     """A 32 kHz clip (float32 in [−1, 1]) → the 16 kHz, ≈1e3-amplitude array dataset prep feeds."""
-    import soxr
-
     x = np.asarray(wav32k, dtype=np.float32)
     peak = np.abs(x).max()
     if peak == 0:

@@ -16,7 +16,6 @@ from ..errors import GsvError
 from ..workspace import VERSIONS
 from .base import add_param_option, param_info
 
-
 SHARED_OPTIONS = ("batch_size", "epochs", "save_every", "save_latest_only", "fp16", "pretrained_dir", "cpu_procs",
                   "num_workers", "seed", "repeat_to", "metric_interval")
 """The Params fields both trainers declare and expose the same way on the command line."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..asr.base import ASR_LANGUAGES, ENGINES, AsrError, AsrOptions
 from ..asr.output import ON_EXISTING
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from .base import StageSpec
 
 STAGE = StageSpec(name="asr", help="transcribe clips into the official .list (Faster-Whisper or FunASR)", uses_gpu=True)
@@ -100,8 +100,16 @@ def expected_outputs(params: Params) -> list[Path]:
 
 def run(params: Params, report: Reporter) -> None:
     from ..asr import make_engine
-    from ..asr.output import (check_folder, find_clips, line_for, plan, safe_clip_names, untrainable_reason,
-                              write_list, write_sidecar)
+    from ..asr.output import (
+        check_folder,
+        find_clips,
+        line_for,
+        plan,
+        safe_clip_names,
+        untrainable_reason,
+        write_list,
+        write_sidecar,
+    )
 
     check_folder(params.input_dir)
     clips, skipped = find_clips(params.input_dir)

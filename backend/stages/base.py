@@ -9,7 +9,7 @@ A stage module ``backend/stages/<name>.py`` defines:
 - ``params_from_args(args, workspace) -> Params``: builds Params from parsed CLI args (resolving
   ``--project`` through the workspace); raises :class:`~backend.errors.GsvError` for bad input.
 - ``run(params, report) -> None``: does the work, reporting through ``report`` (a
-  :class:`~backend.jobs.events.Reporter`). Raises GsvError for user errors.
+  :class:`~backend.progress.Reporter`). Raises GsvError for user errors.
 - ``expected_outputs(params) -> list[Path]``: files that must exist for the job to count as
   succeeded (checked after exit 0).
 - optional ``project_of(params) -> str | None``: the project name the job belongs to.

@@ -12,13 +12,23 @@ partial files when the job runs again.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import GsvError
-from ..jobs.events import Reporter
-from ..pretrained import ROLES, VERSIONS, add_fetch_options, fetch_all, files_for, locate, progress_to
+from ..pretrained import (
+    ROLES,
+    VERSIONS,
+    ProgressFn,
+    fetch,
+    fetch_g2pw,
+    files_for,
+    locate,
+    progress_to,
+)
+from ..progress import Reporter
 from .base import StageSpec
 
 STAGE = StageSpec(name="fetch-models", help="download the pretrained base models of versions (a job: survives "
@@ -59,6 +69,36 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
                     only=list(args.only) if args.only else None, endpoint=args.endpoint, project=args.project)
     check(params)
     return params
+
+
+def add_fetch_options(parser: Any) -> None:
+    """Options shared by ``gsv models fetch`` and the ``fetch-models`` job stage."""
+    parser.add_argument("--dir", type=Path, default=None, help="folder with the official layout (default: HF cache)")
+    parser.add_argument("--only", nargs="+", choices=ROLES, help="only these kinds of files")
+    parser.add_argument("--endpoint", default=None,
+                        help="a HuggingFace mirror, e.g. https://hf-mirror.com (default: $HF_ENDPOINT or the hub)")
+
+
+def fetch_all(versions: Iterable[str], directory: Path | None = None, roles: Iterable[str] | None = None,
+              on_progress: ProgressFn | None = None, endpoint: str | None = None,
+              on_done: Callable[[str, int], None] | None = None) -> None:
+    """Fetch every version's files, then (unless ``roles`` narrows the fetch to some kinds of
+    model) the text frontend's dictionaries and tagger, which every version needs too, and for
+    v2 and later the G2PW model that reads Chinese polyphones (the official install fetches it
+    too). ``on_done(what, n_files)`` after each version and after each of those."""
+    roles = list(roles) if roles else None
+    done = on_done or (lambda what, n: None)
+    versions = list(versions)
+    for v in versions:
+        done(v, len(fetch(v, directory, roles=roles, on_progress=on_progress, endpoint=endpoint)))
+    if roles is None:
+        from ..text import g2pw
+        from ..text.data import fetch_official_files
+
+        done("text frontend data", len(fetch_official_files(progress=on_progress)))
+        if any(v != "v1" for v in versions) and g2pw.model_dir() is None:
+            fetch_g2pw(on_progress, endpoint)
+            done("G2PW (Chinese polyphones)", 1)
 
 
 def project_of(params: Params) -> str | None:

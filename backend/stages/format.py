@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GsvError
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from ..workspace import VERSIONS
 from .base import StageSpec, add_param_option, param, param_info, range_problems
 

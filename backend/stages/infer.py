@@ -29,7 +29,7 @@ from ..errors import GsvError
 from ..fsutil import atomic_write_text
 from ..infer.device import PRECISIONS
 from ..infer.params import CUT_METHODS, LANGUAGE_OPTIONS, TRIM_CHOICES, SynthesisParams
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from .base import StageSpec, add_param_option, param
 
 STAGE = StageSpec(name="infer", help="speak new text in a voice (reference clip + GPT + SoVITS) to a wav",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GsvError
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from ..train.defaults import GPT
 from ._training_args import absolute, add_shared, check, default_batch_size, settings_values, shared_values
 from .base import StageSpec, add_param_option, param, param_info, range_problems
@@ -133,7 +133,7 @@ def run(params: Params, report: Reporter) -> None:
     settings, plan = prepare(settings, restart=params.restart, command_hint=hint)
     for note in plan.restart_notes():
         report.info(note)
-    if plan.resuming:
+    if plan.checkpoint is not None:  # resuming
         report.info(f"continuing the run in {settings.ckpt_dir} after epoch {plan.checkpoint.epoch} "
                     f"(optimiser step {plan.start_step}); --restart starts over")
     Path(params.weights_dir).mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GsvError
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from ..train.defaults import SOVITS
 from ._training_args import absolute, add_shared, check, default_batch_size, settings_values, shared_values
 from .base import StageSpec, add_param_option, param, range_problems
@@ -145,7 +145,7 @@ def run(params: Params, report: Reporter) -> None:
     settings, plan = prepare(settings, nprocs, restart=params.restart, command_hint=hint)
     for note in plan.restart_notes():
         report.info(note)
-    if plan.resuming:
+    if plan.checkpoint is not None:  # resuming
         report.info(f"continuing the run in {settings.ckpt_dir} after epoch {plan.checkpoint.epoch} "
                     f"(step {plan.start_step}); --restart starts over")
     Path(params.weights_dir).mkdir(parents=True, exist_ok=True)

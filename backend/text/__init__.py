@@ -10,5 +10,5 @@ Entry points (imports are deliberately lazy; this package pulls in nothing heavy
 - :mod:`backend.text.langsplit`: UI language options (auto, all_zh, …) over mixed text;
 - :mod:`backend.text.bert`: Chinese BERT features aligned to phones;
 - :mod:`backend.text.data`: where the runtime data lives and how it is fetched;
-- ``gsv g2p`` (:mod:`backend.text.g2p_cli`) on the command line.
+- ``gsv g2p`` (:mod:`backend.cli.g2p`) on the command line.
 """

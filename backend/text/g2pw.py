@@ -263,8 +263,6 @@ class G2PWModel:
 
 
 # where the official installer fetches the model (``gsv models fetch`` installs it into the data folder)
-G2PW_HF_REPO = "XXXXRT/GPT-SoVITS-Pretrained"
-G2PW_HF_FILE = "G2PWModel.zip"
 
 
 def install_g2pw_zip(archive: Path, target: Path) -> Path:

@@ -216,7 +216,10 @@ def prosody_phones(run: str) -> list[str]:
     labels = _labels(run)
     out: list[str] = []
     for index, label in enumerate(labels):
-        phone = _CURRENT.search(label).group(1)
+        found = _CURRENT.search(label)
+        if found is None:  # every full-context label names its phoneme; anything else is a bug upstream
+            raise ValueError(f"not an Open JTalk full-context label: {label!r}")
+        phone = found.group(1)
         if phone in "AEIOU":  # unvoiced vowels are read as ordinary ones
             phone = phone.lower()
         if phone == "sil":

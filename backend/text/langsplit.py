@@ -292,7 +292,7 @@ def detect_segments(text: str, default_lang: str = "") -> list[LangSegment]:
             _append(segments, item)
 
     pending, segments = segments, []
-    for index, item in enumerate(pending):
+    for item in pending:
         if item.lang == "x":
             if segments:
                 item.lang = segments[-1].lang
@@ -400,7 +400,9 @@ def phones_for_option(
     if not text.strip():
         raise EmptyTextError("there is no text to read", fix="enter some text")
     if clean is None:
-        from backend.text.cleaner import clean_text as clean
+        from backend.text.cleaner import clean_text
+
+        clean = clean_text
     from backend.text.symbols import phone_to_id
 
     table = phone_to_id(version)

@@ -30,7 +30,7 @@ Resume — :func:`plan_resume`
     names, so left in place they would be overwritten.
 
 Progress — :class:`TrainProgress`
-    Emits job events through a :class:`~backend.jobs.events.Reporter`:
+    Emits job events through a :class:`~backend.progress.Reporter`:
 
     - ``progress``: ``done`` = global step, ``total`` = last step of the run, ``unit`` "steps",
       ``label`` "epoch e/E";
@@ -74,7 +74,7 @@ from typing import Any
 
 from ..errors import GsvError
 from ..fsutil import atomic_write_bytes, atomic_write_text
-from ..jobs.events import Reporter
+from ..progress import Reporter
 
 MANIFEST = "gsv-train-state.json"
 MANIFEST_FORMAT = 1

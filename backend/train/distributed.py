@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import GsvError
-from ..jobs.events import EventCursor, Reporter
+from ..progress import EventCursor, Reporter
 
 
 @dataclass

@@ -32,11 +32,24 @@ from typing import Any
 
 import torch
 
-from ..jobs.events import Reporter
-from .common import (CheckpointStore, ExportFiles, ResumePlan, TrainError, TrainProgress, autocast,
-                     load_checkpoint_file, make_scaler, plan_resume, precision_for, remove_temp_files, rng_state,
-                     save_epochs,
-                     seed_everything, set_rng_state)
+from ..progress import Reporter
+from .common import (
+    CheckpointStore,
+    ExportFiles,
+    ResumePlan,
+    TrainError,
+    TrainProgress,
+    autocast,
+    load_checkpoint_file,
+    make_scaler,
+    plan_resume,
+    precision_for,
+    remove_temp_files,
+    rng_state,
+    save_epochs,
+    seed_everything,
+    set_rng_state,
+)
 from .defaults import GPT
 from .distributed import DistContext
 from .gpt_ckpt import OFFICIAL_DIR, file_name, lightning_fields, official_checkpoint, trainer_state
@@ -175,7 +188,7 @@ class GPTTrainer:
 # ------------------------------------------------------------------------------- files
 def load_base(path: str | Path) -> torch.nn.Module:
     """The GPT to fine-tune, in float32 (official: the fp16 weights of the ``.ckpt`` in fp32)."""
-    from ..models.gpt_weights import load_gpt
+    from ..models.gpt.weights import load_gpt
 
     return load_gpt(path, dtype=torch.float32)
 
@@ -315,7 +328,7 @@ def train_worker(params: dict[str, Any], report: Reporter, dist: DistContext) ->
         if epoch in saves:
             if dist.is_main:
                 model.eval()
-                from ..models.gpt_weights import export_gpt
+                from ..models.gpt.weights import export_gpt
 
                 path = export_gpt(model, s.weights_dir, s.exp_name, epoch, config)
                 exports.append(str(path))

@@ -81,7 +81,8 @@ class BucketSampler(torch.utils.data.Sampler):
         self.epoch = 0
         ordered = sorted(range(len(durations)), key=lambda i: durations[i])
         buckets: list[list[int]] = []
-        edge, cur = BUCKET_WIDTH_S, []
+        edge = BUCKET_WIDTH_S
+        cur: list[int] = []
         for i in ordered:
             while durations[i] >= edge:
                 if cur:

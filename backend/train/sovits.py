@@ -37,8 +37,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ..jobs.events import Reporter
 from ..models.mel import mel_spectrogram, spec_to_mel
+from ..progress import Reporter
 from .common import (
     Checkpoint,
     CheckpointStore,
@@ -129,7 +129,7 @@ def build_generator(path: str | Path):
 
 
 def build_discriminator(path: str | Path, version: str):
-    from ..models.weights import read_discriminator
+    from ..models.sovits.weights import read_discriminator
     from .sovits_disc import discriminator_for
 
     sd = read_discriminator(path)
@@ -289,7 +289,7 @@ def official_config(s: SoVITSTrainSettings, net_g: torch.nn.Module) -> dict[str,
 
 
 def export_weights(s: SoVITSTrainSettings, net_g: torch.nn.Module, epoch: int, step: int) -> Path:
-    from ..models.weights import write_sovits
+    from ..models.sovits.weights import write_sovits
 
     g = _unwrap(net_g)
     return write_sovits(s.export_path(epoch, step), g.state_dict(), official_config(s, g), s.version, epoch, step)
@@ -351,7 +351,7 @@ def prepare(s: SoVITSTrainSettings, world_size: int = 1, restart: bool = False,
     for label, p in (("pretrained s2G", s.pretrained_s2G), ("pretrained s2D", s.pretrained_s2D)):
         if not Path(p).is_file():
             raise TrainError(f"{label} file {p} does not exist", fix=f"run `gsv models fetch {s.version}` or give the path")
-    from ..models.weights import read_sovits
+    from ..models.sovits.weights import read_sovits
 
     base_version = read_sovits(s.pretrained_s2G).version
     if base_version != s.version:
@@ -434,8 +434,9 @@ def train_worker(params: dict[str, Any], report: Reporter, dist: DistContext) ->
             report.warning(f"{Path(s.pretrained_s2G).name} is an exported model without the posterior encoder "
                            "(enc_q): it starts from random weights; a pretrained s2G file trains better")
         progress.start()
-        from ..fsutil import atomic_write_text
         import json
+
+        from ..fsutil import atomic_write_text
 
         atomic_write_text(Path(s.exp_dir) / "config.json", json.dumps(official_config(s, net_g), indent=2) + "\n")
     exports: list[str] = []

@@ -40,12 +40,10 @@ from ..widgets.mode_bar import ModeBar
 from ..widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from backend.app import Project
-
-    from ..listening import ListenStatus
+    from backend.app import Application, Project
 
     from ..app import GsvApp
-    from backend.app import Application
+    from ..listening import ListenStatus
 
 
 class ModeScreen(Screen[None]):

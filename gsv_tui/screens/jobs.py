@@ -15,8 +15,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
-from backend.errors import GsvError
 from backend.app import Project
+from backend.errors import GsvError
 
 from .. import keymap
 from ..commands import PaletteCommand

@@ -15,8 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from backend.app import DEFAULT_VERSION, LANGUAGES, VERSIONS, Project  # noqa: F401 - named in a string below
 from backend.errors import GsvError
-from backend.app import DEFAULT_VERSION, LANGUAGES, VERSIONS, Project
 
 from .. import keymap
 

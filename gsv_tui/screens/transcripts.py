@@ -570,7 +570,7 @@ class TranscriptsScreen(ModeScreen):
         n = self._need()
         if n is not None:
             self._stop_playback()
-            self._audio_edit("deleting", lambda t: (t.delete(n), n)[1])
+            self._audio_edit("deleting", lambda t: _deleted(t, n))
 
     def action_merge(self) -> None:
         n = self._need()
@@ -713,3 +713,9 @@ class TranscriptsScreen(ModeScreen):
         yield PaletteCommand("Open a .list…", "review any transcript file", self.action_open_path)
         yield PaletteCommand("Transcripts: sort order", "file / worst confidence / duration", self.action_sort)
         yield PaletteCommand("Transcripts: restore last deleted clip", "from the trash", self.action_restore)
+
+
+def _deleted(transcript: Transcript, n: int) -> int:
+    """Delete clip ``n``; the position to show afterwards is the same ordinal."""
+    transcript.delete(n)
+    return n

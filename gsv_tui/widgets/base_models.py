@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from backend.app.training import BaseModelsState, base_models_state
 
-from ..formatting import progress_detail
+from ..display import progress_detail
 
 if TYPE_CHECKING:
     from ..jobwatch import JobView

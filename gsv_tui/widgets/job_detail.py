@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ..formatting import progress_detail
+from ..display import progress_detail
 from ..jobwatch import JobView
 from .jobs_table import status_cell
 

@@ -7,7 +7,7 @@ import time
 from rich.text import Text
 from textual.widgets import DataTable
 
-from ..formatting import clock_text, duration_text, gpus_text, progress_text
+from ..display import clock_text, duration_text, gpus_text, progress_text
 from ..jobwatch import JobsSnapshot, JobView
 
 # (key, label, fixed width or None to fit the content)

@@ -19,6 +19,7 @@ from textual.widgets import Checkbox, Input, Label, Static
 
 from backend.app.dataset import check_slicer_values, slicer_fields
 
+
 class SliceForm(Vertical):
     """Fields for every slicer parameter, plus "replace earlier clips"."""
 

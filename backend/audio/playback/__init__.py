@@ -6,7 +6,7 @@ player (paplay, aplay, afplay, ffplay) whose stderr is captured. With no output 
 play gives one notice and every later one stays quiet: a headless GPU box is normal, not an error.
 """
 
-from .base import PlayResult, Player, PlaybackError
+from .base import PlaybackError, Player, PlayResult
 from .chooser import PlayerChooser, default_players, register_front, unregister_front
 from .quiet import silenced_stderr
 from .subprocess_player import SubprocessPlayer, command_players

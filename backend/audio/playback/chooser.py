@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from .base import ClipUnreadable, PlaybackError, PlayResult, Player
+from .base import ClipUnreadable, PlaybackError, Player, PlayResult
 
 NO_OUTPUT_HINT = "Run `gsv listen` (or the listening bridge in the TUI) to hear clips in your browser"
 

@@ -12,7 +12,7 @@ Typical use::
     out = gpt.forward_train(phones, phone_lens, semantic, semantic_lens, bert)   # loss, acc, logits
     dpo = gpt.forward_dpo(phones, phone_lens, semantic, semantic_lens, bert)     # + DPO term
 
-Weight files: :mod:`backend.models.gpt_weights` (``load_gpt``, ``read_gpt_file``, ``export_gpt``).
+Weight files: :mod:`backend.models.gpt.weights` (``load_gpt``, ``read_gpt_file``, ``export_gpt``).
 """
 
 from .config import S1, S1LONGER_V1, S1LONGER_V2, GPTConfig

@@ -62,7 +62,8 @@ class ResidualCouplingLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, g: torch.Tensor | None = None,
                 reverse: bool = False) -> torch.Tensor:
-        x0, x1 = torch.split(x, [self.half, self.half], dim=1)
+        # ``half`` (the official name) hides nn.Module.half() on instances; mypy sees the method
+        x0, x1 = torch.split(x, [self.half, self.half], dim=1)  # type: ignore[list-item]
         m = self.post(self.enc(self.pre(x0) * mask, mask, g)) * mask
         x1 = (x1 - m) * mask if reverse else m + x1 * mask
         return torch.cat([x0, x1], dim=1)

@@ -2,7 +2,7 @@
 
 This is what the review screen and the CLI use. A :class:`Transcript` holds every line of the
 file (clips and, verbatim, the lines it could not read), edits them through undoable splices
-(:mod:`backend.transcripts_history`), never destroys audio (merges and splits write new files,
+(:mod:`backend.transcripts.history`), never destroys audio (merges and splits write new files,
 deleted clips go to the trash) and saves with a backup, refusing to overwrite a file that
 changed on disk behind its back.
 
@@ -13,25 +13,54 @@ not counted), which is what a table of clips shows.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import GsvError
-from .fsutil import atomic_write_bytes, atomic_write_text
-from .transcripts_audio import (ClipAudioError, DurationCache, PathResolver, merge_audio,
-                                move_idempotent, path_basename, sibling_path_string, split_audio,
-                                unique_path)
-from .transcripts_flags import (ALL_FLAGS, CHARS, EMPTY, LANGUAGE, LONG, LOW_CONFIDENCE, MISSING,
-                                SHORT, AsrInfo, FlagSettings, default_flag_settings, load_sidecar,
-                                unreadable_chars)
-from .transcripts_format import (LANGUAGE_CYCLE, Clip, LineProblem, ListStyle, RawLine, Row,
-                                 canonical_language, clean_text, parse_bytes, render)
-from .transcripts_history import (HistoryLog, LogState, Splice, SpliceMismatch, apply_splice,
-                                  replay)
+from ..errors import GsvError
+from ..fsutil import atomic_write_bytes
+from .audio import (
+    ClipAudioError,
+    DurationCache,
+    PathResolver,
+    merge_audio,
+    move_idempotent,
+    path_basename,
+    sibling_path_string,
+    split_audio,
+    unique_path,
+)
+from .flags import (
+    ALL_FLAGS,
+    CHARS,
+    EMPTY,
+    LANGUAGE,
+    LONG,
+    LOW_CONFIDENCE,
+    MISSING,
+    SHORT,
+    AsrInfo,
+    FlagSettings,
+    default_flag_settings,
+    load_sidecar,
+    unreadable_chars,
+)
+from .history import HistoryLog, LogState, Splice, SpliceMismatch, apply_splice, replay
+from .listfile import (
+    LANGUAGE_CYCLE,
+    Clip,
+    LineProblem,
+    ListStyle,
+    Row,
+    canonical_language,
+    clean_text,
+    parse_bytes,
+    render,
+)
+from .review_marks import ReviewMarks
+from .trash import Trash, TrashedClip
 
 __all__ = ["Transcript", "TranscriptError", "TranscriptChangedOnDisk", "ClipAudioError", "Clip",
            "LineProblem", "ALL_FLAGS", "SORT_ORDERS"]
@@ -58,17 +87,6 @@ class DiskSignature:
     sha: str
 
 
-@dataclass(frozen=True)
-class TrashedClip:
-    """A deleted clip that can be restored: its line, its old row index, its audio in the trash."""
-
-    row: Clip
-    index: int
-    original: str  # where the audio lived
-    trash: str  # where it lives now
-    when: float
-
-
 def find_project_root(list_path: Path) -> Path | None:
     for d in list(list_path.parents)[:3]:
         if (d / "project.toml").is_file():
@@ -77,7 +95,15 @@ def find_project_root(list_path: Path) -> Path | None:
 
 
 class Transcript:
-    """One open ``.list`` file with its history, trash, review marks and ASR sidecar."""
+    """One open ``.list`` file with its history, trash, review marks and ASR sidecar.
+
+    Why one class of this size: every edit, its undo and redo, the audio moves they make and the
+    save keep one invariant together — the rows in memory are the file on disk plus the splices
+    logged in the history — and that code is easiest to check in one place. Everything outside
+    it lives elsewhere: the line format (:mod:`.listfile`), the log (:mod:`.history`), clip
+    audio (:mod:`.audio`), flags (:mod:`.flags`), review marks (:class:`.review_marks.ReviewMarks`)
+    and the trash (:class:`.trash.Trash`); the project's settings are the application layer's.
+    """
 
     def __init__(self, path: Path, data: bytes, flag_settings: FlagSettings | None = None,
                  project_root: Path | None = None) -> None:
@@ -89,7 +115,7 @@ class Transcript:
         self.notices: list[str] = []
         self.flag_settings = flag_settings or default_flag_settings()
         self.project_root = project_root if project_root is not None else find_project_root(path)
-        self.trash_dir = (self.project_root / "trash") if self.project_root else path.parent / "trash"
+        self.trash = Trash((self.project_root / "trash") if self.project_root else path.parent / "trash")
         extra = [self.project_root / "clips"] if self.project_root else []
         self.resolver = PathResolver(path, extra)
         self.durations = DurationCache()
@@ -103,9 +129,7 @@ class Transcript:
         self._saved_version = 0
         self.history = HistoryLog(path.with_name(path.name + ".history.jsonl"))
         self.state = LogState()
-        self.reviewed: set[str] = set()
-        self._review_dirty = False
-        self._load_review()
+        self.review = ReviewMarks(path, self.history.append)
         self._load_history()
 
     # --- opening ------------------------------------------------------------------------
@@ -127,7 +151,7 @@ class Transcript:
 
     def _load_history(self) -> None:
         records = self.history.read()
-        self._recover_review_marks(records)
+        self.review.recover(records)
         if not records:
             self.history.start(self._disk.sha)
             if self.history.broken:
@@ -208,7 +232,7 @@ class Transcript:
         """Seconds if already read (drawing never waits for the disk)."""
         return self.durations.peek(self.audio_path(n))
 
-    def load_durations(self, progress: Callable[[int, int], None] | None = None,
+    def load_durations(self, progress: Callable[[int, int], object] | None = None,
                        stop: Callable[[], bool] | None = None, yield_every: int = 0) -> None:
         """Read the durations not known yet (for sorting, flags and totals). Run it off the UI
         thread; ``yield_every`` > 0 sleeps a moment every that many files read so a UI thread
@@ -302,35 +326,18 @@ class Transcript:
 
     # --- review marks -------------------------------------------------------------------
     @property
-    def review_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".review.json")
+    def reviewed(self) -> set[str]:
+        return self.review.keys
 
-    def _load_review(self) -> None:
-        try:
-            data = json.loads(self.review_path.read_text(encoding="utf-8"))
-            self.reviewed = {str(p) for p in data.get("reviewed", [])}
-        except (OSError, ValueError, AttributeError):
-            self.reviewed = set()
+    @property
+    def review_path(self) -> Path:
+        return self.review.path
 
     def mark_reviewed(self, n: int) -> None:
-        self._add_review_mark(self.clip(n).path)
-
-    def _add_review_mark(self, key: str) -> None:
-        """A ✓ goes into the write-ahead log at once; the review file follows with the next save."""
-        if key not in self.reviewed:
-            self.history.append({"t": "review", "path": key})
-            self.reviewed.add(key)
-            self._review_dirty = True
-
-    def _recover_review_marks(self, records: list[dict]) -> None:
-        """✓ marks logged but not yet in the review file (a kill within the autosave delay)."""
-        logged = {str(r["path"]) for r in records if r.get("t") == "review" and "path" in r}
-        if logged - self.reviewed:
-            self.reviewed |= logged
-            self._review_dirty = True
+        self.review.add(self.clip(n).path)
 
     def is_reviewed(self, n: int) -> bool:
-        return self.clip(n).path in self.reviewed
+        return self.clip(n).path in self.review
 
     def stats(self) -> dict[str, float | int]:
         """Counts for the status line: clips, reviewed, flagged, durations known and their sum."""
@@ -352,7 +359,7 @@ class Transcript:
     # --- edits --------------------------------------------------------------------------
     @property
     def dirty(self) -> bool:
-        return self.version != self._saved_version or self._review_dirty
+        return self.version != self._saved_version or self.review.dirty
 
     def can_undo(self) -> bool:
         return bool(self.state.done)
@@ -403,7 +410,7 @@ class Transcript:
         if text == clean_text(old.text):
             return False
         self._do(Splice(r, (old,), (old.edited(text=text),), f"edit text of clip {n + 1}"))
-        self._add_review_mark(old.path)
+        self.review.add(old.path)
         return True
 
     def set_language(self, n: int, lang: str) -> bool:
@@ -426,8 +433,9 @@ class Transcript:
         self.set_language(n, nxt)
         return nxt
 
-    def _trash_target(self, src: Path) -> Path:
-        return unique_path(self.trash_dir, src.stem, src.suffix)
+    @property
+    def trash_dir(self) -> Path:
+        return self.trash.dir
 
     def delete(self, n: int) -> None:
         """Take the clip out of the list and move its audio to the trash (restorable)."""
@@ -437,9 +445,9 @@ class Transcript:
         moves: tuple[tuple[str, str], ...] = ()
         shared = any(c.path == old.path for c in self.clips() if c is not old)
         if src is not None and not shared:  # a file another line still uses stays put
-            dst = self._trash_target(src)
+            dst = self.trash.target(src)
             moves = ((str(src), str(dst)),)
-            self._manifest_append({"list": str(self.path), "row": old.to_json(), "index": r,
+            self.trash.record({"list": str(self.path), "row": old.to_json(), "index": r,
                                    "original": str(src), "trash": str(dst), "when": time.time()})
         self._do(Splice(r, (old,), (), f"delete clip {n + 1}", moves,
                         tuple((b, a) for a, b in moves)))
@@ -470,7 +478,7 @@ class Transcript:
             others = (c for c in self.clips() if all(c is not x for x in replaced))
             if not any(c.path == clip.path for c in others):
                 # a name of its own: a delete record of the same clip must not claim it
-                moves.append((str(src), str(unique_path(self.trash_dir, f"{src.stem}~replaced", src.suffix))))
+                moves.append((str(src), str(self.trash.target(src, f"{src.stem}~replaced"))))
         return tuple(moves)
 
     def merge_next(self, n: int, gap_seconds: float = 0.0) -> Clip:
@@ -482,7 +490,7 @@ class Transcript:
         pa, pb = self._require_audio(a), self._require_audio(b)
         # every name first (bounded: merged names grow), then the one write
         out = unique_path(pa.parent, f"{pa.stem}+{pb.stem}", ".wav")
-        parked = self._trash_target(out)
+        parked = self.trash.target(out)
         retired = self._retire((a, b), (pa, pb))
         merge_audio(pa, pb, out, gap_seconds)
         sep = " " if canonical_language(a.lang) in ("en", "ko") and a.text and b.text else ""
@@ -513,8 +521,8 @@ class Transcript:
         # every name first (bounded: a long name plus "_1" or "~replaced" may not fit), then the writes
         out_a = unique_path(src.parent, f"{src.stem}_1", ".wav")
         out_b = unique_path(src.parent, f"{src.stem}_2", ".wav", taken=(out_a,))
-        pa = self._trash_target(out_a)
-        pb = unique_path(self.trash_dir, out_b.stem, out_b.suffix, taken=(pa,))
+        pa = self.trash.target(out_a)
+        pb = self.trash.target(out_b, taken=(pa,))
         retired = self._retire((c,), (src,))
         split_audio(src, at_seconds, out_a, out_b)
         if texts is not None:
@@ -533,35 +541,11 @@ class Transcript:
     # --- trash --------------------------------------------------------------------------
     @property
     def manifest_path(self) -> Path:
-        return self.trash_dir / "deleted.jsonl"
-
-    def _manifest_append(self, rec: dict) -> None:
-        self.trash_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.manifest_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        return self.trash.manifest_path
 
     def trashed(self) -> list[TrashedClip]:
         """Deleted clips of this list whose audio is still in the trash, newest first."""
-        out: list[TrashedClip] = []
-        try:
-            lines = self.manifest_path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return out
-        present = {c.path for c in self.clips()}
-        for line in lines:
-            try:
-                d = json.loads(line)
-                if d.get("list") != str(self.path):
-                    continue
-                row = Clip(**{k: d["row"][k] for k in ("path", "speaker", "lang", "text")},
-                           raw=d["row"].get("raw"), ending=d["row"].get("ending", "\n"))
-                item = TrashedClip(row, int(d["index"]), d["original"], d["trash"], float(d["when"]))
-            except (ValueError, KeyError, TypeError):
-                continue
-            if Path(item.trash).exists() and item.row.path not in present:
-                out.append(item)
-        out.reverse()
-        return out
+        return self.trash.items(self.path, {c.path for c in self.clips()})
 
     def restore(self, item: TrashedClip) -> int:
         """Put a deleted clip back where it was; returns its clip ordinal."""
@@ -580,21 +564,10 @@ class Transcript:
         return {"audio_path": str(p), "text": c.text.strip(),
                 "language": canonical_language(c.lang) or c.lang.lower()}
 
-    def use_as_reference(self, n: int) -> dict[str, str]:
-        """Make this clip the project's inference reference (``settings.reference`` in
-        project.toml: audio_path, text, language). Outside a project it is kept in the review
-        file next to the list."""
-        ref = self.reference_for(n)
-        if self.project_root is not None:
-            from .workspace import Project
-
-            project = Project.load(self.project_root)
-            project.settings["reference"] = ref
-            project.save()
-        else:
-            self._reference = ref
-            self._review_dirty = True
-        return ref
+    def keep_reference(self, ref: dict[str, str]) -> None:
+        """Remember the reference chosen from a list outside any project (in its review file,
+        with the next save); inside a project the application layer stores it with the project."""
+        self.review.keep_reference(ref)
 
     # --- saving -------------------------------------------------------------------------
     def render(self) -> bytes:
@@ -644,17 +617,9 @@ class Transcript:
         st = self.path.stat()
         self._disk = DiskSignature(st.st_mtime_ns, st.st_size, sha)
         self._saved_version = self.version
-        if self._review_dirty:
-            self._save_review()
+        if self.review.dirty:
+            self.review.save()
         return wrote
-
-    def _save_review(self) -> None:
-        data: dict = {"reviewed": sorted(self.reviewed)}
-        ref = getattr(self, "_reference", None)
-        if ref:
-            data["reference"] = ref
-        atomic_write_text(self.review_path, json.dumps(data, ensure_ascii=False, indent=0))
-        self._review_dirty = False
 
     def reload(self) -> "Transcript":
         """The file as it is on disk now (our unsaved edits dropped; history restarts)."""
@@ -676,9 +641,10 @@ class Transcript:
                 continue
             on_disk = tuple(fresh.rows[idx:idx + len(s.old)])
             fresh._do(Splice(idx, on_disk, s.new, s.label, s.do_moves, s.undo_moves))
-        for key in sorted(self.reviewed - fresh.reviewed):
-            fresh._add_review_mark(key)
-        fresh._review_dirty = True
+        for key in sorted(self.review.keys - fresh.review.keys):
+            fresh.review.add(key)
+        fresh.review.reference = self.review.reference or fresh.review.reference
+        fresh.review.dirty = True
         if skipped:
             fresh.notices.append(f"{skipped} of our edits no longer matched the file and were not applied")
         return fresh

@@ -11,8 +11,9 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .errors import GsvError
+from ..errors import GsvError
 
 
 class ClipAudioError(GsvError):
@@ -137,7 +138,7 @@ def unique_path(folder: Path, stem: str, suffix: str, taken: tuple[Path, ...] = 
     """A free ``folder/<stem><suffix>`` (``-2``, ``-3``… appended when taken), its name made safe
     for a ``.list`` and short enough for the file system (see :mod:`backend.filenames`).
     ``taken`` are paths this operation will write but has not written yet."""
-    from .filenames import safe_name
+    from ..filenames import safe_name
 
     name = safe_name(stem, suffix)
     base = name[: len(name) - len(suffix)] if suffix else name
@@ -161,7 +162,7 @@ def move_idempotent(src: Path, dst: Path) -> None:
 
 @dataclass
 class _Audio:
-    data: "object"  # numpy array, frames × channels
+    data: Any  # numpy array, frames × channels
     sr: int
     subtype: str
 

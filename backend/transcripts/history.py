@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .transcripts_format import Row, row_from_json
+from .listfile import Row, row_from_json
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class HistoryLog:
 
     def start(self, sha: str) -> None:
         """Begin a fresh log for a file whose content hashes to ``sha``."""
-        from .fsutil import atomic_write_text
+        from ..fsutil import atomic_write_text
 
         try:
             atomic_write_text(self.path, json.dumps({"t": "base", "sha": sha}) + "\n")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .transcripts_format import canonical_language
+from .listfile import canonical_language
 
 # Flag names, in the order they are shown.
 MISSING = "missing"

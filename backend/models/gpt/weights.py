@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..fsutil import atomic_write_bytes
-from .errors import WeightsFileError, WrongModelKindError
-from .safe_pickle import load_checkpoint, save_checkpoint
+from ...fsutil import atomic_write_bytes
+from ..errors import WeightsFileError, WrongModelKindError
+from ..safe_pickle import load_checkpoint, save_checkpoint
 
 PREFIX = "model."
 
@@ -130,7 +130,7 @@ def build_gpt(gfile: GPTFile, device: Any = "cpu", dtype: Any = None):
     """A :class:`Text2SemanticDecoder` for ``gfile``, weights loaded strictly, in eval mode."""
     import torch
 
-    from .gpt import GPTConfig, Text2SemanticDecoder
+    from . import GPTConfig, Text2SemanticDecoder
 
     section = gfile.config.get("model") if gfile.config else None
     try:

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import (
+from ..errors import (
     UnsupportedModelVersionError,
     WeightsFileError,
     WrongModelKindError,
 )
-from .safe_pickle import ZIP_MAGIC, HParams, load_checkpoint, save_checkpoint
+from ..safe_pickle import ZIP_MAGIC, HParams, load_checkpoint, save_checkpoint
 
 #: 2-byte headers → the version they announce.
 HEADER_VERSIONS: dict[bytes, str] = {b"00": "v1", b"01": "v2", b"02": "v3", b"03": "v3", b"04": "v4",
@@ -149,7 +149,7 @@ def read_sovits(source: str | os.PathLike[str] | bytes, name: str | None = None)
 
 def model_config(f: SoVITSFile):
     """The :class:`SoVITSConfig` that fits a file: its stored config, refined by the weight shapes."""
-    from .sovits.config import SoVITSConfig
+    from .config import SoVITSConfig
 
     section = f.config.get("model") if f.config else None
     cfg = SoVITSConfig.from_model_section(section, f.version) if section else SoVITSConfig.for_version(f.version)
@@ -196,7 +196,7 @@ def sovits_file_bytes(state_dict: Mapping[str, Any], config: Mapping[str, Any], 
 def write_sovits(path: str | os.PathLike[str], state_dict: Mapping[str, Any], config: Mapping[str, Any],
                  version: str, epoch: int, step: int) -> Path:
     """Write an official-format SoVITS export atomically (never a half-written file)."""
-    from ..fsutil import atomic_write_bytes
+    from ...fsutil import atomic_write_bytes
 
     data = sovits_file_bytes(state_dict, config, version, epoch, step)
     p = Path(path)

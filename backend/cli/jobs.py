@@ -29,12 +29,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..jobs.manager import JobError, JobManager, normalize_gpus
+from ..jobs.record import JobRecord
+from ..jobs.scheduler import missing_outputs_reason
+from ..jobs.watch import ConsoleView, Watcher, detach_hint, outcome_line, progress_text
+from ..progress import Reporter, read_events
 from ..workspace import Workspace
-from .events import Reporter, read_events
-from .manager import JobError, JobManager, normalize_gpus
-from .record import JobRecord
-from .scheduler import missing_outputs_reason
-from .watch import ConsoleView, Watcher, detach_hint, outcome_line, progress_text
 
 JOB_OPTIONS = ("--detach", "--gpus", "--after")
 
@@ -181,8 +181,8 @@ def _parse_gpus(value: str) -> list[str]:
 
 
 def _run_stage(ws: Workspace, args: argparse.Namespace) -> int:
+    from ..jobs.gpus import default_gpus
     from ..stages.base import params_to_json
-    from .gpus import default_gpus
 
     mod: ModuleType = args.stage_module
     gpus = args.job_gpus if args.job_gpus is not None else default_gpus(mod.STAGE.uses_gpu)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import load_config
 from ..errors import GsvError
+from ..listen.hosts import validate_port
+from ..listen.protocol import AUDIO_TYPES, PageState
+from ..listen.server import ListenBridge
+from ..listen.ssh_hint import ssh_forward_hint
+from ..listen.token import workspace_token
 from ..workspace import Workspace
-from .hosts import validate_port
-from .server import AUDIO_TYPES, ListenBridge
-from .ssh_hint import ssh_forward_hint
-from .token import workspace_token
 
 
 def _audio_file(arg: str) -> Path:
@@ -29,6 +31,14 @@ def _audio_file(arg: str) -> Path:
         raise GsvError(f"{f.name} is not an audio file the browser can play",
                        f"give one of: {', '.join(sorted(AUDIO_TYPES))}")
     return f
+
+
+def _playing(seq: int) -> Callable[[PageState], bool]:
+    return lambda s: s.seq == seq and not s.paused
+
+
+def _ended(seq: int) -> Callable[[PageState], bool]:
+    return lambda s: s.seq == seq and (s.paused or s.error is not None)
 
 
 def _run(ws: Workspace, args: argparse.Namespace) -> int:
@@ -58,8 +68,8 @@ def _run(ws: Workspace, args: argparse.Namespace) -> int:
                 for f in files:
                     seq = bridge.play(f)
                     print(f"playing {f.name}", flush=True)
-                    bridge.wait_for_state(lambda s: s.seq == seq and not s.paused, 30)
-                    bridge.wait_for_state(lambda s: s.seq == seq and (s.paused or s.error is not None), 3600)
+                    bridge.wait_for_state(_playing(seq), 30)
+                    bridge.wait_for_state(_ended(seq), 3600)
             threading.Event().wait()
         except KeyboardInterrupt:
             print(file=sys.stderr)

@@ -142,7 +142,7 @@ def run_batch(lines: Iterable[str] | TextIO, out: TextIO) -> tuple[int, int, int
         if item is None:
             out.write(json.dumps({"line": number, "error": problem}, ensure_ascii=False) + "\n")
             continue
-        text = item.get("input", item.get("text"))
+        text: Any = item.get("input", item.get("text"))
         pinyin: Any = "auto"
         if item.get("g2pw") == "pypinyin_standin" and item.get("g2pw_standin_pinyin"):
             pinyin = recorded_pinyin(item["g2pw_standin_pinyin"])

@@ -1,5 +1,8 @@
 """The event protocol between a running stage and whoever watches it.
 
+It is its own module because both sides depend on it: the stages and the libraries below them
+report, the jobs package runs stages and reads what they reported.
+
 A stage reports through a :class:`Reporter`; when it runs as a job, each event is one JSON
 object on its own line in the job's ``events.jsonl`` (flushed per line, so a watcher that
 tails the file sees progress as it happens and a crash loses at most the line being written).

@@ -3,6 +3,10 @@
 ``gsv [--home DIR] project create NAME`` / ``project list [--json]``, ``gsv jobs …`` and one
 subcommand per stage (``gsv slice …``, ``gsv asr …``), each run as a tracked job.
 User errors (:class:`~backend.errors.GsvError`) print their message and fix and exit with 2.
+
+The whole command is assembled here, one module per group of subcommands:
+``jobs`` (``gsv jobs …`` and one subcommand per stage), ``listen``, ``models`` (pretrained files),
+``g2p`` (the text frontend) and ``doctor``; ``project`` lives in this module.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import json
 import sys
 from pathlib import Path
 
-from .app import Application, describe
-from .errors import GsvError
-from .workspace import DEFAULT_VERSION, LANGUAGES, VERSIONS, Workspace
+from ..app import Application, describe
+from ..errors import GsvError
+from ..workspace import DEFAULT_VERSION, LANGUAGES, VERSIONS, Workspace
+from . import doctor, g2p, jobs, listen, models
 
 
 def _project_create(ws: Workspace, args: argparse.Namespace) -> int:
@@ -57,25 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=_project_list)
 
-    from .jobs import cli as jobs_cli  # jobs + one subcommand per stage
-
-    jobs_cli.register(sub)
-
-    from .listen import cli as listen_cli
-
-    listen_cli.register(sub)
-
-    from . import pretrained
-
-    pretrained.register(sub)
-
-    from .text import g2p_cli
-
-    g2p_cli.register(sub)
-
-    from . import doctor
-
-    doctor.register(sub)
+    for command in (jobs, listen, models, g2p, doctor):
+        command.register(sub)
     return parser
 
 
@@ -91,6 +79,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())
