@@ -131,10 +131,12 @@ def expected_outputs(params: Params) -> list[Path]:
 
 
 def curl_line(url: str, params: Params) -> str:
+    """A request to paste: with a default reference the text alone will do (short enough for one
+    80-column line); without one it shows which fields to fill in."""
     auth = f" -H 'Authorization: Bearer {params.token}'" if params.token else ""
-    return (f"curl -o out.wav{auth} '{url}/tts?text=Hello%20there.&text_lang=en"
-            + (f"&ref_audio_path={params.ref}&prompt_lang={params.ref_lang or 'zh'}" if params.ref else
-               "&ref_audio_path=/path/to/ref.wav&prompt_lang=zh&prompt_text=...") + "'")
+    query = "text=Hello%20there.&text_lang=en" + (
+        "" if params.ref else "&ref_audio_path=/path/to/ref.wav&prompt_lang=zh&prompt_text=...")
+    return f"curl -o out.wav{auth} '{url}/tts?{query}'"
 
 
 def run(params: Params, report: Reporter) -> None:

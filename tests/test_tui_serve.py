@@ -1,0 +1,81 @@
+"""The Inference screen's Serve action at 80x24: a real ``serve`` job on the tiny models for the
+open project, its address, bound socket and curl line on screen, a real HTTP request that shows
+up in the request log, then the same key stops it (outcome cancelled, port released)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from backend.workspace import Workspace  # noqa: E402
+from gsv_tui.screens.inference import InferenceScreen  # noqa: E402
+from gsv_tui.widgets.serve_panel import ServePanel  # noqa: E402
+
+from infer_helpers import GPT, make_pretrained_dir, write_voice  # noqa: E402
+from serve_helpers import free_port  # noqa: E402
+from text_records import frontend_data_or_skip  # noqa: E402
+from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Project alice (en, v2): one GPT export, the SoVITS base from the tiny pretrained folder, and
+    a reference chosen in review."""
+    monkeypatch.setenv("GSV_PRETRAINED_DIR", str(make_pretrained_dir(tmp_path / "pretrained")))
+    monkeypatch.setenv("GSV_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    ws = Workspace(tmp_path / "home")
+    project = ws.create_project("alice", language="en", version="v2")
+    export = project.gpt_weights_dir("v2") / "alice-e3.ckpt"
+    export.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(GPT, export)
+    ref = write_voice(project.clips_dir / "ref.wav", 4.0, seed=3)
+    project.settings["reference"] = {"audio_path": str(ref), "text": "A short sentence.", "language": "en"}
+    project.save()
+    return ws.root
+
+
+async def test_serve_starts_answers_logs_and_stops(home: Path) -> None:
+    frontend_data_or_skip()
+    app = make_app(home, project="alice")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        assert isinstance(screen, InferenceScreen)
+        assert not screen.query_one(ServePanel).display  # nothing served yet
+        screen.serve_port = port
+        try:
+            await pilot.press("ctrl+o")
+            await wait_until(pilot, lambda: screen.serve_job_id is not None, what="serve job submitted")
+            await wait_until(pilot, lambda: url in screen_text(app) or "stopped" in screen_text(app),
+                             timeout=240, what="the server's address")
+            shown = screen_text(app)
+            assert url in shown and f"bound 127.0.0.1:{port}" in shown, shown
+            assert f"curl -o out.wav '{url}/tts?text=Hello%20there.&text_lang=en'" in shown, shown
+
+            reply = await asyncio.to_thread(
+                httpx.get, f"{url}/tts", params={"text": "Hello there.", "text_lang": "en"}, timeout=240)
+            assert reply.status_code == 200 and reply.content[:4] == b"RIFF"  # the project's reference
+            await wait_until(pilot, lambda: "GET /tts 200" in screen_text(app), what="the request in the log")
+
+            await pilot.press("ctrl+o")
+            await wait_until(pilot, lambda: "stopped (cancelled" in screen_text(app), timeout=60,
+                             what="the server stopped")
+        finally:
+            job_id = screen.serve_job_id
+            if job_id is not None and app.application.jobs.get(job_id).state != "finished":
+                app.application.cancel(job_id)
+        assert app.application.jobs.get(job_id).outcome == "cancelled"
+        assert app.application.jobs.get(job_id).project == "alice"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # released
