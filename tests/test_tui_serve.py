@@ -15,14 +15,14 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from backend.workspace import Workspace  # noqa: E402
-from gsv_tui.screens.inference import InferenceScreen  # noqa: E402
-from gsv_tui.widgets.serve_panel import ServePanel  # noqa: E402
+from infer_helpers import GPT, make_pretrained_dir, write_voice
+from serve_helpers import free_port
+from text_records import frontend_data_or_skip
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
-from infer_helpers import GPT, make_pretrained_dir, write_voice  # noqa: E402
-from serve_helpers import free_port  # noqa: E402
-from text_records import frontend_data_or_skip  # noqa: E402
-from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
+from backend.workspace import Workspace
+from gsv_tui.screens.inference import InferenceScreen
+from gsv_tui.widgets.serve_panel import ServePanel
 
 
 @pytest.fixture
@@ -75,7 +75,8 @@ async def test_serve_starts_answers_logs_and_stops(home: Path) -> None:
             job_id = screen.serve_job_id
             if job_id is not None and app.application.jobs.get(job_id).state != "finished":
                 app.application.cancel(job_id)
-        assert app.application.jobs.get(job_id).outcome == "cancelled"
-        assert app.application.jobs.get(job_id).project == "alice"
+        assert job_id is not None
+        job = app.application.jobs.get(job_id)
+        assert (job.stage, job.project, job.outcome) == ("serve", "alice", "cancelled")
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))  # released

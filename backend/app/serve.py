@@ -60,7 +60,7 @@ def _abs(p: Path | str | None) -> Path | None:
     return Path(p).expanduser().absolute() if p else None
 
 
-def serve_request(workspace: "Workspace", config: "Config", s: ServeSettings) -> "serve.Params":
+def serve_request(workspace: Workspace, config: Config, s: ServeSettings) -> serve.Params:
     """The ``serve`` Params for ``s`` (the project's weights, reference and language where ``s``
     leaves them open), checked: a GsvError names what cannot be served and how to fix it."""
     from ..infer.weights_choice import default_weights
@@ -83,27 +83,27 @@ def serve_request(workspace: "Workspace", config: "Config", s: ServeSettings) ->
         ref_lang=language_option(ref_lang) or (choice.language if choice else None),
         version=version, hubert=_abs(s.hubert), bert=_abs(s.bert), sv=_abs(s.sv), device=s.device,
         precision=s.precision or config.precision, max_waiting=s.queue, max_voices=s.max_voices,
-        max_tokens=int(round(s.max_seconds * TOKENS_PER_SECOND)),
+        max_tokens=round(s.max_seconds * TOKENS_PER_SECOND),
         allowed_dirs=[Path(d).expanduser().absolute() for d in config.serve.allowed_dirs])
     check_binding(params.host, params.token, params.insecure)
     serve.check(params)
     return params
 
 
-def project_serve_request(app: "Application", s: ServeSettings) -> "serve.Params":
+def project_serve_request(app: Application, s: ServeSettings) -> serve.Params:
     """``serve_request`` for the open project (what the Inference screen's Serve action starts)."""
     project = app.require_project()
     return serve_request(app.workspace, app.config, replace(s, project=project.name))
 
 
-def start_serving(app: "Application", params: "serve.Params") -> "JobRecord":
+def start_serving(app: Application, params: serve.Params) -> JobRecord:
     """Queue the serve job (it leases one GPU, as synthesis does). Blocks briefly: worker thread."""
     from .inference import infer_gpus
 
     return app.submit(SERVE_STAGE, params, gpus=infer_gpus(app))
 
 
-def serving_job(app: "Application") -> "JobRecord | None":
+def serving_job(app: Application) -> JobRecord | None:
     """The open project's serve job that is queued or running, if any (newest first)."""
     if app.project is None:
         return None
@@ -131,7 +131,7 @@ class ServeLog:
     _cursor: Any = field(default=None, repr=False)
 
     @classmethod
-    def of_job(cls, app: "Application", job_id: str) -> "ServeLog":
+    def of_job(cls, app: Application, job_id: str) -> ServeLog:
         from ..jobs.record import EVENTS_FILE
 
         return cls(app.workspace.jobs_dir / job_id / EVENTS_FILE)

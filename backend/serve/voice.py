@@ -47,7 +47,7 @@ class VoiceFiles:
     max_tokens: int = 1500
 
 
-SYNTHESIS_DEFAULTS = {f.name: f.default for f in fields(SynthesisParams)}
+SYNTHESIS_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(SynthesisParams)}
 """The official sampling defaults, declared once in :class:`SynthesisParams`."""
 
 
