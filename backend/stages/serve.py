@@ -13,6 +13,7 @@ listens (``url``), a ready ``curl`` line, and one line per request (the request 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,26 +140,33 @@ def curl_line(url: str, params: Params) -> str:
     return f"curl -o out.wav{auth} '{url}/tts?{query}'"
 
 
+def leased_gpus() -> list[str]:
+    """The GPUs this job leased (set by the job supervisor; none for ``--now`` or a CPU job)."""
+    return [g for g in os.environ.get("GSV_JOB_GPUS", "").split(",") if g.strip()]
+
+
 def run(params: Params, report: Reporter) -> None:
     from ..serve import server
     from ..serve.app import DefaultReference, ServerState
     from ..serve.safety import PathRules, check_binding, is_loopback
     from ..serve.voice import VoiceFiles
-    from ..serve.worker import ModelWorker
+    from ..serve.worker import WorkerPool, worker_devices
 
     check_binding(params.host, params.token, params.insecure)
     check(params)
     files = VoiceFiles(gpt=Path(params.gpt), sovits=Path(params.sovits), hubert=params.hubert,  # type: ignore[arg-type]
                        bert=params.bert, sv=params.sv, device=params.device, precision=params.precision,
                        max_tokens=params.max_tokens)
+    devices = worker_devices(params.device, leased_gpus())
     control: list[str] = []
     reference = DefaultReference(str(params.ref), params.ref_text, params.ref_lang) if params.ref else None
     sock = server.bind(params.host, params.port)
     running = None
     try:
         while True:
-            report.info(f"loading {files.gpt.name} + {files.sovits.name}")
-            worker = ModelWorker(max_waiting=params.max_waiting, max_voices=params.max_voices)
+            report.info(f"loading {files.gpt.name} + {files.sovits.name}"
+                        + (f" on {len(devices)} GPUs (a model worker each)" if len(devices) > 1 else ""))
+            worker = WorkerPool(devices, max_waiting=params.max_waiting, max_voices=params.max_voices)
             loaded = worker.load(files)
             state = ServerState(files=files, workspace=params.workspace,
                                 rules=PathRules([params.workspace, *params.allowed_dirs]), token=params.token,
