@@ -43,20 +43,22 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return ws.root
 
 
-async def test_serve_starts_answers_logs_and_stops(home: Path) -> None:
+async def test_serve_starts_answers_logs_outlives_the_tui_and_stops(home: Path) -> None:
     frontend_data_or_skip()
-    app = make_app(home, project="alice")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("4")
-        screen = app.screen
-        assert isinstance(screen, InferenceScreen)
-        assert not screen.query_one(ServePanel).display  # nothing served yet
-        screen.serve_port = port
-        try:
+    job_id: str | None = None
+    try:
+        app = make_app(home, project="alice")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("4")
+            screen = app.screen
+            assert isinstance(screen, InferenceScreen)
+            assert not screen.query_one(ServePanel).display  # nothing served yet
+            screen.serve_port = port
             await pilot.press("ctrl+o")
             await wait_until(pilot, lambda: screen.serve_job_id is not None, what="serve job submitted")
+            job_id = screen.serve_job_id
             await wait_until(pilot, lambda: url in screen_text(app) or "stopped" in screen_text(app),
                              timeout=240, what="the server's address")
             shown = screen_text(app)
@@ -68,15 +70,23 @@ async def test_serve_starts_answers_logs_and_stops(home: Path) -> None:
             assert reply.status_code == 200 and reply.content[:4] == b"RIFF"  # the project's reference
             await wait_until(pilot, lambda: "GET /tts 200" in screen_text(app), what="the request in the log")
 
+        # the TUI is gone, the server is not; a new TUI shows it again and stops it
+        assert (await asyncio.to_thread(httpx.get, f"{url}/health", timeout=30)).status_code == 200
+        app = make_app(home, project="alice")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("4")
+            screen = app.screen
+            assert isinstance(screen, InferenceScreen)
+            await wait_until(pilot, lambda: screen.serve_job_id == job_id and "GET /tts 200" in screen_text(app),
+                             what="the running server and its log")
             await pilot.press("ctrl+o")
             await wait_until(pilot, lambda: "stopped (cancelled" in screen_text(app), timeout=60,
                              what="the server stopped")
-        finally:
-            job_id = screen.serve_job_id
-            if job_id is not None and app.application.jobs.get(job_id).state != "finished":
-                app.application.cancel(job_id)
-        assert job_id is not None
-        job = app.application.jobs.get(job_id)
-        assert (job.stage, job.project, job.outcome) == ("serve", "alice", "cancelled")
+    finally:
+        if job_id is not None and app.application.jobs.get(job_id).state != "finished":
+            app.application.cancel(job_id)
+    assert job_id is not None
+    job = app.application.jobs.get(job_id)
+    assert (job.stage, job.project, job.outcome) == ("serve", "alice", "cancelled")
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))  # released

@@ -23,7 +23,6 @@ from ..stages.serve import (
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..jobs.record import JobRecord
     from ..stages import serve
     from ..workspace import Workspace
     from .core import Application
@@ -94,23 +93,6 @@ def project_serve_request(app: Application, s: ServeSettings) -> serve.Params:
     """``serve_request`` for the open project (what the Inference screen's Serve action starts)."""
     project = app.require_project()
     return serve_request(app.workspace, app.config, replace(s, project=project.name))
-
-
-def start_serving(app: Application, params: serve.Params) -> JobRecord:
-    """Queue the serve job (it leases one GPU, as synthesis does). Blocks briefly: worker thread."""
-    from .inference import infer_gpus
-
-    return app.submit(SERVE_STAGE, params, gpus=infer_gpus(app))
-
-
-def serving_job(app: Application) -> JobRecord | None:
-    """The open project's serve job that is queued or running, if any (newest first)."""
-    if app.project is None:
-        return None
-    for rec in reversed(app.jobs.list()):  # newest first
-        if rec.stage == SERVE_STAGE and rec.project == app.project.name and rec.state != "finished":
-            return rec
-    return None
 
 
 # --- what the running server says ------------------------------------------------------------

@@ -202,10 +202,11 @@ class WorkerPool:
 
     @property
     def activity(self) -> dict[str, Any]:
-        """The requests in hand, one entry per worker (and their device)."""
+        """One worker's fields (``requests``, ``chunks``, ``finished``) summed over the workers, and
+        each worker's own, with its device."""
         each = [{**w.activity, "device": d} for w, d in zip(self.workers, self.devices)]
-        return {"requests": sum(int(a["requests"]) for a in each), "finished": all(a["finished"] for a in each),
-                "workers": each}
+        return {"requests": sum(int(a["requests"]) for a in each), "chunks": sum(int(a["chunks"]) for a in each),
+                "finished": all(a["finished"] for a in each), "workers": each}
 
 
 def worker_devices(device: str, leased_gpus: list[str]) -> list[str]:

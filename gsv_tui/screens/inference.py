@@ -118,7 +118,10 @@ class InferenceScreen(ModeScreen):
         self.show_takes()
         self._settings_ref = None
         self._reference_from_settings(project)
-        self._find_serve_job()
+        if self.serve_job_id is not None:  # another project's server is not this one's
+            self.serve_job_id, self._serve_log = None, None
+            self.query_one(ServePanel).hide()
+        self._find_serve_job(self.gsv_app.jobs_snapshot)
 
     def on_mount(self) -> None:
         self.set_interval(0.5, self._poll_serve_log)
@@ -218,6 +221,8 @@ class InferenceScreen(ModeScreen):
             self._show_job(snapshot.get(self.job_id))
         if self.serve_job_id is not None:
             self._show_serve_job(snapshot.get(self.serve_job_id))
+        else:
+            self._find_serve_job(snapshot)
         trained = {j.id for j in snapshot.jobs if j.stage.startswith("train") and j.outcome == "succeeded"}
         if self._trained is not None and trained - self._trained:
             self.action_refresh_lists()  # a training run exported new weights
@@ -266,6 +271,7 @@ class InferenceScreen(ModeScreen):
         if self.serve_job_id is not None:
             job = self.gsv_app.jobs_snapshot.get(self.serve_job_id)
             if job is None or job.state != "finished":
+                self.query_one(ServePanel).show_log("stopping…", self._serve_log, None)
                 self._stop_serving(self.serve_job_id)
                 return
         form = self.form
@@ -284,9 +290,8 @@ class InferenceScreen(ModeScreen):
 
     @work(thread=True, group="serve-stop", exclusive=True)
     def _stop_serving(self, job_id: str) -> None:
-        self.app.call_from_thread(self.query_one(ServePanel).show_log, "stopping…", self._serve_log, None)
         try:
-            self.application.cancel(job_id)
+            self.application.cancel(job_id)  # TERM, then the server's few seconds of grace
         except GsvError as e:
             self.app.call_from_thread(self.show_error, e, title="could not stop the server")
         self.gsv_app.poke_jobs()
@@ -295,17 +300,15 @@ class InferenceScreen(ModeScreen):
         if message.stage == serving.SERVE_STAGE and self.serve_job_id is None:
             self.query_one(ServePanel).hide()  # the base class says why
 
-    def _find_serve_job(self) -> None:
-        """A serve job outlives the TUI: show the open project's running one again on return."""
-        try:
-            job = serving.serving_job(self.application)
-        except (GsvError, OSError):
-            job = None
-        if job is not None:
-            self._follow_serve_job(job.id)
-        elif self.serve_job_id is not None:
-            self.serve_job_id, self._serve_log = None, None
-            self.query_one(ServePanel).hide()
+    def _find_serve_job(self, snapshot: JobsSnapshot) -> None:
+        """A serve job outlives the TUI: show the open project's queued or running one on return."""
+        project = self.application.project
+        if self.serve_job_id is not None or project is None:
+            return
+        live = [j for j in snapshot.jobs if j.stage == serving.SERVE_STAGE and j.project == project.name
+                and j.state != "finished"]
+        if live:
+            self._follow_serve_job(max(live, key=lambda j: j.created or 0.0).id)
 
     def _follow_serve_job(self, job_id: str) -> None:
         if job_id != self.serve_job_id:
