@@ -68,7 +68,7 @@ def test_one_worker_per_leased_gpu() -> None:
 
 
 def test_a_switch_loads_on_every_worker_and_requests_spread() -> None:
-    gate, log = threading.Event(), []
+    gate, log = threading.Event(), list[tuple[str, str]]()
     pool = _pool(gate, log)
     try:
         loaded = pool.load(FILES)
@@ -93,7 +93,7 @@ def test_a_switch_loads_on_every_worker_and_requests_spread() -> None:
 
 
 def test_busy_only_when_every_queue_is_full() -> None:
-    gate, log = threading.Event(), []
+    gate, log = threading.Event(), list[tuple[str, str]]()
     pool = _pool(gate, log, max_waiting=1)
     req = SpeakRequest(text="Hello.", lang="en", ref="ref.wav")
     threads: list[threading.Thread] = []
@@ -118,7 +118,7 @@ def test_busy_only_when_every_queue_is_full() -> None:
 
 
 def test_a_load_that_fails_on_one_gpu_is_reported() -> None:
-    gate, log = threading.Event(), []
+    gate, log = threading.Event(), list[tuple[str, str]]()
     pool = _pool(gate, log, fail_on="cuda:1")
     try:
         with pytest.raises(RuntimeError, match="cuda:1"):

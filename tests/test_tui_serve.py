@@ -75,9 +75,9 @@ async def test_serve_starts_answers_logs_outlives_the_tui_and_stops(home: Path) 
         app = make_app(home, project="alice")
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("4")
-            screen = app.screen
-            assert isinstance(screen, InferenceScreen)
-            await wait_until(pilot, lambda: screen.serve_job_id == job_id and "GET /tts 200" in screen_text(app),
+            again = app.screen
+            assert isinstance(again, InferenceScreen)
+            await wait_until(pilot, lambda: again.serve_job_id == job_id and "GET /tts 200" in screen_text(app),
                              what="the running server and its log")
             await pilot.press("ctrl+o")
             await wait_until(pilot, lambda: "stopped (cancelled" in screen_text(app), timeout=60,
