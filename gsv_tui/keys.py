@@ -135,6 +135,9 @@ SECTIONS: tuple[Section, ...] = (
                 help="Fill the form with the selected take's weights, parameters and seed (then ctrl+r)"),
         KeySpec("inference.takes", "ctrl+t", "focus_takes", "Takes", priority=True,
                 help="Move to the list of recent takes"),
+        KeySpec("inference.serve", "ctrl+o", "serve", "Serve", priority=True,
+                help="Serve the voice over HTTP (api_v2-compatible) as a job, or stop it: the chosen "
+                     "weights and reference; the address, a curl line and the requests show below"),
         KeySpec("inference.refresh", "ctrl+l", "refresh_lists", "Refresh", show=False, priority=True,
                 help="Look again for exported weights and reviewed clips"),
     ]),

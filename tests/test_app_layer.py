@@ -49,7 +49,7 @@ def test_the_tui_imports_only_the_application_layer_and_errors() -> None:
 
 def test_the_application_layer_imports_neither_textual_nor_torch() -> None:
     code = ("import sys, backend.app, backend.app.dataset, backend.app.training, backend.app.inference, "
-            "backend.app.review, backend.app.summaries, backend.app.jobs\n"
+            "backend.app.review, backend.app.summaries, backend.app.jobs, backend.app.serve\n"
             "print(sorted(m for m in ('textual', 'torch', 'transformers', 'funasr') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=dict(os.environ),
                        timeout=60)

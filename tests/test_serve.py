@@ -110,6 +110,24 @@ def test_legacy_api_and_openai_speech(served: RunningServe) -> None:
     assert r.status_code == 200, r.text  # the project's own reference, weights and language
 
 
+def test_legacy_change_refer_and_set_model(served: RunningServe) -> None:
+    """api.py's way to set the default reference and switch weights, then its ``/`` without a reference."""
+    r = httpx.get(f"{served.url}/change_refer", params={"refer_wav_path": _ref(served),
+                                                         "prompt_text": "A short sentence.",
+                                                         "prompt_language": "英文"}, timeout=60)
+    assert r.status_code == 200 and r.json() == {"code": 0, "message": "Success"}
+    pretrained = served.home.parent / "pretrained"
+    gpt, sovits = next(pretrained.rglob("*.ckpt")), next(pretrained.rglob("s2G*.pth"))
+    r = httpx.post(f"{served.url}/set_model", json={"gpt_model_path": str(gpt), "sovits_model_path": str(sovits)},
+                   timeout=300)
+    assert r.status_code == 200 and r.json() == {"code": 0, "message": "Success"}, r.text
+    health = httpx.get(f"{served.url}/health", timeout=60).json()
+    assert (health["gpt"], health["sovits"]) == (str(gpt), str(sovits))
+    r = httpx.get(f"{served.url}/", params={"text": "Hello there.", "text_language": "en"}, timeout=300)
+    assert r.status_code == 200, r.text
+    assert _wav(r.content)[1] == 32000
+
+
 def _tts(served: RunningServe, **extra: object) -> dict[str, object]:
     return {"text": EN_TEXT, "text_lang": "en", "ref_audio_path": _ref(served), "prompt_lang": "en",
             "prompt_text": "A short sentence.", "seed": 7, "text_split_method": "cut5", **extra}

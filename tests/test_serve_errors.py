@@ -86,6 +86,26 @@ def test_weights_and_control_messages(tmp_path: Path) -> None:
     assert r.status_code == 400 and r.json()["message"] == "set refer audio failed"
 
 
+def test_legacy_change_refer_and_set_model_messages(tmp_path: Path) -> None:
+    client, ref = _client(tmp_path)
+    for path in ("/change_refer", "/set_model"):
+        r = client.get(path)
+        assert r.status_code == 400 and r.json()["code"] == 400 and "send" in r.json()["message"]
+    r = client.get("/change_refer", params={"prompt_text": "Hello."})
+    assert r.status_code == 400 and "no default reference yet" in r.json()["message"]
+    r = client.post("/change_refer", json={"refer_wav_path": "/etc/passwd", "prompt_text": "x",
+                                           "prompt_language": "en"})
+    assert r.status_code == 400 and "is not allowed" in r.json()["message"] and r.json()["code"] == 400
+    r = client.get("/change_refer", params={"refer_wav_path": str(ref), "prompt_text": "x", "prompt_language": "en"})
+    assert r.status_code == 400 and r.json()["message"].startswith("refer_wav_path: ")  # not audio
+    r = client.get("/set_model", params={"gpt_model_path": "/etc/passwd"})
+    assert r.status_code == 400 and "gpt_model_path: /etc/passwd is not allowed" in r.json()["message"]
+    bad = ref.parent / "bad.pth"
+    bad.write_bytes(b"not weights")
+    r = client.post("/set_model", json={"sovits_model_path": str(bad)})
+    assert r.status_code == 400 and r.json()["message"].startswith("change weights failed: ")
+
+
 def test_token_is_required_as_bearer_or_query(tmp_path: Path) -> None:
     client, _ = _client(tmp_path, token="s3cret", loopback_only=False)
     assert client.get("/health").status_code == 401

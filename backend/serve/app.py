@@ -26,10 +26,13 @@ from starlette.concurrency import run_in_threadpool
 from .media import CONTENT_TYPES, encode, to_int16, wav_header
 from .requests import (
     SPEECH_FORMATS,
+    LegacyModelRequest,
+    LegacyReferenceRequest,
     LegacyRequest,
     SpeechRequest,
     TTSRequest,
     check,
+    legacy_answer,
     legacy_language,
     legacy_text,
     message,
@@ -46,7 +49,7 @@ from .safety import (
 )
 from .uploads import audio_from_upload, store_reference
 from .voice import ProjectVoice, SpeakRequest, VoiceFiles, project_names, project_voice
-from .worker import ModelWorker, ServerBusy, Stream
+from .worker import ModelWorker, ServerBusy, Stream, WorkerPool
 
 RETRY_AFTER_S = 5
 
@@ -84,7 +87,7 @@ class RequestError(Exception):
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
+def create_app(state: ServerState, worker: ModelWorker | WorkerPool) -> FastAPI:
     app = FastAPI(title="gsv serve", description="GPT-SoVITS api_v2-compatible speech server")
 
     @app.exception_handler(RequestError)
@@ -181,17 +184,25 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
     def tts_post(req: TTSRequest) -> Response:
         return tts(req)
 
+    def switch_weights(gpt: str | None, sovits: str | None) -> None:
+        """Load the new pair on the model worker(s) first, then make it the server's: requests
+        accepted before keep the old voice, those after get the new one. Raises on failure."""
+        files = state.files
+        if gpt:
+            files = replace(files, gpt=Path(gpt))
+        if sovits:
+            files = replace(files, sovits=Path(sovits))
+        loaded = worker.load(files)
+        state.files, state.version = files, loaded.version or state.version
+
     def set_weights(kind: str, weights_path: str | None) -> JSONResponse:
         if not weights_path:
             raise RequestError(400, message(f"{kind} weight path is required"))
         confined("weights_path", weights_path)
-        path = Path(weights_path)
-        files = replace(state.files, gpt=path) if kind == "gpt" else replace(state.files, sovits=path)
         try:
-            loaded = worker.load(files)
+            switch_weights(weights_path if kind == "gpt" else None, weights_path if kind == "sovits" else None)
         except Exception as e:
             raise RequestError(400, message(f"change {kind} weight failed", Exception=_text(e))) from e
-        state.files, state.version = files, loaded.version or state.version
         return JSONResponse(message("success"))
 
     @app.get("/set_gpt_weights")
@@ -256,6 +267,60 @@ def create_app(state: ServerState, worker: ModelWorker) -> FastAPI:
     @app.post("/")
     def legacy_post(req: LegacyRequest) -> Response:
         return legacy(req)
+
+    def legacy_confined(field_name: str, path: str) -> str:
+        if not state.rules.allows(path):
+            raise RequestError(400, legacy_answer(400, f"{field_name}: {path} is not allowed: {state.rules.rule()}"))
+        return path
+
+    def change_refer(req: LegacyReferenceRequest) -> JSONResponse:
+        """api.py's: any of the triple replaces that part of the default reference."""
+        lang = legacy_language(req.prompt_language) if req.prompt_language else None
+        if not (req.refer_wav_path or req.prompt_text or lang):
+            raise RequestError(400, legacy_answer(400, "send refer_wav_path, prompt_text or prompt_language"))
+        old = state.reference
+        path = req.refer_wav_path or (old.path if old else None)
+        if not path:
+            raise RequestError(400, legacy_answer(400, "there is no default reference yet: send refer_wav_path"))
+        if req.refer_wav_path:
+            legacy_confined("refer_wav_path", path)
+            try:
+                from .voice import check_reference
+
+                check_reference(path)
+            except Exception as e:
+                raise RequestError(400, legacy_answer(400, f"refer_wav_path: {_text(e)}")) from e
+        state.reference = DefaultReference(path, req.prompt_text or (old.text if old else None),
+                                           lang or (old.lang if old else None))
+        return JSONResponse(legacy_answer(0, "Success"))
+
+    @app.get("/change_refer")
+    def change_refer_get(req: Annotated[LegacyReferenceRequest, Query()]) -> JSONResponse:
+        return change_refer(req)
+
+    @app.post("/change_refer")
+    def change_refer_post(req: LegacyReferenceRequest) -> JSONResponse:
+        return change_refer(req)
+
+    def set_model(req: LegacyModelRequest) -> JSONResponse:
+        if not (req.gpt_model_path or req.sovits_model_path):
+            raise RequestError(400, legacy_answer(400, "send gpt_model_path and/or sovits_model_path"))
+        for field_name, path in (("gpt_model_path", req.gpt_model_path), ("sovits_model_path", req.sovits_model_path)):
+            if path:
+                legacy_confined(field_name, path)
+        try:
+            switch_weights(req.gpt_model_path, req.sovits_model_path)
+        except Exception as e:
+            raise RequestError(400, legacy_answer(400, f"change weights failed: {_text(e)}")) from e
+        return JSONResponse(legacy_answer(0, "Success"))
+
+    @app.get("/set_model")
+    def set_model_get(req: Annotated[LegacyModelRequest, Query()]) -> JSONResponse:
+        return set_model(req)
+
+    @app.post("/set_model")
+    def set_model_post(req: LegacyModelRequest) -> JSONResponse:
+        return set_model(req)
 
     # --- OpenAI-style -------------------------------------------------------------------------
     @app.post("/v1/audio/speech")

@@ -132,6 +132,30 @@ class LegacyRequest(BaseModel):
     if_sr: bool = False
 
 
+class LegacyReferenceRequest(BaseModel):
+    """api.py's ``/change_refer``: the default reference triple."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    refer_wav_path: str | None = None
+    prompt_text: str | None = None
+    prompt_language: str | None = None
+
+
+class LegacyModelRequest(BaseModel):
+    """api.py's ``/set_model``: new GPT and/or SoVITS weights."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    gpt_model_path: str | None = None
+    sovits_model_path: str | None = None
+
+
+def legacy_answer(code: int, text: str) -> dict[str, Any]:
+    """api.py's body shape: ``{"code": 0, "message": "Success"}``, ``{"code": 400, "message": …}``."""
+    return {"code": code, "message": text}
+
+
 def legacy_language(value: str | None) -> str | None:
     if value is None:
         return None

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import GsvError
 from .app import ServerState, create_app
-from .worker import ModelWorker
+from .worker import ModelWorker, WorkerPool
 
 
 class ServeBindError(GsvError):
@@ -52,7 +52,7 @@ class RunningServer:
     port: int
     server: Any
     thread: threading.Thread
-    worker: ModelWorker
+    worker: ModelWorker | WorkerPool
 
     @property
     def url(self) -> str:
@@ -64,7 +64,7 @@ class RunningServer:
         self.worker.stop()
 
 
-def start(state: ServerState, worker: ModelWorker, sock: socket.socket) -> RunningServer:
+def start(state: ServerState, worker: ModelWorker | WorkerPool, sock: socket.socket) -> RunningServer:
     """Serve ``state`` on the bound ``sock`` in a background thread (returns once it is up)."""
     import uvicorn
 

@@ -48,7 +48,7 @@ class VoiceFiles:
     allow_pypinyin: bool = False  # v2+ Chinese without G2PW: pypinyin readings instead of a refusal
 
 
-SYNTHESIS_DEFAULTS = {f.name: f.default for f in fields(SynthesisParams)}
+SYNTHESIS_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(SynthesisParams)}
 """The official sampling defaults, declared once in :class:`SynthesisParams`."""
 
 
@@ -263,30 +263,22 @@ def project_voice(workspace: Path, name: str, base: VoiceFiles) -> ProjectVoice:
     """The project's latest exports (else its version's pretrained bases) and the reference chosen
     in review; ``base`` gives the device, precision and helper models. Named errors when missing."""
     from backend.infer.errors import MissingWeightsError
-    from backend.infer.weights_choice import default_weights
     from backend.workspace import Workspace
 
-    project = Workspace(workspace).open_project(name)
-    gpt = default_weights(project, "gpt", project.version)
-    sovits = default_weights(project, "sovits", project.version)
-    if gpt is None or sovits is None:
+    from .project import project_choice
+
+    choice = project_choice(Workspace(workspace).open_project(name))
+    if choice.gpt is None or choice.sovits is None:
         raise MissingWeightsError(f"project {name} has no GPT/SoVITS weights and no pretrained "
-                                  f"{project.version} base models are installed",
-                                  fix=f"train the project, or run `gsv fetch-models {project.version}`")
-    ref = project.settings.get("reference") or {}
-    lang = _whole_text_option(project.language)
-    return ProjectVoice(name=project.name, files=replace(base, gpt=Path(gpt), sovits=Path(sovits)),
-                        version=project.version, language=lang, ref=ref.get("audio_path"),
-                        ref_text=ref.get("text"), ref_lang=_whole_text_option(ref.get("language")) or lang)
+                                  f"{choice.version} base models are installed",
+                                  fix=f"train the project, or run `gsv fetch-models {choice.version}`")
+    return ProjectVoice(name=choice.name, files=replace(base, gpt=choice.gpt, sovits=choice.sovits),
+                        version=choice.version, language=choice.language,
+                        ref=str(choice.ref) if choice.ref else None, ref_text=choice.ref_text,
+                        ref_lang=choice.ref_lang or choice.language)
 
 
 def project_names(workspace: Path) -> list[str]:
     from backend.workspace import Workspace
 
     return [p.name for p in Workspace(workspace).list_projects()]
-
-
-def _whole_text_option(code: str | None) -> str:
-    from backend.stages.infer import lang_option
-
-    return lang_option(code) or ""

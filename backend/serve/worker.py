@@ -17,7 +17,7 @@ import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -119,6 +119,11 @@ class ModelWorker:
         except queue.Full:
             pass
 
+    @property
+    def pending(self) -> int:
+        """Requests waiting here plus the one being synthesised (how a pool picks the least busy)."""
+        return self._tasks.qsize() + (0 if self.activity.get("finished", True) else 1)
+
     def _voice(self, files: VoiceFiles) -> Voice:
         voice = self._voices.get(files)
         if voice is None:
@@ -153,3 +158,61 @@ class ModelWorker:
             task.out.put(chunk)
 
         return put
+
+
+class WorkerPool:
+    """One :class:`ModelWorker` per device (one per leased GPU) behind one server.
+
+    Each worker loads its own copy of a voice on its device; a request goes to the worker with
+    the fewest requests in hand, so several GPUs serve several clients at once. The pool is
+    full — 503 — only when every worker's queue is. A weights switch (:meth:`load`) loads the new
+    voice on every worker before it is answered, so no worker speaks with the old voice after the
+    switch was accepted while another already has the new one.
+    """
+
+    def __init__(self, devices: list[str], max_waiting: int = 8, max_voices: int = 2,
+                 load: Callable[[VoiceFiles], Voice] = Voice) -> None:
+        self.devices = list(devices) or ["auto"]
+        self.workers = [ModelWorker(max_waiting=max_waiting, max_voices=max_voices, load=load)
+                        for _ in self.devices]
+
+    def _on(self, files: VoiceFiles, device: str) -> VoiceFiles:
+        return files if len(self.devices) == 1 else replace(files, device=device)
+
+    def submit(self, files: VoiceFiles, request: SpeakRequest | None) -> Stream:
+        """Queue on the least busy worker; :class:`ServerBusy` only when all are full."""
+        order = sorted(range(len(self.workers)), key=lambda i: self.workers[i].pending)
+        for i in order:
+            try:
+                return self.workers[i].submit(self._on(files, self.devices[i]), request)
+            except ServerBusy:
+                continue
+        raise ServerBusy("the server is busy: every place in its request queues is taken",
+                         "retry after a few seconds")
+
+    def load(self, files: VoiceFiles) -> Stream:
+        """Load ``files`` on every worker; the first failure is raised (the voice stays unchanged
+        for requests accepted before). Returns the first worker's stream (its rate and version)."""
+        streams = [w.load(self._on(files, d)) for w, d in zip(self.workers, self.devices)]
+        return streams[0]
+
+    def stop(self) -> None:
+        for w in self.workers:
+            w.stop()
+
+    @property
+    def activity(self) -> dict[str, Any]:
+        """One worker's fields (``requests``, ``chunks``, ``finished``) summed over the workers, and
+        each worker's own, with its device."""
+        each = [{**w.activity, "device": d} for w, d in zip(self.workers, self.devices)]
+        return {"requests": sum(int(a["requests"]) for a in each), "chunks": sum(int(a["chunks"]) for a in each),
+                "finished": all(a["finished"] for a in each), "workers": each}
+
+
+def worker_devices(device: str, leased_gpus: list[str]) -> list[str]:
+    """The device of each model worker: one per leased GPU when the device is left to the job
+    (``auto``/``cuda``) and more than one is leased (inside the job they are ``cuda:0..N-1``);
+    else the one device asked for."""
+    if device in ("auto", "cuda") and len(leased_gpus) > 1:
+        return [f"cuda:{i}" for i in range(len(leased_gpus))]
+    return [device]

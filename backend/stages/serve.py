@@ -13,6 +13,7 @@ listens (``url``), a ready ``curl`` line, and one line per request (the request 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,12 @@ from .base import StageSpec
 STAGE = StageSpec(name="serve", help="serve a voice over HTTP (api_v2-compatible; streaming; OpenAI-style speech)",
                   uses_gpu=True)
 
-DEFAULT_PORT = 9880
+DEFAULT_HOST = "127.0.0.1"  # this machine only: beyond it needs a token
+DEFAULT_PORT = 9880  # api_v2's
+DEFAULT_QUEUE = 8  # requests queued behind the one being synthesised; more → 503
+DEFAULT_MAX_VOICES = 2  # projects' voices kept loaded at once (least recently used goes first)
+DEFAULT_MAX_SECONDS = 60.0  # longest speech per piece (the official cap)
+TOKENS_PER_SECOND = 25  # GPT semantic tokens per second of speech
 
 
 class ServeStageError(GsvError):
@@ -39,7 +45,7 @@ class Params:
     gpt: Path | None = None
     sovits: Path | None = None
     project: str | None = None
-    host: str = "127.0.0.1"
+    host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     token: str | None = None
     insecure: bool = False
@@ -52,9 +58,9 @@ class Params:
     sv: Path | None = None
     device: str = "auto"
     precision: str = "auto"
-    max_waiting: int = 8  # requests queued behind the one being synthesised; more → 503
-    max_voices: int = 2  # projects' voices kept loaded at once (least recently used goes first)
-    max_tokens: int = 1500
+    max_waiting: int = DEFAULT_QUEUE
+    max_voices: int = DEFAULT_MAX_VOICES
+    max_tokens: int = int(DEFAULT_MAX_SECONDS * TOKENS_PER_SECOND)
     allowed_dirs: list[Path] = field(default_factory=list)
     allow_pypinyin: bool = False  # v2+ Chinese without G2PW: read with pypinyin instead of refusing
 
@@ -63,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="serve this project's voice: its latest exports, reference and language")
     parser.add_argument("--gpt", type=Path, help="GPT weights (.ckpt); default: the project's latest, else pretrained")
     parser.add_argument("--sovits", type=Path, help="SoVITS weights (.pth); default: the project's latest, else pretrained")
-    parser.add_argument("--host", default="127.0.0.1",
+    parser.add_argument("--host", default=DEFAULT_HOST,
                         help="address to listen on (default %(default)s: this machine only; beyond it needs --token)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s (0: any free port)")
     parser.add_argument("--token", help="require this token (`Authorization: Bearer TOKEN` or ?token=TOKEN)")
@@ -80,49 +86,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hubert", type=Path, help="chinese-hubert-base folder (default: the pretrained one)")
     parser.add_argument("--bert", type=Path, help="chinese-roberta-wwm-ext-large folder (default: the pretrained one)")
     parser.add_argument("--sv", type=Path, help="speaker-verification checkpoint for v2Pro/v2ProPlus")
-    parser.add_argument("--queue", type=int, default=8, help="requests that may wait; more get 503 (default %(default)s)")
-    parser.add_argument("--max-voices", type=int, default=2,
+    parser.add_argument("--queue", type=int, default=DEFAULT_QUEUE, help="requests that may wait; more get 503 (default %(default)s)")
+    parser.add_argument("--max-voices", type=int, default=DEFAULT_MAX_VOICES,
                         help="projects' voices kept loaded at once (default %(default)s)")
     parser.add_argument("--allow-pypinyin", action="store_true",
                         help="without the G2PW model, read v2+ Chinese with pypinyin (differs from the WebUI on polyphones)")
-    parser.add_argument("--max-seconds", type=float, default=60.0,
+    parser.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS,
                         help="longest speech per piece, seconds (the official cap is 60)")
 
 
-def _abs(p: Path | None) -> Path | None:
-    return Path(p).expanduser().absolute() if p else None
-
-
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
+    """The options as the application layer's :class:`~backend.app.serve.ServeSettings`: the
+    Inference screen's Serve action builds its request the same way."""
+    from ..app.serve import ServeSettings, serve_request
     from ..config import load_config
-    from ..infer.weights_choice import default_weights
-    from ..serve.safety import check_binding
-    from .infer import lang_option
 
-    cfg = load_config()
-    project = workspace.open_project(args.project) if args.project else None
-    version = args.version or (project.version if project else "v2")
-    gpt = args.gpt or default_weights(project, "gpt", version)
-    sovits = args.sovits or default_weights(project, "sovits", version)
-    ref = args.ref
-    ref_text, ref_lang = args.ref_text, args.ref_lang
-    chosen = (project.settings.get("reference") or {}) if project else {}
-    if ref is None and chosen.get("audio_path"):
-        ref, ref_text = Path(chosen["audio_path"]), ref_text or chosen.get("text")
-        ref_lang = ref_lang or chosen.get("language")
-    params = Params(
-        workspace=Path(workspace.root).expanduser().absolute(), gpt=_abs(gpt), sovits=_abs(sovits),
-        project=project.name if project else None, host=args.host, port=args.port, token=args.token or None,
-        insecure=args.insecure, ref=_abs(ref), ref_text=ref_text,
-        ref_lang=lang_option(ref_lang) or lang_option(project.language if project else None),
-        version=version, hubert=_abs(args.hubert), bert=_abs(args.bert), sv=_abs(args.sv), device=args.device,
-        precision=args.precision or cfg.precision, max_waiting=args.queue, max_voices=args.max_voices,
-        max_tokens=int(round(args.max_seconds * 25)),
-        allowed_dirs=[Path(d).expanduser().absolute() for d in cfg.serve.allowed_dirs],
+    settings = ServeSettings(
+        project=args.project, gpt=args.gpt, sovits=args.sovits, host=args.host, port=args.port, token=args.token,
+        insecure=args.insecure, ref=args.ref, ref_text=args.ref_text, ref_lang=args.ref_lang, version=args.version,
+        hubert=args.hubert, bert=args.bert, sv=args.sv, device=args.device, precision=args.precision,
+        queue=args.queue, max_voices=args.max_voices, max_seconds=args.max_seconds,
         allow_pypinyin=args.allow_pypinyin)
-    check_binding(params.host, params.token, params.insecure)
-    check(params)
-    return params
+    return serve_request(workspace, load_config(), settings)
 
 
 def check(params: Params) -> None:
@@ -151,10 +136,17 @@ def expected_outputs(params: Params) -> list[Path]:
 
 
 def curl_line(url: str, params: Params) -> str:
+    """A request to paste: with a default reference the text alone will do (short enough for one
+    80-column line); without one it shows which fields to fill in."""
     auth = f" -H 'Authorization: Bearer {params.token}'" if params.token else ""
-    return (f"curl -o out.wav{auth} '{url}/tts?text=Hello%20there.&text_lang=en"
-            + (f"&ref_audio_path={params.ref}&prompt_lang={params.ref_lang or 'zh'}" if params.ref else
-               "&ref_audio_path=/path/to/ref.wav&prompt_lang=zh&prompt_text=...") + "'")
+    query = "text=Hello%20there.&text_lang=en" + (
+        "" if params.ref else "&ref_audio_path=/path/to/ref.wav&prompt_lang=zh&prompt_text=...")
+    return f"curl -o out.wav{auth} '{url}/tts?{query}'"
+
+
+def leased_gpus() -> list[str]:
+    """The GPUs this job leased (set by the job supervisor; none for ``--now`` or a CPU job)."""
+    return [g for g in os.environ.get("GSV_JOB_GPUS", "").split(",") if g.strip()]
 
 
 def run(params: Params, report: Reporter) -> None:
@@ -162,21 +154,23 @@ def run(params: Params, report: Reporter) -> None:
     from ..serve.app import DefaultReference, ServerState
     from ..serve.safety import PathRules, check_binding, is_loopback
     from ..serve.voice import VoiceFiles
-    from ..serve.worker import ModelWorker
+    from ..serve.worker import WorkerPool, worker_devices
 
     check_binding(params.host, params.token, params.insecure)
     check(params)
     files = VoiceFiles(gpt=Path(params.gpt), sovits=Path(params.sovits), hubert=params.hubert,  # type: ignore[arg-type]
                        bert=params.bert, sv=params.sv, device=params.device, precision=params.precision,
                        max_tokens=params.max_tokens, allow_pypinyin=params.allow_pypinyin)
+    devices = worker_devices(params.device, leased_gpus())
     control: list[str] = []
     reference = DefaultReference(str(params.ref), params.ref_text, params.ref_lang) if params.ref else None
     sock = server.bind(params.host, params.port)
     running = None
     try:
         while True:
-            report.info(f"loading {files.gpt.name} + {files.sovits.name}")
-            worker = ModelWorker(max_waiting=params.max_waiting, max_voices=params.max_voices)
+            report.info(f"loading {files.gpt.name} + {files.sovits.name}"
+                        + (f" on {len(devices)} GPUs (a model worker each)" if len(devices) > 1 else ""))
+            worker = WorkerPool(devices, max_waiting=params.max_waiting, max_voices=params.max_voices)
             loaded = worker.load(files)
             state = ServerState(files=files, workspace=params.workspace,
                                 rules=PathRules([params.workspace, *params.allowed_dirs]), token=params.token,

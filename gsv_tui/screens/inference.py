@@ -29,6 +29,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, ProgressBar, Select, Static
 
 from backend.app import inference as requests
+from backend.app import serve as serving
 from backend.app.inference import lang_option, reference_note
 from backend.errors import GsvError
 
@@ -36,6 +37,7 @@ from .. import keymap
 from ..jobwatch import JobsSnapshot, JobView
 from ..widgets.infer_form import InferForm
 from ..widgets.job_bar import busy, idle_bar, settle
+from ..widgets.serve_panel import ServePanel
 from ..widgets.take_history import TakeHistory
 from .base import ModeScreen
 from .save_as import SaveAsScreen
@@ -88,7 +90,12 @@ class InferenceScreen(ModeScreen):
     _settings_ref: tuple[str, str, str] | None = None
     _trained: set[str] | None = None
 
+    serve_job_id: str | None = None
+    serve_port: int = serving.DEFAULT_PORT  # api_v2's; 0 = any free port
+    _serve_log: "serving.ServeLog | None" = None
+
     def compose_body(self) -> ComposeResult:
+        yield ServePanel(id="serve-panel")
         with VerticalScroll(id="infer-scroll"):
             yield InferForm(id="infer-form")
             with Horizontal(id="infer-run"):
@@ -111,8 +118,13 @@ class InferenceScreen(ModeScreen):
         self.show_takes()
         self._settings_ref = None
         self._reference_from_settings(project)
+        if self.serve_job_id is not None:  # another project's server is not this one's
+            self.serve_job_id, self._serve_log = None, None
+            self.query_one(ServePanel).hide()
+        self._find_serve_job(self.gsv_app.jobs_snapshot)
 
     def on_mount(self) -> None:
+        self.set_interval(0.5, self._poll_serve_log)
         self._unsubscribe = self.application.on_reference(
             lambda ref: self.post_message(UseReference(ref["audio_path"], ref.get("text"), ref.get("language"))))
 
@@ -197,6 +209,8 @@ class InferenceScreen(ModeScreen):
         self.submit_job("infer", params, gpus=requests.infer_gpus(self.application))
 
     def on_job_submitted(self, message: Any) -> None:
+        if message.stage == serving.SERVE_STAGE:
+            self._follow_serve_job(message.job_id)
         if message.stage == "infer":
             self.job_id = message.job_id
             self._shown_final = None
@@ -205,6 +219,10 @@ class InferenceScreen(ModeScreen):
     def on_jobs(self, snapshot: JobsSnapshot) -> None:
         if self.job_id is not None:
             self._show_job(snapshot.get(self.job_id))
+        if self.serve_job_id is not None:
+            self._show_serve_job(snapshot.get(self.serve_job_id))
+        else:
+            self._find_serve_job(snapshot)
         trained = {j.id for j in snapshot.jobs if j.stage.startswith("train") and j.outcome == "succeeded"}
         if self._trained is not None and trained - self._trained:
             self.action_refresh_lists()  # a training run exported new weights
@@ -240,6 +258,83 @@ class InferenceScreen(ModeScreen):
         else:
             why = job.message or job.reason or job.outcome or "failed"
             self._status(f"{job.outcome}: {why}", "red")
+
+    # --- serving the voice over HTTP ----------------------------------------------------------------
+    def action_serve(self) -> None:
+        """Start the serve job for the open project with the chosen weights and reference, or stop
+        the one running. The form need not be complete: what it leaves open comes from the project
+        (its latest exports, the reference chosen in review, its language)."""
+        if self.application.project is None:
+            self.notify("Open a project first (key p): the server speaks with its voice.", severity="warning",
+                        markup=False)
+            return
+        if self.serve_job_id is not None:
+            job = self.gsv_app.jobs_snapshot.get(self.serve_job_id)
+            if job is None or job.state != "finished":
+                self.query_one(ServePanel).show_log("stopping…", self._serve_log, None)
+                self._stop_serving(self.serve_job_id)
+                return
+        form = self.form
+        ref = form.reference_path()
+        settings = serving.ServeSettings(
+            gpt=_path(form.weights("gpt")), sovits=_path(form.weights("sovits")), port=self.serve_port,
+            ref=_path(ref), ref_text=(form.query_one("#ref-text", Input).value.strip() or None) if ref else None,
+            ref_lang=str(form.query_one("#ref-lang", Select).value) if ref else None)
+        try:
+            params = serving.project_serve_request(self.application, settings)
+        except GsvError as e:
+            self.show_error(e, title="cannot serve")
+            return
+        self.query_one(ServePanel).show_log("starting…", None, None)
+        self.submit_job(serving.SERVE_STAGE, params, gpus=requests.infer_gpus(self.application))
+
+    @work(thread=True, group="serve-stop", exclusive=True)
+    def _stop_serving(self, job_id: str) -> None:
+        try:
+            self.application.cancel(job_id)  # TERM, then the server's few seconds of grace
+        except GsvError as e:
+            self.app.call_from_thread(self.show_error, e, title="could not stop the server")
+        self.gsv_app.poke_jobs()
+
+    def on_job_refused(self, message: Any) -> None:
+        if message.stage == serving.SERVE_STAGE and self.serve_job_id is None:
+            self.query_one(ServePanel).hide()  # the base class says why
+
+    def _find_serve_job(self, snapshot: JobsSnapshot) -> None:
+        """A serve job outlives the TUI: show the open project's queued or running one on return."""
+        project = self.application.project
+        if self.serve_job_id is not None or project is None:
+            return
+        live = [j for j in snapshot.jobs if j.stage == serving.SERVE_STAGE and j.project == project.name
+                and j.state != "finished"]
+        if live:
+            self._follow_serve_job(max(live, key=lambda j: j.created or 0.0).id)
+
+    def _follow_serve_job(self, job_id: str) -> None:
+        if job_id != self.serve_job_id:
+            self.serve_job_id = job_id
+            self._serve_log = serving.ServeLog.of_job(self.application, job_id)
+        self._show_serve_job(self.gsv_app.jobs_snapshot.get(job_id))
+
+    def _poll_serve_log(self) -> None:
+        """The request log between job updates (two equal request lines change no job view)."""
+        if self.serve_job_id is not None and self._serve_log is not None and self._serve_log.read_new():
+            self._show_serve_job(self.gsv_app.jobs_snapshot.get(self.serve_job_id), read=False)
+
+    def _show_serve_job(self, job: JobView | None, read: bool = True) -> None:
+        log = self._serve_log
+        if log is not None and read:
+            log.read_new()
+        stop_key = self.key_text("inference.serve")
+        if job is None or job.state == "queued":
+            status = (job.waiting or "queued") if job is not None else "starting…"
+            self.query_one(ServePanel).show_log(status, log, stop_key)
+        elif job.state == "running":
+            self.query_one(ServePanel).show_log("serving" if log and log.url else "loading the voice…", log, stop_key)
+        else:
+            why = "" if job.outcome == "cancelled" else f": {job.message or job.reason or ''}"
+            self.query_one(ServePanel).show_log(f"stopped ({job.outcome}{why}) · {stop_key} serves again",
+                                                log, None)
 
     # --- takes -----------------------------------------------------------------------------------
     def show_takes(self) -> list[Any]:
@@ -309,3 +404,7 @@ class InferenceScreen(ModeScreen):
             unsubscribe()
         if self._player is not None:
             self._player.stop()
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
