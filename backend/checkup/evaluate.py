@@ -62,10 +62,10 @@ class Pair:
 
     @property
     def label(self) -> str:
-        from ..infer.weights_choice import _epoch
+        from ..infer.weights_choice import epoch_of
 
         def name(kind: str, p: Path) -> str:
-            e = _epoch(kind, p.name)
+            e = epoch_of(kind, p.name)
             return f"e{e}" if e is not None else p.stem
 
         return f"SoVITS {name('sovits', self.sovits)} + GPT {name('gpt', self.gpt)}"

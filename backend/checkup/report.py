@@ -80,9 +80,9 @@ def problem_score(s: dict[str, Any]) -> float:
 
 
 def _epoch_key(pair: PairResult) -> tuple[int, int]:
-    from ..infer.weights_choice import _epoch
+    from ..infer.weights_choice import epoch_of
 
-    return (_epoch("sovits", Path(pair.sovits).name) or -1, _epoch("gpt", Path(pair.gpt).name) or -1)
+    return (epoch_of("sovits", Path(pair.sovits).name) or -1, epoch_of("gpt", Path(pair.gpt).name) or -1)
 
 
 def ranking(pairs: list[PairResult]) -> list[int]:
