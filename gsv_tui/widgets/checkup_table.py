@@ -132,7 +132,7 @@ class CheckupPanel(Vertical):
             why = job.reason or job.message or "see its log in Jobs (5)"
             text = Text(f"Checkup job {job.id} {job.status}: {why}", style="red")
         elif view is not None:
-            text = Text(f"Checkup {view.created[:16].replace('T', ' ')} · ★ recommended · {self.keys}")
+            text = Text(f"Checkup {view.created[5:16].replace('T', ' ')} · {self.keys}")
         else:
             text = Text("No checkup yet: one is queued after training when the box is ticked.", style="italic")
         self.query_one("#checkup-status", Static).update(text)
