@@ -9,7 +9,8 @@ The weights of each kind have one source of truth: their list. A path typed besi
 leaving the field) is checked, added to the list and chosen; a take loaded with ctrl+g adds its
 own weights the same way. So the list always shows, by file name, the weights a synthesis uses.
 The reference clip has a list and a path field (a path typed in wins; picking from the list
-clears it); more clips for the voice's timbre go in "+ refs", separated by ``;``.
+clears it); more clips for the voice's timbre go in "+ refs", separated by ``;``. "verify" (with
+its tries) asks the job to transcribe each piece and say a bad one again (``gsv infer --verify``).
 """
 
 from __future__ import annotations
