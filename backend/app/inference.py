@@ -113,7 +113,8 @@ def infer_request(app: "Application", s: InferSettings) -> "infer.Params":
                         gpt=Path(s.gpt) if s.gpt else None, sovits=Path(s.sovits) if s.sovits else None,
                         cut=s.cut, trim_ref=s.trim_ref, project=project.name, version=project.version,
                         precision=app.config.precision, max_tokens=infer.seconds_to_tokens(max_s),
-                        verify=s.verify, **({"max_tries": s.max_tries} if s.max_tries is not None else {}),
+                        verify=s.verify,
+                        max_tries=s.max_tries if s.max_tries is not None else param_default(infer.Params, "max_tries"),
                         **numbers)
 
 

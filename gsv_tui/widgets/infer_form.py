@@ -227,8 +227,8 @@ class InferForm(Vertical):
             ref=self.reference_path(), ref_text=ref_text if ref_text.strip() else None,
             ref_lang=str(self.query_one("#ref-lang", Select).value), gpt=self.weights("gpt"),
             sovits=self.weights("sovits"), aux_refs=requests.parse_paths(self.query_one("#aux-refs", Input).value),
-            cut=str(self.query_one("#cut", Select).value), trim_ref=str(self.query_one("#trim", Select).value), numbers=numbers,
-            verify=verify, max_tries=max_tries)
+            cut=str(self.query_one("#cut", Select).value), trim_ref=str(self.query_one("#trim", Select).value),
+            numbers=numbers, verify=verify, max_tries=max_tries)
         if not problems:
             problems = requests.settings_problems(s)
         self.query_one("#form-problems", Static).update("; ".join(problems))
