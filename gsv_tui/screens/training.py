@@ -192,13 +192,16 @@ class TrainingScreen(ModeScreen):
         if plan.chained and len(records) > 1:
             self.app.call_from_thread(self.notify, f"{records[1].stage} is queued after job {records[0].id} "
                                       f"({records[0].stage}).", markup=False)
-        checkup = submitted.checkup
+        self._checkup_chained(submitted.checkup)
+        self.gsv_app.poke_jobs()
+
+    def _checkup_chained(self, checkup: "checkups.ChainedCheckup | None") -> None:
+        """Say what became of the checkup behind a training request (from a worker thread)."""
         if checkup is not None and checkup.job is not None:
             self.post_message(JobSubmitted(checkup.job.id, checkup.job.stage))
         elif checkup is not None and checkup.skipped:
             self.app.call_from_thread(self.notify, f"No checkup after this training: {checkup.skipped}",
                                       severity="warning", markup=False, timeout=10)
-        self.gsv_app.poke_jobs()
 
     def on_job_submitted(self, message: JobSubmitted) -> None:  # the base class's notice runs too
         if message.stage == "fetch-models":
@@ -367,6 +370,7 @@ class TrainingScreen(ModeScreen):
             self.post_message(JobRefused("resume", e))
             return
         self.post_message(JobSubmitted(record.id, record.stage))
+        self._checkup_chained(checkups.chain_after(self.application, record.id, list(record.gpus)))
         self.gsv_app.poke_jobs()
 
     # --- the checkup -----------------------------------------------------------------------------
