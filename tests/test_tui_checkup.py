@@ -243,3 +243,17 @@ async def test_verify_on_the_inference_form_reaches_the_job(tmp_path: Path, monk
             assert job.stage == "infer" and job.params["verify"] is True and job.params["max_tries"] == 2
     finally:
         _cancel_all(ws.root)
+
+
+async def test_k_without_a_reference_clip_is_refused_with_the_fix(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "home")
+    ws.create_project("bob", language="en", version="v2")
+    app = make_app(ws.root, project="bob")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await pilot.press("k")
+        await wait_until(pilot, lambda: any("no reference clip" in str(n.message) for n in app._notifications),
+                         what="the refusal")
+        note = next(str(n.message) for n in app._notifications if "no reference clip" in str(n.message))
+        assert "Transcripts screen" in note
+    assert JobManager(ws.jobs_dir).list() == []
