@@ -230,13 +230,24 @@ def fetch_all(versions: Iterable[str], directory: Path | None = None, roles: Ite
         done(v, len(fetch(v, directory, roles=roles, on_progress=on_progress, endpoint=endpoint)))
     if roles is None:
         from .text import g2pw
-        from .text.data import data_dir, fetch_official_files
+        from .text.data import fetch_official_files
 
         done("text frontend data", len(fetch_official_files(progress=on_progress)))
         if any(v != "v1" for v in versions) and g2pw.model_dir() is None:
-            archive = download_verified(g2pw.G2PW_HF_REPO, g2pw.G2PW_HF_FILE, None, on_progress, endpoint)
-            g2pw.install_g2pw_zip(archive, data_dir())
+            fetch_g2pw(on_progress, endpoint)
             done("G2PW (Chinese polyphones)", 1)
+
+
+def fetch_g2pw(on_progress: ProgressFn | None = None, endpoint: str | None = None) -> Path:
+    """Download the G2PW polyphone model into the text data folder (checked, then unpacked).
+
+    The official code fetches it whenever it is missing; formatting and inference call this too
+    when v2+ Chinese needs it and the machine is online."""
+    from .text import g2pw
+    from .text.data import data_dir
+
+    archive = download_verified(g2pw.G2PW_HF_REPO, g2pw.G2PW_HF_FILE, None, on_progress, endpoint)
+    return g2pw.install_g2pw_zip(archive, data_dir())
 
 
 # --------------------------------------------------------------------------- CLI

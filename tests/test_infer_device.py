@@ -117,6 +117,6 @@ def test_half_precision_plumbing_on_cpu_as_a_gpu_stand_in(dtype: str, tmp_path: 
     for text, lang, ref_text in [("Hello there, in half precision.", "en", "A voice."),
                                  ("你好，今天天气很好。", "all_zh", "一个声音。")]:
         r = synth.synthesize(SynthesisParams(text=text, lang=lang, ref=str(ref), ref_text=ref_text, ref_lang=lang,
-                                             cut="cut5", seed=3))
+                                             cut="cut5", seed=3, allow_pypinyin=True))  # no G2PW offline
         assert r.audio.dtype == np.float32 and np.isfinite(r.audio).all() and len(r.audio) > 0
     assert models.bert().dtype == half

@@ -87,3 +87,32 @@ def test_spectrogram_input_scales_loud_clips_as_official() -> None:
     assert np.allclose(spectrogram_input(y), y / 1.5)
     z = np.array([0.5, -0.9], dtype=np.float32)
     assert spectrogram_input(z) is z
+
+
+@pytest.mark.parametrize("rate,channels,fmt", [(44100, 2, "wav"), (48000, 1, "flac"), (22050, 1, "wav"),
+                                               (8000, 2, "wav")])
+def test_the_16k_prompt_input_is_what_the_official_librosa_load_gives(tmp_path: Path, rate: int, channels: int,
+                                                                      fmt: str) -> None:
+    """Official inference reads the reference for HuBERT with ``librosa.load(path, sr=16000)``: the
+    channels' mean, soxr HQ, librosa's length fix. Ours must be that signal (formatting keeps its
+    ffmpeg-like loader, which is what the official formatting uses). librosa itself checks it
+    here; without it, soxr's own call does."""
+    import soxr
+
+    n = int(rate * 4.3) + 7  # a length that does not divide evenly into 16 kHz samples
+    x = np.stack([voice(n / rate, sr=rate, seed=k)[:n] for k in range(channels)], axis=1)
+    path = tmp_path / f"ref.{fmt}"
+    sf.write(path, x, rate, subtype="PCM_16")
+    ref = load_reference(path)
+    decoded, _ = sf.read(path, dtype="float32", always_2d=True)
+    mean = decoded.mean(axis=1, dtype=np.float32)
+    want = soxr.resample(mean, rate, 16000, quality="HQ")
+    size = int(np.ceil(n * 16000 / rate))
+    want = np.pad(want, (0, max(0, size - len(want))))[:size]
+    np.testing.assert_array_equal(ref.wav16k, want)
+    try:
+        import librosa
+    except ImportError:
+        return
+    official, _ = librosa.load(path, sr=16000)
+    np.testing.assert_array_equal(ref.wav16k, official)

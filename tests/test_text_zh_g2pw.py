@@ -1,15 +1,14 @@
 """The G2PW adapter on a small ONNX graph with the real model's interface, run by onnxruntime.
 
-The 400 MB G2PW model cannot be obtained offline. This builds a model folder with the same
-files (polyphone/monophone tables, bopomofo→pinyin table, config.py, an ONNX graph with the
-six official inputs) whose "network" is a per-character score table; it checks what our
+The 400 MB G2PW model cannot be obtained offline. ``g2pw_helpers`` builds a model folder with the
+same files (polyphone/monophone tables, bopomofo→pinyin table, config.py, an ONNX graph with the
+six official inputs) whose "network" is a per-character score table; this checks what our
 adapter controls: which characters are queried, char ids counted over the full polyphone
 list, the reading mask, label → pinyin conversion, the monophonic table and the fallback.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -19,65 +18,17 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 transformers = pytest.importorskip("transformers")
 
-from onnx import TensorProto, helper  # noqa: E402
-
 from backend.text import g2pw  # noqa: E402
 from backend.text.cleaner import clean_text  # noqa: E402
+from g2pw_helpers import build_tiny_g2pw  # noqa: E402
 from text_records import frontend_data_or_skip  # noqa: E402
 
 frontend_data_or_skip()
 
-POLYPHONES = [("一", "ㄧ1"), ("一", "ㄧ2"), ("行", "ㄏㄤ2"), ("行", "ㄒㄧㄥ2"),
-              ("長", "ㄓㄤ3"), ("長", "ㄔㄤ2")]
-BOPOMOFO = {"ㄧ": "yi", "ㄏㄤ": "hang", "ㄒㄧㄥ": "xing", "ㄓㄤ": "zhang", "ㄔㄤ": "chang",
-            "ㄧㄣ": "yin", "ㄙ": "si"}
-
-
-def _graph(path: Path, scores: np.ndarray) -> None:
-    long_inputs = ["input_ids", "token_type_ids", "attention_mask"]
-    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["N", "L"]) for n in long_inputs]
-    inputs += [
-        helper.make_tensor_value_info("phoneme_mask", TensorProto.FLOAT, ["N", scores.shape[1]]),
-        helper.make_tensor_value_info("char_ids", TensorProto.INT64, ["N"]),
-        helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["N"]),
-    ]
-    table = helper.make_tensor("scores", TensorProto.FLOAT, scores.shape, scores.flatten())
-    nodes = [
-        helper.make_node("Gather", ["scores", "char_ids"], ["per_char"], axis=0),
-        helper.make_node("Mul", ["per_char", "phoneme_mask"], ["probs"]),
-    ]
-    out = helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", scores.shape[1]])
-    model = helper.make_model(helper.make_graph(nodes, "g2pw_like", inputs, [out], [table]),
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-
 
 @pytest.fixture(scope="session")
 def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("frontend_data")
-    folder = root / "G2PWModel"
-    folder.mkdir()
-    (folder / "POLYPHONIC_CHARS.txt").write_text(
-        "\n".join(f"{c}\t{r}" for c, r in POLYPHONES) + "\n", encoding="utf-8")
-    (folder / "MONOPHONIC_CHARS.txt").write_text("銀\tㄧㄣ2\n似\tㄙ4\n", encoding="utf-8")
-    (folder / "bopomofo_to_pinyin_wo_tune_dict.json").write_text(
-        json.dumps(BOPOMOFO, ensure_ascii=False), encoding="utf-8")
-    (folder / "config.py").write_text("use_mask = True\nuse_char_phoneme = False\n"
-                                      "model_source = 'bert-base-chinese'\n", encoding="utf-8")
-    labels = sorted({r for _, r in POLYPHONES})  # the adapter's label order
-    chars = sorted({c for c, _ in POLYPHONES})  # 一 counts, though it is never queried
-    scores = np.full((len(chars), len(labels)), 0.1, dtype=np.float32)
-    scores[chars.index("行"), labels.index("ㄒㄧㄥ2")] = 0.9  # model says xing2
-    scores[chars.index("長"), labels.index("ㄔㄤ2")] = 0.8  # model says chang2 ...
-    scores[chars.index("長"), labels.index("ㄒㄧㄥ2")] = 5.0  # ... a reading 長 lacks: masked
-    _graph(folder / "g2pW.onnx", scores)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"銀行長很好.,似乎一個"]
-    tok = root / "chinese-roberta-wwm-ext-large"
-    tok.mkdir()
-    (tok / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    transformers.BertTokenizerFast(vocab_file=str(tok / "vocab.txt")).save_pretrained(str(tok))
-    return root
+    return build_tiny_g2pw(tmp_path_factory.mktemp("frontend_data"))
 
 
 @pytest.fixture

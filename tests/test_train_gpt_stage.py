@@ -221,3 +221,36 @@ def test_restart_keeps_the_earlier_runs_exports(tmp_path):
     assert (old[0] / "voice-e1.ckpt").read_bytes() == first_bytes  # kept whole
     assert first.is_file() and first.read_bytes() != first_bytes  # the new run's own export
     assert (p.exp_dir / "logs_s1_v2" / old[0].name).is_dir()  # the checkpoints went to the same name
+
+
+def test_checkpoints_are_in_the_official_layout_and_an_official_one_is_resumed(tmp_path, finished_run):
+    """The official ``s1_train.py`` resumes from ``logs_s1_<ver>/ckpt/epoch=E-step=S.ckpt`` (Lightning's
+    0-based epoch); ours are written there. A run whose only checkpoint is such a file — no manifest,
+    no state of ours in it, as the official trainer leaves it — resumes from it."""
+    from backend.train.common import MANIFEST, CheckpointStore
+
+    _ws, _p, ref_params, _ = finished_run
+    ref = CheckpointStore(ref_params.exp_dir / "logs_s1_v2").latest()
+    assert ref is not None and ref.files["GPT"] == f"ckpt/epoch=2-step={ref.step}.ckpt"
+    data = torch.load(ref.path("GPT"), map_location="cpu", weights_only=True)
+    assert data["epoch"] == 2 and data["global_step"] == ref.step and data["pytorch-lightning_version"]
+    assert data["loops"]["fit_loop"]["epoch_progress"]["current"]["completed"] == 3
+    assert data["optimizer_states"][0]["state"] and data["lr_schedulers"][0]["_current_step"] == ref.step
+
+    ws, p = _project(tmp_path / "home")
+    params, _ = _run(ws, p.name, "--epochs", "1")
+    run_dir = params.exp_dir / "logs_s1_v2"
+    [saved] = (run_dir / "ckpt").glob("epoch=0-step=*.ckpt")
+    official = torch.load(saved, map_location="cpu", weights_only=True)
+    step = official["global_step"]
+    del official["gsv"]  # the official trainer's file: Lightning's keys only
+    torch.save(official, saved)
+    (run_dir / MANIFEST).unlink()
+
+    _params2, events = _run(ws, p.name, "--epochs", "2")
+    infos = " ".join(e.get("text", "") for e in events if e["kind"] == "message" and e["level"] == "info")
+    assert f"resuming after epoch 1 of 2 (optimiser step {step})" in infos
+    end = CheckpointStore(run_dir).latest()
+    assert end is not None and end.finished and end.epoch == 2 and end.step == 2 * step
+    assert end.files["GPT"] == f"ckpt/epoch=1-step={2 * step}.ckpt"
+    assert sorted(x.name for x in params.weights_dir.iterdir()) == ["voice-e1.ckpt", "voice-e2.ckpt"]

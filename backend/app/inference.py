@@ -59,6 +59,7 @@ class InferSettings:
     cut: str = DEFAULT_CUT
     trim_ref: str = DEFAULT_TRIM
     numbers: dict[str, Any] = field(default_factory=dict)  # NUMBER_FIELDS and max_s
+    allow_pypinyin: bool = False  # v2+ Chinese without G2PW: pypinyin readings instead of a refusal
     verify: bool = False  # hear each piece and regenerate a bad one (``gsv infer --verify``)
     max_tries: int | None = None  # tries per piece when verifying; None: the stage's default
 
@@ -111,7 +112,8 @@ def infer_request(app: "Application", s: InferSettings) -> "infer.Params":
     return infer.Params(text=s.text, lang=s.lang, refs=refs,
                         out=infer.default_out(project), ref_text=s.ref_text, ref_lang=s.ref_lang,
                         gpt=Path(s.gpt) if s.gpt else None, sovits=Path(s.sovits) if s.sovits else None,
-                        cut=s.cut, trim_ref=s.trim_ref, project=project.name, version=project.version,
+                        cut=s.cut, trim_ref=s.trim_ref, allow_pypinyin=s.allow_pypinyin,
+                        project=project.name, version=project.version,
                         precision=app.config.precision, max_tokens=infer.seconds_to_tokens(max_s),
                         verify=s.verify,
                         max_tries=s.max_tries if s.max_tries is not None else param_default(infer.Params, "max_tries"),

@@ -68,15 +68,18 @@ def fetch_models_request(app: "Application", version: str) -> Any:
 
 
 # --- format -----------------------------------------------------------------------------------
-def format_request(app: "Application", version: str, gpus: list[str] | None) -> "tuple[format_stage.Params, list[str]]":
-    """The ``format`` Params for the open project and the GPUs it leases (None: the defaults)."""
+def format_request(app: "Application", version: str, gpus: list[str] | None,
+                   allow_pypinyin: bool = False) -> "tuple[format_stage.Params, list[str]]":
+    """The ``format`` Params for the open project and the GPUs it leases (None: the defaults);
+    ``allow_pypinyin``: v2+ Chinese without G2PW is read with pypinyin instead of refused."""
     from ..stages import format as format_stage
 
     project = app.require_project()
     if gpus is None:  # as `gsv format` without --gpus: config.toml gpus, else every visible GPU
         gpus = app.default_gpus()
     params = format_stage.Params(list_path=project.transcript_path, exp_dir=project.exp_dir, version=version,
-                                 project=project.name, extra_dirs=[project.clips_dir], gpus=list(gpus))
+                                 project=project.name, extra_dirs=[project.clips_dir], gpus=list(gpus),
+                                 allow_pypinyin=allow_pypinyin)
     format_stage.check(params)
     return params, list(gpus)
 

@@ -61,7 +61,7 @@ class LoadedAudio:
         return len(self.samples) / self.sample_rate
 
 
-RESAMPLERS = ("ffmpeg", "soxr")
+RESAMPLERS = ("ffmpeg", "soxr", "librosa")
 
 
 def load_audio(path: str | os.PathLike[str], sample_rate: int = TARGET_SR, resampler: str = "ffmpeg",
@@ -73,6 +73,8 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int = TARGET_SR, resam
     sees the same samples and cuts in the same places as the official tool at any input rate
     (with soxr, 18 of 30 test files at 48 kHz had a cut moved by a few frames, which renames the
     clip). ``"soxr"`` uses ffmpeg's downmix weights and soxr's high-quality resampler instead.
+    ``"librosa"`` gives what ``librosa.load(path, sr=sample_rate)`` gives (official inference loads
+    its reference so): the channels' mean, soxr HQ, the length fixed to ``ceil(n·sample_rate/rate)``.
 
     ``on_progress(fraction)`` is called now and then while decoding (a long file takes a while).
     """
@@ -141,6 +143,9 @@ class _Mixer:
         mono = np.ascontiguousarray(mono, dtype=np.float32)
         if self.resampler == "soxr":
             mono = resample(mono, self.rate, self.target_rate)
+        elif self.resampler == "librosa" and self.rate != self.target_rate:
+            mono = _fix_length(resample(mono, self.rate, self.target_rate),
+                               int(np.ceil(len(mono) * (float(self.target_rate) / self.rate))))
         return mono
 
     def _passthrough(self, channels: int) -> bool:
@@ -152,6 +157,9 @@ class _Mixer:
         n, channels = block.shape
         if not _counted:
             self.source_frames += n
+        if self.resampler == "librosa":  # librosa.to_mono: the plain mean of the channels
+            self._pieces.append(block.mean(axis=1, dtype=np.float32) if channels > 1 else block[:, 0].copy())
+            return
         if self._passthrough(channels) or self.resampler == "soxr":
             self._pieces.append(_to_mono(block, layout))
             return
@@ -219,6 +227,13 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     import soxr
 
     return np.ascontiguousarray(soxr.resample(samples, from_rate, to_rate, quality="HQ"), dtype=np.float32)
+
+
+def _fix_length(samples: np.ndarray, n: int) -> np.ndarray:
+    """Cut to ``n`` samples or pad with zeros (librosa's ``fix_length``)."""
+    if len(samples) >= n:
+        return samples[:n]
+    return np.concatenate([samples, np.zeros(n - len(samples), dtype=samples.dtype)])
 
 
 def wav_bytes_int16(samples: np.ndarray, sample_rate: int) -> bytes:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..jobs.events import Reporter
+from ..text.zh_readings import G2PW, PYPINYIN, RECORDED, ZhReadings, decide, needs_g2pw
 from . import journal, layout
 from .items import FormatInputError, FormatItem, Skipped, read_items
 from .journal import Entry
@@ -50,6 +51,7 @@ class FormatOptions:
     half: bool = True  # fp16 on GPU devices (never on CPU)
     threads: int | None = None
     pinyin_calls: list[dict[str, Any]] | None = None
+    allow_pypinyin: bool = False  # without G2PW (offline), read v2+ Chinese with pypinyin instead of refusing
 
 
 @dataclass
@@ -69,10 +71,11 @@ class FormatSummary:
     skipped: list[Skipped]
     steps: list[StepResult]
     exp_dir: Path
+    zh_readings: str | None = None  # what v2+ Chinese was read with: g2pw, pypinyin, recorded; None: no such text
 
     def to_json(self) -> dict[str, Any]:
         return {"version": self.version, "items": self.items, "kept": self.kept,
-                "seconds": round(self.seconds, 2), "exp_dir": str(self.exp_dir),
+                "seconds": round(self.seconds, 2), "exp_dir": str(self.exp_dir), "zh_readings": self.zh_readings,
                 "skipped": [s.to_json() for s in self.skipped],
                 "steps": [vars(s) for s in self.steps]}
 
@@ -182,15 +185,41 @@ def _run_locked(opts: FormatOptions, exp: Path, items: list[FormatItem], skipped
     if state.get("version") and state["version"] != opts.version:
         report.info(f"version changed from {state['version']} to {opts.version}: phones and tokens are redone "
                     "where they differ")
-    journal.write_state(exp, {**state, "version": opts.version})
+    readings = _zh_readings(opts, items, state, report)
+    journal.write_state(exp, {**state, "version": opts.version,
+                              "zh_readings": readings.source if readings else state.get("zh_readings")})
     cfg = StepConfig(exp=exp, version=opts.version, bert_dir=opts.bert_dir, hubert_dir=opts.hubert_dir,
                      s2g_path=opts.s2g_path, sv_path=opts.sv_path, half=opts.half, threads=opts.threads,
-                     pinyin_calls=opts.pinyin_calls)
+                     pinyin_calls=opts.pinyin_calls, zh_readings=readings)
     results: list[StepResult] = []
     with WorkerPool(len(opts.devices)) as pool:
         for step in steps_for(opts.version, opts.only):
             results.append(_run_one(step, items, cfg, opts, report, pool))
-    return finish(exp, opts.version, items, skipped, n_lines, results, known_before, report)
+    return finish(exp, opts.version, items, skipped, n_lines, results, known_before, report,
+                  readings.source if readings else None)
+
+
+def _zh_readings(opts: FormatOptions, items: list[FormatItem], state: dict[str, Any],
+                 report: Reporter) -> ZhReadings | None:
+    """G2PW or (allowed) pypinyin when a clip is v2+ Chinese: decided before any worker starts, so
+    a missing model refuses the run with the fetch command instead of skipping every Chinese clip.
+    Steps after ``text`` only need the source the text step used (for its hashes)."""
+    version = layout.text_version(opts.version)
+    if not any(needs_g2pw(it.language, version) for it in items):
+        return None
+    if opts.only not in (None, "text"):
+        source = state.get("zh_readings")
+        return ZhReadings(source) if source in (G2PW, PYPINYIN) else None
+    if opts.pinyin_calls is not None:
+        return ZhReadings(RECORDED)
+    from ..pretrained import progress_to
+
+    readings = decide(opts.allow_pypinyin, tokenizer=opts.bert_dir, on_progress=progress_to(report),
+                      on_info=report.info)
+    if readings.source == PYPINYIN:
+        report.warning("v2 Chinese is read with pypinyin (allowed by --allow-pypinyin): polyphones can differ "
+                       "from the official WebUI; `gsv models fetch v2` gets G2PW, then format again")
+    return readings
 
 
 def _run_one(step: str, items: list[FormatItem], cfg: StepConfig, opts: FormatOptions, report: Reporter,
@@ -210,7 +239,8 @@ def _run_one(step: str, items: list[FormatItem], cfg: StepConfig, opts: FormatOp
 
 
 def finish(exp: Path, version: str, items: list[FormatItem], skipped: list[Skipped], n_lines: int,
-           results: list[StepResult], known_before: set[str], report: Reporter) -> FormatSummary:
+           results: list[StepResult], known_before: set[str], report: Reporter,
+           zh_readings: str | None = None) -> FormatSummary:
     """Write the merged official files from the journals and sum up what is usable."""
     keys = {it.key for it in items}
     per_step = {s: {k: e for k, e in journal.read(exp, s).items() if k in keys} for s in STEPS}
@@ -238,7 +268,7 @@ def finish(exp: Path, version: str, items: list[FormatItem], skipped: list[Skipp
     if sem:
         lines = [sem[it.key]["line"] for it in items if sem.get(it.key, {}).get("ok") and it.key not in dropped]
         report.artifact(layout.write_name2semantic(exp, lines), role="name2semantic")
-    summary = FormatSummary(version, n_lines, len(kept_keys), seconds, skipped, results, exp)
+    summary = FormatSummary(version, n_lines, len(kept_keys), seconds, skipped, results, exp, zh_readings)
     report.info(f"kept {summary.kept} of {n_lines} clips ({seconds / 60:.1f} min); {len(skipped)} skipped"
                 + (" (reasons above)" if skipped else ""))
     report.summary(summary.to_json())

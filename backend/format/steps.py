@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GsvError
+from ..text.zh_readings import RECORDED, ZhReadings
 from . import layout
 from .items import FormatItem
 from .journal import Entry, digest, file_fingerprint
@@ -42,9 +43,12 @@ class StepConfig:
     sv_path: Path | None = None
     half: bool = False  # fp16 on GPU, as the official scripts do when is_half
     threads: int | None = None  # torch CPU threads per worker
-    # Chinese polyphone readings: "auto" (installed G2PW, else pypinyin), or recorded calls
-    # [{"sentences": [...], "pinyin": [[...]]}] replayed instead of the model (tests, checks).
+    # recorded Chinese polyphone readings [{"sentences": [...], "pinyin": [[...]]}] replayed instead
+    # of the model (tests, checks)
     pinyin_calls: list[dict[str, Any]] | None = None
+    # v2+ Chinese readings decided once per run (G2PW, or pypinyin when the user allowed it);
+    # None when no clip needs them (or recorded calls replace the model)
+    zh_readings: ZhReadings | None = None
     ssl_hashes: dict[str, str] = field(default_factory=dict)  # key -> ssl hash (sv/semantic inputs)
     model_ids: dict[str, Any] = field(default_factory=dict)  # role -> file_fingerprint, taken once per run
 
@@ -65,9 +69,22 @@ def wav32k_int16(x: np.ndarray) -> np.ndarray:
 
 # --- hashes: what each step's output depends on ----------------------------------------------
 
+def readings_source(item: FormatItem, cfg: StepConfig) -> str | None:
+    """What the item's Chinese polyphones are read with (None: not v2+ Chinese)."""
+    from ..text.zh_readings import needs_g2pw
+
+    if not needs_g2pw(item.language, layout.text_version(cfg.version)):
+        return None
+    if cfg.pinyin_calls is not None:
+        return RECORDED
+    return cfg.zh_readings.source if cfg.zh_readings is not None else None
+
+
 def text_hash(item: FormatItem, cfg: StepConfig) -> str:
+    """Phones change with the readings' source, so text read with pypinyin is redone once G2PW is there."""
     bert = cfg.model_id("bert") if item.language == "zh" else None
-    return digest("text", item.language, item.text, layout.text_version(cfg.version), bert, cfg.pinyin_calls is not None)
+    return digest("text", item.language, item.text, layout.text_version(cfg.version), bert,
+                  readings_source(item, cfg))
 
 
 def audio_fingerprint(path: Path) -> list[Any]:
@@ -121,13 +138,15 @@ class TextWorker:
         self.device = device
         self.dtype = _torch_setup(cfg, device)
         self._bert: Any = None
-        from ..text.cleaner import AUTO
+        from ..text.cleaner import REQUIRE_G2PW
 
-        self.pinyin: Any = AUTO
+        self.pinyin: Any = REQUIRE_G2PW  # never a silent pypinyin fallback
         if cfg.pinyin_calls is not None:
             from ..text.g2pw import recorded_pinyin
 
             self.pinyin = recorded_pinyin(cfg.pinyin_calls)
+        elif cfg.zh_readings is not None:
+            self.pinyin = cfg.zh_readings.sentence_pinyin()
 
     def bert(self) -> Any:
         if self._bert is None:  # loaded on the first Chinese item only

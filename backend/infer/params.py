@@ -54,6 +54,7 @@ class SynthesisParams:
     batch_size: int = 8
     noise_scale: float = 0.5
     trim_ref: str = "no"
+    allow_pypinyin: bool = False  # without G2PW (offline): read v2+ Chinese with pypinyin instead of refusing
 
     def problems(self) -> list[str]:
         """Every invalid value, one sentence each (the CLI and the screen show these)."""

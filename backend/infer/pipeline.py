@@ -37,6 +37,8 @@ from .text import TextPiece, prompt_piece, target_pieces
 
 EARLY_STOP_NUM = 50 * 54  # the official hz · max_sec; in practice only EOS or the step cap stop
 MAX_TOKENS = 1500  # the official hard cap (≈ 60 s per piece)
+PYPINYIN_WARNING = ("Chinese polyphones were read with pypinyin (allowed): without the G2PW model they can differ "
+                    "from the official WebUI — `gsv models fetch v2` gets it")
 REF_FREE_WARNING = ("no reference text: ref-free mode. The official guide warns that quality is clearly "
                     "lower without it — give the reference clip's exact text for the best result.")
 
@@ -76,6 +78,7 @@ class SynthesisResult:
     warnings: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
     ref_window: tuple[float, float] | None = None
+    zh_readings: str | None = None  # what v2+ Chinese was read with (g2pw, pypinyin); None: no Chinese
 
     @property
     def duration(self) -> float:
@@ -120,9 +123,18 @@ class Synthesizer:
     """True: a batch of one piece also goes through the batched decoder, as the official
     ``TTS.run`` (api_v2, the fast UI) does with ``parallel_infer``; False: the classic UI's path."""
 
-    def __init__(self, models: ModelSet, max_tokens: int = MAX_TOKENS) -> None:
+    def __init__(self, models: ModelSet, max_tokens: int = MAX_TOKENS,
+                 fetch_progress: Callable[[str, int, int | None], None] | None = None) -> None:
         self.models = models
         self.max_tokens = max_tokens
+        self.fetch_progress = fetch_progress  # bytes of a G2PW download (v2+ Chinese, model missing, online)
+
+    def cleaner(self, p: SynthesisParams) -> Any:
+        """The text frontend for one request: G2PW for v2+ Chinese (fetched when missing and online),
+        pypinyin only when ``p.allow_pypinyin``; otherwise a named error with the fetch command."""
+        from backend.text.zh_readings import ReadingsCleaner
+
+        return ReadingsCleaner(p.allow_pypinyin, on_progress=self.fetch_progress)
 
     # --- parts ----------------------------------------------------------------------------
     def spectrogram(self, ref: Reference) -> Any:
@@ -151,11 +163,12 @@ class Synthesizer:
         codes = m.sovits.extract_latent(ssl.to(m.placement.device, m.placement.dtype))
         return codes[0, 0][None].long()
 
-    def text_pieces(self, p: SynthesisParams) -> list[TextPiece]:
+    def text_pieces(self, p: SynthesisParams, clean: Any = None) -> list[TextPiece]:
         m = self.models
-        return target_pieces(p.text, p.lang, p.cut, m.symbol_version, m.bert, m.placement.dtype, m.placement.device)
+        return target_pieces(p.text, p.lang, p.cut, m.symbol_version, m.bert, m.placement.dtype, m.placement.device,
+                             clean if clean is not None else self.cleaner(p))
 
-    def _prompt(self, p: SynthesisParams, warnings: list[str]) -> _Prompt:
+    def _prompt(self, p: SynthesisParams, warnings: list[str], clean: Any) -> _Prompt:
         m = self.models
         if not p.ref:
             raise ReferenceAudioError("no reference clip given", fix="give a 3–10 s recording of the voice (--ref)")
@@ -164,7 +177,7 @@ class Synthesizer:
         refer = [self.spectrogram(r) for r in refs]
         sv = [self.speaker_embedding(r) for r in refs] if m.needs_speaker else None
         piece = prompt_piece(p.ref_text, p.ref_lang, m.symbol_version, m.bert, m.placement.dtype,
-                             m.placement.device)
+                             m.placement.device, clean)
         if piece is None:
             warnings.append(REF_FREE_WARNING)
             return _Prompt(None, None, refer, main, sv)
@@ -219,7 +232,8 @@ class Synthesizer:
 
     def prepare(self, p: SynthesisParams, warnings: list[str]) -> tuple[_Prompt, list[TextPiece]]:
         """The reference prompt and the text pieces of ``p``, for callers that render piece by piece."""
-        return self._prompt(p, warnings), self.text_pieces(p)
+        clean = self.cleaner(p)
+        return self._prompt(p, warnings, clean), self.text_pieces(p, clean)
 
     def render_piece(self, prompt: _Prompt, piece: TextPiece, p: SynthesisParams, seed: int) -> tuple[np.ndarray, int]:
         """One piece on its own with its own seed → (audio, GPT tokens). Verified synthesis
@@ -231,6 +245,8 @@ class Synthesizer:
     # --- the whole thing ------------------------------------------------------------------
     def synthesize(self, p: SynthesisParams, progress: ProgressFn | None = None,
                    on_piece: PieceFn | None = None) -> SynthesisResult:
+        from backend.text.zh_readings import PYPINYIN
+
         problems = p.problems()
         if problems:
             raise InferenceError("invalid synthesis parameters: " + "; ".join(problems),
@@ -240,13 +256,16 @@ class Synthesizer:
         warnings: list[str] = []
         timings = Timings()
         t0 = time.perf_counter()
-        prompt = self._prompt(p, warnings)
+        clean = self.cleaner(p)
+        prompt = self._prompt(p, warnings, clean)
         if prompt.main.window is not None:
             a, b = prompt.main.window
             warnings.append(f"reference trimmed to {a:.1f}–{b:.1f} s")
         timings.reference_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        pieces = self.text_pieces(p)
+        pieces = self.text_pieces(p, clean)
+        if clean.source == PYPINYIN:
+            warnings.append(PYPINYIN_WARNING)
         timings.text_s = time.perf_counter() - t0
         total = len(pieces)
         if progress:
@@ -274,4 +293,4 @@ class Synthesizer:
                 if progress:
                     progress(index + 1, total, piece.text[:40])
         audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-        return SynthesisResult(audio, sr, seed, infos, warnings, timings, prompt.main.window)
+        return SynthesisResult(audio, sr, seed, infos, warnings, timings, prompt.main.window, clean.source)

@@ -6,21 +6,25 @@ ready alternatives: its first 10 s, and its "best" 3–10 s window — the stret
 the most speech energy and starts and ends at quiet moments, so no word is cut in half.
 Either can be chosen (``trim_ref``) and the clip is then used as if it had been cut so.
 
-Loading follows the official inference: the prompt features come from the clip at 16 kHz
-(librosa's soxr-HQ resampling; we call soxr the same way), the reference spectrogram from
-the clip at 32 kHz, divided by ``min(2, peak)`` when its peak exceeds 1.
+Loading follows the official inference: the prompt features come from the clip as
+``librosa.load(path, sr=16000)`` returns it (:func:`read_clip_16k`: channels averaged, soxr's
+high-quality resampler, the length fixed to ``ceil(n·16000/sr)``) — not the libswresample
+conversion formatting uses, which moves prompt codes; the reference spectrogram from the clip
+at 32 kHz, divided by ``min(2, peak)`` when its peak exceeds 1.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .errors import ReferenceAudioError, ReferenceLengthError
 from .params import MAX_REF_S, MIN_REF_S
 
+SSL_RATE = 16000  # HuBERT's input rate
 _FRAME_S = 0.02
 # A reference whose loudest 20 ms frame stays below this (dBFS) holds no voice: the GPT would be
 # prompted with silence and speak noise or nothing. Quiet but real recordings peak far above it.
@@ -42,8 +46,7 @@ class Reference:
         return len(self.wav16k) / 16000
 
 
-def read_clip(path: str | Path, sample_rate: int) -> np.ndarray:
-    """Mono float32 at ``sample_rate`` from any audio format; unreadable files are named errors."""
+def _load(path: str | Path, sample_rate: int, resampler: str) -> Any:
     from backend.audio.io import AudioError, load_audio
 
     p = Path(path).expanduser()
@@ -51,10 +54,21 @@ def read_clip(path: str | Path, sample_rate: int) -> np.ndarray:
         raise ReferenceAudioError(f"reference clip {p} does not exist",
                                   fix="give the path of a 3–10 s recording of the voice")
     try:
-        return load_audio(p, sample_rate).samples
+        return load_audio(p, sample_rate, resampler=resampler)
     except AudioError as e:
         raise ReferenceAudioError(f"cannot read the reference clip: {e.message}",
                                   fix=e.fix or "convert it to wav, or choose another clip") from e
+
+
+def read_clip(path: str | Path, sample_rate: int) -> np.ndarray:
+    """Mono float32 at ``sample_rate`` from any audio format; unreadable files are named errors."""
+    return _load(path, sample_rate, "ffmpeg").samples
+
+
+def read_clip_16k(path: str | Path) -> np.ndarray:
+    """The clip as official inference feeds HuBERT: what ``librosa.load(path, sr=16000)`` returns
+    (the channels' mean, soxr HQ — librosa's default — and librosa's length fix)."""
+    return _load(path, SSL_RATE, "librosa").samples
 
 
 def _frame_energy(wav: np.ndarray, sr: int) -> np.ndarray:
@@ -141,7 +155,7 @@ def check_audible(wav16k: np.ndarray, path: str) -> None:
 
 def load_reference(path: str | Path, trim: str = "no", check: bool = True) -> Reference:
     """Read a reference clip at 16 and 32 kHz, apply the length rule (or the chosen trim)."""
-    wav16 = read_clip(path, 16000)
+    wav16 = read_clip_16k(path)
     wav32 = read_clip(path, 32000)
     duration = len(wav16) / 16000
     window: tuple[float, float] | None = None

@@ -46,11 +46,14 @@ def _features(segments: list, bert_loader: Callable[[], Any], dtype: Any, device
 
 
 def target_pieces(text: str, lang: str, method: str, symbol_version: str, bert_loader: Callable[[], Any],
-                  dtype: Any, device: str = "cpu") -> list[TextPiece]:
-    """The pieces of ``text`` cut by ``method`` with their phones and features (empty pieces dropped)."""
+                  dtype: Any, device: str = "cpu", clean: Callable[..., Any] | None = None) -> list[TextPiece]:
+    """The pieces of ``text`` cut by ``method`` with their phones and features (empty pieces dropped).
+
+    ``clean``: the text frontend call (default ``clean_text``; inference passes one that decides
+    the Chinese readings, see :mod:`backend.text.zh_readings`)."""
     from backend.text.cutting import prepare_chunks
 
-    chunks = prepare_chunks(text, lang, method, version=symbol_version)
+    chunks = prepare_chunks(text, lang, method, version=symbol_version, clean=clean)
     if not chunks:
         raise InferenceError("the text gives nothing to speak after cutting and normalisation",
                              fix="enter words in the chosen language")
@@ -59,7 +62,7 @@ def target_pieces(text: str, lang: str, method: str, symbol_version: str, bert_l
 
 
 def prompt_piece(ref_text: str | None, ref_lang: str, symbol_version: str, bert_loader: Callable[[], Any],
-                 dtype: Any, device: str = "cpu") -> TextPiece | None:
+                 dtype: Any, device: str = "cpu", clean: Callable[..., Any] | None = None) -> TextPiece | None:
     """The reference text as the GPT prompt (None = ref-free mode)."""
     from backend.text.cutting import prompt_text_for_inference
     from backend.text.langsplit import phones_for_option
@@ -67,6 +70,6 @@ def prompt_piece(ref_text: str | None, ref_lang: str, symbol_version: str, bert_
     prompt = prompt_text_for_inference(ref_text, ref_lang)
     if prompt is None:
         return None
-    result = phones_for_option(prompt, ref_lang, symbol_version)
+    result = phones_for_option(prompt, ref_lang, symbol_version, clean)
     return TextPiece(prompt, list(result.ids), [s.lang for s in result.segments], result.norm_text,
                      _features(result.segments, bert_loader, dtype, device))

@@ -185,7 +185,12 @@ def sovits_file_bytes(state_dict: Mapping[str, Any], config: Mapping[str, Any], 
     obj["weight"] = weight
     obj["config"] = cfg
     obj["info"] = f"{epoch}epoch_{step}iteration"
-    return save_checkpoint(obj, header=EXPORT_HEADERS[version])
+    data = save_checkpoint(obj, header=EXPORT_HEADERS[version])
+    if version == "v2":  # headerless: the official tells v1 from v2 by the size
+        from .size_class import keep_v2_size_class
+
+        data = keep_v2_size_class(data)
+    return data
 
 
 def write_sovits(path: str | os.PathLike[str], state_dict: Mapping[str, Any], config: Mapping[str, Any],

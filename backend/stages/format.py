@@ -1,6 +1,7 @@
 """Stage ``format``: a reviewed transcript becomes the official experiment folder (WebUI step 1A).
 
-``gsv format --project NAME [--version v1|v2|v2Pro|v2ProPlus] [--only text|ssl|semantic] [--gpus 0,1]``
+``gsv format --project NAME [--version v1|v2|v2Pro|v2ProPlus] [--only text|ssl|semantic] [--gpus 0,1]
+[--allow-pypinyin]``
 
 Runs text+BERT, then HuBERT+32 kHz wavs (+ speaker embeddings for v2Pro/v2ProPlus), then semantic
 tokens, into ``<project>/exp`` (the official ``logs/<exp>`` layout, see :mod:`backend.format.layout`).
@@ -54,6 +55,9 @@ class Params:
                                  help="speaker model .ckpt (override)")
     pretrained_dir: Path | None = param(None, none="HF cache",
                                         help="folder with the official pretrained_models layout")
+    allow_pypinyin: bool = param(False, help="without the G2PW model (offline), read v2+ Chinese polyphones with "
+                                             "pypinyin instead of refusing (differs from the official WebUI; "
+                                             "recorded in the exp folder)")
 
     def problems(self) -> list[str]:
         """Every value formatting cannot use, one sentence each."""
@@ -69,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in ("only", "wav_dir", "procs_per_gpu", "cpu_workers"):
         add_param_option(parser, Params, name)
     parser.add_argument("--fp32", dest="half", action="store_false", help=param_info(Params, "half").help)
-    for name in ("pretrained_dir", "bert_dir", "hubert_dir", "s2g_path", "sv_path"):
+    for name in ("pretrained_dir", "bert_dir", "hubert_dir", "s2g_path", "sv_path", "allow_pypinyin"):
         add_param_option(parser, Params, name)
 
 
@@ -91,7 +95,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
                     gpus=list(getattr(args, "job_gpus", None) or []), procs_per_gpu=args.procs_per_gpu,
                     cpu_workers=args.cpu_workers, half=args.half, bert_dir=_abs(args.bert_dir),
                     hubert_dir=_abs(args.hubert_dir), s2g_path=_abs(args.s2g_path), sv_path=_abs(args.sv_path),
-                    pretrained_dir=_abs(args.pretrained_dir))
+                    pretrained_dir=_abs(args.pretrained_dir), allow_pypinyin=args.allow_pypinyin)
     check(params)
     return params
 
@@ -163,7 +167,8 @@ def run(params: Params, report: Reporter) -> None:
     opts = FormatOptions(list_path=params.list_path, exp_dir=params.exp_dir, version=params.version,
                          only=params.only, wav_dir=params.wav_dir, extra_dirs=list(params.extra_dirs),
                          bert_dir=models["bert"], hubert_dir=models["hubert"], s2g_path=models["s2G"],
-                         sv_path=models["sv"], devices=devs, half=params.half, threads=threads)
+                         sv_path=models["sv"], devices=devs, half=params.half, threads=threads,
+                         allow_pypinyin=params.allow_pypinyin)
     summary = run_format(opts, report)
     if summary.kept == 0 and params.only in (None, "semantic"):
         raise FormatParamsError(f"no clip survived formatting ({len(summary.skipped)} skipped)",

@@ -2,7 +2,7 @@
 
 ``gsv infer [--project NAME] [--gpt PATH] [--sovits PATH] --ref WAV [--ref WAV …] [--ref-text TEXT]
 --ref-lang L (--text TEXT | --text-file F) --lang L [--cut cut0…cut5] [--top-k --top-p
---temperature --repetition-penalty --speed --pause --seed --batch-size] [--trim-ref no|first|best]
+--temperature --repetition-penalty --speed --pause --seed --batch-size] [--trim-ref no|first|best] [--allow-pypinyin]
 [--out OUT.wav] [--verify [--max-tries N] [--verify-max-error E]]``
 
 GPT/SoVITS default to the project's latest exports, else the pretrained base models of the
@@ -56,7 +56,7 @@ def seconds_to_tokens(seconds: float) -> int:
 def tokens_to_seconds(tokens: int) -> float:
     return round(tokens / TOKENS_PER_S, 2)
 _GENERATION_FIELDS = ("ref_text", "ref_lang", "cut", "top_k", "top_p", "temperature", "repetition_penalty",
-                      "speed", "pause", "seed", "batch_size", "trim_ref")
+                      "speed", "pause", "seed", "batch_size", "trim_ref", "allow_pypinyin")
 
 
 @dataclass
@@ -83,6 +83,9 @@ class Params:
     seed: int = param(_DEFAULTS.seed, help="-1 draws one (it is reported)")
     batch_size: int = param(_DEFAULTS.batch_size, help="pieces generated together by the GPT")
     trim_ref: str = _DEFAULTS.trim_ref
+    allow_pypinyin: bool = param(_DEFAULTS.allow_pypinyin,
+                                 help="without the G2PW model (offline), read v2+ Chinese polyphones with pypinyin "
+                                      "instead of refusing (differs from the official WebUI; recorded in the take)")
     project: str | None = None
     version: str = "v2"  # which pretrained base models to fall back to
     hubert: Path | None = None
@@ -139,7 +142,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", default=None, choices=sorted(LANGUAGE_OPTIONS),
                         help="language option of the text (default: the project's language)")
     for name in ("cut", "top_k", "top_p", "temperature", "repetition_penalty", "speed", "pause", "seed",
-                 "batch_size"):
+                 "batch_size", "allow_pypinyin"):
         add_param_option(parser, Params, name)
     parser.add_argument("--trim-ref", choices=TRIM_CHOICES, default="no",
                         help="a reference over 10 s: refuse (no, default), use its first 10 s, or its best 3–10 s window")
@@ -205,7 +208,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         sovits=Path(sovits).expanduser().absolute() if sovits else None,
         cut=args.cut, top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
         repetition_penalty=args.repetition_penalty, speed=args.speed, pause=args.pause, seed=args.seed,
-        batch_size=args.batch_size, trim_ref=args.trim_ref, project=project.name if project else None,
+        batch_size=args.batch_size, trim_ref=args.trim_ref, allow_pypinyin=args.allow_pypinyin, project=project.name if project else None,
         version=version, device=args.device, precision=args.precision or load_config().precision,
         hubert=Path(args.hubert).expanduser().absolute() if args.hubert else None,
         bert=Path(args.bert).expanduser().absolute() if args.bert else None,
@@ -283,6 +286,7 @@ def record(params: Params, result: Any, models: Any, wall_s: float) -> dict[str,
         "ref_window": list(result.ref_window) if result.ref_window else None,
         "pieces": [asdict(p) for p in result.pieces],
         "warnings": list(result.warnings),
+        "zh_readings": result.zh_readings,  # g2pw, pypinyin (allowed), or None: no v2+ Chinese in the take
         "timings": {"wall_s": round(wall_s, 3), "text_s": round(t.text_s, 3), "reference_s": round(t.reference_s, 3),
                     "gpt_s": round(t.gpt_s, 3), "gpt_tokens": t.gpt_tokens, "sovits_s": round(t.sovits_s, 3)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -299,6 +303,7 @@ def keep_previous(out: Path) -> None:
 def run(params: Params, report: Reporter) -> None:
     from ..infer.models import load_models
     from ..infer.pipeline import Synthesizer
+    from ..pretrained import progress_to
 
     check(params)
     started = time.perf_counter()
@@ -306,7 +311,7 @@ def run(params: Params, report: Reporter) -> None:
     models = load_models(params.gpt, params.sovits, hubert_dir=params.hubert, bert_dir=params.bert,
                          sv_path=params.sv, device=params.device, precision=params.precision)
     report.info(f"{models.version} on {models.placement.label}")
-    synth = Synthesizer(models, max_tokens=params.max_tokens)
+    synth = Synthesizer(models, max_tokens=params.max_tokens, fetch_progress=progress_to(report))
 
     def progress(done: int, total: int, label: str) -> None:
         report.progress(done, total, unit="pieces", label=label)

@@ -324,6 +324,11 @@ def use_g2pw_model(model_folder: Path, tokenizer_folder: Path) -> None:
     installed_model.cache_clear()
 
 
+def model_folder() -> Path | None:
+    """The G2PW model folder in use: a registered one, else the one in the data folder."""
+    return _configured.get("model") or model_dir()
+
+
 def tokenizer_dir() -> Path | None:
     """The BERT tokenizer the model reads with: a registered one, one in the data folder, else the
     pretrained chinese-roberta-wwm-ext-large of ``gsv models fetch`` — the one the official
@@ -340,7 +345,7 @@ def tokenizer_dir() -> Path | None:
 @lru_cache(maxsize=1)
 def installed_model() -> SentencePinyin | None:
     """The G2PW model when its files and the BERT tokenizer are present, else None."""
-    folder = _configured.get("model") or model_dir()
+    folder = model_folder()
     tokenizer = tokenizer_dir()
     if folder is None or tokenizer is None:
         return None

@@ -168,6 +168,7 @@ class CheckpointStore:
         for role, payload in payloads.items():
             buf = io.BytesIO()
             torch.save(dict(payload), buf)
+            (self.folder / names[role]).parent.mkdir(parents=True, exist_ok=True)  # a name may hold a folder
             atomic_write_bytes(self.folder / names[role], buf.getvalue())
         old_files: list[str] = list(prev.get("history", []))
         if isinstance(prev.get("files"), dict):
@@ -207,10 +208,11 @@ class CheckpointStore:
         return remove_temp_files(self.folder)
 
     def move_aside(self, name: str | None = None) -> Path | None:
-        """``--restart``: move every checkpoint file and the manifest into ``old-<time>/`` (kept, not deleted)."""
+        """``--restart``: move every checkpoint file and the manifest into ``old-<time>/`` (kept, not deleted),
+        with the sub-folders (the official GPT layout's ``ckpt/``) but not earlier ``old-*`` folders."""
         if not self.folder.is_dir():
             return None
-        items = [p for p in self.folder.iterdir() if p.is_file()]
+        items = [p for p in self.folder.iterdir() if p.is_file() or (p.is_dir() and not p.name.startswith("old-"))]
         if not items:
             return None
         return move_into(items, new_folder(self.folder, name or old_run_name()))

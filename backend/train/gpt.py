@@ -39,6 +39,7 @@ from .common import (CheckpointStore, ExportFiles, ResumePlan, TrainError, Train
                      seed_everything, set_rng_state)
 from .defaults import GPT
 from .distributed import DistContext
+from .gpt_ckpt import OFFICIAL_DIR, file_name, lightning_fields, official_checkpoint, trainer_state
 from .scaled_adam import LockedLR, ScaledAdam, official_optimizer
 
 ACCUMULATE = 4
@@ -201,10 +202,12 @@ def official_config(s: GPTTrainSettings, model: torch.nn.Module, batch_size: int
 
 def save_checkpoint(store: CheckpointStore, s: GPTTrainSettings, trainer: GPTTrainer, epoch: int, batches: int,
                     exports: list[str]):
+    """One checkpoint in the official layout (``ckpt/epoch=E-step=S.ckpt``, see :mod:`.gpt_ckpt`) that
+    also holds our complete trainer state; the manifest names it."""
+    ours = {**trainer.state(), "batches": batches, "rng": rng_state()}
     payload = {"state_dict": {f"model.{k}": v.detach().cpu() for k, v in trainer.model.state_dict().items()},
-               "epoch": epoch, "global_step": trainer.steps,
-               "gsv": {**trainer.state(), "batches": batches, "rng": rng_state()}}
-    return store.save(epoch, trainer.steps, {CKPT_ROLE: payload}, {CKPT_ROLE: f"gpt-e{epoch}-s{trainer.steps}.ckpt"},
+               **lightning_fields(epoch, trainer.steps, batches, ours["optimizer"]), "gsv": ours}
+    return store.save(epoch, trainer.steps, {CKPT_ROLE: payload}, {CKPT_ROLE: file_name(epoch, trainer.steps)},
                       total_epochs=s.epochs, keep_latest_only=s.save_latest_only, exports=exports)
 
 
@@ -212,8 +215,11 @@ def prepare(s: GPTTrainSettings, restart: bool = False, command_hint: str = "") 
     """Resume decision (in the parent, before any worker starts); ``s.resume`` names the checkpoint."""
     store = CheckpointStore(s.ckpt_dir)
     store.remove_temp_files()  # a kill during a save leaves its temp file behind (the size of a checkpoint)
+    remove_temp_files(s.ckpt_dir / OFFICIAL_DIR)
     remove_temp_files(Path(s.weights_dir))
-    plan = plan_resume(store, s.epochs, restart=restart, command_hint=command_hint,
+    # an official run's checkpoint (no manifest) is picked up as the official trainer would
+    fallback = None if restart or store.latest() is not None else official_checkpoint(s.ckpt_dir, CKPT_ROLE)
+    plan = plan_resume(store, s.epochs, restart=restart, fallback=fallback, command_hint=command_hint,
                        exports=ExportFiles.gpt(s.weights_dir, s.exp_name))
     # a base model that was one of the moved exports ("continue from my own model") is read from there
     s.pretrained_s1 = str(plan.moved_path(s.pretrained_s1))
@@ -231,6 +237,25 @@ def _load_resume(s: GPTTrainSettings, model: torch.nn.Module) -> dict[str, Any]:
         raise TrainError(f"{s.resume['path']} does not fit this model ({len(missing)} missing, "  # type: ignore[index]
                          f"{len(unexpected)} unexpected tensors)", fix="use --restart to start from the base model")
     return ck
+
+
+def _restore(trainer: GPTTrainer, ck: dict[str, Any], report: Reporter | None) -> dict[str, Any]:
+    """Put a checkpoint's trainer state back. A file of ours restores exactly; an official one
+    gives what Lightning kept — its optimiser state if it fits ours, else a fresh optimiser."""
+    state, complete = trainer_state(ck, ACCUMULATE)
+    if complete:
+        trainer.load_state(state)
+        return state
+    try:
+        trainer.load_state(state)
+    except (KeyError, ValueError, RuntimeError) as e:  # no or an unfitting optimiser state
+        trainer.schedule.load_state_dict(state["schedule"])
+        trainer.schedule.apply()
+        trainer.steps = int(state["steps"])
+        if report is not None:
+            report.warning(f"the official checkpoint's optimiser state cannot be used ({type(e).__name__}): "
+                           "the optimiser starts fresh from its weights and step")
+    return state
 
 
 # ------------------------------------------------------------------------------- worker
@@ -258,10 +283,9 @@ def train_worker(params: dict[str, Any], report: Reporter, dist: DistContext) ->
     model.to(device)
     trainer = GPTTrainer(model, s.dpo, s.text_padding, s.fp16, device, s.lr_schedule)
     if ck is not None:
-        gsv = ck.get("gsv") or {}
-        trainer.load_state(gsv)
-        set_rng_state(gsv.get("rng"))
-        start_epoch, batches = int(ck["epoch"]) + 1, int(gsv.get("batches", 0))
+        state = _restore(trainer, ck, report if dist.is_main else None)
+        set_rng_state(state.get("rng"))
+        start_epoch, batches = int(s.resume["epoch"]) + 1, int(state.get("batches", 0))  # type: ignore[index]
         del ck
     store = CheckpointStore(s.ckpt_dir)
     saves = save_epochs(s.epochs, s.save_every)
