@@ -123,6 +123,12 @@ SECTIONS: tuple[Section, ...] = (
                      "epochs, starting over, or a new run from one of the project's exports"),
         KeySpec("training.send", "i", "send_to_inference", "To inference",
                 help="Open Inference with the chosen GPT + SoVITS weights (enter on a row chooses it)"),
+        KeySpec("training.checkup_send", "u", "checkup_send", "Use checked pair", show=False,
+                help="Open Inference with the checkup table's highlighted pair (★: the recommended one)"),
+        KeySpec("training.checkup_play", "t", "checkup_play", "Play a take", show=False,
+                help="Play the next evaluation take of the checkup table's highlighted pair (worst first)"),
+        KeySpec("training.checkup", "k", "checkup_now", "Checkup", show=False,
+                help="Score the project's exports now (a checkup job; one also follows every training run)"),
     ]),
     _section("inference", "Inference screen", [
         KeySpec("inference.generate", "ctrl+r", "generate", "Generate", priority=True,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
 from ..infer.params import CUT_LABELS, LANGUAGE_OPTIONS, MAX_REF_S, MIN_REF_S, TRIM_CHOICES, SynthesisParams
-from ..stages.base import param_default
+from ..stages.base import param_default, param_info
 from .forms import FieldSpec, field_spec
 
 if TYPE_CHECKING:
@@ -60,6 +60,15 @@ class InferSettings:
     trim_ref: str = DEFAULT_TRIM
     numbers: dict[str, Any] = field(default_factory=dict)  # NUMBER_FIELDS and max_s
     allow_pypinyin: bool = False  # v2+ Chinese without G2PW: pypinyin readings instead of a refusal
+    verify: bool = False  # hear each piece and regenerate a bad one (``gsv infer --verify``)
+    max_tries: int | None = None  # tries per piece when verifying; None: the stage's default
+
+
+def max_tries_field() -> FieldSpec:
+    """The form's "tries" field (default and limits from the ``infer`` Params)."""
+    from ..stages import infer
+
+    return field_spec(infer.Params, "max_tries")
 
 
 def settings_problems(s: InferSettings) -> list[str]:
@@ -73,6 +82,13 @@ def settings_problems(s: InferSettings) -> list[str]:
         problems.append(f"max s (longest piece) must be between 0.5 and {infer.MAX_PIECE_S:g}")
     problems += SynthesisParams(text=s.text, lang=s.lang, ref=s.ref, cut=s.cut, trim_ref=s.trim_ref,
                                 **numbers).problems()
+    if s.verify and s.max_tries is not None:
+        from ..stages import infer
+
+        info = param_info(infer.Params, "max_tries")
+        low, high = int(info.low or 1), int(info.high or s.max_tries)
+        if not low <= s.max_tries <= high:
+            problems.append(f"tries (with verify) must be between {low} and {high}")
     if not s.ref:
         problems.append("choose a reference clip")
     if not s.gpt:
@@ -98,7 +114,10 @@ def infer_request(app: "Application", s: InferSettings) -> "infer.Params":
                         gpt=Path(s.gpt) if s.gpt else None, sovits=Path(s.sovits) if s.sovits else None,
                         cut=s.cut, trim_ref=s.trim_ref, allow_pypinyin=s.allow_pypinyin,
                         project=project.name, version=project.version,
-                        precision=app.config.precision, max_tokens=infer.seconds_to_tokens(max_s), **numbers)
+                        precision=app.config.precision, max_tokens=infer.seconds_to_tokens(max_s),
+                        verify=s.verify,
+                        max_tries=s.max_tries if s.max_tries is not None else param_default(infer.Params, "max_tries"),
+                        **numbers)
 
 
 def form_values(params: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 "Train both" is a plan, not a screen's bookkeeping: on one GPU the GPT job is queued to run
 after the SoVITS job succeeds (a chained job, so it starts even with the TUI closed); with two
-or more GPUs they run side by side, one GPU each.
+or more GPUs they run side by side, one GPU each. Behind the plan's last job a checkup is queued
+(:mod:`.checkup`) unless the project turned ``checkup_after_training`` off; it leases every GPU of
+the plan, so behind side-by-side runs it starts only once both have freed theirs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .summaries import FormatSummary, read_format_summary
 
 if TYPE_CHECKING:
     from ..jobs.record import JobRecord
+    from .checkup import ChainedCheckup
     from ..stages import format as format_stage
     from .core import Application
 
@@ -168,15 +171,28 @@ def train_requests(app: "Application", which: str, settings: TrainSettings) -> T
                      chained=True)
 
 
-def submit_plan(app: "Application", plan: TrainPlan) -> "list[JobRecord]":
-    """Queue every job of ``plan`` (chained ones after their predecessor). Blocks briefly: call
-    it from a worker thread. GsvError when the first is refused; later refusals raise too, after
-    the jobs already queued stay queued."""
+@dataclass
+class PlanSubmission:
+    """The jobs one plan queued: its training jobs, then the checkup chained behind them."""
+
+    records: "list[JobRecord]"
+    checkup: "ChainedCheckup | None" = None  # None: nothing was chained (a later refusal stopped it)
+
+
+def submit_plan(app: "Application", plan: TrainPlan) -> PlanSubmission:
+    """Queue every job of ``plan`` (chained ones after their predecessor), then — when the project
+    wants one (``checkup_after_training``, on by default) — a checkup behind the last of them.
+    Blocks briefly: call it from a worker thread. GsvError when the first is refused; later
+    refusals raise too, after the jobs already queued stay queued. A checkup that cannot be
+    queued never stops the training: ``checkup.skipped`` says why."""
+    from .checkup import chain_after
+
     records: list[JobRecord] = []
     for job in plan.jobs:
         after = records[-1].id if plan.chained and records else None
         records.append(app.submit(job.stage, job.params, gpus=job.gpus, after=after))
-    return records
+    gpus = list(dict.fromkeys(g for job in plan.jobs for g in job.gpus))  # every GPU of the plan, once
+    return PlanSubmission(records, chain_after(app, records[-1].id, gpus) if records else None)
 
 
 def resume_request(app: "Application", job_id: str) -> "JobRecord":

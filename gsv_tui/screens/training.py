@@ -8,6 +8,12 @@ training settings and start buttons (:mod:`..widgets.train_form`: "Train both" o
 after SoVITS); the exported weights (:mod:`..widgets.weights_list`), from which a GPT + SoVITS pair
 goes to the Inference screen.
 
+First in the scrolling part, so it is in view at 80×24: the latest voice checkup
+(:mod:`..widgets.checkup_table`) — the pairs it scored, the recommended one first — and the state
+of a checkup job (one is queued behind every training plan unless the switch beside it is off).
+``u`` sends the highlighted pair to Inference, ``t`` plays its evaluation takes one by one, ``k``
+runs a checkup now.
+
 The followed job is the one just started, else the project's running (or queued, or latest)
 training job. Cancel asks, then stops it (the job system's TERM → grace → KILL); Resume starts the
 same stage with the same settings again — the trainers continue from their last checkpoint. A run
@@ -27,6 +33,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Select, Static
 
+from backend.app import checkup as checkups
 from backend.app import training as requests
 from backend.errors import GsvError
 
@@ -36,6 +43,7 @@ from ..jobwatch import JobsSnapshot, JobView
 from ..messages import JobRefused, JobSubmitted
 from ..train_events import TRAIN_STAGES, TrainState
 from ..widgets.base_models import BaseModels
+from ..widgets.checkup_table import CheckupPanel
 from ..widgets.format_panel import FormatPanel
 from ..widgets.train_form import TrainForm
 from ..widgets.train_monitor import TrainMonitor
@@ -55,6 +63,14 @@ def _asked_epochs(settings: requests.TrainSettings, stage: str) -> int:
     key = "sovits-epochs" if stage == "train-sovits" else "gpt-epochs"
     return asked if asked is not None else int(requests.train_fields()[key].default)
 _TAIL_LOCK = threading.Lock()  # one events reader at a time (the cursor is shared)
+
+
+class _Checkup(Message):
+    """The latest checkup report, read by a worker thread (None: the project has none)."""
+
+    def __init__(self, view: "checkups.CheckupView | None") -> None:
+        super().__init__()
+        self.view = view
 
 
 class _TrainEvents(Message):
@@ -79,10 +95,15 @@ class TrainingScreen(ModeScreen):
     _weights_seen: int = 0
     _job: JobView | None = None
     _reason_shown: str | None = None
+    _checkups_done: frozenset[str] | None = None  # ids of succeeded checkup jobs seen (a new one: reload)
+    _player: Any = None
 
     def compose_body(self) -> ComposeResult:
         yield TrainMonitor(id="train-monitor")
         with VerticalScroll(id="training-scroll"):
+            keys = (f"{self.key_text('training.checkup_send')}: to Inference · "
+                    f"{self.key_text('training.checkup_play')}: play a take")
+            yield CheckupPanel(keys=keys, id="checkup-panel")
             yield BaseModels(fetch_key=self.key_text("training.fetch"), id="base-models")
             yield FormatPanel(id="format-panel")
             yield TrainForm(id="train-form")
@@ -100,6 +121,11 @@ class TrainingScreen(ModeScreen):
         self.query_one(WeightsList).load(self.application)
         self.followed, self._pinned, self._state, self._cursor = None, None, None, None
         self.query_one(TrainMonitor).clear("No training job yet: start one below.")
+        panel = self.query_one(CheckupPanel)
+        panel.set_after_training(checkups.after_training(self.application))
+        panel.show_job(None)
+        self._checkups_done = None
+        self._load_checkup()
 
     # --- base models -----------------------------------------------------------------------------
     @on(Select.Changed, "#format-version")
@@ -156,16 +182,26 @@ class TrainingScreen(ModeScreen):
     def _submit_plan(self, plan: requests.TrainPlan) -> None:
         """Queue the plan's jobs (the chained GPT job waits for SoVITS in the job store)."""
         try:
-            records = requests.submit_plan(self.application, plan)
+            submitted = requests.submit_plan(self.application, plan)
         except GsvError as e:
             self.post_message(JobRefused(plan.jobs[0].stage, e))
             return
+        records = submitted.records
         for record in records:
             self.post_message(JobSubmitted(record.id, record.stage))
         if plan.chained and len(records) > 1:
             self.app.call_from_thread(self.notify, f"{records[1].stage} is queued after job {records[0].id} "
                                       f"({records[0].stage}).", markup=False)
+        self._checkup_chained(submitted.checkup)
         self.gsv_app.poke_jobs()
+
+    def _checkup_chained(self, checkup: "checkups.ChainedCheckup | None") -> None:
+        """Say what became of the checkup behind a training request (from a worker thread)."""
+        if checkup is not None and checkup.job is not None:
+            self.post_message(JobSubmitted(checkup.job.id, checkup.job.stage))
+        elif checkup is not None and checkup.skipped:
+            self.app.call_from_thread(self.notify, f"No checkup after this training: {checkup.skipped}",
+                                      severity="warning", markup=False, timeout=10)
 
     def on_job_submitted(self, message: JobSubmitted) -> None:  # the base class's notice runs too
         if message.stage == "fetch-models":
@@ -188,6 +224,7 @@ class TrainingScreen(ModeScreen):
         if panel.job_id is not None:
             panel.show_job(snapshot.get(panel.job_id))
         project = self.application.project
+        self._show_checkup_job(snapshot)
         mine = [j for j in snapshot.jobs if j.stage in TRAIN_STAGES and project is not None and j.project == project.name]
         pinned = snapshot.get(self._pinned) if self._pinned else None
         if pinned is not None and pinned.state == "finished":
@@ -333,7 +370,90 @@ class TrainingScreen(ModeScreen):
             self.post_message(JobRefused("resume", e))
             return
         self.post_message(JobSubmitted(record.id, record.stage))
+        self._checkup_chained(checkups.chain_after(self.application, record.id, list(record.gpus)))
         self.gsv_app.poke_jobs()
+
+    # --- the checkup -----------------------------------------------------------------------------
+    def _show_checkup_job(self, snapshot: JobsSnapshot) -> None:
+        """Show the project's checkup job (running, else queued, else the latest); reload the
+        report when a checkup job has succeeded since the last look."""
+        project = self.application.project
+        mine = [j for j in snapshot.jobs if j.stage == checkups.STAGE and project is not None
+                and j.project == project.name]
+        job = next((j for j in mine if j.state == "running"), None) \
+            or next((j for j in mine if j.state == "queued"), None) \
+            or max(mine, key=lambda j: j.created or 0.0, default=None)
+        self.query_one(CheckupPanel).show_job(job)
+        done = frozenset(j.id for j in mine if j.outcome == "succeeded")
+        if self._checkups_done is not None and done - self._checkups_done:
+            self._load_checkup()
+        self._checkups_done = done
+
+    @work(thread=True, group="checkup-read", exclusive=True, name="checkup-read")
+    def _load_checkup(self) -> None:
+        self.post_message(_Checkup(checkups.latest(self.application)))
+
+    def on__checkup(self, message: _Checkup) -> None:
+        self.query_one(CheckupPanel).show_report(message.view)
+
+    def on_checkup_panel_after_training_changed(self, message: CheckupPanel.AfterTrainingChanged) -> None:
+        try:
+            checkups.set_after_training(self.application, message.on)
+        except GsvError as e:
+            self.show_error(e)
+            self.query_one(CheckupPanel).set_after_training(checkups.after_training(self.application))
+            return
+        self.notify("A checkup will follow each training run." if message.on
+                    else "No checkup after training (k still runs one).", markup=False, timeout=4)
+
+    async def action_checkup_send(self) -> None:
+        row = self.query_one(CheckupPanel).current()
+        if row is None:
+            self.notify("No checkup report yet: one runs after training, or press "
+                        f"{self.key_text('training.checkup')}.", severity="warning", markup=False)
+            return
+        await self._send_pair(row.pair)
+
+    def action_checkup_play(self) -> None:
+        take = self.query_one(CheckupPanel).next_take()
+        if take is None:
+            self.notify("No checkup takes to play yet.", severity="warning", markup=False)
+            return
+        result = self.player.play(take.path, info={"title": take.path.name, "text": take.sentence})
+        if result.notice:
+            self.notify(result.notice, severity="warning" if not result.ok else "information", markup=False)
+
+    @property
+    def player(self) -> Any:
+        """The player the screens share the rules of: the listening bridge first, when it runs."""
+        if self._player is None:
+            from backend.app.playback import PlayerChooser
+
+            self._player = PlayerChooser()
+            bridge = getattr(self.app, "playback_front", None)
+            if callable(bridge):
+                self._player.add_front(bridge)
+        return self._player
+
+    def action_checkup_now(self) -> None:
+        if self.application.project is None:
+            self.notify("Open a project first (key p).", severity="warning", markup=False)
+            return
+        self._submit_checkup()
+
+    @work(thread=True, group="submit-job", name="checkup-submit")
+    def _submit_checkup(self) -> None:
+        try:
+            record = checkups.submit(self.application)
+        except GsvError as e:
+            self.post_message(JobRefused(checkups.STAGE, e))
+            return
+        self.post_message(JobSubmitted(record.id, record.stage))
+        self.gsv_app.poke_jobs()
+
+    def on_unmount(self) -> None:
+        if self._player is not None:
+            self._player.stop()
 
     # --- weights → inference ---------------------------------------------------------------------
     async def action_send_to_inference(self) -> None:
@@ -343,6 +463,10 @@ class TrainingScreen(ModeScreen):
         if not pair:
             self.notify("No exported weights yet: train first.", severity="warning")
             return
+        await self._send_pair(pair)
+
+    async def _send_pair(self, pair: dict[str, str]) -> None:
+        """Open Inference with ``pair`` ({"gpt": path, "sovits": path}) chosen in its weights lists."""
         await self.app.switch_mode("inference")
         screen = self.app.screen
         form = getattr(screen, "form", None)
@@ -363,3 +487,5 @@ class TrainingScreen(ModeScreen):
         yield PaletteCommand("Cancel the training job", "stop the job shown", self.action_cancel)
         yield PaletteCommand("Resume training", "continue the shown job's stage from its checkpoint",
                              self.action_resume)
+        yield PaletteCommand("Run a checkup", "score every export and recommend a GPT/SoVITS pair (a job)",
+                             self.action_checkup_now)

@@ -9,7 +9,8 @@ The weights of each kind have one source of truth: their list. A path typed besi
 leaving the field) is checked, added to the list and chosen; a take loaded with ctrl+g adds its
 own weights the same way. So the list always shows, by file name, the weights a synthesis uses.
 The reference clip has a list and a path field (a path typed in wins; picking from the list
-clears it); more clips for the voice's timbre go in "+ refs", separated by ``;``.
+clears it); more clips for the voice's timbre go in "+ refs", separated by ``;``. "verify" (with
+its tries) asks the job to transcribe each piece and say a bad one again (``gsv infer --verify``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from backend.app import inference as requests
 from backend.app.forms import number_text as _num
@@ -43,6 +44,9 @@ class InferForm(Vertical):
     InferForm Grid Input { margin: 0 1; }
     InferForm Input.-invalid { color: $error; text-style: bold; }
     InferForm #form-problems { height: auto; color: $error; }
+    InferForm #verify { width: auto; }
+    InferForm #verify-row Label { width: auto; padding: 0 1; color: $text-muted; }
+    InferForm #max-tries { width: 6; }
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -86,6 +90,12 @@ class InferForm(Vertical):
             for f in self.numbers:
                 yield Input(f.default_text, id=f"num-{f.name}", compact=True,
                             restrict=r"[-+0-9.eE]*", select_on_focus=True)
+        self.tries = requests.max_tries_field()
+        with Horizontal(id="verify-row"):
+            yield Checkbox("verify: hear each piece, say a bad one again", id="verify", compact=True)
+            yield Label("tries")
+            yield Input(self.tries.default_text, id="max-tries", compact=True, restrict=r"[0-9]*",
+                        select_on_focus=True)
         yield Static("", id="form-problems")
 
     # --- filling in ------------------------------------------------------------------------
@@ -143,6 +153,9 @@ class InferForm(Vertical):
                 self.query_one(f"#{sel}", Select).value = params[sel]
         if params.get("trim_ref"):
             self.query_one("#trim", Select).value = params["trim_ref"]
+        self.query_one("#verify", Checkbox).value = bool(params.get("verify"))
+        if params.get("max_tries"):
+            self.query_one("#max-tries", Input).value = _num(params["max_tries"])
         params = requests.form_values(params)
         for f in self.numbers:
             if f.name in params:
@@ -199,13 +212,23 @@ class InferForm(Vertical):
             except ValueError:
                 field.add_class("-invalid")
                 problems.append(f"{f.label} is not a number")
+        verify = self.query_one("#verify", Checkbox).value
+        tries_field = self.query_one("#max-tries", Input)
+        try:
+            max_tries = self.tries.parse(tries_field.value) if verify else None
+            tries_field.remove_class("-invalid")
+        except ValueError:
+            tries_field.add_class("-invalid")
+            problems.append("tries is not a whole number")
+            max_tries = None
         ref_text = self.query_one("#ref-text", Input).value
         s = InferSettings(
             text=self.query_one("#target-text", TextArea).text, lang=str(self.query_one("#lang", Select).value),
             ref=self.reference_path(), ref_text=ref_text if ref_text.strip() else None,
             ref_lang=str(self.query_one("#ref-lang", Select).value), gpt=self.weights("gpt"),
             sovits=self.weights("sovits"), aux_refs=requests.parse_paths(self.query_one("#aux-refs", Input).value),
-            cut=str(self.query_one("#cut", Select).value), trim_ref=str(self.query_one("#trim", Select).value), numbers=numbers)
+            cut=str(self.query_one("#cut", Select).value), trim_ref=str(self.query_one("#trim", Select).value),
+            numbers=numbers, verify=verify, max_tries=max_tries)
         if not problems:
             problems = requests.settings_problems(s)
         self.query_one("#form-problems", Static).update("; ".join(problems))
