@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -36,6 +37,7 @@ from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot
 from ..messages import JobRefused, JobSubmitted
+from ..widgets.fields import focus_without_selecting, is_text_field, no_select_on_focus
 from ..widgets.mode_bar import ModeBar
 from ..widgets.status_line import StatusLine
 
@@ -50,6 +52,11 @@ if TYPE_CHECKING:
 
 class ModeScreen(Screen[None]):
     MODE: ClassVar[str] = ""
+    # Escape always gets out of a text field (a screen's own escape binding, e.g. cancelling an
+    # editor, is tried first). Focus goes to HOME_FOCUS (a selector), or nowhere, so the mode
+    # keys work again.
+    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "leave_field", "Leave the field", show=False)]
+    HOME_FOCUS: ClassVar[str | None] = None
 
     @property
     def gsv_app(self) -> "GsvApp":
@@ -80,6 +87,7 @@ class ModeScreen(Screen[None]):
 
     @on(events.Mount)
     def _follow_shared_state(self) -> None:
+        no_select_on_focus(self.query("Input"))
         app = self.gsv_app
         app.project_signal.subscribe(self, self._project_changed)
         app.jobs_signal.subscribe(self, self._jobs_changed)
@@ -87,6 +95,22 @@ class ModeScreen(Screen[None]):
         self._project_changed(self.application.project)
         self._jobs_changed(app.jobs_snapshot)
         self._listen_changed(app.listening.status())
+
+    @on(events.DescendantFocus)
+    def _cursor_to_end(self, event: events.DescendantFocus) -> None:
+        focus_without_selecting(event.widget)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":
+            return is_text_field(self.focused)
+        return True
+
+    def action_leave_field(self) -> None:
+        home = next(iter(self.query(self.HOME_FOCUS)), None) if self.HOME_FOCUS else None
+        if home is not None and home.focusable:
+            home.focus()
+        else:
+            self.set_focus(None)
 
     def _project_changed(self, project: "Project | None") -> None:
         self.query_one(StatusLine).project = (

@@ -53,9 +53,11 @@ KEYS = keymap.define("dataset", "Dataset screen", [
 class DatasetScreen(ModeScreen):
     MODE = "dataset"
     BINDINGS = KEYS
-    # Focus starts on the result pane, not the path field, so the mode keys (1–5) work on arrival;
-    # Tab (or a click) moves into the fields.
-    AUTO_FOCUS = "#slice-summary"
+    # Focus starts in the path field: a path typed on arrival goes there (a ``p`` in it must not
+    # open the project picker). The mode keys still work while it is empty; escape leaves it for
+    # the result pane.
+    AUTO_FOCUS = "#slice-input"
+    HOME_FOCUS = "#slice-summary"
     DEFAULT_CSS = """
     #dataset-pane { height: 1fr; }
     #input-row { height: 1; }
