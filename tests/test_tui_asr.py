@@ -13,7 +13,7 @@ from asr_models import build_tiny_paraformer
 from backend.transcripts_format import Clip, parse_bytes
 from backend.workspace import Workspace
 from gsv_tui.screens.asr_dialog import AsrDialog
-from tui_helpers import SIZE, make_app, wait_until
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +64,25 @@ async def test_an_existing_transcript_is_asked_about(tmp_path: Path) -> None:
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, AsrDialog), what="the dialog to close")
     assert transcript.read_text(encoding="utf-8") == "x.wav|s|ZH|人工校对"
+
+
+async def test_a_failed_transcription_says_why_on_the_dataset_screen(tmp_path: Path) -> None:
+    """The real asr job fails (its model folder does not exist); the reason and the fix show on
+    Dataset, where it was started, not only on the Jobs screen."""
+    home = tmp_path / "home"
+    _project(home)
+    app = make_app(home, project="声音")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        dialog = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, AsrDialog) else None,
+                                  what="the ASR dialog")
+        dialog.query_one("#asr-model").value = str(tmp_path / "no-such-model")
+        await pilot.press("ctrl+r")
+        screen = app.screen
+        await wait_until(pilot, lambda: getattr(screen, "_asr_shown_final", None) is not None, timeout=240,
+                         what="the asr job's end")
+        job = app.application.jobs.get(screen.asr_job_id)
+        assert job.outcome == "failed"
+        text = screen_text(app)
+        assert "Transcription failed:" in text and "no-such-model" in text
+        assert any(n.title == "transcription failed" for n in app._notifications)

@@ -29,6 +29,7 @@ from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot, JobView
 from ..keymap import KeySpec
+from ..messages import JobSubmitted
 from ..widgets.path_input import PathInput
 from ..widgets.slice_form import SliceForm
 from ..widgets.slice_summary import SliceSummaryView, duration_text
@@ -75,6 +76,8 @@ class DatasetScreen(ModeScreen):
         self.job_id: str | None = None
         self.job_out_dir: Path | None = None
         self._shown_final: str | None = None
+        self.asr_job_id: str | None = None  # the transcription started here, followed to its end
+        self._asr_shown_final: str | None = None
 
     # --- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -210,6 +213,29 @@ class DatasetScreen(ModeScreen):
     def on_jobs(self, snapshot: JobsSnapshot) -> None:
         if self.job_id is not None:
             self._show_job(snapshot.get(self.job_id))
+        if self.asr_job_id is not None:
+            self._show_asr_job(snapshot.get(self.asr_job_id))
+
+    def on_job_submitted(self, message: JobSubmitted) -> None:
+        if message.stage == "asr":
+            self.asr_job_id, self._asr_shown_final = message.job_id, None
+
+    def _show_asr_job(self, job: JobView | None) -> None:
+        """How the transcription started here ended, on this screen: a failure's reason and fix
+        (a missing model and the command that fetches it) must not hide on the Jobs screen."""
+        if job is None or job.state != "finished" or self._asr_shown_final == job.id:
+            return
+        self._asr_shown_final = job.id
+        status = self.query_one("#slice-status", Static)
+        self.query_one("#progress-row").display = True
+        if job.outcome == "succeeded":
+            status.update(Text("transcribed · Transcripts (2) shows the .list", style="green"))
+            self.notify("Transcription done: Transcripts (2) shows it.", markup=False, timeout=6)
+            return
+        why = job.message or job.reason or "see the log in Jobs (5)"
+        status.update(Text(f"transcription {job.status}", style="bold red"))
+        self.query_one(SliceSummaryView).show_message(Text(f"Transcription {job.status}: {why}", style="red"))
+        self.notify(why, title=f"transcription {job.status}", severity="error", timeout=20, markup=False)
 
     def _show_job(self, job: JobView | None) -> None:
         if job is None:
