@@ -86,3 +86,29 @@ async def test_a_failed_transcription_says_why_on_the_dataset_screen(tmp_path: P
         text = screen_text(app)
         assert "Transcription failed:" in text and "no-such-model" in text
         assert any(n.title == "transcription failed" for n in app._notifications)
+
+
+async def test_the_dialog_fits_80_columns_and_offers_sensevoice(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    transcript = _project(home)
+    transcript.write_text("x.wav|s|ZH|人工校对", encoding="utf-8")  # the tallest form: with the radio set
+    app = make_app(home, project="声音", watch_jobs=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        dialog = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, AsrDialog) else None,
+                                  what="the ASR dialog")
+        await pilot.pause()
+        box = dialog.query_one("Vertical").region
+        for wid in ("#asr-engine", "#asr-language", "#asr-model", "#asr-existing"):
+            r = dialog.query_one(wid).region
+            assert r.width > 0 and box.x < r.x and r.right < box.right and r.bottom <= box.bottom <= 24, wid
+        assert dialog.query_one("#asr-language").region.width >= 20  # "auto"/"yue" and the arrow, whole
+        engine = dialog.query_one("#asr-engine")
+        assert engine.value == "funasr"  # Chinese project: Paraformer preselected
+        labels = [str(label) for label, _ in engine._options]
+        assert any("SenseVoice" in label for label in labels)
+        engine.value = "funasr:sensevoice"
+        choice = dialog.choice()
+        assert (choice.engine, choice.model) == ("funasr", "sensevoice")
+        dialog.query_one("#asr-model").value = "/my/sensevoice-folder"
+        assert dialog.choice().model == "/my/sensevoice-folder"  # a typed model wins over the preset
