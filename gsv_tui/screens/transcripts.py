@@ -314,7 +314,12 @@ class TranscriptsScreen(ModeScreen):
         t, n = self.transcript, self._current()
         shown = t is not None and n is not None
         self.query_one("#clip-text", TextLine).set(clip_text(t, n) if shown else "")  # type: ignore[arg-type]
-        self.query_one("#clip-detail", TextLine).set(detail_text(t, n) if shown else "")  # type: ignore[arg-type]
+        line = self.query_one("#clip-detail", TextLine)
+        width = line.content_region.width or self.app.size.width - 2
+        line.set(detail_text(t, n, width) if shown else "")  # type: ignore[arg-type]
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_detail)  # the folder is cut to the new width
 
     def _refresh_status(self) -> None:
         t = self.transcript

@@ -63,9 +63,10 @@ def clip_text(t: "Transcript", n: int) -> Text:
     return Text(text, no_wrap=False, overflow="fold") if text else Text("(no text)", style="italic red")
 
 
-def detail_text(t: "Transcript", n: int) -> Text:
+def detail_text(t: "Transcript", n: int, width: int = 0) -> Text:
     """The clip's number, what each of its flags means (red), its file name and folder: in that
-    order, so a long folder is what the screen's edge cuts."""
+    order, so the folder is what a narrow screen cuts — from its left, keeping the end that
+    tells folders apart (``width``: the line's cells, 0 for no limit)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{n + 1}/{len(t)}  ", style="bold")
     flags = t.flags(n)
@@ -75,7 +76,11 @@ def detail_text(t: "Transcript", n: int) -> Text:
     folder, _, name = t.clip(n).path.replace("\\", "/").rpartition("/")
     text.append(name)
     if folder:
-        text.append(f"  in {folder}", style="dim")
+        room = width - text.cell_len - 6 if width else len(folder)
+        if room < len(folder):
+            folder = "…" + folder[len(folder) - max(room - 1, 0):] if room > 8 else ""
+        if folder:
+            text.append(f"  in {folder}", style="dim")
     return text
 
 
