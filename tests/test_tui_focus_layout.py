@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 from textual.widgets import DataTable, Input
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui.screens.dataset import DatasetScreen
@@ -16,7 +17,6 @@ from gsv_tui.screens.help import HelpScreen
 from gsv_tui.screens.project_picker import ProjectPicker
 from gsv_tui.screens.transcripts import TranscriptsScreen
 from gsv_tui.widgets.path_input import PathInput
-from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 
 @pytest.fixture

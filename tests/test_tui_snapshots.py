@@ -17,16 +17,17 @@ import fcntl
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+from transcript_helpers import make_wav
+from tui_helpers import make_app, wait_until
 
 from backend.workspace import Workspace
 from gsv_tui.jobwatch import JobsSnapshot, JobView, ProgressView
 from gsv_tui.messages import JobsUpdated
-from transcript_helpers import make_wav
-from tui_helpers import make_app, wait_until
 
 ROOT = Path(tempfile.gettempdir()) / "gsv-tui-snapshots"
 JOB_ID = "20260115-100000-5a9e"

@@ -38,8 +38,8 @@ class TokenScores:
 
     def __init__(self, model: Any) -> None:
         self.calls: list[list[float | None]] = []  # one list per decoder call, one value per item
-        inner = getattr(model, "model", None)
-        original = getattr(inner, "cal_decoder_with_predictor", None)
+        inner: Any = getattr(model, "model", None)
+        original: Any = getattr(inner, "cal_decoder_with_predictor", None)
         self.attached = callable(original)
         if not self.attached:
             return
@@ -48,7 +48,7 @@ class TokenScores:
             out = original(encoder_out, encoder_out_lens, embeds, token_lens)
             try:
                 self.calls.append(_mean_best(out[0], token_lens))
-            except Exception:  # a score is a nicety: never break recognition for it
+            except Exception:  # noqa: BLE001 - a score is a nicety: never break recognition for it
                 self.calls.append([])
             return out
 

@@ -55,7 +55,7 @@ class ModeScreen(Screen[None]):
     # Escape always gets out of a text field (a screen's own escape binding, e.g. cancelling an
     # editor, is tried first). Focus goes to HOME_FOCUS (a selector), or nowhere, so the mode
     # keys work again.
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "leave_field", "Leave the field", show=False)]
+    BINDINGS = [Binding("escape", "leave_field", "Leave the field", show=False)]
     HOME_FOCUS: ClassVar[str | None] = None
 
     @property

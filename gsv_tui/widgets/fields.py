@@ -8,7 +8,7 @@ cursor goes to the end and nothing is selected.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
