@@ -12,6 +12,10 @@ class name the app's MODES table uses), set ``MODE``, and implement ``compose_bo
   first; ``message.prevent_default()`` there skips the base notification);
 - ``self.application``: the backend door (``.project``, ``.workspace``, ``.jobs``, ``.config``).
 
+Text fields: entering one never selects its text (the cursor goes to the end), and escape leaves
+it for ``HOME_FOCUS`` (a selector; none: no focus), so the mode keys work again. A screen's own
+escape binding (closing an editor) is tried first.
+
 Textual runs each class's ``on_mount`` itself (along the MRO), so a subclass's ``on_mount``
 needs no ``super().on_mount()`` call; the status line and signals are set up either way.
 
