@@ -169,6 +169,12 @@ class GsvApp(App[None]):
             return False
         return True
 
+    def mode_keys(self) -> set[str]:
+        """The keys that switch modes, overrides included (an empty path field lets them through)."""
+        specs = keymap.all_specs()
+        return {k.strip() for m in keymap.MODE_ORDER
+                for k in keymap.effective_key(specs[f"app.mode.{m}"], self.key_overrides).split(",")}
+
     def mode_tabs(self) -> list[ModeTab]:
         specs = keymap.all_specs()
         return [ModeTab(m, keymap.display_key(keymap.effective_key(specs[f"app.mode.{m}"], self.key_overrides)),

@@ -206,3 +206,25 @@ def test_model_download_progress_counts_bytes() -> None:
     bar.update(30)
     bar.update(20)
     assert seen == [(30, 100, "downloading x"), (50, 100, "downloading x")]
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_paraformer_clips_carry_a_confidence_for_worst_first(clips: Path, tmp_path: Path, tiny_paraformer: Path,
+                                                             batch_size: int) -> None:
+    """FunASR returns text only; the decoder's token log-probabilities give each clip its
+    avg_logprob, so "worst first" orders Chinese clips too (one clip per call and batched)."""
+    from backend.transcripts import Transcript
+
+    out = tmp_path / "out"
+    _run(_params(clips, out, engine="funasr", model=str(tiny_paraformer), language="zh", batch_size=batch_size))
+    side = json.loads((out / "clips 声音.list.asr.json").read_text(encoding="utf-8"))["clips"]
+    scores = {Path(p).name: v["avg_logprob"] for p, v in side.items()}
+    assert len(scores) == 3 and any(v is not None for v in scores.values())
+    rows = _clips_of(out / "clips 声音.list")
+    for r in rows:  # a clip with tokens has a score, a log-probability: at most 0
+        score = scores[Path(r.path).name]
+        assert (score is None) == (r.text == "") and (score is None or score <= 0.0)
+    t = Transcript.open(out / "clips 声音.list")
+    scored = [n for n in range(len(t)) if scores[Path(t.clip(n).path).name] is not None]
+    worst = [n for n in t.order("confidence") if n in scored]
+    assert [scores[Path(t.clip(n).path).name] for n in worst] == sorted(scores[Path(t.clip(n).path).name] for n in scored)

@@ -49,7 +49,7 @@ async def test_keys_1_to_5_switch_modes(home: Path) -> None:
 async def test_digits_typed_into_a_text_field_do_not_switch_modes(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("p")
+        await pilot.press("escape", "p")  # out of the path field Dataset starts in, then the picker
         await pilot.pause()
         assert isinstance(app.screen, ProjectPicker)
         await pilot.press("ctrl+n", "v", "2", "5")
@@ -112,7 +112,7 @@ async def test_first_start_offers_the_creator_and_refused_names_are_explained_in
                          what="the status line")
         await wait_until(pilot, lambda: "小明 (ja, v2)" in screen_text(app), what="the status line drawn")
         # an existing name is refused with its reason too
-        await pilot.press("p", "ctrl+n", *"小明", "enter")
+        await pilot.press("escape", "p", "ctrl+n", *"小明", "enter")
         await pilot.pause()
         assert "already exists" in screen_text(app)
 
@@ -134,7 +134,7 @@ async def test_open_project_is_remembered_for_the_next_start(home: Path) -> None
         await pilot.pause()
         assert isinstance(app2.screen, DatasetScreen)  # no picker: the last project is open
         assert app2.application.project is not None and app2.application.project.name == "bob"
-        await pilot.press("p")
+        await pilot.press("escape", "p")
         await pilot.pause()
         lst = app2.screen.query_one("#picker-list")
         assert lst.get_option_at_index(lst.highlighted).id == "bob"  # offered first
@@ -189,7 +189,7 @@ async def test_a_list_path_opens_the_transcripts_mode(home: Path) -> None:
 async def test_q_quits(home: Path) -> None:
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("q")
+        await pilot.press("escape", "q")  # q in the path field would be text
         await pilot.pause()
     assert app.return_code == 0 and not app.is_running
 

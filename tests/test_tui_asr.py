@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from asr_models import build_tiny_paraformer
-from tui_helpers import SIZE, make_app, wait_until
+from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 from backend.transcripts.listfile import Clip, parse_bytes
 from backend.workspace import Workspace
@@ -66,3 +66,51 @@ async def test_an_existing_transcript_is_asked_about(tmp_path: Path) -> None:
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, AsrDialog), what="the dialog to close")
     assert transcript.read_text(encoding="utf-8") == "x.wav|s|ZH|人工校对"
+
+
+async def test_a_failed_transcription_says_why_on_the_dataset_screen(tmp_path: Path) -> None:
+    """The real asr job fails (its model folder does not exist); the reason and the fix show on
+    Dataset, where it was started, not only on the Jobs screen."""
+    home = tmp_path / "home"
+    _project(home)
+    app = make_app(home, project="声音")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        dialog = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, AsrDialog) else None,
+                                  what="the ASR dialog")
+        dialog.query_one("#asr-model").value = str(tmp_path / "no-such-model")
+        await pilot.press("ctrl+r")
+        screen = app.screen
+        await wait_until(pilot, lambda: getattr(screen, "_asr_shown_final", None) is not None, timeout=240,
+                         what="the asr job's end")
+        job = app.application.jobs.get(screen.asr_job_id)
+        assert job.outcome == "failed"
+        text = screen_text(app)
+        assert "Transcription failed:" in text and "no-such-model" in text
+        assert any(n.title == "transcription failed" for n in app._notifications)
+
+
+async def test_the_dialog_fits_80_columns_and_offers_sensevoice(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    transcript = _project(home)
+    transcript.write_text("x.wav|s|ZH|人工校对", encoding="utf-8")  # the tallest form: with the radio set
+    app = make_app(home, project="声音", watch_jobs=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        dialog = await wait_until(pilot, lambda: app.screen if isinstance(app.screen, AsrDialog) else None,
+                                  what="the ASR dialog")
+        await pilot.pause()
+        box = dialog.query_one("Vertical").region
+        for wid in ("#asr-engine", "#asr-language", "#asr-model", "#asr-existing"):
+            r = dialog.query_one(wid).region
+            assert r.width > 0 and box.x < r.x and r.right < box.right and r.bottom <= box.bottom <= 24, wid
+        assert dialog.query_one("#asr-language").region.width >= 20  # "auto"/"yue" and the arrow, whole
+        engine = dialog.query_one("#asr-engine")
+        assert engine.value == "funasr"  # Chinese project: Paraformer preselected
+        labels = [str(label) for label, _ in engine._options]
+        assert any("SenseVoice" in label for label in labels)
+        engine.value = "funasr:sensevoice"
+        choice = dialog.choice()
+        assert (choice.engine, choice.model) == ("funasr", "sensevoice")
+        dialog.query_one("#asr-model").value = "/my/sensevoice-folder"
+        assert dialog.choice().model == "/my/sensevoice-folder"  # a typed model wins over the preset

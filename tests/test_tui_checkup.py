@@ -18,7 +18,10 @@ import pytest
 
 pytest.importorskip("torch")
 
+from checkup_helpers import make_checkup_project  # noqa: E402
+from infer_helpers import HUBERT, make_pretrained_dir, write_voice  # noqa: E402
 from textual.widgets import Checkbox, Input, Select, TextArea  # noqa: E402
+from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
 
 from backend.app import training as requests  # noqa: E402
 from backend.jobs import JobManager  # noqa: E402
@@ -26,10 +29,6 @@ from backend.jobs.manager import JobError  # noqa: E402
 from backend.workspace import Workspace  # noqa: E402
 from gsv_tui.screens.training import TrainingScreen  # noqa: E402
 from gsv_tui.widgets.checkup_table import CheckupPanel, CheckupTable  # noqa: E402
-
-from checkup_helpers import make_checkup_project  # noqa: E402
-from infer_helpers import HUBERT, make_pretrained_dir, write_voice  # noqa: E402
-from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -206,9 +205,8 @@ def test_submit_plan_chains_a_checkup_or_says_why_not(with_reference: Path) -> N
 
 
 async def test_verify_on_the_inference_form_reaches_the_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from text_records import frontend_data_or_skip
-
     from infer_helpers import GPT
+    from text_records import frontend_data_or_skip
 
     frontend_data_or_skip()
     monkeypatch.setenv("GSV_PRETRAINED_DIR", str(make_pretrained_dir(tmp_path / "pretrained")))

@@ -13,7 +13,7 @@ from backend.workspace import Workspace
 from gsv_tui.screens.confirm import ConfirmScreen
 from gsv_tui.screens.jobs import JobsScreen
 from gsv_tui.widgets.job_detail import JobDetail
-from gsv_tui.widgets.jobs_table import JobsTable
+from gsv_tui.widgets.jobs_table import COLUMN_INDEX, JobsTable
 from gsv_tui.widgets.log_view import LogView
 from gsv_tui.widgets.status_line import StatusLine
 
@@ -37,7 +37,7 @@ def row_of(app, job_id: str) -> list[str]:
 def shown_status(app, job_id: str) -> str | None:
     """The State cell of a job's row, None while the table has no row for it yet."""
     table = app.screen.query_one(JobsTable)
-    return row_of(app, job_id)[3] if job_id in table.rows else None
+    return row_of(app, job_id)[COLUMN_INDEX["status"]] if job_id in table.rows else None
 
 
 @pytest.mark.slow
@@ -51,17 +51,17 @@ async def test_a_running_job_shows_live_progress_and_its_log(home: Path) -> None
         await pilot.press("5")
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)
-        await wait_until(pilot, lambda: shown_status(app, job.id) == "running" and "%" in row_of(app, job.id)[4],
+        await wait_until(pilot, lambda: shown_status(app, job.id) == "running"
+                         and "%" in row_of(app, job.id)[COLUMN_INDEX["progress"]],
                          what="a progress bar")
         first = app.jobs_snapshot.get(job.id).progress.done
         await wait_until(pilot, lambda: app.jobs_snapshot.get(job.id).progress.done > first + 2,
                          what="progress to advance")
-        row = row_of(app, job.id)
-        assert row[:4] == [job.id, "sleep", "alice", "running"]
+        row = dict(zip(COLUMN_INDEX, row_of(app, job.id)))
+        assert [row[k] for k in ("id", "stage", "project", "status", "gpu")] == [job.id, "sleep", "alice", "running", "cpu"]
         text = screen_text(app)
         header = next((line for line in text.splitlines() if line.startswith(" ID ")), None)
-        assert header is not None and header.rstrip().endswith("Time"), text  # fits 80 columns
-        assert row[5] == "cpu"
+        assert header is not None and "Time" in header and "Start" in header, text  # fits 80 columns
         text = screen_text(app)
         assert job.id in text and "running" in text and "steps" in text  # detail: done/total unit
         # the log pane follows the selected job's log.txt
@@ -119,8 +119,8 @@ async def test_failed_lost_and_corrupt_jobs_show_why(home: Path) -> None:
         await pilot.press("5")
         table = app.screen.query_one(JobsTable)
         await wait_until(pilot, lambda: table.row_count == 2, what="both jobs")
-        assert row_of(app, failed.id)[3] == "failed"
-        assert row_of(app, broken.name)[3] == "corrupt"
+        assert row_of(app, failed.id)[COLUMN_INDEX["status"]] == "failed"
+        assert row_of(app, broken.name)[COLUMN_INDEX["status"]] == "corrupt"
         table.move_cursor(row=table.get_row_index(failed.id))
         detail = str(JobDetail.describe(app.jobs_snapshot.get(failed.id)))
         assert "exit 2" in detail and "reason: the sleep self-test was asked to fail" in detail
@@ -143,7 +143,8 @@ async def test_jobs_started_while_the_screen_is_open_appear(home: Path) -> None:
                          what="the job to succeed")
         # the table follows the snapshot on its next turn of the message loop
         await wait_until(pilot, lambda: shown_status(app, job.id) == "succeeded"
-                         and row_of(app, job.id)[4] == "██████ 100%", what="the table to show it")
+                         and row_of(app, job.id)[COLUMN_INDEX["progress"]] == "██████ 100%",
+                         what="the table to show it")
 
 
 def test_the_watcher_reads_the_stores_file_names() -> None:
@@ -259,3 +260,22 @@ def test_progress_reads_in_the_unit_a_person_thinks_in() -> None:
         "412.3/1302.9 MB — s1v3.ckpt"
     assert progress_text(ProgressView(5_000_000, None, "bytes")) == "5.0 MB"
     assert progress_text(ProgressView(1, 4, "steps"), width=4) == "█░░░  25%"
+
+
+async def test_at_80_columns_a_long_job_keeps_its_state_progress_time_and_start_in_view(tmp_path: Path) -> None:
+    """A long project name and a job started on another day (the widest Start) once pushed
+    Start and Time past the right edge."""
+    ws = Workspace(tmp_path / "home")
+    ws.create_project("a-rather-long-voice-project-name")
+    jm = JobManager(ws.jobs_dir)
+    job = jm.submit("sleep", {"seconds": 0.1, "steps": 1}, project="a-rather-long-voice-project-name")
+    jm.wait(job.id, timeout=60)
+    app = make_app(ws.root, project="a-rather-long-voice-project-name")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: shown_status(app, job.id) == "succeeded", what="the finished job")
+        table = app.screen.query_one(JobsTable)
+        table.update_cell(job.id, "started", "12-01 14:03", update_width=True)  # the other-day form
+        await pilot.pause()
+        header = next(line for line in screen_text(app).splitlines() if line.startswith(" ID "))
+        assert all(name in header for name in ("ID", "Stage", "State", "Progress", "Time", "Start")), header

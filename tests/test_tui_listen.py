@@ -44,7 +44,7 @@ async def test_bridge_starts_with_the_app_and_takes_over_playback(home: Path) ->
         await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
         bridge = app.listening.bridge
         assert app.playback_front() is None  # no tab yet: local playback
-        await pilot.press("w")
+        await pilot.press("escape", "w")  # out of Dataset's path field first
         await wait_until(pilot, lambda: isinstance(app.screen, ListenScreen), what="the bridge screen")
         text = screen_text(app)
         assert f"?t={bridge.token}" in text and "ssh -L" in text and "no browser tab connected" in text
@@ -112,7 +112,7 @@ async def test_the_token_survives_a_restart_and_n_renews_it(home: Path) -> None:
         await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
         bridge = app.listening.bridge
         old = bridge.token
-        await pilot.press("w")
+        await pilot.press("escape", "w")  # out of Dataset's path field first
         await wait_until(pilot, lambda: isinstance(app.screen, ListenScreen), what="the bridge screen")
         await pilot.press("n")
         await wait_until(pilot, lambda: bridge.token != old and f"?t={bridge.token}" in screen_text(app),
@@ -134,7 +134,7 @@ async def test_a_non_loopback_listen_host_leaves_the_bridge_off_with_the_reason(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.listening.problem is not None, what="the refusal")
         assert app.listening.bridge is None
-        await pilot.press("w")
+        await pilot.press("escape", "w")  # out of Dataset's path field first
         await wait_until(pilot, lambda: "listen_allow_remote = true" in screen_text(app), what="the reason")
         assert "bridge is off" in screen_text(app)
 
@@ -148,7 +148,7 @@ async def test_an_allowed_remote_address_warns_on_start(home: Path) -> None:
         await wait_until(pilot, lambda: app.listening.bridge is not None, what="the bridge")
         await wait_until(pilot, lambda: any("accepts connections from the network" in str(n.message)
                                             for n in notices(app)), what="the warning")
-        await pilot.press("w")
+        await pilot.press("escape", "w")  # out of Dataset's path field first
         await wait_until(pilot, lambda: "⚠" in screen_text(app), what="the warning on the bridge screen")
 
 

@@ -160,10 +160,11 @@ MAIN = "import sys; from gsv_tui.__main__ import main; sys.exit(main(sys.argv[1:
 
 @pytest.mark.slow
 def test_gsv_tui_runs_in_a_terminal_and_quits(tmp_path: Path) -> None:
-    """The entry point in a real pseudo-terminal: draws, opens the project, quits on q."""
+    """The entry point in a real pseudo-terminal: draws, opens the project, quits on ctrl+q (a
+    plain q would be text: Dataset opens with its path field focused)."""
     home = tmp_path / "home"
     Workspace(home).create_project("alice")
-    code, _ = _run_in_pty(MAIN, ["--home", str(home), "--project", "alice"], until=b"alice", send=b"q")
+    code, _ = _run_in_pty(MAIN, ["--home", str(home), "--project", "alice"], until=b"alice", send=b"\x11")
     assert code == 0
     assert (home / "logs" / "tui.log").exists()
     assert json.loads((home / "tui-state.json").read_text(encoding="utf-8")) == {"last_project": "alice"}

@@ -61,6 +61,16 @@ def asr_choices() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(ENGINES), tuple(ASR_LANGUAGES)
 
 
+def asr_engine_options() -> tuple[tuple[str, str, str, str | None], ...]:
+    """What the ASR dialog offers: (choice id, label, engine, model preset). SenseVoice is a
+    FunASR model, listed as its own choice so nobody has to know its name to pick it."""
+    return (
+        ("faster-whisper", "Faster-Whisper (large-v3; any language)", "faster-whisper", None),
+        ("funasr", "FunASR Paraformer-zh (Chinese)", "funasr", None),
+        ("funasr:sensevoice", "FunASR SenseVoice (zh/en/ja/ko/yue)", "funasr", "sensevoice"),
+    )
+
+
 def asr_engine(app: "Application") -> str:
     """The engine the project's language calls for (config.toml may choose another)."""
     project = app.require_project()

@@ -33,6 +33,19 @@ def open_transcript(path: Path, project_root: Path | None = None) -> "Transcript
     return Transcript.open(path, project_root=project_root) if project_root else Transcript.open(path)
 
 
+def split_clip(t: "Transcript", n: int, at_seconds: float, text_at: int | None = None) -> int:
+    """Cut clip ``n`` at ``at_seconds``; its text is divided at ``text_at``, a position in the
+    text as an editor shows it (leading and trailing spaces stripped), so the person's cursor
+    decides which words go with which half. With no position the second half is left empty
+    (flagged until someone types what it says). Returns ``n``, the first half's ordinal."""
+    if text_at is not None:
+        text = t.clip(n).text
+        shown = text.strip()
+        text_at = len(text) - len(text.lstrip()) + max(0, min(text_at, len(shown)))
+    t.split(n, at_seconds, text_at=text_at)
+    return n
+
+
 def flag_help() -> dict[str, str]:
     from ..transcripts.flags import FLAG_HELP
 

@@ -20,8 +20,8 @@ from .summaries import FormatSummary, read_format_summary
 
 if TYPE_CHECKING:
     from ..jobs.record import JobRecord
-    from .checkup import ChainedCheckup
     from ..stages import format as format_stage
+    from .checkup import ChainedCheckup
     from .core import Application
 
 TRAIN_STAGES = ("train-sovits", "train-gpt")

@@ -6,6 +6,13 @@ Cantonese run gets UniASR, as in the official script.
 
 FunASR prints progress bars and download notices on stdout; as a job those land in the job's
 log, and ``disable_update``/``disable_pbar`` keep the rest quiet.
+
+Confidence: FunASR's ``generate`` returns text only, so Chinese clips had no score and the review
+screen's "worst first" order was file order in disguise. Paraformer decodes greedily from the
+log-probabilities its decoder computes (``cal_decoder_with_predictor``); :class:`TokenScores`
+listens to that call and gives each clip the mean log-probability of its chosen tokens — the
+same measure as Whisper's ``avg_logprob``, so the same flag threshold and sort apply. SenseVoice
+(a CTC model) has no such call; its clips stay without a score.
 """
 
 from __future__ import annotations
@@ -42,6 +49,49 @@ def model_languages(name: str) -> tuple[str, ...]:
     if "uniasr" in lowered and "cantonese" in lowered or name == "uniasr-yue":
         return ("yue",)
     return ("zh",)  # Paraformer-zh
+
+
+class TokenScores:
+    """Per-utterance mean log-probability of the greedy tokens, recorded as Paraformer decodes."""
+
+    def __init__(self, model: Any) -> None:
+        self.calls: list[list[float | None]] = []  # one list per decoder call, one value per item
+        inner: Any = getattr(model, "model", None)
+        original: Any = getattr(inner, "cal_decoder_with_predictor", None)
+        self.attached = callable(original)
+        if not self.attached:
+            return
+
+        def recording(encoder_out: Any, encoder_out_lens: Any, embeds: Any, token_lens: Any) -> Any:
+            out = original(encoder_out, encoder_out_lens, embeds, token_lens)
+            try:
+                self.calls.append(_mean_best(out[0], token_lens))
+            except Exception:  # noqa: BLE001 - a score is a nicety: never break recognition for it
+                self.calls.append([])
+            return out
+
+        inner.cal_decoder_with_predictor = recording
+
+    def reset(self) -> None:
+        self.calls = []
+
+    def per_clip(self, n: int) -> list[float | None]:
+        """Scores for the ``n`` clips of the last generate call, in order, where they can be told
+        apart: one clip (every decoder call was about it: VAD segments) or one value per clip."""
+        if n == 1:
+            pairs = [v for call in self.calls for v in call if v is not None]
+            return [sum(pairs) / len(pairs) if pairs else None]
+        flat = [v for call in self.calls for v in call]
+        return flat if len(flat) == n else [None] * n
+
+
+def _mean_best(log_probs: Any, token_lens: Any) -> list[float | None]:
+    best = log_probs.max(dim=-1)[0]  # (batch, tokens): the greedy token's log-probability
+    out: list[float | None] = []
+    for i, length in enumerate(token_lens.tolist()):
+        length = int(length)
+        out.append(float(best[i, :length].mean()) if length > 0 else None)
+    return out
 
 
 class FunAsrEngine:
@@ -82,6 +132,7 @@ class FunAsrEngine:
         except AssertionError as e:  # FunASR's way of saying the files are not there
             raise AsrError(f"FunASR could not load {kwargs['model']}: {e}",
                            "check the model folder, or download the model again") from None
+        self.scores = TokenScores(self.model)
 
     def transcribe(self, paths: list[Path]) -> Iterator[ClipResult]:
         size = max(1, self.opts.batch_size) if self.batched else 1
@@ -95,24 +146,27 @@ class FunAsrEngine:
                     continue
                 for p in batch:  # find the clip that broke the batch; the rest go on
                     try:
-                        yield self._result(p, self._generate([p])[0])
+                        out = self._generate([p])[0]
+                        yield self._result(p, out, self.scores.per_clip(1)[0])
                     except Exception as e1:
                         yield ClipResult(p, error=f"recognition failed: {e1}")
                 continue
-            for p, out in zip(batch, outs):
-                yield self._result(p, out)
+            scores = self.scores.per_clip(len(batch))
+            for p, out, score in zip(batch, outs, scores):
+                yield self._result(p, out, score)
 
     def _generate(self, batch: list[Path]) -> list[dict]:
         extra: dict[str, Any] = {"disable_pbar": True}
         if self.sensevoice:
             extra.update(language=self.opts.language, use_itn=True)
         inputs: Any = [str(p) for p in batch] if len(batch) > 1 else str(batch[0])
+        self.scores.reset()
         outs = self.model.generate(input=inputs, batch_size=len(batch), **extra)
         if len(outs) != len(batch):
             raise RuntimeError(f"FunASR returned {len(outs)} results for {len(batch)} clips")
         return outs
 
-    def _result(self, path: Path, out: dict) -> ClipResult:
+    def _result(self, path: Path, out: dict, score: float | None = None) -> ClipResult:
         text = str(out.get("text", ""))
         language = self.opts.language
         if language == "auto" and self.only_language:
@@ -122,4 +176,4 @@ class FunAsrEngine:
             if self.opts.language == "auto":
                 language = next((t for t in tags if t in SENSEVOICE_LANGS), None) or "zh"
             text = _TAG.sub("", text)
-        return ClipResult(path, text=text.strip(), language=language)
+        return ClipResult(path, text=text.strip(), language=language, avg_logprob=score)

@@ -17,9 +17,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet, Select, Static
 
-from backend.app.dataset import asr_choices
+from backend.app.dataset import asr_choices, asr_engine_options
+
+from ..widgets.fields import no_select_on_focus
 
 ENGINES, LANGUAGES = asr_choices()  # the asr stage's own lists
+OPTIONS = {key: (label, engine, model) for key, label, engine, model in asr_engine_options()}
 EXISTING = (
     ("merge", "keep its lines, add only new clips (a .bak keeps the old file)"),
     ("new", "write a new .list beside it; leave it untouched"),
@@ -39,33 +42,36 @@ class AsrDialog(ModalScreen[AsrChoice | None]):
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel"), Binding("ctrl+r", "start", "Start", priority=True)]
     DEFAULT_CSS = """
     AsrDialog { align: center middle; }
-    AsrDialog > Vertical { width: 76; height: auto; border: round $accent; padding: 0 1; }
+    AsrDialog > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
+                           border: round $accent; padding: 0 1; }
     AsrDialog Horizontal { height: auto; }
     AsrDialog Label { width: 10; padding: 1 1 0 0; }
-    AsrDialog Select { width: 28; }
+    AsrDialog Select { width: 1fr; }
     AsrDialog Input { width: 1fr; }
     AsrDialog RadioSet { width: 1fr; height: auto; }
     """
 
     def __init__(self, engine: str, language: str, existing_list: str | None) -> None:
         super().__init__()
-        self.engine = engine if engine in ENGINES else "faster-whisper"
+        self.engine = engine if engine in OPTIONS else "faster-whisper"
         self.language = language if language in LANGUAGES else "auto"
         self.existing_list = existing_list
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text("Transcribe the clips (a job)", style="bold"))
+            # one select per row: two side by side do not fit 80 columns
             with Horizontal():
                 yield Label("Engine")
-                yield Select([(e, e) for e in ENGINES], value=self.engine, allow_blank=False, id="asr-engine")
+                yield Select([(label, key) for key, (label, _, _) in OPTIONS.items()], value=self.engine,
+                             allow_blank=False, id="asr-engine")
+            with Horizontal():
                 yield Label("Language")
                 yield Select([(lang, lang) for lang in LANGUAGES], value=self.language, allow_blank=False,
                              id="asr-language")
             with Horizontal():
                 yield Label("Model")
-                yield Input(placeholder="default (large-v3 / paraformer-zh), a size, or a model folder",
-                            id="asr-model")
+                yield Input(placeholder="the engine's default, a size, or a model folder", id="asr-model")
             if self.existing_list:
                 yield Static(Text(f"{self.existing_list} exists:", style="yellow"))
                 with RadioSet(id="asr-existing"):
@@ -74,6 +80,7 @@ class AsrDialog(ModalScreen[AsrChoice | None]):
             yield Static(Text("ctrl+r starts · esc cancels", style="dim"))
 
     def on_mount(self) -> None:
+        no_select_on_focus(self.query(Input))
         self.query_one("#asr-engine", Select).focus()
 
     def choice(self) -> AsrChoice:
@@ -81,9 +88,9 @@ class AsrDialog(ModalScreen[AsrChoice | None]):
         if self.existing_list:
             pressed = self.query_one("#asr-existing", RadioSet).pressed_button
             on_existing = (pressed.name if pressed is not None else None) or "merge"
-        model = self.query_one("#asr-model", Input).value.strip() or None
-        return AsrChoice(engine=str(self.query_one("#asr-engine", Select).value),
-                         language=str(self.query_one("#asr-language", Select).value),
+        _, engine, preset = OPTIONS[str(self.query_one("#asr-engine", Select).value)]
+        model = self.query_one("#asr-model", Input).value.strip() or preset  # a typed model wins
+        return AsrChoice(engine=engine, language=str(self.query_one("#asr-language", Select).value),
                          model=model, on_existing=on_existing)
 
     def action_start(self) -> None:

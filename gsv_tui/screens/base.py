@@ -12,6 +12,10 @@ class name the app's MODES table uses), set ``MODE``, and implement ``compose_bo
   first; ``message.prevent_default()`` there skips the base notification);
 - ``self.application``: the backend door (``.project``, ``.workspace``, ``.jobs``, ``.config``).
 
+Text fields: entering one never selects its text (the cursor goes to the end), and escape leaves
+it for ``HOME_FOCUS`` (a selector; none: no focus), so the mode keys work again. A screen's own
+escape binding (closing an editor) is tried first.
+
 Textual runs each class's ``on_mount`` itself (along the MRO), so a subclass's ``on_mount``
 needs no ``super().on_mount()`` call; the status line and signals are set up either way.
 
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -36,6 +41,7 @@ from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot
 from ..messages import JobRefused, JobSubmitted
+from ..widgets.fields import focus_without_selecting, is_text_field, no_select_on_focus
 from ..widgets.mode_bar import ModeBar
 from ..widgets.status_line import StatusLine
 
@@ -48,6 +54,11 @@ if TYPE_CHECKING:
 
 class ModeScreen(Screen[None]):
     MODE: ClassVar[str] = ""
+    # Escape always gets out of a text field (a screen's own escape binding, e.g. cancelling an
+    # editor, is tried first). Focus goes to HOME_FOCUS (a selector), or nowhere, so the mode
+    # keys work again.
+    BINDINGS = [Binding("escape", "leave_field", "Leave the field", show=False)]
+    HOME_FOCUS: ClassVar[str | None] = None
 
     @property
     def gsv_app(self) -> "GsvApp":
@@ -78,6 +89,7 @@ class ModeScreen(Screen[None]):
 
     @on(events.Mount)
     def _follow_shared_state(self) -> None:
+        no_select_on_focus(self.query("Input"))
         app = self.gsv_app
         app.project_signal.subscribe(self, self._project_changed)
         app.jobs_signal.subscribe(self, self._jobs_changed)
@@ -85,6 +97,22 @@ class ModeScreen(Screen[None]):
         self._project_changed(self.application.project)
         self._jobs_changed(app.jobs_snapshot)
         self._listen_changed(app.listening.status())
+
+    @on(events.DescendantFocus)
+    def _cursor_to_end(self, event: events.DescendantFocus) -> None:
+        focus_without_selecting(event.widget)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":
+            return is_text_field(self.focused)
+        return True
+
+    def action_leave_field(self) -> None:
+        home = next(iter(self.query(self.HOME_FOCUS)), None) if self.HOME_FOCUS else None
+        if home is not None and home.focusable:
+            home.focus()
+        else:
+            self.set_focus(None)
 
     def _project_changed(self, project: "Project | None") -> None:
         self.query_one(StatusLine).project = (

@@ -28,6 +28,7 @@ from backend.errors import GsvError
 from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot, JobView
+from ..messages import JobSubmitted
 from ..widgets.path_input import PathInput
 from ..widgets.slice_form import SliceForm
 from ..widgets.slice_summary import SliceSummaryView, duration_text
@@ -45,9 +46,11 @@ KEYS = keymap.bindings("dataset")
 class DatasetScreen(ModeScreen):
     MODE = "dataset"
     BINDINGS = KEYS
-    # Focus starts on the result pane, not the path field, so the mode keys (1–5) work on arrival;
-    # Tab (or a click) moves into the fields.
-    AUTO_FOCUS = "#slice-summary"
+    # Focus starts in the path field: a path typed on arrival goes there (a ``p`` in it must not
+    # open the project picker). The mode keys still work while it is empty; escape leaves it for
+    # the result pane.
+    AUTO_FOCUS = "#slice-input"
+    HOME_FOCUS = "#slice-summary"
     DEFAULT_CSS = """
     #dataset-pane { height: 1fr; }
     #input-row { height: 1; }
@@ -65,6 +68,8 @@ class DatasetScreen(ModeScreen):
         self.job_id: str | None = None
         self.job_out_dir: Path | None = None
         self._shown_final: str | None = None
+        self.asr_job_id: str | None = None  # the transcription started here, followed to its end
+        self._asr_shown_final: str | None = None
 
     # --- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -200,6 +205,29 @@ class DatasetScreen(ModeScreen):
     def on_jobs(self, snapshot: JobsSnapshot) -> None:
         if self.job_id is not None:
             self._show_job(snapshot.get(self.job_id))
+        if self.asr_job_id is not None:
+            self._show_asr_job(snapshot.get(self.asr_job_id))
+
+    def on_job_submitted(self, message: JobSubmitted) -> None:
+        if message.stage == "asr":
+            self.asr_job_id, self._asr_shown_final = message.job_id, None
+
+    def _show_asr_job(self, job: JobView | None) -> None:
+        """How the transcription started here ended, on this screen: a failure's reason and fix
+        (a missing model and the command that fetches it) must not hide on the Jobs screen."""
+        if job is None or job.state != "finished" or self._asr_shown_final == job.id:
+            return
+        self._asr_shown_final = job.id
+        status = self.query_one("#slice-status", Static)
+        self.query_one("#progress-row").display = True
+        if job.outcome == "succeeded":
+            status.update(Text("transcribed · Transcripts (2) shows the .list", style="green"))
+            self.notify("Transcription done: Transcripts (2) shows it.", markup=False, timeout=6)
+            return
+        why = job.message or job.reason or "see the log in Jobs (5)"
+        status.update(Text(f"transcription {job.status}", style="bold red"))
+        self.query_one(SliceSummaryView).show_message(Text(f"Transcription {job.status}: {why}", style="red"))
+        self.notify(why, title=f"transcription {job.status}", severity="error", timeout=20, markup=False)
 
     def _show_job(self, job: JobView | None) -> None:
         if job is None:

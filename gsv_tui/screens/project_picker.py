@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
 KEYS = keymap.bindings("picker")
 
 
+def project_line(name: str, language: str, version: str, name_width: int) -> str:
+    """One row of the list, the name padded to ``name_width`` terminal cells: a CJK character
+    takes two cells, so padding by characters put 小明's columns out of line with alice's."""
+    return f"{set_cell_size(name, max(name_width, cell_len(name)))}  ·  {language:<3}  ·  {version}"
+
+
 class ProjectPicker(ModalScreen["Project | None"]):
     """Dismisses with the opened or created Project, or None when closed."""
 
@@ -41,7 +48,8 @@ class ProjectPicker(ModalScreen["Project | None"]):
         projects = self.application.list_projects()
         with Vertical(id="picker-box"):
             yield Label(f"Projects in {self.application.workspace.projects_dir}", id="picker-title")
-            options = [Option(f"{p.name}  ·  {p.language}  ·  {p.version}", id=p.name) for p in projects]
+            width = max((cell_len(p.name) for p in projects), default=0)
+            options = [Option(project_line(p.name, p.language, p.version, width), id=p.name) for p in projects]
             yield OptionList(*options, id="picker-list")
             if not projects:
                 yield Static("No projects yet — create the first one below.", id="picker-empty")

@@ -24,12 +24,13 @@ from textual.message import Message
 from textual.widgets import Input
 
 from backend.app import Project, describe
-from backend.app.review import SAVED, ReviewSession, open_transcript, sort_orders
+from backend.app.review import SAVED, ReviewSession, open_transcript, sort_orders, split_clip
 from backend.errors import GsvError
 
 from .. import keymap
-from ..widgets.clip_table import COLUMNS, ClipRow, ClipTable, ClipTableHeader
-from ..widgets.review_text import SORT_LABELS, clip_row, detail_text, status_text, title_text
+from ..widgets.clip_table import ClipRow, ClipTable, ClipTableHeader
+from ..widgets.fields import no_select_on_focus
+from ..widgets.review_text import SORT_LABELS, clip_row, clip_text, detail_text, status_text, title_text
 from ..widgets.text_line import TextLine
 from .base import ModeScreen
 from .transcript_conflict import TranscriptConflict
@@ -84,12 +85,14 @@ class TranscriptsScreen(ModeScreen):
 
     MODE = "transcripts"
     BINDINGS = KEYS
+    HOME_FOCUS = "#clips"
     AUTOSAVE_DELAY = 0.8  # seconds after the last edit
     DEFAULT_CSS = """
     TranscriptsScreen #review-title { height: 1; padding: 0 1; background: $boost; }
     TranscriptsScreen ClipTableHeader { height: 1; text-style: bold; background: $panel; }
     TranscriptsScreen Input.inline { height: 1; border: none; padding: 0 1; background: $accent 30%; }
-    TranscriptsScreen #clip-detail { height: 2; padding: 0 1; color: $text-muted; }
+    TranscriptsScreen #clip-text { height: 3; padding: 0 1; background: $surface; }
+    TranscriptsScreen #clip-detail { height: 1; padding: 0 1; color: $text-muted; }
     TranscriptsScreen #review-status { height: 1; padding: 0 1; background: $boost; }
     """
 
@@ -99,8 +102,9 @@ class TranscriptsScreen(ModeScreen):
         self.view: list[int] = []  # clip ordinals in display order
         self.sort_kind = "file"
         self.autoplay = False
-        self.editing: str | None = None  # "edit" | "search" | "split" | "open"
+        self.editing: str | None = None  # "edit" | "search" | "split" | "split-text" | "open"
         self._edit_target: int | None = None
+        self._split_seconds: float | None = None  # chosen time while the split's text cut is asked
         self.last_query = ""
         self.stats: dict[str, Any] = {}
         self.durations_done = (0, 0)
@@ -110,10 +114,12 @@ class TranscriptsScreen(ModeScreen):
         self._player: "PlayerChooser | None" = None
         self.player_name: str | None = None
         self.playing_clip: int | None = None
+        self._play_key: str | None = None  # the clip (path) whose playback is starting
         self._play_notice_shown = False
         self._opened_path: Path | None = None
         self._picked_by_hand = False  # opened with ctrl+o: stays open when the project changes
         self._opening_by_hand = False
+        self._unopenable: Path | None = None  # refused once: not retried by the disk check
 
     @property
     def transcript(self) -> "Transcript | None":
@@ -125,12 +131,19 @@ class TranscriptsScreen(ModeScreen):
 
     # --- layout -------------------------------------------------------------------------
     def _title_text(self) -> Text:
-        return title_text(self._opened_path or self._wanted_path())
+        return title_text(self._opened_path or self._wanted_path(), self._transcribe_key())
+
+    def _transcribe_key(self) -> str:
+        """The Dataset screen's transcribe key as the person has it (config overrides included)."""
+        from . import dataset  # noqa: F401 - registers the Dataset keys the hint names
+
+        return self.key_text("dataset.asr")
 
     def compose_body(self) -> ComposeResult:
         yield TextLine(self._title_text(), id="review-title")
         yield ClipTableHeader()
         yield ClipTable(id="clips")
+        yield TextLine("", id="clip-text")
         yield TextLine("", id="clip-detail")
         yield TextLine("", id="review-status")
 
@@ -142,8 +155,14 @@ class TranscriptsScreen(ModeScreen):
 
     def _check_disk(self) -> None:
         """Another program rewrote the list (e.g. ASR appended clips): with nothing of ours
-        unsaved, follow it; with edits pending, the next save asks what to do."""
-        if self.transcript is None or self.busy or self.editing is not None:
+        unsaved, follow it; with edits pending, the next save asks what to do. A transcript
+        that appeared since the screen opened (an ASR job finished) is opened."""
+        if self.busy or self.editing is not None:
+            return
+        if self.transcript is None:
+            wanted = self._wanted_path()
+            if wanted is not None and wanted not in (self._opened_path, self._unopenable):
+                self.open_list(wanted)
             return
         try:
             fresh = self.session.follow_disk()
@@ -202,11 +221,13 @@ class TranscriptsScreen(ModeScreen):
     def on_transcript_opened(self, msg: TranscriptOpened) -> None:
         if msg.error is not None:
             self._error(msg.error)
+            self._unopenable = msg.path
             self._opened_path = self.transcript.path if self.transcript is not None else None
             self.query_one("#review-title", TextLine).set(self._title_text())
             return
         t = msg.transcript
         assert t is not None
+        self._unopenable = None
         self.session.adopt(t)
         self._picked_by_hand = self._opening_by_hand
         self.sort_kind = "file"
@@ -265,7 +286,14 @@ class TranscriptsScreen(ModeScreen):
 
     def _show_detail(self) -> None:
         t, n = self.transcript, self._current()
-        self.query_one("#clip-detail", TextLine).set(detail_text(t, n) if t is not None and n is not None else "")
+        shown = t is not None and n is not None
+        self.query_one("#clip-text", TextLine).set(clip_text(t, n) if shown else "")  # type: ignore[arg-type]
+        line = self.query_one("#clip-detail", TextLine)
+        width = line.content_region.width or self.app.size.width - 2
+        line.set(detail_text(t, n, width) if shown else "")  # type: ignore[arg-type]
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_detail)  # the folder is cut to the new width
 
     def _refresh_status(self) -> None:
         t = self.transcript
@@ -385,8 +413,8 @@ class TranscriptsScreen(ModeScreen):
         if action == "open_path":
             return True
         if self.editing is not None and action not in ("save_now",):
-            return False  # the line editor has the keys
-        return True
+            return False  # the line editor has the keys (its escape cancels)
+        return super().check_action(action, parameters)
 
     def _need(self) -> int | None:
         n = self._current()
@@ -442,32 +470,35 @@ class TranscriptsScreen(ModeScreen):
         self._refresh_status()
 
     # --- the line editor (edit text, search, split time, open path) -------------------------
-    async def _open_editor(self, kind: str, value: str, placeholder: str) -> None:
-        """Show the one-line editor (mounted only while in use: no idle controls on screen)."""
+    async def _open_editor(self, kind: str, value: str, placeholder: str, cursor: int | None = None) -> None:
+        """Show the one-line editor (mounted only while in use: no idle controls on screen).
+        The cursor goes to the end of ``value`` (or to ``cursor``); nothing is selected, so a
+        typed key never replaces the text."""
         await self._remove_editor()
         widget_id = "list-path" if kind == "open" else "line-editor"
         ed = Input(value=value, placeholder=placeholder, id=widget_id)
-        if kind == "edit":
+        no_select_on_focus([ed])
+        if kind in ("edit", "split-text"):
             ed.add_class("inline")
         self.editing = kind
         table = self.query_one(ClipTable)
         await self.query_one("#body").mount(ed, after=table)
         ed.focus()
-        ed.cursor_position = len(value)
-        if kind == "edit":
+        ed.cursor_position = len(value) if cursor is None else cursor
+        if kind in ("edit", "split-text"):
             table._follow()
             self.call_after_refresh(self._place_inline, ed)
 
     def _place_inline(self, ed: Input) -> None:
-        """Draw the text editor over the text cell of the cursor row (its layout slot stays
-        below the table; only where it is drawn moves)."""
+        """Draw the text editor over the whole cursor row, full width (its layout slot stays
+        below the table; only where it is drawn moves). The row's number and path stay in view
+        in the detail lines below."""
         table = self.query_one(ClipTable)
         if not ed.is_attached:
             return
-        x = sum(w for _, w in COLUMNS)
         row_y = table.region.y + table.cursor - round(table.scroll_offset.y)
-        ed.styles.width = max(table.region.width - x, 10)
-        ed.styles.offset = (x, row_y - ed.region.y)
+        ed.styles.width = max(table.region.width, 10)
+        ed.styles.offset = (0, row_y - ed.region.y)
 
     async def _remove_editor(self) -> None:
         for w in list(self.query("#line-editor, #list-path")):
@@ -476,6 +507,7 @@ class TranscriptsScreen(ModeScreen):
     def _close_editor(self) -> None:
         self.editing = None
         self._edit_target = None
+        self._split_seconds = None
         for w in list(self.query("#line-editor, #list-path")):
             w.remove()
         self.query_one(ClipTable).focus()
@@ -508,8 +540,9 @@ class TranscriptsScreen(ModeScreen):
             self.open_list(Path(value).expanduser().resolve(), by_hand=True)
 
     @on(Input.Submitted, "#line-editor")
-    def _editor_submitted(self, event: Input.Submitted) -> None:
-        kind, value, target = self.editing, event.value, self._edit_target
+    async def _editor_submitted(self, event: Input.Submitted) -> None:
+        kind, value, target, seconds = self.editing, event.value, self._edit_target, self._split_seconds
+        text_at = event.input.cursor_position
         self._close_editor()
         t = self.transcript
         if t is None:
@@ -533,7 +566,9 @@ class TranscriptsScreen(ModeScreen):
             except ValueError:
                 self.notify(f"Not a time in seconds: {value!r}", severity="error", markup=False)
                 return
-            self._split_at(target, at)
+            await self._ask_text_cut(target, at)
+        elif kind == "split-text" and target is not None and seconds is not None:
+            self._split_at(target, seconds, text_at)
 
     # --- editing keys -----------------------------------------------------------------------
     def action_language(self) -> None:
@@ -585,15 +620,32 @@ class TranscriptsScreen(ModeScreen):
         pos = self._player.position() if self._player is not None and self.playing_clip == n else None
         if pos is not None and pos > 0:
             self._stop_playback()
-            self._split_at(n, pos)
+            await self._ask_text_cut(n, pos)
             return
         d = self.transcript.duration(n)
         await self._open_editor("split", "", f"split at how many seconds? (0–{d:.2f})" if d else
                                 "split at how many seconds?")
         self._edit_target = n
 
-    def _split_at(self, n: int, at: float) -> None:
-        self._audio_edit("splitting", lambda t: (t.split(n, at), n)[1])
+    async def _ask_text_cut(self, n: int, at: float) -> None:
+        """The audio is cut at ``at`` seconds; the text is cut where the person puts the editor's
+        cursor (it starts where the time falls in proportion). Enter splits, escape cancels."""
+        t = self.transcript
+        if t is None:
+            return
+        text = t.clip(n).text.strip()
+        if not text:
+            self._split_at(n, at, None)
+            return
+        d = t.duration(n)
+        guess = round(len(text) * min(max(at / d, 0.0), 1.0)) if d else len(text)
+        await self._open_editor("split-text", text, "", cursor=guess)
+        self._edit_target, self._split_seconds = n, at
+        self.notify(f"Split at {at:.2f} s: put the cursor where the second clip's text begins, then enter.",
+                    markup=False, timeout=6)
+
+    def _split_at(self, n: int, at: float, text_at: int | None) -> None:
+        self._audio_edit("splitting", lambda t: split_clip(t, n, at, text_at))
 
     def _audio_edit(self, what: str, fn: Callable[["Transcript"], int]) -> None:
         t = self.transcript
@@ -679,9 +731,9 @@ class TranscriptsScreen(ModeScreen):
         if path is None:
             self.notify(f"Audio of clip {n + 1} is missing.", severity="warning", markup=False, timeout=4)
             return
-        t.mark_reviewed(n)
         self.playing_clip = n
         c = t.clip(n)
+        self._play_key = c.path
         info = {"name": path.name, "text": c.text.strip(), "duration": t.known_duration(n)}
         self._play_worker(path, info)
         self.query_one(ClipTable).invalidate()
@@ -696,10 +748,15 @@ class TranscriptsScreen(ModeScreen):
         if msg.notice:
             self.notify(msg.notice, markup=False, timeout=10,
                         severity="information" if msg.player is None else "warning")
+        key, self._play_key = self._play_key, None
         if not msg.ok:
             self.playing_clip = None
-        if self.transcript is not None and self.transcript.dirty:
-            self._schedule_save()  # the "reviewed" mark
+            return  # not heard, so not reviewed
+        t, n = self.transcript, self.playing_clip
+        if t is not None and n is not None and key is not None and n < len(t) and t.clip(n).path == key:
+            t.mark_reviewed(n)  # heard: the ✓ goes on
+            self.query_one(ClipTable).invalidate()
+            self._schedule_save()
 
     def _stop_playback(self) -> None:
         self.playing_clip = None

@@ -10,10 +10,12 @@ from textual.widgets import DataTable
 from ..display import clock_text, duration_text, gpus_text, progress_text
 from ..jobwatch import JobsSnapshot, JobView
 
-# (key, label, fixed width or None to fit the content)
-COLUMNS = (("id", "ID", None), ("stage", "Stage", None), ("project", "Project", None),
-           ("status", "State", 9), ("progress", "Progress", 11), ("gpu", "GPU", None),
-           ("started", "Start", None), ("time", "Time", None))
+# (key, label, fixed width or None to fit the content). What a person scans for comes first —
+# which job, its state, how far, for how long — so at 80 columns only Project and GPU (both in
+# the detail lines below the table) are past the edge.
+COLUMNS = (("id", "ID", None), ("stage", "Stage", None), ("status", "State", 9), ("progress", "Progress", 11),
+           ("time", "Time", None), ("started", "Start", None), ("project", "Project", None), ("gpu", "GPU", None))
+COLUMN_INDEX = {key: i for i, (key, _, _) in enumerate(COLUMNS)}
 
 STATUS_STYLE = {"running": "bold green", "queued": "yellow", "succeeded": "green",
                 "failed": "bold red", "lost": "bold magenta", "cancelled": "dim"}

@@ -34,10 +34,11 @@ def format_total(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-def title_text(path: Path | None) -> Text:
+def title_text(path: Path | None, transcribe_key: str = "ctrl+t") -> Text:
     t = Text(no_wrap=True, overflow="ellipsis")
     if path is None:
-        t.append("No transcript: `gsv asr CLIPS --project NAME` writes one; ctrl+o opens a .list", style="italic")
+        t.append(f"No transcript yet: {transcribe_key} on Dataset (1) transcribes the clips; "
+                 "ctrl+o opens a .list", style="italic")
     else:
         t.append("Reviewing ", style="bold")
         t.append(path.name, style="bold")
@@ -56,14 +57,30 @@ def clip_row(t: "Transcript", n: int) -> ClipRow:
         return ClipRow("", "", "", "", "")
 
 
-def detail_text(t: "Transcript", n: int) -> Text:
-    """The clip's path and, in red, what each of its flags means."""
-    text = Text(no_wrap=False, overflow="ellipsis")
-    text.append(t.clip(n).path, style="dim")
+def clip_text(t: "Transcript", n: int) -> Text:
+    """The clip's whole text, wrapped: the table's text column is cut at the terminal's edge."""
+    text = t.clip(n).text.strip()
+    return Text(text, no_wrap=False, overflow="fold") if text else Text("(no text)", style="italic red")
+
+
+def detail_text(t: "Transcript", n: int, width: int = 0) -> Text:
+    """The clip's number, what each of its flags means (red), its file name and folder: in that
+    order, so the folder is what a narrow screen cuts — from its left, keeping the end that
+    tells folders apart (``width``: the line's cells, 0 for no limit)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{n + 1}/{len(t)}  ", style="bold")
     flags = t.flags(n)
     if flags:
         help_of = flag_help()
-        text.append("  " + "; ".join(help_of[f] for f in flags), style="red")
+        text.append("; ".join(help_of[f] for f in flags) + "  ", style="red")
+    folder, _, name = t.clip(n).path.replace("\\", "/").rpartition("/")
+    text.append(name)
+    if folder:
+        room = width - text.cell_len - 6 if width else len(folder)
+        if room < len(folder):
+            folder = "…" + folder[len(folder) - max(room - 1, 0):] if room > 8 else ""
+        if folder:
+            text.append(f"  in {folder}", style="dim")
     return text
 
 
