@@ -89,12 +89,12 @@ async def time_app(lst: Path, home: Path, moves: int) -> tuple[float, float, flo
     """Seconds to the first frame showing clips, until every duration is read (background),
     for ``moves`` one-row moves within the first 100 rows (the same pattern for every size),
     and for ``moves`` moves straight down (a short list bounces at its end)."""
+    from backend.app import Application
     from gsv_tui.app import GsvApp
-    from gsv_tui.facade import Facade
     from gsv_tui.widgets.clip_table import ClipTable
 
-    facade = Facade.from_args(home=home, list_path=lst)
-    app = GsvApp(facade, watch_jobs=False)
+    application = Application.from_args(home=home, list_path=lst)
+    app = GsvApp(application, watch_jobs=False)
     t0 = time.perf_counter()
     async with app.run_test(size=(120, 40)) as pilot:
         while True:

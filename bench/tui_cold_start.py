@@ -48,7 +48,7 @@ OURS = """
 import json, sys, time
 t0 = time.perf_counter()
 from gsv_tui.app import GsvApp
-from gsv_tui.facade import Facade
+from backend.app import Application
 t1 = time.perf_counter()
 
 class Bench(GsvApp):
@@ -57,10 +57,10 @@ class Bench(GsvApp):
     def on_mount(self):  # Textual also runs GsvApp.on_mount
         self.call_after_refresh(self.exit)
 
-app = Bench(Facade.from_args(home=sys.argv[1]), project="bench")
+app = Bench(Application.from_args(home=sys.argv[1]), project="bench")
 app.run(headless=True, size=(80, 24))
 t2 = time.perf_counter()
-assert app.facade.project is not None and app.facade.project.name == "bench", "project did not open"
+assert app.application.project is not None and app.application.project.name == "bench", "project did not open"
 heavy = [m for m in ("torch", "transformers", "funasr") if m in sys.modules]
 assert not heavy, heavy
 print(json.dumps({"import": t1 - t0, "frame": t2 - t1}))

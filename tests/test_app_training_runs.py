@@ -17,7 +17,7 @@ from backend.app import Application  # noqa: E402
 from backend.app import training as requests  # noqa: E402
 from backend.app.training import TrainSettings  # noqa: E402
 from backend.errors import GsvError  # noqa: E402
-from backend.jobs.events import Reporter  # noqa: E402
+from backend.progress import Reporter  # noqa: E402
 from backend.workspace import Workspace  # noqa: E402
 
 FIX = Path(__file__).parent / "fixtures"

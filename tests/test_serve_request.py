@@ -12,7 +12,7 @@ from backend.app.serve import ServeLog, ServeSettings, serve_request
 from backend.cli import build_parser
 from backend.config import Config
 from backend.errors import GsvError
-from backend.jobs.events import Reporter
+from backend.progress import Reporter
 from backend.stages import serve as serve_stage
 from backend.workspace import Workspace
 

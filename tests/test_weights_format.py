@@ -243,7 +243,7 @@ def test_full_size_v2_exports_stay_clear_of_the_official_v1_size_guess(tmp_path:
     import types
 
     from backend.models.size_class import MARGIN_RECORD, SIZE_MARGIN, V1_BELOW, official_size_guess
-    from backend.models.weights import sovits_file_bytes
+    from backend.models.sovits.weights import sovits_file_bytes
 
     config = read_sovits(TINY).config.to_plain()
     config["model"] = SoVITSConfig.for_version("v2").to_model_section()

@@ -27,7 +27,7 @@ from text_records import frontend_data_or_skip  # noqa: E402
 
 from backend.format import journal, layout  # noqa: E402
 from backend.format.runner import FormatOptions, run_format  # noqa: E402
-from backend.jobs.events import Reporter  # noqa: E402
+from backend.progress import Reporter  # noqa: E402
 from backend.text import g2pw  # noqa: E402
 from backend.text.cleaner import clean_text  # noqa: E402
 from backend.text.zh_readings import G2PW, PYPINYIN, ReadingsCleaner, decide  # noqa: E402

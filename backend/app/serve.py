@@ -122,7 +122,7 @@ class ServeLog:
 
     def read_new(self) -> bool:
         """Take in the events written since the last call; True when anything changed."""
-        from ..jobs.events import EventCursor
+        from ..progress import EventCursor
 
         if self._cursor is None:
             self._cursor = EventCursor(self.events_path)

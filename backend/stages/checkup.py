@@ -20,7 +20,7 @@ from typing import Any
 
 from ..asr.base import ENGINES
 from ..infer.device import PRECISIONS
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from .base import StageSpec
 
 STAGE = StageSpec(name="checkup", help="score every exported model (CER/WER, skips, repeats, likeness) and "

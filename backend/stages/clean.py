@@ -34,7 +34,7 @@ from typing import Any
 
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from .base import StageSpec
 
 STAGE = StageSpec(name="clean", help="separate vocals from music, remove reverb/echo and noise before slicing "

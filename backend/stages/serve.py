@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import GsvError
 from ..infer.device import PRECISIONS
-from ..jobs.events import Reporter
+from ..progress import Reporter
 from .base import StageSpec
 
 STAGE = StageSpec(name="serve", help="serve a voice over HTTP (api_v2-compatible; streaming; OpenAI-style speech)",

@@ -134,7 +134,7 @@ class CheckupPanel(Vertical):
         elif view is not None:
             text = Text(f"Checkup {view.created[5:16].replace('T', ' ')} · {self.keys}")
         else:
-            text = Text("No checkup yet: one is queued after training when the box is ticked.", style="italic")
+            text = Text("No checkup yet (one is queued after training when ticked):", style="italic")
         self.query_one("#checkup-status", Static).update(text)
 
     def current(self) -> CheckupRow | None:

@@ -187,7 +187,7 @@ def sovits_file_bytes(state_dict: Mapping[str, Any], config: Mapping[str, Any], 
     obj["info"] = f"{epoch}epoch_{step}iteration"
     data = save_checkpoint(obj, header=EXPORT_HEADERS[version])
     if version == "v2":  # headerless: the official tells v1 from v2 by the size
-        from .size_class import keep_v2_size_class
+        from ..size_class import keep_v2_size_class
 
         data = keep_v2_size_class(data)
     return data
