@@ -70,7 +70,7 @@ async def test_a_running_training_job_shows_its_live_curve_and_eta(home: Path) -
     cancelled job shows no ETA."""
     ws = Workspace(home)
     jm = JobManager(ws.jobs_dir)
-    job = jm.submit("train-gpt", _gpt_params(ws, epochs=40), project="alice", gpus=[])
+    job = jm.submit("train-gpt", _gpt_params(ws, epochs=1000), project="alice", gpus=[])  # far more than the test lives: it is cancelled
     app = make_app(home, project="alice")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
