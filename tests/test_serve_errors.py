@@ -50,12 +50,41 @@ def test_official_400_messages_on_get_and_post(tmp_path: Path, change: dict[str,
         assert r.json() == {"message": expected}
 
 
-@pytest.mark.parametrize(("field", "value"), [("streaming_mode", "ture"), ("top_k", "many"), ("seed", "x")])
+@pytest.mark.parametrize(("field", "value"), [("streaming_mode", "ture"), ("top_k", "many"), ("seed", "x"),
+                                              ("verify", "ture"), ("max_tries", "many")])
 def test_wrong_types_are_422_with_fastapis_detail(tmp_path: Path, field: str, value: str) -> None:
     client, ref = _client(tmp_path)
     r = client.get("/tts", params={**_base(ref), field: value})
     assert r.status_code == 422
     assert any(field in d["loc"] for d in r.json()["detail"])
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"streaming_mode": 2}, "verify checks whole pieces: use streaming_mode 0 or 1 (false/true), "
+                            "not the token-chunk modes 2 and 3"),
+    ({"streaming_mode": 3}, "verify checks whole pieces: use streaming_mode 0 or 1 (false/true), "
+                            "not the token-chunk modes 2 and 3"),
+    ({"max_tries": 0}, "max_tries must be between 1 and 20"),
+    ({"max_tries": 21}, "max_tries must be between 1 and 20"),
+    ({"verify_max_error": -0.5}, "verify_max_error must be between 0 and 10"),
+    ({"text_lang": "auto"}, "verify needs the text's language, not auto: send text_lang all_zh, en, all_ja, all_ko "
+                            "or all_yue (or a mixed one such as zh)"),
+])
+def test_verify_refusals_are_400_with_the_fix_on_get_and_post(tmp_path: Path, change: dict[str, object],
+                                                                expected: str) -> None:
+    client, ref = _client(tmp_path)
+    params = {**_base(ref), "verify": "true", **change}
+    for r in (client.get("/tts", params=params), client.post("/tts", json={**params, "verify": True})):
+        assert r.status_code == 400
+        assert r.json() == {"message": expected}
+
+
+def test_verify_fields_are_ignored_when_verify_is_off(tmp_path: Path) -> None:
+    """Without ``verify`` its own fields are not checked: a client that never verifies is never refused for them."""
+    client, ref = _client(tmp_path)
+    r = client.get("/tts", params={**_base(ref), "verify": "false", "max_tries": 0, "streaming_mode": 2})
+    assert r.status_code == 400  # past every check: it fails only where the (missing) weights load
+    assert r.json()["message"] == "tts failed"
 
 
 def test_paths_outside_the_allowed_folders_are_refused_with_the_rule(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.serve.voice import SpeakRequest, VoiceFiles
+from backend.serve.voice import SpeakRequest, Spoken, VoiceFiles
 from backend.serve.worker import ServerBusy, WorkerPool, worker_devices
 
 FILES = VoiceFiles(gpt=Path("g.ckpt"), sovits=Path("s.pth"))
@@ -32,12 +32,12 @@ class StandInVoice:
     sample_rate: int = 32000
     version: str = "v2"
 
-    def speak(self, req: SpeakRequest, on_audio: object) -> int:
+    def speak(self, req: SpeakRequest, on_audio: object) -> Spoken:
         self.log.append(("speak", self.files.device))
         if not self.gate.wait(30):
             raise TimeoutError("the test never opened the gate")
         on_audio(np.zeros(10, dtype=np.float32))  # type: ignore[operator]
-        return 1
+        return Spoken(1)
 
 
 def _pool(gate: threading.Event, log: list[tuple[str, str]], max_waiting: int = 1,

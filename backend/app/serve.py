@@ -54,10 +54,17 @@ class ServeSettings:
     max_voices: int = DEFAULT_MAX_VOICES
     max_seconds: float = DEFAULT_MAX_SECONDS
     allow_pypinyin: bool = False  # v2+ Chinese without G2PW: pypinyin readings instead of a refusal
+    asr_engine: str | None = None  # verified requests: None = config.toml's engine for the text's language
+    asr_model: str | None = None  # verified requests: a model name or local folder; None = the engine's default
 
 
 def _abs(p: Path | str | None) -> Path | None:
     return Path(p).expanduser().absolute() if p else None
+
+
+def _model(name: str | None) -> str | None:
+    """A local model folder as an absolute path (the job may run elsewhere); a model name as given."""
+    return str(_abs(name)) if name and Path(name).expanduser().exists() else name
 
 
 def serve_request(workspace: Workspace, config: Config, s: ServeSettings) -> serve.Params:
@@ -85,7 +92,7 @@ def serve_request(workspace: Workspace, config: Config, s: ServeSettings) -> ser
         precision=s.precision or config.precision, max_waiting=s.queue, max_voices=s.max_voices,
         max_tokens=round(s.max_seconds * TOKENS_PER_SECOND),
         allowed_dirs=[Path(d).expanduser().absolute() for d in config.serve.allowed_dirs],
-        allow_pypinyin=s.allow_pypinyin)
+        allow_pypinyin=s.allow_pypinyin, asr_engine=s.asr_engine, asr_model=_model(s.asr_model))
     check_binding(params.host, params.token, params.insecure)
     serve.check(params)
     return params

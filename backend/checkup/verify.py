@@ -9,7 +9,9 @@ all; the best try is kept (not bad first, then the lowest error rate, then the f
 repeats, then the earliest). The take's record lists every try with its scores.
 
 The first try of each piece is checked on a worker thread while the next piece is generated;
-retries come after, each checked before the next is decided.
+retries come after, each checked before the next is decided. A piece is handed to ``on_piece``
+as soon as its kept try is settled; the server (``/tts`` with ``verify``) passes its own ASR
+engine, loaded once per voice, instead of one per call.
 """
 
 from __future__ import annotations
@@ -83,19 +85,25 @@ class Try:
                 "scores": self.scores, "pace": self.pace, "bad": self.bad}
 
 
+def make_verify_engine(settings: VerifySettings, language: str) -> Any:
+    """The ASR engine that hears pieces in ``language`` (its model loads at the first piece)."""
+    from ..asr import make_engine
+    from ..asr.base import AsrOptions
+
+    return make_engine(AsrOptions(engine=settings.asr_engine, model=settings.asr_model, language=language,
+                                  device=settings.asr_device, vad=False))
+
+
 class Verifier:
     """Renders, hears and judges pieces; holds the ASR engine between pieces."""
 
-    def __init__(self, synth: Any, settings: VerifySettings, language: str, work: Path) -> None:
-        from ..asr import make_engine
-        from ..asr.base import AsrOptions
-
+    def __init__(self, synth: Any, settings: VerifySettings, language: str, work: Path,
+                 engine: Any | None = None) -> None:
         self.synth = synth
         self.settings = settings
         self.language = language
         self.work = work
-        self.engine = make_engine(AsrOptions(engine=settings.asr_engine, model=settings.asr_model,
-                                             language=language, device=settings.asr_device, vad=False))
+        self.engine = engine if engine is not None else make_verify_engine(settings, language)
         self.sample_rate = synth.models.sample_rate
 
     def render(self, prompt: Any, piece: Any, p: Any, seed: int) -> Try:
@@ -117,9 +125,19 @@ class Verifier:
         return t
 
 
+def kept_try(tries: list[Try]) -> int:
+    """Index of the try to keep (see the module's order: not bad, lowest error, fewest slips, earliest)."""
+    return min(range(len(tries)), key=lambda k: tries[k].key(k))
+
+
 def verified_synthesis(synth: Any, p: Any, settings: VerifySettings,
-                       progress: Callable[[int, int, str], None] | None = None) -> tuple[Any, list[dict[str, Any]]]:
-    """Synthesise ``p`` piece by piece with checks and retries → (SynthesisResult, per-piece tries)."""
+                       progress: Callable[[int, int, str], None] | None = None, engine: Any | None = None,
+                       on_piece: Callable[[int, np.ndarray], None] | None = None,
+                       ) -> tuple[Any, list[dict[str, Any]]]:
+    """Synthesise ``p`` piece by piece with checks and retries → (SynthesisResult, per-piece tries).
+
+    ``engine``: an ASR engine for the scoring language to reuse (else one is made for this call);
+    ``on_piece(index, audio)``: each piece's kept audio (without its pause), in order, once settled."""
     from ..infer.pipeline import PieceInfo, SynthesisResult, Timings, _seed_everything
 
     problems = p.problems() + settings.problems()
@@ -142,7 +160,7 @@ def verified_synthesis(synth: Any, p: Any, settings: VerifySettings,
     total = len(pieces)
     tries: list[list[Try]] = [[] for _ in pieces]
     with tempfile.TemporaryDirectory(prefix="gsv-verify-") as tmp, ThreadPoolExecutor(max_workers=1) as pool:
-        verifier = Verifier(synth, settings, language, Path(tmp))
+        verifier = Verifier(synth, settings, language, Path(tmp), engine)
         first: list[Future[Try]] = []
         for i, piece in enumerate(pieces):  # first tries: each heard while the next one is generated
             t = verifier.render(prompt, piece, p, (seed + i) % 2**32)
@@ -157,13 +175,17 @@ def verified_synthesis(synth: Any, p: Any, settings: VerifySettings,
                 tries[i].append(verifier.judge(t, piece.text, pace, f"{i}-{k}"))
                 if progress:
                     progress(i + 1, total, f"piece {i + 1}/{total}: try {k + 1}")
+            if on_piece:
+                kept_audio = tries[i][kept_try(tries[i])].audio
+                assert kept_audio is not None
+                on_piece(i, kept_audio)
     sr = synth.models.sample_rate
     pause = np.zeros(round(sr * p.pause), dtype=np.float32)
     chunks: list[np.ndarray] = []
     infos: list[Any] = []
     record: list[dict[str, Any]] = []
     for i, (piece, ts) in enumerate(zip(pieces, tries)):
-        kept = min(range(len(ts)), key=lambda k: ts[k].key(k))
+        kept = kept_try(ts)
         audio = ts[kept].audio
         assert audio is not None
         chunks += [audio, pause]

@@ -8,12 +8,17 @@ Status codes and bodies follow api_v2: 400 ``{"message": ...}`` for its validati
 ``{"message": "tts failed", "Exception": ...}`` when synthesis fails, 422 from FastAPI for values
 of the wrong type. Ours on top: 401 without the token, 403 for a non-loopback ``Host`` on a
 token-less server, 413 for an oversized body, 503 + ``Retry-After`` when the queue is full.
+
+With ``verify`` the answer waits for the verified take (every piece settled) even in
+streaming_mode 1, because its headers say how many tries each piece took: ``X-Verify-Tries``
+(per piece, comma-separated), ``X-Verify-Kept`` (the try kept, from 1) and ``X-Verify-Failed``
+(pieces no try got right).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -137,16 +142,25 @@ def create_app(state: ServerState, worker: ModelWorker | WorkerPool) -> FastAPI:
         except Exception as e:
             raise RequestError(400, message("tts failed", Exception=_text(e))) from e
 
-    def respond(stream: Stream, media_type: str, streaming: bool) -> Response:
+    def respond(stream: Stream, media_type: str, streaming: bool, verified: bool = False) -> Response:
         content_type = CONTENT_TYPES.get(media_type, f"audio/{media_type}")
         try:
+            if verified:  # the headers count every piece's tries: wait for the whole take
+                parts = list(stream)
+                headers = {**_seed_header(stream), **_verify_headers(stream)}
+                if streaming:
+                    return StreamingResponse(_chunks(parts, stream.sample_rate, media_type, state.log),
+                                             media_type=content_type, headers=headers)
+                audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+                return Response(encode(to_int16(audio), stream.sample_rate, media_type), media_type=content_type,
+                                headers=headers)
             if not streaming:
                 body = encode(to_int16(stream.collect()), stream.sample_rate, media_type)
                 return Response(body, media_type=content_type, headers=_seed_header(stream))
             stream.first_audio()
         except Exception as e:
             raise RequestError(400, message("tts failed", Exception=_text(e))) from e
-        return StreamingResponse(_chunks(stream, media_type, state.log), media_type=content_type)
+        return StreamingResponse(_chunks(stream, stream.sample_rate, media_type, state.log), media_type=content_type)
 
     # --- api_v2 -----------------------------------------------------------------------------
     def tts(req: TTSRequest) -> Response:
@@ -174,7 +188,7 @@ def create_app(state: ServerState, worker: ModelWorker | WorkerPool) -> FastAPI:
         for aux in req.aux_ref_audio_paths or []:
             confined("aux_ref_audio_paths", aux)
         mode = streaming_mode(req.streaming_mode) or 0
-        return respond(submit(files, speak_request(req)), req.media_type, streaming=mode > 0)
+        return respond(submit(files, speak_request(req)), req.media_type, streaming=mode > 0, verified=req.verify)
 
     @app.get("/tts")
     def tts_get(req: Annotated[TTSRequest, Query()]) -> Response:
@@ -376,15 +390,24 @@ def _seed_header(stream: Stream) -> dict[str, str]:
     return {"X-Seed": str(stream.seed)} if stream.seed is not None else {}
 
 
-def _chunks(stream: Stream, media_type: str, log: Callable[[str], None]) -> Iterator[bytes]:
+def _verify_headers(stream: Stream) -> dict[str, str]:
+    spoken = stream.spoken
+    if spoken is None or spoken.tries is None:
+        return {}
+    return {"X-Verify-Tries": ",".join(map(str, spoken.tries)),
+            "X-Verify-Kept": ",".join(map(str, spoken.kept or [])), "X-Verify-Failed": str(spoken.failed)}
+
+
+def _chunks(chunks: Iterable[np.ndarray], sample_rate: int, media_type: str,
+            log: Callable[[str], None]) -> Iterator[bytes]:
     """The streamed body: for wav a header of unknown length first, then each chunk as it comes
     (PCM for wav/raw, a complete encoded stream each for ogg/aac)."""
     if media_type == "wav":
-        yield wav_header(stream.sample_rate)
+        yield wav_header(sample_rate)
     try:
-        for chunk in stream:
+        for chunk in chunks:
             samples = to_int16(np.asarray(chunk))
             yield samples.astype("<i2").tobytes() if media_type in ("wav", "raw") else encode(
-                samples, stream.sample_rate, media_type)
+                samples, sample_rate, media_type)
     except Exception as e:  # noqa: BLE001 - headers are sent: the body ends early, the log says why
         log(f"stream ended early: {_text(e)}")

@@ -4,6 +4,8 @@ The field names, defaults, validation order and messages are api_v2's (see docs/
 client written against the official server reads the same answers. Two deliberate differences,
 both accepting more and breaking nothing: language codes are accepted in any case on POST too
 (the official lower-cases only GET), and ``project``/``voice`` pick a project's voice per request.
+Ours too, unknown to the official (its clients never send them): ``verify``, ``max_tries`` and
+``verify_max_error`` ask for verified synthesis (see docs/serve.md).
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from pydantic import BaseModel, ConfigDict
 from backend.infer.params import CUT_METHODS
 
 from .voice import SYNTHESIS_DEFAULTS as _SYNTH
-from .voice import SpeakRequest
+from .voice import SpeakRequest, VerifyRequest
 
 LANGUAGES_V1 = ("auto", "en", "zh", "ja", "all_zh", "all_ja")
 LANGUAGES_V2 = ("auto", "auto_yue", "en", "zh", "ja", "yue", "ko", "all_zh", "all_ja", "all_yue", "all_ko")
 MEDIA_TYPES = ("wav", "raw", "ogg", "aac")
 STREAMING_MESSAGE = "the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)"
+VERIFY_STREAMING_MESSAGE = ("verify checks whole pieces: use streaming_mode 0 or 1 (false/true), "
+                            "not the token-chunk modes 2 and 3")
+MAX_TRIES_RANGE = (1, 20)  # as `gsv infer --max-tries`
+MAX_ERROR_RANGE = (0.0, 10.0)  # as `gsv infer --verify-max-error`
 
 LEGACY_LANGUAGES = {
     "中文": "all_zh", "粤语": "all_yue", "英文": "en", "日文": "all_ja", "韩文": "all_ko",
@@ -66,6 +72,10 @@ class TTSRequest(BaseModel):
     # ours: speak with a project's voice (its latest exports; its reference when none is given)
     project: str | None = None
     voice: str | None = None
+    # ours: verified synthesis (each piece transcribed; a bad one regenerated with another seed)
+    verify: bool = False
+    max_tries: int = 3
+    verify_max_error: float = 0.35
 
 
 def streaming_mode(value: bool | int) -> int | None:
@@ -96,6 +106,28 @@ def check(req: TTSRequest, version: str) -> str | None:
         return f"text_split_method:{req.text_split_method} is not supported"
     if streaming_mode(req.streaming_mode) is None:
         return STREAMING_MESSAGE
+    if req.verify:
+        return verify_problem(req)
+    return None
+
+
+def verify_problem(req: TTSRequest) -> str | None:
+    """Ours, checked after api_v2's own: the verify fields' ranges and the streaming modes they allow."""
+    if (streaming_mode(req.streaming_mode) or 0) > 1:
+        return VERIFY_STREAMING_MESSAGE
+    low, high = MAX_TRIES_RANGE
+    if not low <= req.max_tries <= high:
+        return f"max_tries must be between {low} and {high}"
+    low_e, high_e = MAX_ERROR_RANGE
+    if not low_e <= req.verify_max_error <= high_e:
+        return f"verify_max_error must be between {low_e:g} and {high_e:g}"
+    from backend.checkup.verify import VerifyError, scoring_language
+
+    try:
+        scoring_language(req.text_lang or "")
+    except VerifyError:
+        return (f"verify needs the text's language, not {req.text_lang}: "
+                "send text_lang all_zh, en, all_ja, all_ko or all_yue (or a mixed one such as zh)")
     return None
 
 
@@ -109,7 +141,8 @@ def speak_request(req: TTSRequest) -> SpeakRequest:
         ref_text=req.prompt_text or None, ref_lang=(req.prompt_lang or "").lower(),
         aux_refs=list(req.aux_ref_audio_paths or []), cut=req.text_split_method, top_k=req.top_k,
         top_p=req.top_p, temperature=req.temperature, repetition_penalty=req.repetition_penalty,
-        speed=req.speed_factor, pause=req.fragment_interval, seed=req.seed, batch_size=max(1, req.batch_size))
+        speed=req.speed_factor, pause=req.fragment_interval, seed=req.seed, batch_size=max(1, req.batch_size),
+        verify=VerifyRequest(req.max_tries, req.verify_max_error) if req.verify else None)
 
 
 class LegacyRequest(BaseModel):

@@ -9,6 +9,10 @@ spectrogram, speaker embedding) costs a noticeable share of each request on the 
 clients send the same clip again and again. Its result is a pure function of the clip bytes,
 the prompt text and language and the loaded weights, so it is kept (bounded, least recently
 used first out) under a key built from exactly those.
+
+Verified synthesis (``/tts`` with ``verify``) runs :func:`backend.checkup.verify.verified_synthesis`
+with the voice's ASR engine: loaded at the voice's first verified request (one per scoring
+language) and released with the voice, so a server that never verifies never loads one.
 """
 
 from __future__ import annotations
@@ -46,10 +50,31 @@ class VoiceFiles:
     precision: str = "auto"
     max_tokens: int = 1500
     allow_pypinyin: bool = False  # v2+ Chinese without G2PW: pypinyin readings instead of a refusal
+    asr_engine: str | None = None  # verified requests: None = config.toml's engine for the text's language
+    asr_model: str | None = None  # verified requests: None = the engine's default model
 
 
 SYNTHESIS_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(SynthesisParams)}
 """The official sampling defaults, declared once in :class:`SynthesisParams`."""
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """Hear each piece and regenerate a bad one (the ``/tts`` fields ``max_tries``, ``verify_max_error``)."""
+
+    max_tries: int = 3
+    max_error: float = 0.35
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """What a finished request reports besides its audio: the seed, and with verify each
+    piece's number of tries, the try kept (from 1) and how many pieces no try got right."""
+
+    seed: int
+    tries: list[int] | None = None
+    kept: list[int] | None = None
+    failed: int = 0
 
 
 @dataclass
@@ -75,6 +100,7 @@ class SpeakRequest:
     token_streaming: str | None = None  # None: a piece at a time; "grow" or "fixed": token chunks
     min_chunk_tokens: int = 16
     overlap_tokens: int = 2
+    verify: VerifyRequest | None = None  # whole pieces only: never with token_streaming
 
 
 def _file_digest(path: str) -> str:
@@ -97,6 +123,7 @@ class Voice:
                                   precision=files.precision)
         self._synth = _CachingSynthesizer(self.models, max_tokens=files.max_tokens)
         self._lock = threading.Lock()
+        self._asr: dict[tuple[Any, ...], Any] = {}
 
     @classmethod
     def from_models(cls, models: Any, files: VoiceFiles) -> Voice:
@@ -105,6 +132,7 @@ class Voice:
         voice.files, voice.models = files, models
         voice._synth = _CachingSynthesizer(models, max_tokens=files.max_tokens)
         voice._lock = threading.Lock()
+        voice._asr = {}
         return voice
 
     @property
@@ -123,9 +151,9 @@ class Voice:
     def reference_cache_hits(self) -> int:
         return self._synth.hits
 
-    def speak(self, req: SpeakRequest, on_audio: AudioSink) -> int:
+    def speak(self, req: SpeakRequest, on_audio: AudioSink) -> Spoken:
         """Synthesise ``req``; each finished piece (followed by its pause) goes to ``on_audio`` as
-        soon as it is decoded, in order. Returns the seed used."""
+        soon as it is decoded (with verify: once its kept try is settled), in order."""
         p = SynthesisParams(text=req.text, lang=req.lang, ref=req.ref, aux_refs=list(req.aux_refs),
                             ref_text=req.ref_text, ref_lang=req.ref_lang, cut=req.cut, top_k=req.top_k,
                             top_p=req.top_p, temperature=req.temperature,
@@ -138,10 +166,40 @@ class Voice:
 
         with self._lock:
             self._synth.batched_single_piece = req.parallel_infer
+            if req.verify is not None:
+                return self._speak_verified(p, req.verify, lambda i, audio: piece(i, audio, 0))
             if req.token_streaming:
-                return self._synth.speak_in_token_chunks(p, req, on_audio)
+                return Spoken(self._synth.speak_in_token_chunks(p, req, on_audio))
             result = self._synth.synthesize(p, on_piece=piece)
-        return int(result.seed)
+        return Spoken(int(result.seed))
+
+    def _speak_verified(self, p: SynthesisParams, verify: VerifyRequest,
+                        on_piece: Callable[[int, np.ndarray], None]) -> Spoken:
+        from backend.checkup.verify import VerifySettings, make_verify_engine, scoring_language, verified_synthesis
+
+        language = scoring_language(p.lang)
+        settings = VerifySettings(max_tries=verify.max_tries, max_error=verify.max_error,
+                                  asr_engine=self.files.asr_engine or _configured_asr_engine(language),
+                                  asr_model=self.files.asr_model, asr_device=_asr_device(self.files.device))
+        key = (settings.asr_engine, settings.asr_model, settings.asr_device, language)
+        if key not in self._asr:
+            self._asr[key] = make_verify_engine(settings, language)
+        result, record = verified_synthesis(self._synth, p, settings, engine=self._asr[key], on_piece=on_piece)
+        tries = [len(piece["tries"]) for piece in record]
+        failed = sum(all(t["bad"] for t in piece["tries"]) for piece in record)
+        return Spoken(int(result.seed), tries, [int(piece["kept"]) + 1 for piece in record], failed)
+
+
+def _configured_asr_engine(language: str) -> str:
+    """The engine ``gsv infer --verify`` would choose: config.toml's for the language."""
+    from backend.config import load_config
+
+    return load_config().asr_engine.get(language, "faster-whisper")
+
+
+def _asr_device(device: str) -> str:
+    """The ASR engine's device option for the voice's device (``cuda:1`` → ``cuda``)."""
+    return "cuda" if device.startswith("cuda") else device if device in ("auto", "cpu") else "auto"
 
 
 class _CachingSynthesizer(Synthesizer):

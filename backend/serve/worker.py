@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GsvError
-from .voice import SpeakRequest, Voice, VoiceFiles
+from .voice import SpeakRequest, Spoken, Voice, VoiceFiles
 
 _END = object()
 
@@ -47,6 +47,7 @@ class Stream:
         self.sample_rate = 0
         self.version = ""
         self.seed: int | None = None
+        self.spoken: Spoken | None = None  # set once the request is finished
         self._first: list[np.ndarray] = []
         self._done = False
         head = self._next()  # ("voice", rate, version) once the voice is loaded, or an error
@@ -60,8 +61,8 @@ class Stream:
             raise item
         if item is _END:
             self._done = True
-        elif isinstance(item, tuple) and item[0] == "seed":
-            self.seed = item[1]
+        elif isinstance(item, Spoken):
+            self.spoken, self.seed = item, item.seed
             return self._next()
         return item
 
@@ -144,8 +145,7 @@ class ModelWorker:
                 task.out.put(("voice", voice.sample_rate, voice.version))
                 if task.request is not None:
                     self.activity = {"requests": self.activity["requests"] + 1, "chunks": 0, "finished": False}
-                    seed = voice.speak(task.request, self._sink(task))
-                    task.out.put(("seed", seed))
+                    task.out.put(voice.speak(task.request, self._sink(task)))
                 task.out.put(_END)
             except Exception as e:  # noqa: BLE001 - one failed request never stops the worker
                 task.out.put(e)

@@ -1,7 +1,7 @@
 """Stage ``serve``: the voice over HTTP, compatible with the official ``api_v2.py`` (and ``api.py``).
 
 ``gsv serve [--project NAME] [--gpt PATH] [--sovits PATH] [--host 127.0.0.1] [--port 9880]
-[--token SECRET] [--insecure] [--device D] [--precision P]``
+[--token SECRET] [--insecure] [--device D] [--precision P] [--asr-engine E] [--asr-model M]``
 
 A long-running job: it holds its GPU lease while it serves, survives the TUI and the SSH
 session, and ``gsv jobs cancel ID`` stops it cleanly (requests in flight are given a few
@@ -63,6 +63,8 @@ class Params:
     max_tokens: int = int(DEFAULT_MAX_SECONDS * TOKENS_PER_SECOND)
     allowed_dirs: list[Path] = field(default_factory=list)
     allow_pypinyin: bool = False  # v2+ Chinese without G2PW: read with pypinyin instead of refusing
+    asr_engine: str | None = None  # verified requests (``verify``): None = config.toml's for the language
+    asr_model: str | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,6 +95,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="without the G2PW model, read v2+ Chinese with pypinyin (differs from the WebUI on polyphones)")
     parser.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS,
                         help="longest speech per piece, seconds (the official cap is 60)")
+    parser.add_argument("--asr-engine", choices=("faster-whisper", "funasr"), default=None,
+                        help="ASR engine that hears verified requests (/tts verify=true); default: config.toml "
+                             "asr_engine for the text's language, as `gsv infer --verify`; loaded at the first one")
+    parser.add_argument("--asr-model", help="ASR model name or local folder for verified requests "
+                                            "(default: the engine's own)")
 
 
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
@@ -106,7 +113,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         insecure=args.insecure, ref=args.ref, ref_text=args.ref_text, ref_lang=args.ref_lang, version=args.version,
         hubert=args.hubert, bert=args.bert, sv=args.sv, device=args.device, precision=args.precision,
         queue=args.queue, max_voices=args.max_voices, max_seconds=args.max_seconds,
-        allow_pypinyin=args.allow_pypinyin)
+        allow_pypinyin=args.allow_pypinyin, asr_engine=args.asr_engine, asr_model=args.asr_model)
     return serve_request(workspace, load_config(), settings)
 
 
@@ -160,7 +167,8 @@ def run(params: Params, report: Reporter) -> None:
     check(params)
     files = VoiceFiles(gpt=Path(params.gpt), sovits=Path(params.sovits), hubert=params.hubert,  # type: ignore[arg-type]
                        bert=params.bert, sv=params.sv, device=params.device, precision=params.precision,
-                       max_tokens=params.max_tokens, allow_pypinyin=params.allow_pypinyin)
+                       max_tokens=params.max_tokens, allow_pypinyin=params.allow_pypinyin,
+                       asr_engine=params.asr_engine, asr_model=params.asr_model)
     devices = worker_devices(params.device, leased_gpus())
     control: list[str] = []
     reference = DefaultReference(str(params.ref), params.ref_text, params.ref_lang) if params.ref else None
