@@ -62,6 +62,18 @@ def test_gsv_serve_builds_the_same_params(ws: Workspace) -> None:
     assert from_cli == serve_request(ws, Config(), ServeSettings(project="alice", port=0, queue=3))
 
 
+def test_the_asr_options_reach_the_params_with_a_local_model_folder_made_absolute(
+        ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "whisper-small").mkdir()
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(["serve", "--project", "alice", "--asr-engine", "funasr",
+                                      "--asr-model", "whisper-small"])
+    params = serve_stage.params_from_args(args, ws)
+    assert (params.asr_engine, params.asr_model) == ("funasr", str(tmp_path / "whisper-small"))
+    named = serve_request(ws, Config(), ServeSettings(project="alice", asr_model="large-v3"))
+    assert (named.asr_engine, named.asr_model) == (None, "large-v3")  # None: config.toml's, per language
+
+
 def test_refusals_name_the_fix(ws: Workspace, tmp_path: Path) -> None:
     with pytest.raises(GsvError, match="token") as e:
         serve_request(ws, Config(), ServeSettings(project="alice", host="0.0.0.0"))
