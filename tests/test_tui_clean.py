@@ -109,3 +109,36 @@ async def test_slicer_line_names_clean_when_it_has_files(home: Path) -> None:
         screen = app.screen
         assert isinstance(screen, DatasetScreen)
         assert screen.build_params().inputs == [clean]  # an empty input slices clean/
+
+
+async def test_preview_queues_a_ten_second_excerpt_and_play_waits_for_it(home: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # As above, the panel is told the runner is there; the preview job is real and fails offline.
+    monkeypatch.setattr(cleaning, "runner_state", lambda: cleaning.RunnerState(True))
+    project = Workspace(home).open_project("alice")
+    app = make_app(home, project="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DatasetScreen)
+        await _open_panel(pilot)
+        await pilot.press("ctrl+b")  # nothing rendered yet: says how to get a preview
+        await pilot.pause()
+        assert any("No preview yet" in n.message for n in app._notifications)
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: screen.clean_job_id, what="the preview job")
+        record = JobManager(Workspace(home).jobs_dir).get(screen.clean_job_id)
+        recording = project.raw_dir / "take one.wav"
+        assert record.params["inputs"] == [str(recording)]
+        assert record.params["excerpt_seconds"] == 10.0
+        assert record.params["excerpt_start"] == cleaning.preview_start(recording) == 0.0  # a 3 s file
+        assert Path(record.params["out_dir"]) == project.root / "clean-preview"
+        await wait_until(pilot, lambda: "preview failed" in screen_text(app), timeout=60, what="the failure")
+        assert screen.preview is None
+
+
+def test_preview_starts_in_the_middle_of_a_long_recording(tmp_path: Path) -> None:
+    long = tmp_path / "long.wav"
+    sf.write(long, speechlike(40, 16000, seed=3), 16000)
+    assert cleaning.preview_start(long) == pytest.approx(15.0)
+    (tmp_path / "not audio.wav").write_text("no")
+    assert cleaning.preview_start(tmp_path / "not audio.wav") == 0.0
