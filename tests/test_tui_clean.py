@@ -92,6 +92,11 @@ async def test_clean_submission_runs_a_real_job_and_shows_why_it_failed(home: Pa
         assert "cleaning model files missing" in shown and "mel-roformer-vocals" in shown
         assert "fix: run `gsv models fetch --clean mel-roformer-vocals uvr-denoise`" in " ".join(shown.split())
         assert "Clean: cleaning failed" in shown
+        await pilot.press("ctrl+n")  # folded again: the slicer's lines are back, the outcome in the title
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Clean: cleaning failed" in shown and "Clips go to" in shown
+        assert app.focused is not None and app.focused.id == "slice-input"
 
 
 async def test_slicer_line_names_clean_when_it_has_files(home: Path) -> None:

@@ -59,7 +59,7 @@ class DatasetScreen(ModeScreen):
     AUTO_FOCUS = "#slice-input"
     HOME_FOCUS = "#slice-summary"
     DEFAULT_CSS = """
-    #dataset-pane { height: 1fr; }
+    #dataset-pane { height: 1fr; overflow-y: auto; }  /* the open Clean panel can make it taller */
     #input-row { height: 1; }
     #input-label { width: 7; padding: 0 1; }
     #slice-input { width: 1fr; margin-right: 1; }
@@ -318,7 +318,9 @@ class DatasetScreen(ModeScreen):
     def action_toggle_clean(self) -> None:
         panel = self.clean_panel
         panel.collapsed = not panel.collapsed
-        if not panel.collapsed:
+        if panel.collapsed:
+            self.query_one("#slice-input").focus()  # focus must not stay inside the folded panel
+        else:
             self._show_clean_actions()  # installed meanwhile? look again
             panel.query_one(".clean-step Checkbox").focus()
             panel.scroll_visible()
@@ -375,7 +377,7 @@ class DatasetScreen(ModeScreen):
 
     def _clean_submit_failed(self, e: GsvError) -> None:
         self.clean_panel.collapsed = False
-        self.clean_panel.show_progress(None, None, Text("not started", style="bold red"),
+        self.clean_panel.show_progress(0, 1, Text("not started", style="bold red"),
                                        Text(describe_error(e), style="red"))
         self.show_error(e)
 
@@ -420,7 +422,7 @@ class DatasetScreen(ModeScreen):
             return
         why = job.message or job.reason or "see the log in Jobs (5)"
         panel.collapsed = False
-        panel.show_progress(None, None, Text(f"{what} {job.status}", style="bold red"), Text(why, style="red"))
+        panel.show_progress(0, 1, Text(f"{what} {job.status}", style="bold red"), Text(why, style="red"))
         panel.title = f"Clean: {what} {job.status}"
         self.notify(why, title=f"{what} {job.status}", severity="error", timeout=20, markup=False)
 
