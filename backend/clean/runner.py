@@ -48,7 +48,7 @@ def runner_available() -> bool:
 def require_runner() -> None:
     if not runner_available():
         raise RunnerMissingError("cleaning needs audio-separator, which is not installed",
-                                 f"run `{INSTALL_COMMAND}` (or press the install key on the Clean panel)")
+                                 f"run `{INSTALL_COMMAND}`, then start gsv again")
 
 
 def model_file_hash(path: Path) -> str:

@@ -6,6 +6,9 @@ fields), and start: the ``slice`` stage runs as a job (so it survives closing th
 per-file progress shows here, and when it ends the result appears — clips, total duration, a
 duration histogram and what to watch out for. ctrl+t transcribes the clips (the ``asr`` stage, a
 job) with the engine the project's language calls for; Transcripts (2) shows the result.
+Before slicing, the Clean panel (folded; ctrl+n opens it) runs the ``clean`` stage on the
+project's recordings and previews 10 seconds of it; an empty input slices ``clean/`` once it
+holds files (else ``raw/``), and the line under the input says which.
 
 Submitting a job starts a process, so it runs in a thread worker; progress comes from the app's
 job watcher (``on_jobs``), never from polling here.
@@ -22,13 +25,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar, Static
 
+from backend.app import clean as cleaning
 from backend.app import dataset as requests
+from backend.app import describe as describe_error
 from backend.errors import GsvError
 
 from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot, JobView
 from ..messages import JobSubmitted
+from ..widgets.clean_panel import CleanPanel
 from ..widgets.path_input import PathInput
 from ..widgets.slice_form import SliceForm
 from ..widgets.slice_summary import SliceSummaryView, duration_text
@@ -38,6 +44,7 @@ from .path_browser import PathBrowser
 
 if TYPE_CHECKING:
     from backend.app import Project
+    from backend.app.playback import PlayerChooser
     from backend.app.summaries import SliceSummary
 
 KEYS = keymap.bindings("dataset")
@@ -52,7 +59,7 @@ class DatasetScreen(ModeScreen):
     AUTO_FOCUS = "#slice-input"
     HOME_FOCUS = "#slice-summary"
     DEFAULT_CSS = """
-    #dataset-pane { height: 1fr; }
+    #dataset-pane { height: 1fr; overflow-y: auto; }  /* the open Clean panel can make it taller */
     #input-row { height: 1; }
     #input-label { width: 7; padding: 0 1; }
     #slice-input { width: 1fr; margin-right: 1; }
@@ -70,10 +77,17 @@ class DatasetScreen(ModeScreen):
         self._shown_final: str | None = None
         self.asr_job_id: str | None = None  # the transcription started here, followed to its end
         self._asr_shown_final: str | None = None
+        self.clean_job_id: str | None = None  # the clean or preview job started here
+        self._clean_shown_final: str | None = None
+        self.preview: tuple[Path, Path] | None = None  # (original, cleaned) of the pending/last preview
+        self._preview_job: str | None = None
+        self._pending_preview: tuple[Path, Path] | None = None
+        self._player: "PlayerChooser | None" = None
 
     # --- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
         with Vertical(id="dataset-pane"):
+            yield CleanPanel(cleaning.step_choices(), cleaning.runner_state(), id="clean-panel")
             with Horizontal(id="input-row"):
                 yield Label("Input", id="input-label")
                 yield PathInput(placeholder="recording or folder of recordings (Tab completes)",
@@ -90,6 +104,7 @@ class DatasetScreen(ModeScreen):
         super().on_mount()
         self.query_one("#progress-row").display = False  # shown once a job starts
         self._describe_input()
+        self.call_after_refresh(self._show_clean_actions)
 
     # --- project and input ------------------------------------------------------------------
     def on_project(self, project: "Project | None") -> None:
@@ -100,6 +115,7 @@ class DatasetScreen(ModeScreen):
             self.query_one(SliceSummaryView).show(None)
             return
         target.update(Text(f"Clips go to {project.clips_dir}", style="dim"))
+        self._describe_input()
         if self.job_id is None:
             self._show_saved_summary(project.clips_dir, "Last slicing")
 
@@ -130,6 +146,11 @@ class DatasetScreen(ModeScreen):
         hint = self.query_one("#input-hint", Static)
         path = self.input_path()
         if path is None:
+            default = cleaning.slice_input(self.application)
+            if default is not None:
+                hint.update(Text(f"Empty: slices the project's {default[1]} · or a file or folder · "
+                                 f"{self.key_text('dataset.browse')} browses", style="dim"))
+                return
             hint.update(Text(f"A file, or a folder of them (any audio or video format) · "
                              f"{self.key_text('dataset.browse')} browses", style="dim"))
             return
@@ -159,6 +180,8 @@ class DatasetScreen(ModeScreen):
     def build_params(self) -> Any:
         """The slice stage's Params from the screen, or GsvError saying what is missing or wrong."""
         path = self.input_path()
+        if path is None and (default := cleaning.slice_input(self.application)) is not None:
+            path = default[0]
         values, problems = self.query_one(SliceForm).values()
         if problems:
             raise GsvError("invalid slicer parameters: " + "; ".join(problems), "correct the marked fields")
@@ -207,6 +230,8 @@ class DatasetScreen(ModeScreen):
             self._show_job(snapshot.get(self.job_id))
         if self.asr_job_id is not None:
             self._show_asr_job(snapshot.get(self.asr_job_id))
+        if self.clean_job_id is not None:
+            self._show_clean_job(snapshot.get(self.clean_job_id))
 
     def on_job_submitted(self, message: JobSubmitted) -> None:
         if message.stage == "asr":
@@ -279,7 +304,152 @@ class DatasetScreen(ModeScreen):
         self.notify(f"Transcribing with {choice.engine}; Transcripts (2) shows {project.transcript_path.name} "
                     "when the job is done.", markup=False, timeout=8)
 
+    # --- cleaning -------------------------------------------------------------------------------
+    @property
+    def clean_panel(self) -> CleanPanel:
+        return self.query_one(CleanPanel)
+
+    def _show_clean_actions(self) -> None:
+        k = self.key_text
+        self.clean_panel.show_actions(k("dataset.clean"), k("dataset.preview"),
+                                      f"{k('dataset.play_original')} / {k('dataset.play_cleaned')}",
+                                      cleaning.runner_state())
+
+    def action_toggle_clean(self) -> None:
+        panel = self.clean_panel
+        panel.collapsed = not panel.collapsed
+        if panel.collapsed:
+            self.query_one("#slice-input").focus()  # focus must not stay inside the folded panel
+        else:
+            self._show_clean_actions()  # installed meanwhile? look again
+            panel.query_one(".clean-step Checkbox").focus()
+            panel.scroll_visible()
+
+    def _clean_refused(self) -> bool:
+        """True (and the install command shown) when the runner is missing."""
+        runner = cleaning.runner_state()
+        if runner.available:
+            return False
+        self.clean_panel.collapsed = False
+        self._show_clean_actions()
+        self.notify(f"{runner.message}\nfix: {runner.fix}", severity="error", timeout=10, markup=False)
+        return True
+
+    def action_clean(self) -> None:
+        if self._clean_refused() or self._clean_running():
+            return
+        self._submit_clean(self.clean_panel.settings(), None)
+
+    def action_preview(self) -> None:
+        if self._clean_refused() or self._clean_running():
+            return
+        try:
+            recording = cleaning.preview_recording(self.application, self.input_path())
+        except GsvError as e:
+            self.show_error(e)
+            return
+        if recording is None:
+            self.notify("Nothing to preview: type a recording in Input, or put recordings in the project's raw/.",
+                        markup=False)
+            return
+        self._submit_clean(self.clean_panel.settings(), recording)
+
+    def _clean_running(self) -> bool:
+        job = self.gsv_app.jobs_snapshot.get(self.clean_job_id) if self.clean_job_id else None
+        if job is not None and job.state != "finished":
+            self.notify("Cleaning is already running; watch it here or in Jobs (5).", markup=False)
+            return True
+        return False
+
+    @work(thread=True, exclusive=True, group="clean-submit", exit_on_error=False)
+    def _submit_clean(self, settings: cleaning.CleanSettings, recording: Path | None) -> None:
+        try:
+            if recording is None:
+                job = cleaning.submit_clean(self.application, settings)
+                files = None
+            else:
+                job = cleaning.submit_preview(self.application, settings, recording)
+                files = cleaning.preview_files(self.application, recording)
+        except GsvError as e:
+            self.app.call_from_thread(self._clean_submit_failed, e)
+            return
+        self.app.call_from_thread(self._clean_submitted, job.id, files)
+
+    def _clean_submit_failed(self, e: GsvError) -> None:
+        self.clean_panel.collapsed = False
+        self.clean_panel.show_progress(0, 1, Text("not started", style="bold red"),
+                                       Text(describe_error(e), style="red"))
+        self.show_error(e)
+
+    def _clean_submitted(self, job_id: str, preview: tuple[Path, Path] | None) -> None:
+        self.clean_job_id, self._clean_shown_final = job_id, None
+        self._preview_job = job_id if preview is not None else None
+        if preview is not None:
+            self.preview = None  # the earlier preview is replaced once this one is written
+            self._pending_preview = preview
+        self.clean_panel.collapsed = False
+        self.clean_panel.show_progress(None, None, Text(f"job {job_id} queued", style="italic"))
+        self.gsv_app.poke_jobs(reconcile=True)
+        self._show_clean_job(self.gsv_app.jobs_snapshot.get(job_id))
+
+    def _show_clean_job(self, job: JobView | None) -> None:
+        """The clean (or preview) job started here: chunks of the current file, then how it ended,
+        with a failure's reason and fix, on this screen."""
+        if job is None:
+            return
+        panel = self.clean_panel
+        what = "preview" if job.id == self._preview_job else "cleaning"
+        p = job.progress
+        if job.state != "finished":
+            done = f"{int(p.done)}/{int(p.total)} {p.unit or 'chunks'}" if p is not None and p.total else job.state
+            label = f" of {p.label}" if p is not None and p.label else ""
+            panel.show_progress(p.done if p else None, p.total if p else None,
+                                Text(f"{what} {job.status}: {done}{label}", style="italic"))
+            return
+        if self._clean_shown_final == job.id:
+            return
+        self._clean_shown_final = job.id
+        if job.outcome == "succeeded":
+            if what == "preview":
+                self.preview = self._pending_preview
+                keys = f"{self.key_text('dataset.play_original')} / {self.key_text('dataset.play_cleaned')}"
+                text = Text(f"preview ready · {keys} play original / cleaned", style="green")
+            else:
+                text = Text("cleaned into clean/ · an empty input now slices it", style="green")
+                self._describe_input()
+            panel.show_progress(1, 1, text)
+            panel.title = f"Clean: {what} done"
+            return
+        why = job.message or job.reason or "see the log in Jobs (5)"
+        panel.collapsed = False
+        panel.show_progress(0, 1, Text(f"{what} {job.status}", style="bold red"), Text(why, style="red"))
+        panel.title = f"Clean: {what} {job.status}"
+        self.notify(why, title=f"{what} {job.status}", severity="error", timeout=20, markup=False)
+
+    @property
+    def player(self) -> "PlayerChooser":
+        if self._player is None:
+            from backend.app.playback import PlayerChooser
+
+            self._player = PlayerChooser()
+            bridge = getattr(self.app, "playback_front", None)
+            if callable(bridge):  # the listening bridge, when the app runs one
+                self._player.add_front(bridge)
+        return self._player
+
+    def action_play_preview(self, which: str) -> None:
+        if self.preview is None or not all(p.is_file() for p in self.preview):
+            self.notify(f"No preview yet: {self.key_text('dataset.preview')} renders one.", markup=False)
+            return
+        wav = self.preview[0] if which == "original" else self.preview[1]
+        result = self.player.play(wav, info={"title": f"{which}: {wav.name}", "text": ""})
+        if result.notice:
+            self.notify(result.notice, severity="warning" if not result.ok else "information", markup=False)
+
     def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand("Clean panel", "separation, de-reverb, denoise before slicing", self.action_toggle_clean)
+        yield PaletteCommand("Clean the recordings", "clean raw/ into clean/ (a job)", self.action_clean)
+        yield PaletteCommand("Preview cleaning", "10 seconds through the chain", self.action_preview)
         yield PaletteCommand("Slice the input", "start the slicer job with these parameters", self.action_start)
         yield PaletteCommand("Browse for input", "pick a file or folder", self.action_browse)
         yield PaletteCommand("Transcribe the clips", "ASR job into the project's .list", self.action_transcribe)
