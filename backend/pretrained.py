@@ -218,15 +218,3 @@ def download_verified(repo: str, path: str, directory: Path | None = None, on_pr
         raise PretrainedDownloadError(f"{path}: {problem}; the damaged download was removed",
                                       fix="fetch again (a proxy or mirror may be altering files)")
     return got
-
-
-def fetch_g2pw(on_progress: ProgressFn | None = None, endpoint: str | None = None) -> Path:
-    """Download the G2PW polyphone model into the text data folder (checked, then unpacked).
-
-    The official code fetches it whenever it is missing; formatting and inference call this too
-    when v2+ Chinese needs it and the machine is online."""
-    from .text import g2pw
-    from .text.data import data_dir
-
-    archive = download_verified(G2PW_HF_REPO, G2PW_HF_FILE, None, on_progress, endpoint)
-    return g2pw.install_g2pw_zip(archive, data_dir())

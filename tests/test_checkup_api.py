@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from infer_helpers import write_voice
 
-from backend.checkup import checkup_after_training, latest_report, submit_checkup
+from backend.app.checkup import submit_checkup
+from backend.checkup import checkup_after_training, latest_report
 from backend.checkup.evaluate import CheckupError
 from backend.checkup.sentences import BUILT_IN, EvaluationSetError, evaluation_set
 from backend.workspace import Workspace

@@ -126,7 +126,7 @@ def test_a_killed_batch_resumes_keeping_finished_files(tmp_path: Path) -> None:
 
 
 def test_preview_renders_an_excerpt_and_its_original(tmp_path: Path) -> None:
-    from backend.clean.api import project_params, submit_preview
+    from backend.app.clean import preview_params, project_params
     from backend.jobs.manager import JobManager
     from backend.workspace import Workspace
 
@@ -134,9 +134,10 @@ def test_preview_renders_an_excerpt_and_its_original(tmp_path: Path) -> None:
     project = ws.create_project("bob", language="en")
     project.raw_dir.mkdir(parents=True, exist_ok=True)
     write_tone(project.raw_dir / "long take.wav", 4.0, 48000, 2)
-    params = project_params(project, separate="tiny-vocals")
-    job = submit_preview(ws, "bob", project.raw_dir / "long take.wav", 1.0, params, seconds=1.5)
-    done = JobManager(ws.jobs_dir).wait(job.id, timeout=600)
+    params = preview_params(project, project_params(project, separate="tiny-vocals"), project.raw_dir / "long take.wav",
+                            1.0, seconds=1.5)
+    jm = JobManager(ws.jobs_dir)
+    done = jm.wait(jm.submit("clean", params, project="bob").id, timeout=600)
     assert done.outcome == "succeeded", done.reason
     preview = project.root / "clean-preview"
     for name in ("long take.original.wav", "long take.cleaned.wav"):

@@ -25,6 +25,7 @@ from format_helpers import make_clips, unpack_bert  # noqa: E402
 from g2pw_helpers import build_tiny_g2pw  # noqa: E402
 from text_records import frontend_data_or_skip  # noqa: E402
 
+from backend import pretrained  # noqa: E402
 from backend.format import journal, layout  # noqa: E402
 from backend.format.runner import FormatOptions, run_format  # noqa: E402
 from backend.progress import Reporter  # noqa: E402
@@ -100,13 +101,13 @@ def test_online_the_missing_model_is_fetched_with_progress(tmp_path: Path, monke
     tokenizer = build_tiny_g2pw(tmp_path / "bert") / "chinese-roberta-wwm-ext-large"
     progress: list[tuple[str, int, int | None]] = []
     infos: list[str] = []
-    with fake_hub({g2pw.G2PW_HF_FILE: _model_zip(tmp_path)}) as hub:
+    with fake_hub({pretrained.G2PW_HF_FILE: _model_zip(tmp_path)}) as hub:
         monkeypatch.setattr(hub_constants, "ENDPOINT", hub.url)
         monkeypatch.setattr(hub_constants, "HUGGINGFACE_CO_URL_TEMPLATE",
                             hub.url + "/{repo_id}/resolve/{revision}/{filename}")
         readings = decide(tokenizer=tokenizer, on_progress=lambda *a: progress.append(a), on_info=infos.append)
     assert readings.source == G2PW and g2pw.model_dir() == data / "G2PWModel"
-    assert progress and progress[-1][0].endswith(g2pw.G2PW_HF_FILE) and progress[-1][1] == progress[-1][2]
+    assert progress and progress[-1][0].endswith(pretrained.G2PW_HF_FILE) and progress[-1][1] == progress[-1][2]
     assert "downloading" in infos[0]
     assert clean_text(LONG, "zh", "v2", sentence_pinyin=readings.sentence_pinyin()).phones == MODEL_PHONES
 

@@ -43,10 +43,23 @@ def submit(app: "Application", *, after: str | None = None, gpus: list[str] | No
     """Queue a checkup of the open project (``after``: a job it waits for; ``gpus``: the ids it
     leases, default as ``gsv checkup``). GsvError (a CheckupError) when it cannot run, e.g. the
     project has no reference clip."""
-    from ..checkup import submit_checkup
-
     project = app.require_project()
     return submit_checkup(app.workspace, project.name, after=after, gpus=gpus)
+
+
+def submit_checkup(workspace: Any, project_name: str, *, after: str | None = None, gpus: list[str] | None = None,
+                   **options: Any) -> Any:
+    """Queue a checkup of the project as a job and return its record. ``after``: a job id to wait
+    for (run only if it succeeds); ``gpus``: ids to lease (default: as ``gsv checkup``);
+    ``options``: any field of :class:`backend.stages.checkup.Params` (limit, asr_model, …)."""
+    from ..jobs.gpus import default_gpus
+    from ..jobs.manager import JobManager
+    from ..stages import checkup as stage
+
+    project = workspace.open_project(project_name)
+    params = stage.params_for(project, **options)
+    return JobManager(workspace.jobs_dir).submit(stage.STAGE.name, params, gpus=default_gpus(True) if gpus is None
+                                                 else gpus, after=after)
 
 
 @dataclass(frozen=True)

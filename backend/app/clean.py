@@ -2,15 +2,15 @@
 the runner is installed, the ``clean`` job and its 10-second preview for the open project, and
 which folder the slicer reads when no input is named.
 
-The TUI goes through here rather than :mod:`backend.clean.api` so that it never learns the
-stage's Params by heart, and so that the panel and ``gsv clean`` share one set of defaults.
+The TUI goes through here rather than the stage so that it never learns the stage's Params by
+heart, and so that the panel and ``gsv clean`` share one set of defaults.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..jobs.record import JobRecord
@@ -61,7 +61,7 @@ class RunnerState:
 
 def step_choices() -> tuple[StepChoice, ...]:
     """Each step of the chain, in order, with the models the backend knows for it."""
-    from ..clean.api import choices
+    from ..clean.project import choices
     from ..stages.clean import Params
 
     defaults = Params(inputs=[], out_dir=Path())
@@ -82,10 +82,34 @@ def runner_state() -> RunnerState:
     return RunnerState(True)
 
 
+def project_params(project: Any, inputs: list[Path] | None = None, **settings: Any) -> "clean_stage.Params":
+    """Params for cleaning a project's recordings (all of ``raw/`` unless ``inputs`` are named)
+    into its ``clean/``; ``settings`` are any other Params fields."""
+    from ..clean.project import clean_dir
+    from ..stages.clean import Params
+
+    return Params(inputs=list(inputs) if inputs else [Path(project.raw_dir)], out_dir=clean_dir(project),
+                  project=project.name, backup_dir=Path(project.trash_dir) / "replaced-clean", **settings)
+
+
+def preview_params(project: Any, base: "clean_stage.Params", recording: Path, start_s: float,
+                   seconds: float = PREVIEW_SECONDS) -> "clean_stage.Params":
+    """``base`` narrowed to ``seconds`` of ``recording`` from ``start_s``, written to the project's
+    ``clean-preview/`` (never its ``clean/``), checked."""
+    from dataclasses import replace
+
+    from ..clean.project import PREVIEW_DIR_NAME
+    from ..stages.clean import check
+
+    params = replace(base, inputs=[Path(recording)], out_dir=Path(project.root) / PREVIEW_DIR_NAME,
+                     excerpt_start=float(start_s), excerpt_seconds=float(seconds), replace=True)
+    check(params)
+    return params
+
+
 def clean_request(app: "Application", settings: CleanSettings) -> "clean_stage.Params":
     """The ``clean`` Params for every recording in the open project's ``raw/``, checked (a
     GsvError names a step with no model, an unknown model or an empty ``raw/``)."""
-    from ..clean.api import project_params
     from ..stages.clean import check
 
     project = app.require_project()
@@ -124,22 +148,14 @@ def preview_start(recording: Path, seconds: float = PREVIEW_SECONDS) -> float:
 
 def submit_preview(app: "Application", settings: CleanSettings, recording: Path) -> "JobRecord":
     """Queue the 10-second preview of ``recording`` through the chosen chain."""
-    from dataclasses import replace
-
-    from ..clean.api import project_params
-    from ..stages.clean import PREVIEW_DIR_NAME, check
-
     project = app.require_project()
     base = project_params(project, separate=settings.separate, dereverb=settings.dereverb, denoise=settings.denoise)
-    params = replace(base, inputs=[Path(recording)], out_dir=Path(project.root) / PREVIEW_DIR_NAME,
-                     excerpt_start=preview_start(recording), excerpt_seconds=PREVIEW_SECONDS, replace=True)
-    check(params)
-    return app.submit("clean", params)
+    return app.submit("clean", preview_params(project, base, recording, preview_start(recording)))
 
 
 def preview_files(app: "Application", recording: Path) -> tuple[Path, Path]:
     """Where the preview of ``recording`` is written: (original excerpt, cleaned excerpt)."""
-    from ..stages.clean import PREVIEW_DIR_NAME
+    from ..clean.project import PREVIEW_DIR_NAME
 
     d = Path(app.require_project().root) / PREVIEW_DIR_NAME
     return d / f"{recording.stem}.original.wav", d / f"{recording.stem}.cleaned.wav"
@@ -148,7 +164,7 @@ def preview_files(app: "Application", recording: Path) -> tuple[Path, Path]:
 def slice_input(app: "Application") -> tuple[Path, str] | None:
     """The folder the slicer reads when no input is named (``clean/`` when it holds files, else
     ``raw/``) and that folder's name inside the project; None without an open project."""
-    from ..clean.api import default_slice_input
+    from ..clean.project import default_slice_input
 
     project = app.project
     if project is None:

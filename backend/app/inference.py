@@ -39,7 +39,7 @@ def number_fields() -> tuple[FieldSpec, ...]:
 
 def lang_option(code: str | None) -> str | None:
     """A project language (zh, en, …) as the language option for whole-text speech."""
-    from ..stages.infer import lang_option as option
+    from ..infer.params import lang_option as option
 
     return option(code)
 

@@ -12,90 +12,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..stages.serve import (
-    DEFAULT_HOST,
-    DEFAULT_MAX_SECONDS,
-    DEFAULT_MAX_VOICES,
-    DEFAULT_PORT,
-    DEFAULT_QUEUE,
-    TOKENS_PER_SECOND,
-)
+from ..stages.serve import ServeSettings, serve_request
 
 if TYPE_CHECKING:
-    from ..config import Config
     from ..stages import serve
-    from ..workspace import Workspace
     from .core import Application
 
 SERVE_STAGE = "serve"
 
-
-@dataclass
-class ServeSettings:
-    """What to serve and how; None = the project's choice, else the declared default."""
-
-    project: str | None = None
-    gpt: Path | None = None
-    sovits: Path | None = None
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT  # 0: any free port
-    token: str | None = None
-    insecure: bool = False
-    ref: Path | None = None
-    ref_text: str | None = None
-    ref_lang: str | None = None  # a project language (zh, en) or a synthesis option (all_zh, en)
-    version: str | None = None
-    hubert: Path | None = None
-    bert: Path | None = None
-    sv: Path | None = None
-    device: str = "auto"
-    precision: str | None = None  # None: config.toml's
-    queue: int = DEFAULT_QUEUE
-    max_voices: int = DEFAULT_MAX_VOICES
-    max_seconds: float = DEFAULT_MAX_SECONDS
-    allow_pypinyin: bool = False  # v2+ Chinese without G2PW: pypinyin readings instead of a refusal
-    asr_engine: str | None = None  # verified requests: None = config.toml's engine for the text's language
-    asr_model: str | None = None  # verified requests: a model name or local folder; None = the engine's default
-
-
-def _abs(p: Path | str | None) -> Path | None:
-    return Path(p).expanduser().absolute() if p else None
-
-
-def _model(name: str | None) -> str | None:
-    """A local model folder as an absolute path (the job may run elsewhere); a model name as given."""
-    return str(_abs(name)) if name and Path(name).expanduser().exists() else name
-
-
-def serve_request(workspace: Workspace, config: Config, s: ServeSettings) -> serve.Params:
-    """The ``serve`` Params for ``s`` (the project's weights, reference and language where ``s``
-    leaves them open), checked: a GsvError names what cannot be served and how to fix it."""
-    from ..infer.weights_choice import default_weights
-    from ..serve.project import language_option, project_choice
-    from ..serve.safety import check_binding
-    from ..stages import serve
-
-    project = workspace.open_project(s.project) if s.project else None
-    choice = project_choice(project, s.version) if project is not None else None
-    version = s.version or (choice.version if choice else "v2")
-    gpt = s.gpt or (choice.gpt if choice else default_weights(None, "gpt", version))
-    sovits = s.sovits or (choice.sovits if choice else default_weights(None, "sovits", version))
-    ref, ref_text, ref_lang = s.ref, s.ref_text, s.ref_lang
-    if ref is None and choice is not None and choice.ref is not None:
-        ref, ref_text, ref_lang = choice.ref, ref_text or choice.ref_text, ref_lang or choice.ref_lang
-    params = serve.Params(
-        workspace=Path(workspace.root).expanduser().absolute(), gpt=_abs(gpt), sovits=_abs(sovits),
-        project=choice.name if choice else None, host=s.host, port=s.port, token=s.token or None,
-        insecure=s.insecure, ref=_abs(ref), ref_text=ref_text,
-        ref_lang=language_option(ref_lang) or (choice.language if choice else None),
-        version=version, hubert=_abs(s.hubert), bert=_abs(s.bert), sv=_abs(s.sv), device=s.device,
-        precision=s.precision or config.precision, max_waiting=s.queue, max_voices=s.max_voices,
-        max_tokens=round(s.max_seconds * TOKENS_PER_SECOND),
-        allowed_dirs=[Path(d).expanduser().absolute() for d in config.serve.allowed_dirs],
-        allow_pypinyin=s.allow_pypinyin, asr_engine=s.asr_engine, asr_model=_model(s.asr_model))
-    check_binding(params.host, params.token, params.insecure)
-    serve.check(params)
-    return params
+__all__ = ["SERVE_STAGE", "ServeLog", "ServeSettings", "project_serve_request", "serve_request"]
 
 
 def project_serve_request(app: Application, s: ServeSettings) -> serve.Params:

@@ -1,9 +1,8 @@
 """The voice checkup: score exported models and single takes on intelligibility and likeness.
 
-The application layer (and through it the TUI) needs two calls, both cheap to import (no torch):
+The application layer (and through it the TUI) reads reports here, cheap to import (no torch);
+it queues the ``checkup`` job itself (:func:`backend.app.checkup.submit_checkup`).
 
-- :func:`submit_checkup` queues ``gsv checkup`` for a project as a tracked job (``after`` chains it
-  behind a training job, as the ``checkup_after_training`` setting asks);
 - :func:`latest_report` reads the project's newest ``checkups/<time>.json`` into a
   :class:`~backend.checkup.report.CheckupReport` (``rows()`` = pairs sorted by the
   recommendation, ``take_path(take)`` = a take's wav to play, ``best`` = the recommended pair).
@@ -30,24 +29,9 @@ def checkup_after_training(project: Any) -> bool:
     return bool(project.settings.get(CHECKUP_AFTER_TRAINING, True))
 
 
-def submit_checkup(workspace: Any, project_name: str, *, after: str | None = None, gpus: list[str] | None = None,
-                   **options: Any) -> Any:
-    """Queue a checkup of the project as a job and return its record. ``after``: a job id to wait
-    for (run only if it succeeds); ``gpus``: ids to lease (default: as ``gsv checkup``);
-    ``options``: any field of :class:`backend.stages.checkup.Params` (limit, asr_model, …)."""
-    from ..jobs.gpus import default_gpus
-    from ..jobs.manager import JobManager
-    from ..stages import checkup as stage
-
-    project = workspace.open_project(project_name)
-    params = stage.params_for(project, **options)
-    return JobManager(workspace.jobs_dir).submit(stage.STAGE.name, params, gpus=default_gpus(True) if gpus is None
-                                                 else gpus, after=after)
-
-
 def latest_report(project: Any) -> CheckupReport | None:
     """The project's newest readable checkup report, or None."""
     return _latest_in(Path(project.root))
 
 
-__all__ = ["CHECKUP_AFTER_TRAINING", "CheckupReport", "checkup_after_training", "latest_report", "submit_checkup"]
+__all__ = ["CHECKUP_AFTER_TRAINING", "CheckupReport", "checkup_after_training", "latest_report"]

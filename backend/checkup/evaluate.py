@@ -148,9 +148,8 @@ class Checkup:
 
     # --- one pair ------------------------------------------------------------------------
     def evaluate(self, pair: Pair, index: int) -> PairResult:
-        from ..infer.params import SynthesisParams
+        from ..infer.params import SynthesisParams, lang_option
         from ..infer.pipeline import Synthesizer
-        from ..stages.infer import lang_option
 
         ev = self.ev
         result = PairResult(pair.label, pair.sweep, str(pair.gpt), str(pair.sovits))

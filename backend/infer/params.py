@@ -33,6 +33,13 @@ MIN_REF_S = 3.0
 MAX_REF_S = 10.0
 
 
+def lang_option(code: str | None) -> str | None:
+    """A project language (zh, en, ja, ko, yue) as the UI option for whole-text speech."""
+    if code is None:
+        return None
+    return {"zh": "all_zh", "ja": "all_ja", "ko": "all_ko", "yue": "all_yue", "en": "en"}.get(code.lower(), code)
+
+
 @dataclass
 class SynthesisParams:
     """One request. ``ref_text`` None/blank = ref-free mode (no prompt; lower quality)."""

@@ -28,7 +28,7 @@ class ProjectChoice:
 
 def language_option(code: str | None) -> str | None:
     """A project language (zh, en, …) as the synthesis language option (all_zh, en, …)."""
-    from backend.stages.infer import lang_option
+    from backend.infer.params import lang_option
 
     return lang_option(code)
 

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..clean.project import CLEAN_DIR_NAME, PREVIEW_DIR_NAME
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
 from ..progress import Reporter
@@ -40,8 +41,6 @@ from .base import StageSpec
 STAGE = StageSpec(name="clean", help="separate vocals from music, remove reverb/echo and noise before slicing "
                                      "(audio-separator models)", uses_gpu=True)
 
-CLEAN_DIR_NAME = "clean"  # in a project: <project>/clean/
-PREVIEW_DIR_NAME = "clean-preview"
 
 
 class CleanError(GsvError):

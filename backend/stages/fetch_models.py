@@ -23,7 +23,6 @@ from ..pretrained import (
     VERSIONS,
     ProgressFn,
     fetch,
-    fetch_g2pw,
     files_for,
     locate,
     progress_to,
@@ -97,7 +96,7 @@ def fetch_all(versions: Iterable[str], directory: Path | None = None, roles: Ite
 
         done("text frontend data", len(fetch_official_files(progress=on_progress)))
         if any(v != "v1" for v in versions) and g2pw.model_dir() is None:
-            fetch_g2pw(on_progress, endpoint)
+            g2pw.fetch_g2pw(on_progress, endpoint)
             done("G2PW (Chinese polyphones)", 1)
 
 

@@ -28,7 +28,7 @@ from ..config import load_config
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
 from ..infer.device import PRECISIONS
-from ..infer.params import CUT_METHODS, LANGUAGE_OPTIONS, TRIM_CHOICES, SynthesisParams
+from ..infer.params import CUT_METHODS, LANGUAGE_OPTIONS, TRIM_CHOICES, SynthesisParams, lang_option
 from ..progress import Reporter
 from .base import StageSpec, add_param_option, param
 
@@ -164,13 +164,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_param_option(v, Params, "verify", action="store_true")
     for name in ("max_tries", "verify_max_error", "asr_engine", "asr_model", "asr_device"):
         add_param_option(v, Params, name)
-
-
-def lang_option(code: str | None) -> str | None:
-    """A project language (zh, en, ja, ko, yue) as the UI option for whole-text speech."""
-    if code is None:
-        return None
-    return {"zh": "all_zh", "ja": "all_ja", "ko": "all_ko", "yue": "all_yue", "en": "en"}.get(code.lower(), code)
 
 
 def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:

@@ -113,7 +113,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         out_dir, name = project.clips_dir, project.name
         backup = project.trash_dir / "replaced-clips"
         if not inputs:
-            from ..clean.api import default_slice_input
+            from ..clean.project import default_slice_input
 
             folder, why = default_slice_input(project)
             print(why, file=sys.stderr)

@@ -353,3 +353,15 @@ def installed_model() -> SentencePinyin | None:
         raise G2PWUnavailableError("G2PW needs transformers", fix="pip install transformers") \
             from exc
     return G2PWModel(folder, AutoTokenizer.from_pretrained(str(tokenizer)))
+
+
+def fetch_g2pw(on_progress: Any = None, endpoint: str | None = None) -> Path:
+    """Download the G2PW polyphone model into the text data folder (checked, then unpacked).
+
+    The official code fetches it whenever it is missing; formatting and inference call this too
+    when v2+ Chinese needs it and the machine is online."""
+    from backend.pretrained import G2PW_HF_FILE, G2PW_HF_REPO, download_verified
+    from backend.text.data import data_dir
+
+    archive = download_verified(G2PW_HF_REPO, G2PW_HF_FILE, None, on_progress, endpoint)
+    return install_g2pw_zip(archive, data_dir())

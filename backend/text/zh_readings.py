@@ -52,7 +52,8 @@ class ZhReadings:
 
 def _fetch(on_progress: ProgressFn | None, on_info: InfoFn | None) -> Exception | None:
     """Download G2PW unless offline; the failure (if any) is returned to be named, not raised."""
-    from backend.pretrained import fetch_g2pw, offline
+    from backend.pretrained import offline
+    from backend.text.g2pw import fetch_g2pw
 
     if offline():
         return None
