@@ -87,6 +87,7 @@ class GsvApp(App[None]):
         self.key_overrides = report.keymap
         self.key_problems = report.problems
         self.set_keymap(report.keymap)
+        self._bindings.apply_keymap(report.keymap)  # see ModeScreen._follow_shared_state
         self._watch_jobs = watch_jobs
         self._watch_interval = watch_interval
         self._watcher: JobsWatcher | None = None

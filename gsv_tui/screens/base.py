@@ -89,6 +89,10 @@ class ModeScreen(Screen[None]):
 
     @on(events.Mount)
     def _follow_shared_state(self) -> None:
+        # The person's keys on this screen's own bindings from the start: Textual drops a binding
+        # whose *default* key a focused field types before it applies the keymap, so a key moved
+        # off a letter would otherwise not work while a field has the focus.
+        self._bindings.apply_keymap(self.gsv_app.key_overrides)
         no_select_on_focus(self.query("Input"))
         app = self.gsv_app
         app.project_signal.subscribe(self, self._project_changed)

@@ -251,7 +251,9 @@ class DatasetScreen(ModeScreen):
             return
         why = job.message or job.reason or "see the log in Jobs (5)"
         status.update(Text(f"transcription {job.status}", style="bold red"))
-        self.query_one(SliceSummaryView).show_message(Text(f"Transcription {job.status}: {why}", style="red"))
+        summary = self.query_one(SliceSummaryView)
+        summary.show_message(Text(f"Transcription {job.status}: {why}", style="red"))
+        summary.scroll_visible(animate=False)  # below the fold at 80×24 when the panels above are open
         self.notify(why, title=f"transcription {job.status}", severity="error", timeout=20, markup=False)
 
     def _show_job(self, job: JobView | None) -> None:
