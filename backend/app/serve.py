@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..stages.serve import ServeSettings, serve_request
+from ..stages.serve import DEFAULT_PORT, ServeSettings, serve_request
 
 if TYPE_CHECKING:
     from ..stages import serve
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 SERVE_STAGE = "serve"
 
-__all__ = ["SERVE_STAGE", "ServeLog", "ServeSettings", "project_serve_request", "serve_request"]
+__all__ = ["DEFAULT_PORT", "SERVE_STAGE", "ServeLog", "ServeSettings", "project_serve_request", "serve_request"]
 
 
 def project_serve_request(app: Application, s: ServeSettings) -> serve.Params:
