@@ -7,6 +7,7 @@ the slicer tests and by ``bench/slice_throughput.py``.
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,14 @@ def write_corpus(folder: Path) -> dict[str, str | None]:
                  "studio96k.wav", "silence.wav", "one second.flac", "voix enregistrée 录音.wav", "talk.mp3"):
         expect[name] = None
     return expect
+
+
+def silent_wav(path: Path, seconds: float = 0.5, rate: int = 16000) -> Path:
+    """A silent 16-bit mono wav (the bridge serves files; their sound does not matter)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(int(seconds * rate) * 2))
+    return path

@@ -6,29 +6,19 @@ import http.client
 import json
 import os
 import threading
-import wave
 from pathlib import Path
 
 import pytest
+from audio_synth import silent_wav
 
 from backend.listen import BridgeError, ListenBridge, ssh_forward_hint
-
-
-def _wav(path: Path, seconds: float = 0.5, rate: int = 16000) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(bytes(int(seconds * rate) * 2))
-    return path
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "proj 声音"
-    _wav(root / "clips" / "a b.wav")
-    _wav(tmp_path / "secret.wav")
+    silent_wav(root / "clips" / "a b.wav")
+    silent_wav(tmp_path / "secret.wav")
     (tmp_path / "secret.txt").write_text("secret")
     (root / "notes.txt").write_text("not audio")
     os.symlink(tmp_path / "secret.wav", root / "clips" / "escape.wav")

@@ -14,10 +14,10 @@ import subprocess
 import sys
 import threading
 import time
-import wave
 from pathlib import Path
 
 import pytest
+from audio_synth import silent_wav
 
 from backend.listen import (
     BridgeError,
@@ -29,16 +29,6 @@ from backend.listen import (
 from backend.listen.ssh_hint import ssh_target_host
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _wav(path: Path, seconds: float = 0.5, rate: int = 16000) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(bytes(int(seconds * rate) * 2))
-    return path
 
 
 def _raw(port: int, request: bytes, timeout: float = 5.0) -> bytes:
@@ -67,7 +57,7 @@ def _status(raw: bytes) -> int:
 
 @pytest.fixture
 def clip(tmp_path: Path) -> Path:
-    return _wav(tmp_path / "proj" / "clips" / "a.wav")
+    return silent_wav(tmp_path / "proj" / "clips" / "a.wav")
 
 
 @pytest.fixture
@@ -233,8 +223,8 @@ def _gsv(args: list[str], env_extra: dict[str, str], cwd: Path) -> subprocess.Po
 @pytest.mark.slow
 def test_gsv_listen_without_project_serves_only_the_named_files(tmp_path: Path) -> None:
     folder = tmp_path / "here"
-    named = _wav(folder / "take.wav")
-    _wav(folder / "private.wav")
+    named = silent_wav(folder / "take.wav")
+    silent_wav(folder / "private.wav")
     home = tmp_path / "home"
     proc = _gsv(["--home", str(home), "listen", "--port", "0", str(named)], {}, folder)
     try:
@@ -259,7 +249,7 @@ def test_gsv_listen_without_project_serves_only_the_named_files(tmp_path: Path) 
 
 @pytest.mark.slow
 def test_gsv_listen_with_nothing_named_serves_nothing(tmp_path: Path) -> None:
-    _wav(tmp_path / "private.wav")
+    silent_wav(tmp_path / "private.wav")
     proc = _gsv(["--home", str(tmp_path / "home"), "listen", "--port", "0"], {}, tmp_path)
     try:
         line = proc.stdout.readline()

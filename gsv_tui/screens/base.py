@@ -47,6 +47,7 @@ from ..widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from backend.app import Application, Project
+    from backend.app.playback import PlayerChooser
 
     from ..app import GsvApp
     from ..listening import ListenStatus
@@ -77,6 +78,22 @@ class ModeScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
+
+    _player: "PlayerChooser | None" = None
+
+    @property
+    def player(self) -> "PlayerChooser":
+        """This screen's player, made on first use. The listening bridge, while a browser tab
+        listens, takes over every player of the process (``register_front``), so no screen adds it."""
+        if self._player is None:
+            from backend.app.playback import PlayerChooser
+
+            self._player = PlayerChooser()
+        return self._player
+
+    def stop_playback(self) -> None:
+        if self._player is not None:
+            self._player.stop()
 
     def key_text(self, binding_id: str) -> str:
         """The key(s) of a binding as a person sees them, their config.toml overrides included."""

@@ -44,7 +44,6 @@ from .path_browser import PathBrowser
 
 if TYPE_CHECKING:
     from backend.app import Project
-    from backend.app.playback import PlayerChooser
     from backend.app.summaries import SliceSummary
 
 KEYS = keymap.bindings("dataset")
@@ -82,7 +81,6 @@ class DatasetScreen(ModeScreen):
         self.preview: tuple[Path, Path] | None = None  # (original, cleaned) of the pending/last preview
         self._preview_job: str | None = None
         self._pending_preview: tuple[Path, Path] | None = None
-        self._player: "PlayerChooser | None" = None
 
     # --- layout ---------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -428,16 +426,6 @@ class DatasetScreen(ModeScreen):
         panel.title = f"Clean: {what} {job.status}"
         self.notify(why, title=f"{what} {job.status}", severity="error", timeout=20, markup=False)
 
-    @property
-    def player(self) -> "PlayerChooser":
-        if self._player is None:
-            from backend.app.playback import PlayerChooser
-
-            self._player = PlayerChooser()
-            bridge = getattr(self.app, "playback_front", None)
-            if callable(bridge):  # the listening bridge, when the app runs one
-                self._player.add_front(bridge)
-        return self._player
 
     def action_play_preview(self, which: str) -> None:
         if self.preview is None or not all(p.is_file() for p in self.preview):

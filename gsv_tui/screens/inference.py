@@ -44,7 +44,6 @@ from .save_as import SaveAsScreen
 
 if TYPE_CHECKING:
     from backend.app import Project
-    from backend.app.playback import PlayerChooser
 
 KEYS = keymap.bindings("inference")
 
@@ -84,7 +83,6 @@ class InferenceScreen(ModeScreen):
     """
 
     job_id: str | None = None
-    _player: "PlayerChooser | None" = None
     _clip_info: dict[str, tuple[str, str | None]] = {}
     _shown_final: str | None = None
     _settings_ref: tuple[str, str, str] | None = None
@@ -349,16 +347,6 @@ class InferenceScreen(ModeScreen):
             self.notify("No takes yet: generate one first.", markup=False, timeout=3)
         return take
 
-    @property
-    def player(self) -> "PlayerChooser":
-        if self._player is None:
-            from backend.app.playback import PlayerChooser
-
-            self._player = PlayerChooser()
-            bridge = getattr(self.app, "playback_front", None)
-            if callable(bridge):  # the listening bridge, when the app runs one
-                self._player.add_front(bridge)
-        return self._player
 
     def action_play(self) -> None:
         take = self._take()
@@ -402,8 +390,7 @@ class InferenceScreen(ModeScreen):
         unsubscribe = getattr(self, "_unsubscribe", None)
         if unsubscribe is not None:
             unsubscribe()
-        if self._player is not None:
-            self._player.stop()
+        self.stop_playback()
 
 
 def _path(value: str | None) -> Path | None:

@@ -96,7 +96,6 @@ class TrainingScreen(ModeScreen):
     _job: JobView | None = None
     _reason_shown: str | None = None
     _checkups_done: frozenset[str] | None = None  # ids of succeeded checkup jobs seen (a new one: reload)
-    _player: Any = None
 
     def compose_body(self) -> ComposeResult:
         yield TrainMonitor(id="train-monitor")
@@ -423,17 +422,6 @@ class TrainingScreen(ModeScreen):
         if result.notice:
             self.notify(result.notice, severity="warning" if not result.ok else "information", markup=False)
 
-    @property
-    def player(self) -> Any:
-        """The player the screens share the rules of: the listening bridge first, when it runs."""
-        if self._player is None:
-            from backend.app.playback import PlayerChooser
-
-            self._player = PlayerChooser()
-            bridge = getattr(self.app, "playback_front", None)
-            if callable(bridge):
-                self._player.add_front(bridge)
-        return self._player
 
     def action_checkup_now(self) -> None:
         if self.application.project is None:
@@ -452,8 +440,7 @@ class TrainingScreen(ModeScreen):
         self.gsv_app.poke_jobs()
 
     def on_unmount(self) -> None:
-        if self._player is not None:
-            self._player.stop()
+        self.stop_playback()
 
     # --- weights → inference ---------------------------------------------------------------------
     async def action_send_to_inference(self) -> None:

@@ -36,7 +36,6 @@ from .base import ModeScreen
 from .transcript_conflict import TranscriptConflict
 
 if TYPE_CHECKING:
-    from backend.app.playback import PlayerChooser
     from backend.app.review import Transcript
 
 KEYS = keymap.bindings("transcripts")
@@ -111,7 +110,6 @@ class TranscriptsScreen(ModeScreen):
         self.busy: str | None = None
         self._autosave_timer: Any = None
         self._stats_timer: Any = None
-        self._player: "PlayerChooser | None" = None
         self.player_name: str | None = None
         self.playing_clip: int | None = None
         self._play_key: str | None = None  # the clip (path) whose playback is starting
@@ -710,14 +708,6 @@ class TranscriptsScreen(ModeScreen):
             self.notify("Saved.", markup=False, timeout=2)
 
     # --- playback ---------------------------------------------------------------------------
-    @property
-    def player(self) -> "PlayerChooser":
-        if self._player is None:
-            from backend.app.playback import PlayerChooser
-
-            # The listening bridge, once started, takes over through register_front().
-            self._player = PlayerChooser()
-        return self._player
 
     def action_play(self, force: bool = False) -> None:
         n = self._current()
@@ -760,8 +750,7 @@ class TranscriptsScreen(ModeScreen):
 
     def _stop_playback(self) -> None:
         self.playing_clip = None
-        if self._player is not None:
-            self._player.stop()
+        self.stop_playback()
 
     # --- palette ----------------------------------------------------------------------------
     def palette_commands(self):  # type: ignore[no-untyped-def]
