@@ -13,6 +13,7 @@ voice). Writes ``checkups/<time>.json``, ``checkups/<time>.md`` and the takes in
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,12 +155,9 @@ def run(params: Params, report: Reporter) -> None:
     sentences = evaluation_set(params.language, params.sentences_file, exclude={t for _, t, _ in clips},
                                limit=params.limit)
     report.info(f"{len(sentences)} sentences, reference {Path(params.reference['audio_path']).name}")
-    ev = Evaluation(project_root=Path(params.project_root), language=params.language, sentences=sentences,
-                    reference=dict(params.reference), out=Path(params.out), seed=params.seed,
-                    asr_engine=params.asr_engine, asr_model=params.asr_model, asr_device=params.asr_device,
-                    asr_precision=params.asr_precision, sv=params.sv, hubert=params.hubert, bert=params.bert,
-                    device=params.device, precision=params.precision, max_tokens=params.max_tokens,
-                    likeness=params.likeness)
+    shared = {f.name: getattr(params, f.name) for f in dataclasses.fields(Evaluation) if hasattr(params, f.name)}
+    ev = Evaluation(**{**shared, "project_root": Path(params.project_root), "sentences": sentences,
+                       "reference": dict(params.reference), "out": Path(params.out)})
 
     def progress(done: int, total: int, label: str) -> None:
         report.progress(done, total, unit="takes", label=label)
