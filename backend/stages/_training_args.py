@@ -14,11 +14,26 @@ from typing import Any
 
 from ..errors import GsvError
 from ..workspace import VERSIONS
-from .base import add_param_option, param_info
+from .base import add_param_option, param, param_info
 
 SHARED_OPTIONS = ("batch_size", "epochs", "save_every", "save_latest_only", "fp16", "pretrained_dir", "cpu_procs",
                   "num_workers", "seed", "repeat_to", "metric_interval")
 """The Params fields both trainers declare and expose the same way on the command line."""
+
+
+def batch_size_param() -> Any:
+    """``batch_size`` as both trainers declare it (None = auto from the device's memory)."""
+    return param(None, low=1, none="auto", label="batch",
+                 help="clips per step per GPU (auto: GPU memory in GB / 2, halved without fp16; RAM GB / 4 on the CPU)")
+
+
+def save_every_param(default: int) -> Any:
+    return param(default, low=1, label="save every",
+                 help="export weights and save a checkpoint every N epochs (the last epoch is always saved)")
+
+
+def save_latest_only_param(default: bool) -> Any:
+    return param(default, help="keep only the newest resumable checkpoint (exports are all kept)")
 
 
 def add_shared(parser: argparse.ArgumentParser, params_cls: type) -> None:

@@ -27,7 +27,17 @@ from typing import Any
 from ..errors import GsvError
 from ..progress import Reporter
 from ..train.defaults import SOVITS
-from ._training_args import absolute, add_shared, check, default_batch_size, settings_values, shared_values
+from ._training_args import (
+    absolute,
+    add_shared,
+    batch_size_param,
+    check,
+    default_batch_size,
+    save_every_param,
+    save_latest_only_param,
+    settings_values,
+    shared_values,
+)
 from .base import StageSpec, add_param_option, param, range_problems
 
 STAGE = StageSpec(name="train-sovits", help="fine-tune SoVITS on the project's formatted dataset (official 1Ba)",
@@ -42,14 +52,10 @@ class Params:
     exp_name: str
     version: str = "v2"
     project: str | None = None
-    batch_size: int | None = param(None, low=1, none="auto", label="batch",
-                                   help="clips per step per GPU (auto: GPU memory in GB / 2, halved without fp16; "
-                                        "RAM GB / 4 on the CPU)")
+    batch_size: int | None = batch_size_param()
     epochs: int = param(SOVITS.epochs, low=1, help="total epochs")
-    save_every: int = param(SOVITS.save_every, low=1, label="save every",
-                            help="export weights and save a checkpoint every N epochs (the last epoch is always saved)")
-    save_latest_only: bool = param(SOVITS.save_latest_only,
-                                   help="keep only the newest resumable checkpoint (exports are all kept)")
+    save_every: int = save_every_param(SOVITS.save_every)
+    save_latest_only: bool = save_latest_only_param(SOVITS.save_latest_only)
     restart: bool = False
     fp16: bool = param(SOVITS.fp16, help="no fp16 mixed precision on the GPU (float32 throughout)")
     text_lr_weight: float = param(SOVITS.text_lr_weight, low=0, low_open=True, high=1,
