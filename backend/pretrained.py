@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .download import ProgressFn
 from .errors import GsvError
 
 REPO_ID = "lj1995/GPT-SoVITS"
@@ -136,7 +137,6 @@ def require(version: str, roles: Iterable[str], directory: Path | None = None) -
     return out
 
 
-ProgressFn = Callable[[str, int, int | None], None]  # (file, bytes done, bytes total)
 
 
 def progress_to(reporter: Any) -> ProgressFn:

@@ -11,6 +11,7 @@ import http.server
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def test_data_folder_files_have_the_published_checksums() -> None:
         path = data.locate(item.name)
         payload = path.read_bytes()
         assert len(payload) == item.size, item.name
-        assert hashlib.sha256(payload).hexdigest() == item.sha256, item.name
+        assert item.digest == f"sha256:{hashlib.sha256(payload).hexdigest()}", item.name
 
 
 def test_missing_file_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,15 +62,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(data.locate(item.name), target)
     _QuietHandler.requests = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            partial(_QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", root
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with _serving(root) as url:
+        yield url, root
 
 
 def test_fetch_verifies_reports_progress_and_skips_good_files(server, tmp_path: Path) -> None:
@@ -79,7 +73,7 @@ def test_fetch_verifies_reports_progress_and_skips_good_files(server, tmp_path: 
     paths = fetch_official_files(target, lambda *a: seen.append(a), SMALL, base_url=url)
     assert [p.name for p in paths] == [Path(f.name).name for f in SMALL]
     for item in SMALL:
-        assert hashlib.sha256((target / item.name).read_bytes()).hexdigest() == item.sha256
+        assert item.check(target / item.name) is None
     assert {name for name, _, _ in seen} == {f.name for f in SMALL}
     assert all(done <= total for _, done, total in seen)
     before = len(_QuietHandler.requests)
@@ -99,7 +93,55 @@ def test_tampered_download_is_refused_and_not_written(server, tmp_path: Path) ->
 
 def test_unreachable_server_is_a_clear_error(server, tmp_path: Path) -> None:
     url, _ = server
-    bogus = DataFile("nope.txt", "does/not/exist.txt", 1, "0" * 64)
+    bogus = DataFile("nope.txt", "does/not/exist.txt", 1, "sha256:" + "0" * 64)
     with pytest.raises(FrontendDataMissingError) as caught:
         fetch_official_files(tmp_path / "cache", None, (bogus,), base_url=url)
     assert caught.value.fix
+
+
+def test_optional_files_are_where_the_frontend_looks_and_verified_by_their_published_digests(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user dictionary (checked by its git object id) and the full language-ID model (by MD5)
+    are fetched with the rest; once there, the frontend and ``gsv doctor`` use them. The served
+    files stand in for the real ones (the pinned digests themselves can only be checked online)."""
+    import subprocess
+
+    from backend import doctor
+    from backend.text.data import JA_USER_DICTIONARY, LANGID_MODEL, OPTIONAL_FILES
+    from backend.text.japanese import USER_DICT_CSV
+    from backend.text.langsplit import FULL_MODEL_NAME, full_model
+
+    assert {f.name for f in OPTIONAL_FILES} == {USER_DICT_CSV, FULL_MODEL_NAME}
+    root = tmp_path / "served"
+    csv = root / "GPT_SoVITS" / "text" / JA_USER_DICTIONARY.official_path
+    csv.parent.mkdir(parents=True)
+    csv.write_text("ｎａｎｏｋａ,,,1,名詞,一般,*,*,*,*,ｎａｎｏｋａ,ナノカ,ナノカ,0/3,*\n", encoding="utf-8")
+    lid = root / "lid.176.bin"
+    lid.write_bytes(b"a language-ID model" * 1000)
+    blob = subprocess.run(["git", "hash-object", str(csv)], capture_output=True, text=True, check=True).stdout.strip()
+    with _serving(root) as url:
+        files = (DataFile(JA_USER_DICTIONARY.name, JA_USER_DICTIONARY.official_path, None, f"gitblob:{blob}"),
+                 DataFile(LANGID_MODEL.name, "", None, f"md5:{hashlib.md5(lid.read_bytes()).hexdigest()}",
+                          url=f"{url}/lid.176.bin"))
+        target = tmp_path / "data"
+        seen: list[tuple[str, int, int | None]] = []
+        fetch_official_files(target, lambda *a: seen.append(a), files, base_url=url)
+    assert (target / USER_DICT_CSV).read_bytes() == csv.read_bytes()
+    assert seen[-1] == (LANGID_MODEL.name, lid.stat().st_size, lid.stat().st_size)
+    monkeypatch.setenv(data.ENV_VAR, str(target))
+    assert full_model() == target / FULL_MODEL_NAME
+    assert doctor.check_langid().status == doctor.OK and doctor.check_user_dictionary().status == doctor.OK
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "empty"))
+    missing = doctor.check_user_dictionary()
+    assert missing.status == doctor.WARN and missing.fix == "gsv g2p --fetch-data"
+
+
+@contextmanager
+def _serving(root: Path) -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

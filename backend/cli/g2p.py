@@ -184,9 +184,9 @@ def _print_human(result: dict[str, Any], out: TextIO) -> None:
 def _fetch_data() -> int:
     from backend.text.data import data_dir, fetch_official_files
 
-    def progress(name: str, done: int, total: int) -> None:
-        percent = 100 * done // total if total else 100
-        print(f"\r{name}: {percent:3d}%", end="" if done < total else "\n", file=sys.stderr)
+    def progress(name: str, done: int, total: int | None) -> None:
+        shown = f"{100 * done // total:3d}%" if total else f"{done / 1e6:.1f} MB"
+        print(f"\r{name}: {shown}", end="" if total is None or done < total else "\n", file=sys.stderr)
 
     paths = fetch_official_files(progress=progress)
     print(f"{len(paths)} data files checked in {data_dir()}")

