@@ -115,3 +115,35 @@ def test_the_16k_prompt_input_is_what_the_official_librosa_load_gives(tmp_path: 
         return
     official, _ = librosa.load(path, sr=16000)
     np.testing.assert_array_equal(ref.wav16k, official)
+
+
+def _windowed_sinc_at(x: np.ndarray, orig: int, new: int, j: int) -> float:
+    """Output sample ``j`` of torchaudio's default ``Resample(orig, new)``, evaluated straight from its
+    definition (Hann-windowed sinc, 6 zero crossings, cut-off 0.99 of the lower Nyquist rate) in
+    float64: an independent check of the polyphase filter bank the code runs."""
+    base = min(orig, new) * 0.99
+    t = (np.arange(len(x)) / orig - j / new) * base
+    t = np.clip(t, -6, 6)
+    kernel = np.sinc(t) * np.cos(t * np.pi / 12) ** 2 * base / orig
+    return float(kernel @ x.astype(np.float64))
+
+
+@pytest.mark.parametrize("rate,channels", [(44100, 2), (48000, 1), (16000, 1), (32000, 2)])
+def test_the_32k_spectrogram_input_is_what_torchaudio_load_and_resample_give(tmp_path: Path, rate: int,
+                                                                            channels: int) -> None:
+    """Official inference reads the reference spectrogram's clip with torchaudio: the two channels
+    averaged at the file's own rate, then torchaudio's windowed-sinc ``Resample`` to 32 kHz — not
+    the libswresample conversion formatting uses."""
+    n = int(rate * 3.7) + 5
+    x = np.stack([voice(n / rate, sr=rate, seed=k)[:n] for k in range(channels)], axis=1)
+    path = tmp_path / "ref.wav"
+    sf.write(path, x, rate, subtype="PCM_16")
+    ref = load_reference(path)
+    decoded, _ = sf.read(path, dtype="float32", always_2d=True)
+    mean = decoded.mean(axis=1, dtype=np.float32)
+    if rate == 32000:
+        np.testing.assert_array_equal(ref.wav32k, mean)
+        return
+    assert len(ref.wav32k) == int(np.ceil(n * 32000 / rate))
+    for j in (0, 5, len(ref.wav32k) // 3, len(ref.wav32k) // 2 + 17, len(ref.wav32k) - 1):
+        assert ref.wav32k[j] == pytest.approx(_windowed_sinc_at(mean, rate, 32000, j), abs=2e-6)

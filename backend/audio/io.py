@@ -64,9 +64,12 @@ class LoadedAudio:
 RESAMPLERS = ("ffmpeg", "soxr", "librosa")
 
 
-def load_audio(path: str | os.PathLike[str], sample_rate: int = TARGET_SR, resampler: str = "ffmpeg",
+def load_audio(path: str | os.PathLike[str], sample_rate: int | None = TARGET_SR, resampler: str = "ffmpeg",
                on_progress: Callable[[float], None] | None = None) -> LoadedAudio:
     """Decode ``path`` to mono float32 at ``sample_rate`` (raises :class:`AudioError`).
+
+    ``sample_rate=None`` keeps the file's own rate, with the channels' mean (what torchaudio's
+    load followed by ``mean(0)`` gives; the official reads its reference spectrogram's clip so).
 
     ``resampler="ffmpeg"`` (default) mixes and resamples with libswresample and its default
     options — what the official loader's ``ffmpeg -ac 1 -ar 32000 -f f32le`` does — so the slicer
@@ -80,6 +83,8 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int = TARGET_SR, resam
     """
     if resampler not in RESAMPLERS:
         raise ValueError(f"resampler must be one of {RESAMPLERS}, not {resampler!r}")
+    if sample_rate is None:
+        resampler = "librosa"  # the plain channel mean; soxr only for parts at a changed rate
     path = Path(path)
     _check_file(path)
     warnings: list[str] = []
@@ -106,14 +111,14 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int = TARGET_SR, resam
         bad = int(np.count_nonzero(~np.isfinite(mono)))
         warnings.append(f"{bad} samples were NaN or infinite and were set to 0")
         mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
-    return LoadedAudio(mono, sample_rate, rate, channels, warnings)
+    return LoadedAudio(mono, mix.target_rate or rate, rate, channels, warnings)
 
 
 class _Mixer:
     """Collects decoded blocks and turns them into mono float32 at the target rate."""
 
-    def __init__(self, target_rate: int, resampler: str) -> None:
-        self.target_rate = target_rate
+    def __init__(self, target_rate: int | None, resampler: str) -> None:
+        self.target_rate = target_rate  # None: the first rate seen
         self.resampler = resampler
         self.source_frames = 0
         self.rate = 0
@@ -127,6 +132,8 @@ class _Mixer:
         self.rate_changes = 0
 
     def _check_rate(self, rate: int) -> None:
+        if self.target_rate is None:
+            self.target_rate = rate
         if self.rate and rate != self.rate:  # a stream that changes rate: convert each part on its own
             self._done.append(self._convert_pending())
             self.rate_changes += 1

@@ -9,8 +9,10 @@ Either can be chosen (``trim_ref``) and the clip is then used as if it had been 
 Loading follows the official inference: the prompt features come from the clip as
 ``librosa.load(path, sr=16000)`` returns it (:func:`read_clip_16k`: channels averaged, soxr's
 high-quality resampler, the length fixed to ``ceil(n·16000/sr)``) — not the libswresample
-conversion formatting uses, which moves prompt codes; the reference spectrogram from the clip
-at 32 kHz, divided by ``min(2, peak)`` when its peak exceeds 1.
+conversion formatting uses, which moves prompt codes; the reference spectrogram (and, for
+v2Pro, the speaker vector) from the clip as torchaudio reads it — channels averaged at the file's
+own rate, then torchaudio's windowed-sinc ``Resample`` to 32 kHz (:func:`read_clip_32k`) — divided by
+``min(2, peak)`` when its peak exceeds 1.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .errors import ReferenceAudioError, ReferenceLengthError
 from .params import MAX_REF_S, MIN_REF_S
 
 SSL_RATE = 16000  # HuBERT's input rate
+SPEC_RATE = 32000  # the reference spectrogram's rate (every version up to v2ProPlus)
 _FRAME_S = 0.02
 # A reference whose loudest 20 ms frame stays below this (dBFS) holds no voice: the GPT would be
 # prompted with silence and speak noise or nothing. Quiet but real recordings peak far above it.
@@ -46,7 +49,7 @@ class Reference:
         return len(self.wav16k) / 16000
 
 
-def _load(path: str | Path, sample_rate: int, resampler: str) -> Any:
+def _load(path: str | Path, sample_rate: int | None, resampler: str) -> Any:
     from backend.audio.io import AudioError, load_audio
 
     p = Path(path).expanduser()
@@ -63,6 +66,20 @@ def _load(path: str | Path, sample_rate: int, resampler: str) -> Any:
 def read_clip(path: str | Path, sample_rate: int) -> np.ndarray:
     """Mono float32 at ``sample_rate`` from any audio format; unreadable files are named errors."""
     return _load(path, sample_rate, "ffmpeg").samples
+
+
+def read_clip_32k(path: str | Path) -> np.ndarray:
+    """The clip as official inference reads it for the reference spectrogram: torchaudio's load
+    (float in [-1, 1], two channels averaged) and, at another rate, torchaudio's ``Resample`` to
+    32 kHz (windowed sinc: Hann, 6 zero crossings, roll-off 0.99)."""
+    loaded = _load(path, None, "librosa")
+    if loaded.sample_rate == SPEC_RATE:
+        return loaded.samples
+    import torch
+
+    from backend.models.sv import resample
+
+    return resample(torch.from_numpy(loaded.samples), loaded.sample_rate, SPEC_RATE).numpy()
 
 
 def read_clip_16k(path: str | Path) -> np.ndarray:
@@ -156,7 +173,7 @@ def check_audible(wav16k: np.ndarray, path: str) -> None:
 def load_reference(path: str | Path, trim: str = "no", check: bool = True) -> Reference:
     """Read a reference clip at 16 and 32 kHz, apply the length rule (or the chosen trim)."""
     wav16 = read_clip_16k(path)
-    wav32 = read_clip(path, 32000)
+    wav32 = read_clip_32k(path)
     duration = len(wav16) / 16000
     window: tuple[float, float] | None = None
     if duration > MAX_REF_S and trim in ("first", "best"):
