@@ -148,11 +148,11 @@ class _Mixer:
         mono = np.concatenate(self._pieces) if self._pieces else np.zeros(0, np.float32)
         self._pieces = []
         mono = np.ascontiguousarray(mono, dtype=np.float32)
+        target = self.target_rate or self.rate
         if self.resampler == "soxr":
-            mono = resample(mono, self.rate, self.target_rate)
-        elif self.resampler == "librosa" and self.rate != self.target_rate:
-            mono = _fix_length(resample(mono, self.rate, self.target_rate),
-                               int(np.ceil(len(mono) * (float(self.target_rate) / self.rate))))
+            mono = resample(mono, self.rate, target)
+        elif self.resampler == "librosa" and self.rate != target:
+            mono = _fix_length(resample(mono, self.rate, target), int(np.ceil(len(mono) * (float(target) / self.rate))))
         return mono
 
     def _passthrough(self, channels: int) -> bool:
