@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GsvError
+from ..infer.params import MAX_TOKENS
 from .likeness import Likeness, cosine
 from .pace import Pace, hit_cap, rate
 from .report import CheckupReport, PairResult, Take, ranking, reason
@@ -50,7 +51,7 @@ class Evaluation:
     bert: Path | None = None
     device: str = "auto"
     precision: str = "auto"
-    max_tokens: int = 1500
+    max_tokens: int = MAX_TOKENS
     likeness: bool = True
 
 

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TOKENS_PER_S = 25
+"""Semantic tokens per second of speech: the GPT speaks at 25 Hz."""
+MAX_TOKENS = 1500
+"""The official cap of GPT steps per piece (60 s of speech); the decoder's own ``MAX_STEPS``."""
+
 CUT_METHODS: tuple[str, ...] = ("cut0", "cut1", "cut2", "cut3", "cut4", "cut5")
 CUT_LABELS: dict[str, str] = {
     "cut0": "no cutting",

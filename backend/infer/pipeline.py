@@ -31,12 +31,11 @@ import numpy as np
 
 from .errors import InferenceError, ReferenceAudioError
 from .models import ModelSet
-from .params import SynthesisParams
+from .params import MAX_TOKENS, SynthesisParams
 from .reference import Reference, load_reference, spectrogram_input
 from .text import TextPiece, prompt_piece, target_pieces
 
 EARLY_STOP_NUM = 50 * 54  # the official hz · max_sec; in practice only EOS or the step cap stop
-MAX_TOKENS = 1500  # the official hard cap (≈ 60 s per piece)
 PYPINYIN_WARNING = ("Chinese polyphones were read with pypinyin (allowed): without the G2PW model they can differ "
                     "from the official WebUI — `gsv models fetch v2` gets it")
 REF_FREE_WARNING = ("no reference text: ref-free mode. The official guide warns that quality is clearly "

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.infer.params import SynthesisParams
+from backend.infer.params import MAX_TOKENS, SynthesisParams
 from backend.infer.pipeline import (
     Synthesizer,  # torch is imported only when a voice loads
 )
@@ -48,7 +48,7 @@ class VoiceFiles:
     sv: Path | None = None
     device: str = "auto"
     precision: str = "auto"
-    max_tokens: int = 1500
+    max_tokens: int = MAX_TOKENS
     allow_pypinyin: bool = False  # v2+ Chinese without G2PW: pypinyin readings instead of a refusal
     asr_engine: str | None = None  # verified requests: None = config.toml's engine for the text's language
     asr_model: str | None = None  # verified requests: None = the engine's default model

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..asr.base import ENGINES
 from ..infer.device import PRECISIONS
+from ..infer.params import MAX_TOKENS, TOKENS_PER_S
 from ..progress import Reporter
 from .base import StageSpec
 
@@ -47,7 +48,7 @@ class Params:
     bert: Path | None = None
     device: str = "auto"
     precision: str = "auto"
-    max_tokens: int = 1500
+    max_tokens: int = MAX_TOKENS
     likeness: bool = True
 
 
@@ -90,7 +91,7 @@ def check(params: Params) -> None:
         raise CheckupError(f"--limit must be at least 1, got {params.limit}", "e.g. --limit 10")
     if params.sentences_file is not None and not Path(params.sentences_file).is_file():
         raise CheckupError(f"sentence file {params.sentences_file} does not exist", "check the path")
-    if not 1 <= params.max_tokens <= 1500:
+    if not 1 <= params.max_tokens <= MAX_TOKENS:
         raise CheckupError("the longest piece must be between 0.04 and 60 s", "change --max-seconds")
 
 
@@ -132,7 +133,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
                       seed=args.seed, asr_engine=args.asr_engine, asr_model=args.asr_model,
                       asr_device=args.asr_device, sv=absolute(args.sv), likeness=args.likeness,
                       hubert=absolute(args.hubert), bert=absolute(args.bert), device=args.device,
-                      precision=args.precision, max_tokens=round(args.max_seconds * 25))
+                      precision=args.precision, max_tokens=round(args.max_seconds * TOKENS_PER_S))
 
 
 def project_of(params: Params) -> str | None:

@@ -28,7 +28,15 @@ from ..config import load_config
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
 from ..infer.device import PRECISIONS
-from ..infer.params import CUT_METHODS, LANGUAGE_OPTIONS, TRIM_CHOICES, SynthesisParams, lang_option
+from ..infer.params import (
+    CUT_METHODS,
+    LANGUAGE_OPTIONS,
+    MAX_TOKENS,
+    TOKENS_PER_S,
+    TRIM_CHOICES,
+    SynthesisParams,
+    lang_option,
+)
 from ..progress import Reporter
 from .base import StageSpec, add_param_option, param
 
@@ -43,8 +51,6 @@ class InferStageError(GsvError):
 
 
 _DEFAULTS = SynthesisParams(text="", lang="")
-TOKENS_PER_S = 25  # semantic tokens per second of speech (the GPT speaks at 25 Hz)
-MAX_TOKENS = 1500  # the official cap per piece (infer.pipeline.MAX_TOKENS)
 MAX_PIECE_S = MAX_TOKENS / TOKENS_PER_S
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
 from ..infer.device import PRECISIONS
+from ..infer.params import MAX_TOKENS, TOKENS_PER_S
 from ..progress import Reporter
 from .base import StageSpec
 
@@ -36,7 +37,6 @@ DEFAULT_PORT = 9880  # api_v2's
 DEFAULT_QUEUE = 8  # requests queued behind the one being synthesised; more → 503
 DEFAULT_MAX_VOICES = 2  # projects' voices kept loaded at once (least recently used goes first)
 DEFAULT_MAX_SECONDS = 60.0  # longest speech per piece (the official cap)
-TOKENS_PER_SECOND = 25  # GPT semantic tokens per second of speech
 
 
 class ServeStageError(GsvError):
@@ -64,7 +64,7 @@ class Params:
     precision: str = "auto"
     max_waiting: int = DEFAULT_QUEUE
     max_voices: int = DEFAULT_MAX_VOICES
-    max_tokens: int = int(DEFAULT_MAX_SECONDS * TOKENS_PER_SECOND)
+    max_tokens: int = int(DEFAULT_MAX_SECONDS * TOKENS_PER_S)
     allowed_dirs: list[Path] = field(default_factory=list)
     allow_pypinyin: bool = False  # v2+ Chinese without G2PW: read with pypinyin instead of refusing
     asr_engine: str | None = None  # verified requests (``verify``): None = config.toml's for the language
@@ -164,7 +164,7 @@ def serve_request(workspace: Workspace, config: Config, s: ServeSettings) -> Par
         ref_lang=language_option(ref_lang) or (choice.language if choice else None),
         version=version, hubert=_abs(s.hubert), bert=_abs(s.bert), sv=_abs(s.sv), device=s.device,
         precision=s.precision or config.precision, max_waiting=s.queue, max_voices=s.max_voices,
-        max_tokens=round(s.max_seconds * TOKENS_PER_SECOND),
+        max_tokens=round(s.max_seconds * TOKENS_PER_S),
         allowed_dirs=[Path(d).expanduser().absolute() for d in config.serve.allowed_dirs],
         allow_pypinyin=s.allow_pypinyin, asr_engine=s.asr_engine, asr_model=_model(s.asr_model))
     check_binding(params.host, params.token, params.insecure)
@@ -191,7 +191,7 @@ def check(params: Params) -> None:
 
     if not 0 <= params.port <= 65535:
         raise ServeStageError(f"port {params.port} is not a port number", "use 1024–65535 (or 0 for any free port)")
-    if params.max_waiting < 1 or params.max_voices < 1 or not 1 <= params.max_tokens <= 1500:
+    if params.max_waiting < 1 or params.max_voices < 1 or not 1 <= params.max_tokens <= MAX_TOKENS:
         raise ServeStageError("--queue and --max-voices must be at least 1, --max-seconds 0.04–60",
                               "change the values named")
     for kind, path in (("GPT", params.gpt), ("SoVITS", params.sovits)):
