@@ -318,3 +318,83 @@ def build_tiny_nano(out_dir: Path) -> Path:
         head[ids["<|im_end|>"]] *= 1.5  # make stopping a little more likely
     torch.save(model.state_dict(), out_dir / "model.pt")
     return out_dir
+
+
+VAD_CONFIG = """\
+frontend: WavFrontendOnline
+frontend_conf:
+  fs: 16000
+  window: hamming
+  n_mels: 80
+  frame_length: 25
+  frame_shift: 10
+  dither: 0.0
+  lfr_m: 5
+  lfr_n: 1
+model: FsmnVADStreaming
+model_conf:
+  sample_rate: 16000
+  detect_mode: 1
+  snr_mode: 0
+  max_end_silence_time: 800
+  max_start_silence_time: 3000
+  do_start_point_detection: true
+  do_end_point_detection: true
+  window_size_ms: 200
+  sil_to_speech_time_thres: 150
+  speech_to_sil_time_thres: 150
+  speech_2_noise_ratio: 1.0
+  do_extend: 1
+  lookback_time_start_point: 200
+  lookahead_time_end_point: 100
+  max_single_segment_time: 60000
+  snr_thres: -100.0
+  noise_frame_num_used_for_snr: 100
+  decibel_thres: -100.0
+  speech_noise_thres: 0.6
+  fe_prior_thres: 0.0001
+  silence_pdf_num: 1
+  sil_pdf_ids: [0]
+  speech_noise_thresh_low: -0.1
+  speech_noise_thresh_high: 0.3
+  output_frame_probs: false
+  frame_in_ms: 10
+  frame_length_ms: 25
+encoder: FSMN
+encoder_conf:
+  input_dim: 400
+  input_affine_dim: 16
+  fsmn_layers: 1
+  linear_dim: 16
+  proj_dim: 8
+  lorder: 4
+  rorder: 0
+  lstride: 1
+  rstride: 0
+  output_affine_dim: 16
+  output_dim: 4
+"""
+
+
+def build_tiny_fsmn_vad(out_dir: Path) -> Path:
+    """Write a FunASR FSMN VAD folder (config.yaml, model.pt) that hears speech in every frame:
+    its output layer always gives the silence class (id 0) a near-zero probability, so each clip
+    comes back as one speech segment and the ASR model behind it gets the whole clip."""
+    import funasr.models.fsmn_vad_streaming.model  # noqa: F401  (registers the classes)
+    import torch
+    import yaml
+    from funasr.register import tables
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "config.yaml").write_text(VAD_CONFIG, encoding="utf-8")
+    conf = yaml.safe_load(VAD_CONFIG)
+    torch.manual_seed(0)
+    model = tables.model_classes["FsmnVADStreaming"](encoder=conf["encoder"], encoder_conf=conf["encoder_conf"],
+                                                     **conf["model_conf"])
+    with torch.no_grad():
+        last = model.encoder.out_linear2.linear
+        last.weight.zero_()
+        last.bias.fill_(0.0)
+        last.bias[0] = -20.0
+    torch.save(model.state_dict(), out_dir / "model.pt")
+    return out_dir

@@ -1,7 +1,8 @@
 """Fun-ASR-Nano through the REAL FunASR engine on a tiny random model laid out as the published
-one: the .list and its language tags, confidence, the named model found through the Hugging Face
-cache (a cache folder the test fills, read by the real huggingface_hub), an LM folder that names
-a hub repo, broken folders and the offline errors. The recognised words are random noise."""
+one: the .list and its language tags, confidence, the named model and its VAD (a tiny FSMN VAD
+that hears speech everywhere) found through the Hugging Face cache (a cache folder the test
+fills, read by the real huggingface_hub), an LM folder that names a hub repo, broken folders and
+the offline errors. The recognised words are random noise."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from asr_models import build_tiny_nano
+from asr_models import build_tiny_fsmn_vad, build_tiny_nano
 
 from backend.asr import AsrError, AsrModelMissing, AsrOptions, make_engine
 from backend.asr import nano as nano_mod
@@ -29,6 +30,11 @@ SNAPSHOT = "0123456789abcdef0123456789abcdef01234567"
 @pytest.fixture(scope="session")
 def tiny_nano(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_nano(tmp_path_factory.mktemp("asr") / "nano-tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_vad(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_fsmn_vad(tmp_path_factory.mktemp("asr") / "fsmn-vad-tiny")
 
 
 @pytest.fixture
@@ -99,11 +105,15 @@ def test_nano_batched_and_one_at_a_time_agree(tiny_nano: Path, clips: Path) -> N
     assert [r.text for r in together.transcribe(paths)] == [r.text for r in alone.transcribe(paths)]
 
 
-def test_the_named_model_is_found_in_the_hugging_face_cache(tiny_nano: Path, clips: Path, hf_cache: Path) -> None:
+def test_the_named_model_runs_with_its_vad_from_the_hugging_face_cache(tiny_nano: Path, tiny_vad: Path, clips: Path,
+                                                                       hf_cache: Path) -> None:
+    """The official combination: Fun-ASR-Nano behind FunASR's fsmn-vad, both from the hub's cache."""
     _hf_cache_with(hf_cache, nano_mod.REPO, tiny_nano)
-    engine = make_engine(AsrOptions(engine="funasr", model="fun-asr-nano", language="zh", vad=False, device="cpu"))
+    _hf_cache_with(hf_cache, nano_mod.VAD_REPO, tiny_vad)
+    engine = make_engine(AsrOptions(engine="funasr", model="fun-asr-nano", language="zh", device="cpu"))
+    assert engine.model.vad_model is not None
     results = list(engine.transcribe(sorted(clips.glob("*.wav"))))
-    assert len(results) == 3 and all(r.error is None and r.text for r in results)
+    assert len(results) == 3 and all(r.error is None and r.text and r.avg_logprob is not None for r in results)
 
 
 def test_an_lm_folder_named_as_a_hub_repo_is_fetched_too(tiny_nano: Path, tmp_path: Path, hf_cache: Path) -> None:
@@ -155,15 +165,17 @@ def test_nano_languages_are_the_official_list() -> None:
 
 
 @pytest.mark.slow
-def test_gsv_asr_with_the_named_model(tiny_nano: Path, clips: Path, tmp_path: Path) -> None:
-    """`gsv asr --model fun-asr-nano` as a tracked job: the model comes from the Hugging Face cache."""
+def test_gsv_asr_with_the_named_model(tiny_nano: Path, tiny_vad: Path, clips: Path, tmp_path: Path) -> None:
+    """`gsv asr --model fun-asr-nano` as a tracked job: the model and its VAD come from the
+    Hugging Face cache."""
     cache = tmp_path / "hf-hub"
     _hf_cache_with(cache, nano_mod.REPO, tiny_nano)
+    _hf_cache_with(cache, nano_mod.VAD_REPO, tiny_vad)
     out = tmp_path / "out"
     env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}
     r = subprocess.run([sys.executable, "-m", "backend.cli", "--home", str(tmp_path / "home"), "asr", str(clips),
                         "--out", str(out), "--engine", "funasr", "--model", "fun-asr-nano", "--language", "auto",
-                        "--no-vad", "--device", "cpu", "--gpus", "cpu"],
+                        "--device", "cpu", "--gpus", "cpu"],
                        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     rows = _rows(out / "clips 声音.list")
