@@ -94,7 +94,7 @@ async def test_a_failed_transcription_says_why_on_the_dataset_screen(tmp_path: P
         assert any(n.title == "transcription failed" for n in app._notifications)
 
 
-async def test_the_dialog_fits_80_columns_and_offers_sensevoice(tmp_path: Path) -> None:
+async def test_the_dialog_fits_80_columns_and_offers_sensevoice_and_nano(tmp_path: Path) -> None:
     home = tmp_path / "home"
     transcript = _project(home)
     transcript.write_text("x.wav|s|ZH|人工校对", encoding="utf-8")  # the tallest form: with the radio set
@@ -118,3 +118,8 @@ async def test_the_dialog_fits_80_columns_and_offers_sensevoice(tmp_path: Path) 
         assert (choice.engine, choice.model) == ("funasr", "sensevoice")
         dialog.query_one("#asr-model").value = "/my/sensevoice-folder"
         assert dialog.choice().model == "/my/sensevoice-folder"  # a typed model wins over the preset
+        dialog.query_one("#asr-model").value = ""
+        assert any("Fun-ASR-Nano" in label for label in labels)
+        engine.value = "funasr:fun-asr-nano"
+        choice = dialog.choice()
+        assert (choice.engine, choice.model, choice.language) == ("funasr", "fun-asr-nano", "zh")

@@ -62,12 +62,14 @@ def asr_choices() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def asr_engine_options() -> tuple[tuple[str, str, str, str | None], ...]:
-    """What the ASR dialog offers: (choice id, label, engine, model preset). SenseVoice is a
-    FunASR model, listed as its own choice so nobody has to know its name to pick it."""
+    """What the ASR dialog offers: (choice id, label, engine, model preset). SenseVoice and
+    Fun-ASR-Nano are FunASR models, listed as their own choices so nobody has to know their names
+    to pick them."""
     return (
         ("faster-whisper", "Faster-Whisper (large-v3; any language)", "faster-whisper", None),
         ("funasr", "FunASR Paraformer-zh (Chinese)", "funasr", None),
         ("funasr:sensevoice", "FunASR SenseVoice (zh/en/ja/ko/yue)", "funasr", "sensevoice"),
+        ("funasr:fun-asr-nano", "FunASR Fun-ASR-Nano (zh/en/ja/ko/yue; best on a GPU)", "funasr", "fun-asr-nano"),
     )
 
 

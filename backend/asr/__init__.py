@@ -2,7 +2,8 @@
 
 Two real engines behind one small interface (:mod:`backend.asr.base`): faster-whisper
 (:mod:`backend.asr.whisper`) for English, Japanese and most languages, and FunASR
-(:mod:`backend.asr.funasr`) — Paraformer for Chinese, SenseVoice as an option. Engines are
+(:mod:`backend.asr.funasr`) — Paraformer for Chinese, SenseVoice and Fun-ASR-Nano
+(:mod:`backend.asr.nano`) as options. Engines are
 imported lazily: nothing here loads torch or CTranslate2 until a transcription starts. The
 factory lives here, above the interface the engines implement, so that ``base`` never
 imports an engine.

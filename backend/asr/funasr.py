@@ -1,5 +1,6 @@
 """FunASR engine: Paraformer-zh with VAD and punctuation (the official "达摩 ASR"), the official
-Cantonese UniASR model, or SenseVoice (zh/en/ja/ko/yue).
+Cantonese UniASR model, SenseVoice (zh/en/ja/ko/yue) or Fun-ASR-Nano with VAD (the official
+script's default; zh/en/ja/ko/yue, see :mod:`backend.asr.nano`).
 
 The model follows the language when none is named: Paraformer-zh only knows Mandarin, so a
 Cantonese run gets UniASR, as in the official script.
@@ -11,8 +12,9 @@ Confidence: FunASR's ``generate`` returns text only, so Chinese clips had no sco
 screen's "worst first" order was file order in disguise. Paraformer decodes greedily from the
 log-probabilities its decoder computes (``cal_decoder_with_predictor``); :class:`TokenScores`
 listens to that call and gives each clip the mean log-probability of its chosen tokens — the
-same measure as Whisper's ``avg_logprob``, so the same flag threshold and sort apply. SenseVoice
-(a CTC model) has no such call; its clips stay without a score.
+same measure as Whisper's ``avg_logprob``, so the same flag threshold and sort apply. Fun-ASR-Nano
+gets the same measure from its language model's step scores. SenseVoice (a CTC model) has no
+such call; its clips stay without a score.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from . import nano
 from .base import AsrError, AsrOptions, ClipResult, DownloadCallback, resolve_device
-from .hub import modelscope_model
+from .hub import hf_snapshots, modelscope_model
 
 # name -> (ModelScope repo, revision); the revisions the official script pins
 MODELS = {
@@ -46,6 +49,8 @@ def model_languages(name: str) -> tuple[str, ...]:
     lowered = name.lower()
     if "sensevoice" in lowered:
         return SENSEVOICE_LANGS
+    if nano.is_nano(name):
+        return nano.LANGUAGES
     if "uniasr" in lowered and "cantonese" in lowered or name == "uniasr-yue":
         return ("yue",)
     return ("zh",)  # Paraformer-zh
@@ -60,6 +65,7 @@ class TokenScores:
         original: Any = getattr(inner, "cal_decoder_with_predictor", None)
         self.attached = callable(original)
         if not self.attached:
+            self.attached = nano.attach_llm_scores(model, lambda values: self.calls.append(values))
             return
 
         def recording(encoder_out: Any, encoder_out_lens: Any, embeds: Any, token_lens: Any) -> Any:
@@ -102,15 +108,18 @@ class FunAsrEngine:
         name = opts.model or DEFAULT_MODEL_FOR.get(opts.language, DEFAULT_MODEL)
         local = Path(name).expanduser()
         self.sensevoice = "sensevoice" in name.lower()
+        self.nano = nano.is_nano(name)
         languages = model_languages(name)
         self.only_language = languages[0] if len(languages) == 1 else None
         if opts.language not in ("auto", *languages):
             raise AsrError(f"{Path(name).name} transcribes {'/'.join(languages)} only, not {opts.language!r}",
-                           "use --engine faster-whisper, or --model sensevoice (zh/en/ja/ko/yue), "
+                           "use --engine faster-whisper, or --model sensevoice or fun-asr-nano (zh/en/ja/ko/yue), "
                            "or --model uniasr-yue (Cantonese)")
         kwargs: dict[str, Any] = {"disable_update": True, "device": resolve_device(opts.device),
                                   "log_level": "ERROR"}
-        if local.is_dir():
+        if self.nano:
+            kwargs.update(self._nano_kwargs(local if local.is_dir() else None, on_download))
+        elif local.is_dir():
             if not (local / "config.yaml").is_file() and not (local / "configuration.json").is_file():
                 raise AsrError(f"{local} is not a FunASR model folder (no config.yaml)",
                                "give a folder downloaded from ModelScope, or a name like paraformer-zh")
@@ -123,16 +132,32 @@ class FunAsrEngine:
                 kwargs["punc_model"] = modelscope_model(*PUNC_MODEL, what="FunASR punctuation model")
         else:
             raise AsrError(f"unknown FunASR model {name!r}",
-                           f"use one of {', '.join(MODELS)} or the path of a local model folder")
+                           f"use one of {', '.join((*MODELS, nano.NAME))} or the path of a local model folder")
         self.batched = "vad_model" not in kwargs and "punc_model" not in kwargs
         from funasr import AutoModel
 
         try:
             self.model = AutoModel(**kwargs)
-        except AssertionError as e:  # FunASR's way of saying the files are not there
+        except (AssertionError, OSError) as e:  # FunASR's (and transformers') way of saying files are not there
             raise AsrError(f"FunASR could not load {kwargs['model']}: {e}",
                            "check the model folder, or download the model again") from None
         self.scores = TokenScores(self.model)
+
+    def _nano_kwargs(self, folder: Path | None, on_download: DownloadCallback | None) -> dict[str, Any]:
+        """Fun-ASR-Nano from a local folder, or the published model (+ FunASR's VAD, as the
+        official loads them) through the Hugging Face cache; the folder's paths made absolute."""
+        kwargs: dict[str, Any] = {"hub": "hf"}
+        if folder is None:
+            wanted = [(nano.REPO, f"FunASR model {nano.NAME}")]
+            if self.opts.vad:
+                wanted.append((nano.VAD_REPO, "FunASR VAD model"))
+            folders = hf_snapshots(wanted, on_download)
+            folder = folders[0]
+            if self.opts.vad:
+                kwargs["vad_model"] = str(folders[1])
+        kwargs["model"] = str(folder)
+        kwargs.update(nano.load_overrides(folder, on_download))
+        return kwargs
 
     def transcribe(self, paths: list[Path]) -> Iterator[ClipResult]:
         size = max(1, self.opts.batch_size) if self.batched else 1
@@ -171,6 +196,8 @@ class FunAsrEngine:
         language = self.opts.language
         if language == "auto" and self.only_language:
             language = self.only_language
+        if self.nano and language == "auto":
+            language = nano.AUTO_LANGUAGE  # the model reports no language
         if self.sensevoice:
             tags = _TAG.findall(text)
             if self.opts.language == "auto":

@@ -54,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="default: config.toml asr_engine for the language (FunASR for zh/yue, else Faster-Whisper)")
     parser.add_argument("--model", default=None,
                         help="faster-whisper: medium, medium.en, large-v2, large-v3 (default), large-v3-turbo; "
-                             "funasr: paraformer-zh (default; zh), uniasr-yue (default for yue), sensevoice; or a local model folder")
+                             "funasr: paraformer-zh (default; zh), uniasr-yue (default for yue), sensevoice, "
+                             "fun-asr-nano (zh/en/ja/ko/yue); or a local model folder")
     parser.add_argument("--language", choices=ASR_LANGUAGES, default=None,
                         help="default: the project's language, else auto (the detected language is written)")
     parser.add_argument("--precision", choices=("float16", "float32", "int8"), default=None,
