@@ -89,19 +89,20 @@ def missing(reqs: Sequence[str] | None = None) -> list[str]:
     return out
 
 
-def check_target(python: Path) -> None:
+def check_target(python: Path) -> str:
     """Refuse, with the reason, an interpreter we cannot install into: missing, without pip, or
-    whose environment is not writable."""
+    whose environment is not writable. Returns its pip's version."""
     if not Path(python).is_file():
         raise RunnerInstallError(f"no Python interpreter at {python}", "name an existing interpreter")
-    probe = ("import sys, sysconfig, importlib.util; "
-             "print(sysconfig.get_paths()['purelib']); print(importlib.util.find_spec('pip') is not None)")
+    probe = ("import sysconfig\nfrom importlib.metadata import version, PackageNotFoundError\n"
+             "print(sysconfig.get_paths()['purelib'])\n"
+             "try: print(version('pip'))\nexcept PackageNotFoundError: print('')\n")
     try:
         got = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=60, check=True)
-        purelib, has_pip = got.stdout.split("\n")[:2]
+        purelib, pip_version = got.stdout.split("\n")[:2]
     except (OSError, subprocess.SubprocessError, ValueError) as e:
         raise RunnerInstallError(f"cannot run {python} ({e})", "check the interpreter") from e
-    if has_pip.strip() != "True":
+    if not pip_version.strip():
         raise RunnerInstallError(f"pip is not installed for {python}",
                                  f"install it (`{python} -m ensurepip` or your system's python3-pip), then try again")
     site = Path(purelib.strip())
@@ -112,6 +113,17 @@ def check_target(python: Path) -> None:
         raise RunnerInstallError(f"this environment is not writable ({site})",
                                  "run gsv from a virtual environment you own (./setup.sh makes one), "
                                  "or install as the environment's owner")
+    return pip_version.strip()
+
+
+def _raw_progress(pip_version: str) -> bool:
+    """pip prints ``Progress N of M`` lines (``--progress-bar raw``) from 24.1 on."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(pip_version) >= Version("24.1")
+    except InvalidVersion:
+        return False
 
 
 def installed_versions(python: Path, names: Sequence[str] = KEEP) -> dict[str, str]:
@@ -124,10 +136,10 @@ def installed_versions(python: Path, names: Sequence[str] = KEEP) -> dict[str, s
 
 def pip_commands(python: Path, constraints: Path, reqs: Sequence[str] | None = None,
                  no_deps: Sequence[str] | None = None, find_links: Sequence[Path] = (),
-                 no_index: bool = False) -> list[list[str]]:
+                 no_index: bool = False, raw_progress: bool = True) -> list[list[str]]:
     """The pip runs of an install: the dependencies resolved, then the runner alone (``--no-deps``)."""
-    base = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "raw",
-            "-c", str(constraints)]
+    base = [str(python), "-m", "pip", "install", "--disable-pip-version-check",
+            *(["--progress-bar", "raw"] if raw_progress else []), "-c", str(constraints)]
     base += [f"--find-links={d}" for d in find_links] + (["--no-index"] if no_index else [])
     deps = list(RUNNER_DEPS if reqs is None else reqs)
     top = list(RUNNER if no_deps is None else no_deps)
@@ -142,13 +154,13 @@ def install(python: Path | None = None, reqs: Sequence[str] | None = None, no_de
     """Run the install for ``python`` (default: this interpreter); every line pip prints goes to
     ``on_line``. A failed pip run is a :class:`RunnerInstallError` with pip's last words."""
     python = Path(python or sys.executable)
-    check_target(python)
+    raw = _raw_progress(check_target(python))
     keep = installed_versions(python)
     emit = on_line or (lambda line: print(line, flush=True))
     with tempfile.TemporaryDirectory(prefix="gsv-install-") as tmp:
         constraints = Path(tmp) / "keep.txt"
         constraints.write_text("".join(f"{n}=={v}\n" for n, v in keep.items()), encoding="utf-8")
-        for argv in pip_commands(python, constraints, reqs, no_deps, find_links, no_index):
+        for argv in pip_commands(python, constraints, reqs, no_deps, find_links, no_index, raw):
             tail: list[str] = []
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})

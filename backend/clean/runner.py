@@ -44,9 +44,11 @@ def runner_available() -> bool:
 
 
 def require_runner() -> None:
+    from . import install
+
     gone = missing()
     if gone:
-        what = ("audio-separator, which is not installed" if any(r.startswith("audio-separator") for r in gone)
+        what = ("audio-separator, which is not installed" if set(gone) & set(install.RUNNER)
                 else "audio-separator's " + ", ".join(gone))
         raise RunnerMissingError(f"cleaning needs {what}", f"run `{INSTALL_COMMAND}` (no restart needed)")
 
