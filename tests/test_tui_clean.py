@@ -11,9 +11,8 @@ install_helpers), so the check itself still runs for real.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import functools
+from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -23,14 +22,13 @@ from textual.widgets import Checkbox, Select
 from tui_helpers import SIZE, make_app, screen_text, wait_until
 
 from backend.app import clean as cleaning
-from backend.clean.catalogue import STEPS
 from backend.clean import install
+from backend.clean.catalogue import STEPS
 from backend.clean.runner import INSTALL_COMMAND
 from backend.jobs.manager import JobManager
 from backend.workspace import Workspace
 from gsv_tui.screens.dataset import DatasetScreen
 from gsv_tui.widgets.clean_panel import CleanPanel
-
 
 
 @pytest.fixture
