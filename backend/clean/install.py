@@ -165,8 +165,8 @@ def install(python: Path | None = None, reqs: Sequence[str] | None = None, no_de
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
             assert proc.stdout is not None
-            for raw in proc.stdout:
-                line = raw.rstrip()
+            for said in proc.stdout:
+                line = said.rstrip()
                 if line:
                     tail = (tail + [line])[-5:]
                     emit(line)
