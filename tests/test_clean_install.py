@@ -84,3 +84,24 @@ def test_refused_when_the_environment_is_not_writable(tmp_path: Path) -> None:
             install.check_target(python)
     finally:
         site.chmod(0o755)
+
+
+def test_pips_lines_become_byte_progress_and_messages(capsys: pytest.CaptureFixture[str]) -> None:
+    # Lines as pip 26 prints them with --progress-bar raw (copied from a real download).
+    from backend.progress import Reporter
+    from backend.stages.install_cleaner import _PipLines
+
+    report, events = Reporter.collect()
+    feed = _PipLines(report)
+    for line in ("Collecting samplerate>=0.2.1",
+                 "  Downloading samplerate-0.2.4-cp311-cp311-manylinux_2_28_x86_64.whl (1.5 MB)",
+                 "Progress 0 of 1476007", "Progress 1476007 of 1476007",
+                 "Requirement already satisfied: numpy in ./lib/python3.11/site-packages (2.4.6)",
+                 "Successfully installed samplerate-0.2.4"):
+        feed(line)
+    progress = [(e["done"], e["total"], e["label"]) for e in events if e["kind"] == "progress"]
+    assert progress == [(0, 1476007, "samplerate-0.2.4-cp311-cp311-manylinux_2_28_x86_64.whl"),
+                        (1476007, 1476007, "samplerate-0.2.4-cp311-cp311-manylinux_2_28_x86_64.whl")]
+    said = [e["text"] for e in events if e["kind"] == "message"]
+    assert said[0] == "Collecting samplerate>=0.2.1" and said[-1] == "Successfully installed samplerate-0.2.4"
+    assert "numpy" in capsys.readouterr().err  # the rest goes to the job's log only
