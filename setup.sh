@@ -46,6 +46,15 @@ if [ "$have_hash" != "$hash" ] || [ "$extras" != "$have_extras" ]; then
     echo "$hash $extras" > "$stamp"
 fi
 
+# The tests run `gsv clean` on its real runner (audio-separator), which is not a dependency: it goes
+# in with only what our model families need, without its declared dependencies (onnx-weekly would
+# overwrite onnx's files; torchvision does not load beside a CPU torch), torch and numpy held as
+# they are. backend/clean/install.py declares the list; `gsv install-cleaner` runs the same install.
+if [ "$mode" = "test" ] && ! "$venv/bin/python" -m backend.clean.install --check 2>/dev/null; then
+    "$venv/bin/python" -m backend.clean.install | grep -E '^(Successfully|ERROR)' || true
+    "$venv/bin/python" -m backend.clean.install --check
+fi
+
 case "$mode" in
     tui)   exec "$venv/bin/gsv-tui" "$@" ;;
     test)

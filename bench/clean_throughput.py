@@ -3,7 +3,7 @@ peak memory of a 1-hour recording.
 
     python bench/clean_throughput.py [--seconds 30] [--threads N] [--hour-minutes 60] [--skip-hour] [--json]
 
-Needs the optional runner (``pip install 'gsv-tui[clean]'``). The default models of each step are
+Needs the cleaning runner (``gsv install-cleaner``). The default models of each step are
 built here at their full size with random weights (speed does not depend on the weights; nothing
 is downloaded): the Mel-Band Roformer vocals model, UVR-DeEcho-DeReverb and UVR-DeNoise (VR 5.1).
 Each row is measured in its own process: ``--seconds`` of synthetic speech-like audio go through

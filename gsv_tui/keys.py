@@ -89,6 +89,8 @@ SECTIONS: tuple[Section, ...] = (
                 show=False, help="Play the preview's original excerpt (locally or through the listening bridge)"),
         KeySpec("dataset.play_cleaned", "ctrl+l", "play_preview('cleaned')", "Play cleaned", priority=True,
                 show=False, help="Play the preview's cleaned excerpt (locally or through the listening bridge)"),
+        KeySpec("dataset.install_cleaner", "ctrl+e", "install_cleaner", "Install runner", priority=True, show=False,
+                help="Install the cleaning runner (audio-separator) into gsv's environment (a job; no restart)"),
     ]),
     _section("transcripts", "Transcripts screen", [
         KeySpec("transcripts.play", "space", "play", "Play/stop"),

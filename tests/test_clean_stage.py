@@ -3,8 +3,9 @@
 The models are a Mel-Band Roformer and a VR 5.1 network with random weights, written in the
 runner's own file formats (see clean_helpers). The jobs are real tracked subprocesses; a proxy
 that refuses every connection is set, so any attempt of the runner to reach the network fails
-the test. Without the optional runner installed (`pip install 'gsv-tui[clean]'`) these tests
-are skipped; the chain itself is tested without it in test_clean_chain.py.
+the test. `./setup.sh test` installs the runner (`gsv install-cleaner`'s list), so CI runs them;
+where it is not installed they are skipped, and the chain itself is tested without it in
+test_clean_chain.py.
 """
 
 from __future__ import annotations
@@ -167,3 +168,19 @@ def test_replace_backs_up_the_earlier_output(tmp_path: Path) -> None:
     assert saved.read_bytes() == earlier
     (row,) = json.loads((tmp_path / "out.clean.json").read_text())["files"]
     assert row["status"] == "cleaned" and row["replaced_to"] == str(saved)
+
+
+def test_the_multiband_vr_resamplers_load() -> None:
+    # The catalogue's VR models are 4-band (the tiny one above is 1-band): the runner resamples
+    # their bands through librosa with kaiser_fast (resampy) and sinc_fastest (samplerate, whose
+    # 0.2 wheels carry libsamplerate: no system package).
+    import librosa
+
+    from backend.clean.catalogue import lookup
+    from backend.clean.runner import _check_band_resampler
+
+    x = np.sin(np.linspace(0, 200, 44100)).astype(np.float32)
+    for res_type in ("kaiser_fast", "sinc_fastest"):
+        y = librosa.resample(x, orig_sr=44100, target_sr=11025, res_type=res_type)
+        assert abs(len(y) - 11025) <= 1 and np.isfinite(y).all(), res_type
+    _check_band_resampler(lookup("vr-deecho-dereverb"))  # raises when libsamplerate cannot load

@@ -1,6 +1,6 @@
 """Cleaning requests (the Dataset screen's Clean panel): which models each step offers, whether
-the runner is installed, the ``clean`` job and its 10-second preview for the open project, and
-which folder the slicer reads when no input is named.
+the runner is installed (and the job that installs it), the ``clean`` job and its 10-second
+preview for the open project, and which folder the slicer reads when no input is named.
 
 The TUI goes through here rather than the stage so that it never learns the stage's Params by
 heart, and so that the panel and ``gsv clean`` share one set of defaults.
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..jobs.record import JobRecord
     from ..stages import clean as clean_stage
+    from ..stages import install_cleaner
     from .core import Application
 
 STEP_TITLES = {"separate": "vocals/music separation", "dereverb": "de-reverb / de-echo", "denoise": "denoise"}
@@ -73,6 +74,8 @@ def step_choices() -> tuple[StepChoice, ...]:
 
 
 def runner_state() -> RunnerState:
+    """Looked up afresh each call (the import caches dropped), so an install that a job has just
+    finished shows without restarting."""
     from ..clean.runner import RunnerMissingError, require_runner
 
     try:
@@ -80,6 +83,26 @@ def runner_state() -> RunnerState:
     except RunnerMissingError as e:
         return RunnerState(False, e.message, e.fix or "")
     return RunnerState(True)
+
+
+def runner_install_request(app: "Application", python: Path | None = None, find_links: tuple[Path, ...] = (),
+                           no_index: bool = False) -> "install_cleaner.Params":
+    """The ``install-cleaner`` Params (default: this interpreter, the declared list, the package
+    index), checked: a GsvError when the environment is not writable or has no pip."""
+    from ..clean import install
+    from ..stages.install_cleaner import Params, check
+
+    project = app.project  # the lists are written out, so the job's record says what it installed
+    params = Params(python=python, requirements=list(install.RUNNER_DEPS), no_deps=list(install.RUNNER),
+                    find_links=list(find_links), no_index=no_index,
+                    project=project.name if project is not None else None)
+    check(params)
+    return params
+
+
+def submit_runner_install(app: "Application") -> "JobRecord":
+    """Queue the job that installs the runner (pip's progress in ``bytes``, its steps as messages)."""
+    return app.submit("install-cleaner", runner_install_request(app))
 
 
 def project_params(project: Any, inputs: list[Path] | None = None, **settings: Any) -> "clean_stage.Params":

@@ -20,6 +20,27 @@ class SlicedFile:
     seconds: float = 0.0
     source_seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    from_cleaning: bool = False  # sliced from a cleaned folder: the two levels below apply
+    rms_db_original: float | None = None  # before cleaning (RMS dBFS; None: unknown)
+    rms_db_cleaned: float | None = None  # after cleaning (-inf: digital silence)
+
+    @property
+    def emptied(self) -> bool:
+        """The cleaning left little of it (far quieter than its original, or near silent)."""
+        from ..clean.loudness import emptied
+
+        return self.from_cleaning and emptied(self.rms_db_original, self.rms_db_cleaned)
+
+
+def _level(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def level_text(v: float | None) -> str:
+    """A level as the summaries show it: ``-23.4``, ``silent`` (-inf) or ``unknown`` (None)."""
+    from ..clean.loudness import db_text
+
+    return db_text(v)
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,11 @@ class SliceSummary:
     def recorded_seconds(self) -> float:
         return sum(f.source_seconds for f in self.files)
 
+    @property
+    def cleaned_files(self) -> tuple[SlicedFile, ...]:
+        """The files sliced from a cleaned folder (each with its level before and after)."""
+        return tuple(f for f in self.files if f.from_cleaning)
+
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "SliceSummary":
         hist = d.get("histogram") or {}
@@ -56,7 +82,9 @@ class SliceSummary:
             histogram_edges=tuple(hist.get("edges", ())), histogram_counts=tuple(hist.get("counts", ())),
             folder_clips=folder.get("clips"), folder_seconds=float(folder.get("seconds", 0.0)),
             files=tuple(SlicedFile(str(f.get("path", "")), int(f.get("clips", 0)), float(f.get("seconds", 0.0)),
-                                   float(f.get("source_seconds") or 0.0), tuple(f.get("warnings") or ()))
+                                   float(f.get("source_seconds") or 0.0), tuple(f.get("warnings") or ()),
+                                   "rms_db_cleaned" in f, _level(f.get("rms_db_original")),
+                                   _level(f.get("rms_db_cleaned")))
                         for f in d.get("files") or ()),
             skipped=tuple(Skipped(str(s.get("path", "")), str(s.get("reason", ""))) for s in d.get("skipped") or ()),
             warnings=tuple(d.get("warnings") or ()))

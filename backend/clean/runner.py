@@ -8,9 +8,9 @@ YAML per Roformer/MDX23C model), listing only the models we know, so the runner 
 it looks for on disk and never reaches the network; the model files themselves come through
 :mod:`backend.clean.fetch` with our progress and offline rules.
 
-It is an optional install (``pip install 'gsv-tui[clean]'``): it pulls torchvision and a
-development build of onnx that replaces the ``onnx`` package's files, which we do not impose on
-every install. A missing runner is a :class:`RunnerMissingError` naming that command.
+It is installed apart from gsv-tui's dependencies, with only what our model families need
+(:mod:`backend.clean.install`: ``gsv install-cleaner``, the Clean panel's key, ``./setup.sh test``).
+A missing or partial install is a :class:`RunnerMissingError` naming that command.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import numpy as np
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
 from .catalogue import CleanModel
+from .install import INSTALL_COMMAND, MDX_EXTRA, missing
 
-INSTALL_COMMAND = "pip install 'gsv-tui[clean]'"
 _HASH_TAIL = 10000 * 1024  # the runner identifies VR/MDX files by the MD5 of their last ~10 MB
 
 
@@ -40,15 +40,17 @@ class CleanRunError(GsvError):
 
 
 def runner_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("audio_separator") is not None
+    return not missing()
 
 
 def require_runner() -> None:
-    if not runner_available():
-        raise RunnerMissingError("cleaning needs audio-separator, which is not installed",
-                                 f"run `{INSTALL_COMMAND}`, then start gsv again")
+    from . import install
+
+    gone = missing()
+    if gone:
+        what = ("audio-separator, which is not installed" if set(gone) & set(install.RUNNER)
+                else "audio-separator's " + ", ".join(gone))
+        raise RunnerMissingError(f"cleaning needs {what}", f"run `{INSTALL_COMMAND}` (no restart needed)")
 
 
 def model_file_hash(path: Path) -> str:
@@ -123,10 +125,25 @@ def _check_band_resampler(model: CleanModel) -> None:
         return
     try:
         import samplerate  # noqa: F401
-    except OSError as e:
+    except OSError as e:  # samplerate 0.1 loads the system's library; 0.2 carries its own
         raise CleanRunError(f"{model.name} needs libsamplerate, which this system lacks ({e})",
-                            "install it: `apt install libsamplerate0` (Debian/Ubuntu), `dnf install libsamplerate` "
-                            "or `brew install libsamplerate`") from e
+                            f"run `{INSTALL_COMMAND}` (it installs samplerate 0.2, which bundles it), or "
+                            "`apt install libsamplerate0` (Debian/Ubuntu)") from e
+
+
+def _check_mdx(model: CleanModel) -> None:
+    """MDX (ONNX) models load through a module that imports onnx2torch and so torchvision, which
+    the runner's install leaves out (the registry's torchvision does not load beside a CPU torch)."""
+    if model.arch != "mdx":
+        return
+    try:
+        import importlib
+
+        importlib.import_module("audio_separator.separator.architectures.mdx_separator")
+    except Exception as e:  # noqa: BLE001 - an ImportError, or torchvision failing to load its operators
+        raise CleanRunError(f"{model.name} is an MDX (ONNX) model, which needs {', '.join(MDX_EXTRA)} ({e})",
+                            f"install them with a torchvision built for your torch "
+                            f"(`pip install {' '.join(MDX_EXTRA)}` on a CUDA build), or choose another model") from e
 
 
 def _separator_class() -> type:
@@ -147,6 +164,7 @@ class StepRunner:
     def __init__(self, model: CleanModel, model_dir: Path, work_dir: Path, device: str = "auto") -> None:
         require_runner()
         _check_band_resampler(model)
+        _check_mdx(model)
         self.model = model
         self.work_dir = work_dir
         work_dir.mkdir(parents=True, exist_ok=True)

@@ -199,7 +199,17 @@ def _run_stage(ws: Workspace, args: argparse.Namespace) -> int:
         print(job.id)
         return 0
     print(f"job {job.id} submitted ({mod.STAGE.name}); Ctrl-C stops watching, not the job", file=sys.stderr)
-    return _watch(jm, job.id)
+    rc = _watch(jm, job.id)
+    if rc == 0:
+        _print_result(mod, params)
+    return rc
+
+
+def _print_result(mod: ModuleType, params: Any) -> None:
+    """A stage's own account of what it produced (``result_text``), on stdout, when it has one."""
+    text = mod.result_text(params) if hasattr(mod, "result_text") else None
+    if text:
+        print(text)
 
 
 def _run_now(mod: ModuleType, params: Any, gpus: list[str]) -> int:
@@ -216,6 +226,7 @@ def _run_now(mod: ModuleType, params: Any, gpus: list[str]) -> int:
         print(f"gsv: {mod.STAGE.name} failed: {missing_outputs_reason(missing)}", file=sys.stderr)
         return 1
     print(f"{mod.STAGE.name} succeeded", file=sys.stderr)
+    _print_result(mod, params)
     return 0
 
 

@@ -13,6 +13,8 @@ A stage module ``backend/stages/<name>.py`` defines:
 - ``expected_outputs(params) -> list[Path]``: files that must exist for the job to count as
   succeeded (checked after exit 0).
 - optional ``project_of(params) -> str | None``: the project name the job belongs to.
+- optional ``result_text(params) -> str | None``: what the ``gsv`` command prints on stdout once
+  the job has succeeded (read back from the stage's outputs).
 
 The same ``run`` is called by the job runner (in a subprocess), by tests, and in-process by
 anything that wants it directly.

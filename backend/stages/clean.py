@@ -90,8 +90,9 @@ class Params:
 
 
 def summary_path(out_dir: Path) -> Path:
-    out_dir = Path(out_dir)
-    return out_dir.with_name(out_dir.name + ".clean.json")
+    from ..clean.loudness import report_path
+
+    return report_path(out_dir)
 
 
 def output_name(src: Path) -> str:
@@ -320,12 +321,17 @@ def _clean_batch(params: Params, files: list[Path], chain: _Chain, work_dir: Pat
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     backup = (Path(params.backup_dir) if params.backup_dir else out_dir.with_name(f"{out_dir.name}.replaced")) / stamp
     rows: list[dict[str, Any]] = []
+    from ..clean.loudness import read_report
+
+    earlier = read_report(out_dir) or {}  # a kept file keeps what the run that cleaned it measured
     for i, src in enumerate(files, 1):
         dst = out_dir / output_name(src)
         row: dict[str, Any] = {"input": str(src), "output": str(dst)}
         if dst.exists() and not params.replace:
             report.info(f"[{i}/{len(files)}] {src.name}: already cleaned, kept (--replace cleans it again)")
-            rows.append({**row, "status": "kept"})
+            was = earlier.get(dst.name, {})
+            rows.append({**row, "status": "kept",
+                         **{k: was[k] for k in ("seconds", "chunks", "rms_db_before", "rms_db_after") if k in was}})
             continue
         report.info(f"[{i}/{len(files)}] {src.name}")
         t0 = time.monotonic()

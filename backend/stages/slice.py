@@ -199,6 +199,10 @@ def run(params: Params, report: Reporter) -> None:
     record = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(params).items()
               if k not in ("inputs", "out_dir", "backup_dir", "workers")}
     summary = slicing.build_summary(out_dir, record, params.max_length, results, skipped)
+    from ..clean.loudness import add_to_slice_rows
+
+    # files of a cleaned folder: their level before and after cleaning; an emptied one is a warning
+    summary["warnings"].extend(add_to_slice_rows(summary["files"]))
     for path, why in skipped:
         report.warning(f"skipped {path}: {why}")
     atomic_write_text(summary_path(out_dir), json.dumps(summary, ensure_ascii=False, indent=1))
@@ -213,3 +217,24 @@ def run(params: Params, report: Reporter) -> None:
             report.warning(w)
     report.info(f"{summary['clips']} clips, {summary['seconds'] / 60:.1f} min in {out_dir} "
                 f"(summary: {summary_path(out_dir).name})")
+
+
+def result_text(params: Params) -> str | None:
+    """What ``gsv slice`` prints when the job has succeeded: the clips, and for the files of a
+    cleaned folder their loudness before and after cleaning (read back from the summary)."""
+    from ..clean.loudness import db_text, emptied
+
+    try:
+        summary = json.loads(summary_path(params.out_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    lines = [f"{summary.get('clips', 0)} clips, {summary.get('seconds', 0) / 60:.1f} min in {params.out_dir}"]
+    rows = [f for f in summary.get("files", ()) if "rms_db_cleaned" in f]
+    if rows:
+        width = max(len(Path(f["path"]).name) for f in rows)
+        lines.append("loudness (RMS dBFS), original → cleaned:")
+        for f in rows:
+            before, after = f.get("rms_db_original"), f.get("rms_db_cleaned")
+            flag = "   ⚠ emptied by the cleaning?" if emptied(before, after) else ""
+            lines.append(f"  {Path(f['path']).name:<{width}}  {db_text(before):>7} → {db_text(after):>7}{flag}")
+    return "\n".join(lines)

@@ -7,8 +7,9 @@ per-file progress shows here, and when it ends the result appears — clips, tot
 duration histogram and what to watch out for. ctrl+t transcribes the clips (the ``asr`` stage, a
 job) with the engine the project's language calls for; Transcripts (2) shows the result.
 Before slicing, the Clean panel (folded; ctrl+n opens it) runs the ``clean`` stage on the
-project's recordings and previews 10 seconds of it; an empty input slices ``clean/`` once it
-holds files (else ``raw/``), and the line under the input says which.
+project's recordings and previews 10 seconds of it (without the runner, its key installs it: the
+``install-cleaner`` job); an empty input slices ``clean/`` once it holds files (else ``raw/``),
+and the line under the input says which.
 
 Submitting a job starts a process, so it runs in a thread worker; progress comes from the app's
 job watcher (``on_jobs``), never from polling here.
@@ -76,7 +77,8 @@ class DatasetScreen(ModeScreen):
         self._shown_final: str | None = None
         self.asr_job_id: str | None = None  # the transcription started here, followed to its end
         self._asr_shown_final: str | None = None
-        self.clean_job_id: str | None = None  # the clean or preview job started here
+        self.clean_job_id: str | None = None  # the clean, preview or runner-install job started here
+        self._install_job: str | None = None
         self._clean_shown_final: str | None = None
         self.preview: tuple[Path, Path] | None = None  # (original, cleaned) of the pending/last preview
         self._preview_job: str | None = None
@@ -313,7 +315,7 @@ class DatasetScreen(ModeScreen):
         k = self.key_text
         self.clean_panel.show_actions(k("dataset.clean"), k("dataset.preview"),
                                       f"{k('dataset.play_original')} / {k('dataset.play_cleaned')}",
-                                      cleaning.runner_state())
+                                      cleaning.runner_state(), k("dataset.install_cleaner"))
 
     def action_toggle_clean(self) -> None:
         panel = self.clean_panel
@@ -357,9 +359,33 @@ class DatasetScreen(ModeScreen):
     def _clean_running(self) -> bool:
         job = self.gsv_app.jobs_snapshot.get(self.clean_job_id) if self.clean_job_id else None
         if job is not None and job.state != "finished":
-            self.notify("Cleaning is already running; watch it here or in Jobs (5).", markup=False)
+            what = "The runner's install" if job.id == self._install_job else "Cleaning"
+            self.notify(f"{what} is already running; watch it here or in Jobs (5).", markup=False)
             return True
         return False
+
+    def action_install_cleaner(self) -> None:
+        if self._clean_running():
+            return
+        if cleaning.runner_state().available:
+            self.clean_panel.collapsed = False
+            self._show_clean_actions()
+            self.notify("The cleaning runner is installed already.", markup=False)
+            return
+        self._submit_install()
+
+    @work(thread=True, exclusive=True, group="clean-submit", exit_on_error=False)
+    def _submit_install(self) -> None:
+        try:  # looking at the environment runs its interpreter: not on the UI thread
+            job = cleaning.submit_runner_install(self.application)
+        except GsvError as e:
+            self.app.call_from_thread(self._clean_submit_failed, e)
+            return
+        self.app.call_from_thread(self._install_submitted, job.id)
+
+    def _install_submitted(self, job_id: str) -> None:
+        self._install_job = job_id
+        self._clean_submitted(job_id, None)
 
     @work(thread=True, exclusive=True, group="clean-submit", exit_on_error=False)
     def _submit_clean(self, settings: cleaning.CleanSettings, recording: Path | None) -> None:
@@ -398,19 +424,29 @@ class DatasetScreen(ModeScreen):
         if job is None:
             return
         panel = self.clean_panel
-        what = "preview" if job.id == self._preview_job else "cleaning"
+        what = {self._preview_job: "preview", self._install_job: "runner install"}.get(job.id, "cleaning")
         p = job.progress
         if job.state != "finished":
-            done = f"{int(p.done)}/{int(p.total)} {p.unit or 'chunks'}" if p is not None and p.total else job.state
-            label = f" of {p.label}" if p is not None and p.label else ""
+            if what == "runner install":  # pip's bytes of the file in hand, and its last step
+                done = f"{p.done / 1e6:.1f}/{p.total / 1e6:.1f} MB" if p is not None and p.total else job.state
+                label = f" of {p.label}" if p is not None and p.label else ""
+                detail = Text(job.message, style="dim") if job.message else None
+            else:
+                done = f"{int(p.done)}/{int(p.total)} {p.unit or 'chunks'}" if p is not None and p.total else job.state
+                label, detail = (f" of {p.label}" if p is not None and p.label else ""), None
             panel.show_progress(p.done if p else None, p.total if p else None,
-                                Text(f"{what} {job.status}: {done}{label}", style="italic"))
+                                Text(f"{what} {job.status}: {done}{label}", style="italic"), detail)
             return
         if self._clean_shown_final == job.id:
             return
         self._clean_shown_final = job.id
         if job.outcome == "succeeded":
-            if what == "preview":
+            if what == "runner install":
+                self._show_clean_actions()  # looked up afresh: the panel's keys replace the install line
+                runner = self.clean_panel.runner
+                text = (Text("runner installed · the keys below clean and preview", style="green") if runner.available
+                        else Text(f"installed, yet {runner.message}", style="bold red"))
+            elif what == "preview":
                 self.preview = self._pending_preview
                 keys = f"{self.key_text('dataset.play_original')} / {self.key_text('dataset.play_cleaned')}"
                 text = Text(f"preview ready · {keys} play original / cleaned", style="green")
@@ -440,6 +476,7 @@ class DatasetScreen(ModeScreen):
         yield PaletteCommand("Clean panel", "separation, de-reverb, denoise before slicing", self.action_toggle_clean)
         yield PaletteCommand("Clean the recordings", "clean raw/ into clean/ (a job)", self.action_clean)
         yield PaletteCommand("Preview cleaning", "10 seconds through the chain", self.action_preview)
+        yield PaletteCommand("Install the cleaning runner", "audio-separator, as a job", self.action_install_cleaner)
         yield PaletteCommand("Slice the input", "start the slicer job with these parameters", self.action_start)
         yield PaletteCommand("Browse for input", "pick a file or folder", self.action_browse)
         yield PaletteCommand("Transcribe the clips", "ASR job into the project's .list", self.action_transcribe)

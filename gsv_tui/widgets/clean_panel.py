@@ -4,7 +4,8 @@ Folded by default so that the slicer's input, form and result keep their place a
 key opens it. Open, it lists each step of the chain (separation, de-reverb/de-echo, denoise)
 with an on/off box and its model (default first; "download" marks a model whose file is not
 here yet), the chosen model's description, the keys that clean and preview, and the job's
-progress and outcome. Without the runner it shows the install command instead of the keys.
+progress and outcome. Without the runner it shows, instead of the keys, the key that installs
+it (a job) and the command that does the same.
 The screen owns the jobs; this widget only shows and reads choices.
 """
 
@@ -92,12 +93,16 @@ class CleanPanel(Collapsible):
         self.query_one("#clean-about", Static).update(Text(f"{model.name}: {model.about} ({here})"))
 
     # --- what the screen tells it ---------------------------------------------------------------
-    def show_actions(self, clean_key: str, preview_key: str, play_keys: str, runner: RunnerState) -> None:
-        """The keys that act, or (runner missing) what is missing and the command that installs it."""
+    def show_actions(self, clean_key: str, preview_key: str, play_keys: str, runner: RunnerState,
+                     install_key: str = "") -> None:
+        """The keys that act, or (runner missing) what is missing, the key that installs it here
+        and the command that does the same."""
         self.runner = runner
         actions = self.query_one("#clean-actions", Static)
         if not runner.available:
-            actions.update(Text.assemble((runner.message, "yellow"), "\n", ("fix: ", "bold"), runner.fix))
+            actions.update(Text.assemble((runner.message, "yellow"), "\n",
+                                         (f"{install_key} installs it here", "bold") if install_key else "",
+                                         f" (a job), or {runner.fix}" if install_key else f"fix: {runner.fix}"))
             return
         actions.update(Text(f"{clean_key} cleans raw/ into clean/ · {preview_key} previews 10 s · "
                             f"{play_keys}: original/cleaned", style="dim"))

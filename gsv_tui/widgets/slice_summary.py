@@ -2,7 +2,9 @@
 
 Shows the :class:`~backend.app.summaries.SliceSummary` a slice job leaves behind: the histogram
 on the left (one bar per duration bin), what a person should act on at the right — too little or
-too much speech, clips too short or too long, skipped files with their reasons.
+too much speech, clips too short or too long, skipped files with their reasons, and for files
+sliced from a cleaned folder their loudness before and after cleaning (one the separation
+emptied in red).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
+
+from backend.app.summaries import level_text
 
 if TYPE_CHECKING:
     from backend.app.summaries import SliceSummary
@@ -65,6 +69,23 @@ def warnings_text(summary: "SliceSummary") -> Text:
     for f in summary.files:
         for w in f.warnings:
             t.append(f"  {f.path.rsplit('/', 1)[-1]}: {w}\n", style="italic")
+    t.append_text(loudness_text(summary))
+    return t
+
+
+def loudness_text(summary: "SliceSummary", name_width: int = 14) -> Text:
+    """Each cleaned file's level before → after cleaning (RMS dBFS; ``?`` unknown), one line each,
+    narrow enough for the result's right column at 80 columns; emptied ones in red."""
+    t = Text()
+    if not summary.cleaned_files:
+        return t
+    t.append("loudness dBFS: original → cleaned\n", style="bold")
+    for f in summary.cleaned_files:
+        name = f.path.rsplit("/", 1)[-1]
+        name = name if len(name) <= name_width else name[: name_width - 1] + "…"
+        before, after = (level_text(v).replace("unknown", "?") for v in (f.rms_db_original, f.rms_db_cleaned))
+        line = f"  {name:<{name_width}} {before:>6} → {after:>6}"
+        t.append(line + (" ⚠\n" if f.emptied else "\n"), style="bold red" if f.emptied else "")
     return t
 
 
