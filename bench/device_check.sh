@@ -11,6 +11,14 @@ py=${PYTHON:-.venv/bin/python}
 [ -x "$py" ] || py=python3
 mkdir -p "$out"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+# The text frontend's data (the synthesis benches read English and Chinese): GSV_FRONTEND_DATA, else a
+# copy in the checkout (.frontend-data, for a machine that reaches no network), else the one beside it.
+if [ -z "$GSV_FRONTEND_DATA" ]; then
+  for d in .frontend-data ../shared/frontend-data; do
+    [ -d "$d" ] && { GSV_FRONTEND_DATA=$(cd "$d" && pwd); export GSV_FRONTEND_DATA; break; }
+  done
+fi
+echo "text data: ${GSV_FRONTEND_DATA:-none (synthesis benches will stop)}" > "$out/summary.txt"
 if [ -n "$QUICK" ]; then
   device=cpu; tiny=--tiny; sov_batches=1; gpt_batches=2; steps=1; runs=1; tokens=25
 else
@@ -27,7 +35,6 @@ part() {  # part NAME SECONDS COMMAND...: run one part, its output in OUT/NAME.l
 
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no nvidia-smi"; \
   $py -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"; } > "$out/machine.txt"
-: > "$out/summary.txt"
 part gpu-tests 150 $py -m pytest -q -m gpu -p no:cacheprovider tests
 part gpu-bench 180 env PYTHON="$py" DEVICE=$device RUNS=$runs sh bench/gpu.sh "$out/gpu"
 for precision in fp32 fp16; do

@@ -58,7 +58,8 @@ def run_config(root: Path, name: str, devices: list[str], args: argparse.Namespa
     threads = max(1, (os.cpu_count() or 1) // len(devices)) if devices[0] == "cpu" else None
     opts = FormatOptions(list_path=root / "clips.list", exp_dir=exp, version="v2", bert_dir=bert,
                          hubert_dir=args.hubert_dir or HUBERT_DIR, s2g_path=args.s2g or S2G_PATH,
-                         devices=devices, threads=threads)
+                         devices=devices, threads=threads,
+                         allow_pypinyin=True)  # the readings do not change the speed; G2PW need not be here
     report, events = Reporter.collect()
     t0 = time.perf_counter()
     summary = run_format(opts, report)
