@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..download import DownloadError, download_resumable
 from ..errors import GsvError
 from ..pretrained import ProgressFn, download_verified, offline
 from ..workspace import default_home
@@ -110,37 +111,11 @@ def _download_url(url: str, dest: Path, on_progress: ProgressFn | None) -> Path:
     if offline():
         raise CleanModelDownloadError(f"{dest.name} is missing and HF_HUB_OFFLINE is set",
                                       f"unset HF_HUB_OFFLINE and run `{FETCH_COMMAND}`, or copy the file to {dest}")
-    import requests
-
-    part = dest.with_name(dest.name + ".part")
-    done = part.stat().st_size if part.exists() else 0
-    headers = {"Range": f"bytes={done}-"} if done else {}
     try:
-        with requests.get(url, headers=headers, stream=True, timeout=60) as r:
-            if r.status_code == 416:  # the part file is already whole
-                pass
-            else:
-                r.raise_for_status()
-                if done and r.status_code != 206:  # the server ignored the range: start over
-                    done = 0
-                total_hdr = r.headers.get("content-length")
-                total = int(total_hdr) + done if total_hdr else None
-                with open(part, "ab" if done else "wb") as f:
-                    for block in r.iter_content(1 << 20):
-                        f.write(block)
-                        done += len(block)
-                        if on_progress is not None:
-                            on_progress(dest.name, done, total)
-                    f.flush()
-                    os.fsync(f.fileno())
-                if total is not None and done != total:
-                    raise CleanModelDownloadError(f"{dest.name}: got {done} of {total} bytes",
-                                                  f"run `{FETCH_COMMAND}` again: it resumes")
-    except requests.RequestException as e:
-        raise CleanModelDownloadError(f"could not download {dest.name} from {url}: {e}",
+        return download_resumable(url, dest, on_progress)
+    except DownloadError as e:
+        raise CleanModelDownloadError(f"could not download {dest.name}: {e}",
                                       f"check the network and run `{FETCH_COMMAND}` again; it resumes") from e
-    os.replace(part, dest)
-    return dest
 
 
 def describe(models: list[CleanModel], directory: Path) -> list[dict[str, Any]]:
