@@ -1,6 +1,7 @@
-"""A local stand-in for the HuggingFace hub: ``/{owner}/{repo}/resolve/{rev}/{path}`` (any repository,
-files by path) over HTTP with the headers huggingface_hub reads (commit, etag = the file's SHA-256
-as for LFS files, size), so the real download code runs without the network."""
+"""Loopback HTTP servers standing in for the network: :func:`loopback` serves any handler, and
+:func:`fake_hub` is the HuggingFace hub: ``/{owner}/{repo}/resolve/{rev}/{path}`` (any repository,
+files by path) with the headers huggingface_hub reads (commit, etag = the file's SHA-256 as for LFS
+files, size), so the real download code runs without the network."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import hashlib
 import http.server
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -21,16 +25,34 @@ class FakeHub:
 
 
 @contextmanager
-def fake_hub(files: dict[str, bytes]) -> Iterator[FakeHub]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    hub = FakeHub(f"http://127.0.0.1:{server.server_address[1]}", dict(files))
-    server.hub = hub  # type: ignore[attr-defined]
+def loopback(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[http.server.HTTPServer]:
+    """``handler`` served on 127.0.0.1 (a free port) from a thread; ``server.url`` is its address."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield hub
+        yield server
     finally:
         server.shutdown()
         server.server_close()
+
+
+def serving_folder(root: Path) -> Any:
+    """:func:`loopback` of a quiet static-file handler over ``root`` (no ``Range`` support)."""
+    return loopback(partial(_QuietFiles, directory=str(root)))
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def fake_hub(files: dict[str, bytes]) -> Iterator[FakeHub]:
+    with loopback(_Handler) as server:
+        hub = FakeHub(server.url, dict(files))  # type: ignore[attr-defined]
+        server.hub = hub  # type: ignore[attr-defined]
+        yield hub
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

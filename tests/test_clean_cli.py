@@ -83,9 +83,7 @@ def test_a_release_asset_model_is_fetched_over_http(tmp_path: Path, monkeypatch)
     download as the text data (tests/test_download.py resumes one). The loopback server standing in
     for the release host ignores ``Range``, so the cut attempt's part file is started over, not
     appended to."""
-    import http.server
-    import threading
-    from functools import partial
+    from hub_helpers import serving_folder
 
     from backend.clean.catalogue import Source
     from backend.clean.fetch import _download
@@ -94,19 +92,12 @@ def test_a_release_asset_model_is_fetched_over_http(tmp_path: Path, monkeypatch)
     served = tmp_path / "served"
     served.mkdir()
     (served / "UVR-DeNoise.pth").write_bytes(b"weights" * 50_000)
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     models = tmp_path / "models"
     models.mkdir()
     (models / "UVR-DeNoise.pth.part").write_bytes(b"weights" * 1000)  # an earlier, cut attempt
     seen: list[tuple[str, int, int | None]] = []
-    try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/UVR-DeNoise.pth"
-        got = _download(Source("UVR-DeNoise.pth", url=url), models, lambda *a: seen.append(a))
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving_folder(served) as server:
+        got = _download(Source("UVR-DeNoise.pth", url=f"{server.url}/UVR-DeNoise.pth"), models,
+                        lambda *a: seen.append(a))
     assert got == models / "UVR-DeNoise.pth" and got.read_bytes() == b"weights" * 50_000
     assert not (models / "UVR-DeNoise.pth.part").exists() and seen[-1][1:] == (350_000, 350_000)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hub_helpers import loopback
 
 from backend.download import DownloadError, DownloadRejectedError, download_resumable, file_digest, part_path
 
@@ -46,13 +46,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def url() -> Iterator[str]:
     _Handler.ranges, _Handler.cut_after = [], None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/file.bin"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with loopback(_Handler) as server:
+        yield f"{server.url}/file.bin"
 
 
 def _sha256_is(expected: str):

@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import http.server
 import shutil
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import pytest
+from hub_helpers import loopback
 from text_records import frontend_data_or_skip
 
 from backend.text import data
@@ -62,8 +61,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(data.locate(item.name), target)
     _QuietHandler.requests = []
-    with _serving(root) as url:
-        yield url, root
+    with loopback(partial(_QuietHandler, directory=str(root))) as server:
+        yield server.url, root
 
 
 def test_fetch_verifies_reports_progress_and_skips_good_files(server, tmp_path: Path) -> None:
@@ -119,7 +118,8 @@ def test_optional_files_are_where_the_frontend_looks_and_verified_by_their_publi
     lid = root / "lid.176.bin"
     lid.write_bytes(b"a language-ID model" * 1000)
     blob = subprocess.run(["git", "hash-object", str(csv)], capture_output=True, text=True, check=True).stdout.strip()
-    with _serving(root) as url:
+    with loopback(partial(_QuietHandler, directory=str(root))) as server:
+        url = server.url
         files = (DataFile(JA_USER_DICTIONARY.name, JA_USER_DICTIONARY.official_path, None, f"gitblob:{blob}"),
                  DataFile(LANGID_MODEL.name, "", None, f"md5:{hashlib.md5(lid.read_bytes()).hexdigest()}",
                           url=f"{url}/lid.176.bin"))
@@ -135,13 +135,3 @@ def test_optional_files_are_where_the_frontend_looks_and_verified_by_their_publi
     missing = doctor.check_user_dictionary()
     assert missing.status == doctor.WARN and missing.fix == "gsv g2p --fetch-data"
 
-
-@contextmanager
-def _serving(root: Path) -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
