@@ -30,6 +30,12 @@ class DownloadRejectedError(DownloadError):
     """The whole file arrived but is not the file asked for (its checksum differs)."""
 
 
+def offline() -> bool:
+    """Whether downloads are off: ``HF_HUB_OFFLINE``, the switch every download of ours obeys
+    (the hub's, the text data's, the cleaning models')."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def part_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .download import ProgressFn
+from .download import ProgressFn, offline
 from .errors import GsvError
 
 REPO_ID = "lj1995/GPT-SoVITS"
@@ -79,10 +79,6 @@ def files_for(version: str, roles: Iterable[str] | None = None) -> tuple[Pretrai
         wanted = set(roles)
         files = tuple(f for f in files if f.role in wanted)
     return files
-
-
-def offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def default_dir() -> Path | None:

@@ -168,24 +168,17 @@ def test_fetch_all_installs_the_g2pw_model_for_v2_but_not_for_v1(tmp_path: Path,
     """Besides the base models and the text data, v2+ needs the G2PW polyphone model (as the
     official install fetches it): downloaded, verified and unpacked into the data folder."""
     import io
-    import shutil
     import zipfile
 
-    from text_records import frontend_data_or_skip
+    from text_records import frontend_data_with_optional
 
     from backend.pretrained import G2PW_HF_FILE
     from backend.stages.fetch_models import fetch_all
     from backend.text import g2pw
-    from backend.text.data import OFFICIAL_FILES
 
-    shared = frontend_data_or_skip()
-    data = tmp_path / "data"  # the text data already there (no request for it), no G2PW yet
-    for f in OFFICIAL_FILES:
-        (data / f.name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shared / f.name, data / f.name)
+    # the text data already there (no request for it), no G2PW yet
+    data = frontend_data_with_optional(tmp_path / "data")
     monkeypatch.setenv("GSV_FRONTEND_DATA", str(data))
-    # the optional files come from elsewhere than the hub (test_text_zh_data.py fetches them from a loopback server)
-    monkeypatch.setattr("backend.text.data.OPTIONAL_FILES", ())
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf"))
@@ -197,7 +190,7 @@ def test_fetch_all_installs_the_g2pw_model_for_v2_but_not_for_v1(tmp_path: Path,
     done: list[str] = []
     with fake_hub({**models, G2PW_HF_FILE: archive.getvalue()}) as hub:
         fetch_all(["v1"], tmp_path / "models", endpoint=hub.url, on_done=lambda what, n: done.append(what))
-        assert g2pw.model_dir() is None and done == ["v1", "text frontend data"]
+        assert g2pw.model_dir() is None and done == ["v1", "text frontend data", "optional text data"]
         fetch_all(["v2"], tmp_path / "models", endpoint=hub.url, on_done=lambda what, n: done.append(what))
     assert done[-1] == "G2PW (Chinese polyphones)"
     assert g2pw.model_dir() == data / "G2PWModel"

@@ -24,6 +24,7 @@ from backend.text.data import (
     FrontendDataChecksumError,
     FrontendDataMissingError,
     fetch_official_files,
+    fetch_optional_files,
 )
 
 SMALL = tuple(f for f in OFFICIAL_FILES if f.size < 10_000)
@@ -118,6 +119,7 @@ def test_optional_files_are_where_the_frontend_looks_and_verified_by_their_publi
     lid = root / "lid.176.bin"
     lid.write_bytes(b"a language-ID model" * 1000)
     blob = subprocess.run(["git", "hash-object", str(csv)], capture_output=True, text=True, check=True).stdout.strip()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # downloads on, from the loopback server
     with loopback(partial(_QuietHandler, directory=str(root))) as server:
         url = server.url
         files = (DataFile(JA_USER_DICTIONARY.name, JA_USER_DICTIONARY.official_path, None, f"gitblob:{blob}"),
@@ -125,7 +127,8 @@ def test_optional_files_are_where_the_frontend_looks_and_verified_by_their_publi
                           url=f"{url}/lid.176.bin"))
         target = tmp_path / "data"
         seen: list[tuple[str, int, int | None]] = []
-        fetch_official_files(target, lambda *a: seen.append(a), files, base_url=url)
+        here, problems = fetch_optional_files(target, lambda *a: seen.append(a), files, base_url=url)
+    assert here == [target / USER_DICT_CSV, target / FULL_MODEL_NAME] and problems == []
     assert (target / USER_DICT_CSV).read_bytes() == csv.read_bytes()
     assert seen[-1] == (LANGID_MODEL.name, lid.stat().st_size, lid.stat().st_size)
     monkeypatch.setenv(data.ENV_VAR, str(target))
@@ -135,3 +138,23 @@ def test_optional_files_are_where_the_frontend_looks_and_verified_by_their_publi
     missing = doctor.check_user_dictionary()
     assert missing.status == doctor.WARN and missing.fix == "gsv g2p --fetch-data"
 
+
+
+def test_optional_files_are_kept_as_they_are_and_their_failures_are_only_reported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user dictionary is the user's to edit (as in the official): a fetch never replaces it.
+    A missing optional file that cannot be had is a reason in the answer, not an error; offline,
+    nothing is tried."""
+    from backend.text.data import JA_USER_DICTIONARY, LANGID_MODEL
+
+    edited = tmp_path / JA_USER_DICTIONARY.name
+    edited.parent.mkdir(parents=True)
+    edited.write_text("ｇｓｖ,,,1,名詞,一般,*,*,*,*,ｇｓｖ,ジーエスブイ,ジーエスブイ,0/6,*\n", encoding="utf-8")
+    missing = DataFile(LANGID_MODEL.name, "", None, LANGID_MODEL.digest, url="http://127.0.0.1:9/lid.176.bin")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    here, problems = fetch_optional_files(tmp_path, None, (JA_USER_DICTIONARY, missing))
+    assert here == [edited] and "ジーエスブイ" in edited.read_text(encoding="utf-8")
+    assert len(problems) == 1 and "lid.176.bin" in problems[0] and "--fetch-data" in problems[0]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    _, problems = fetch_optional_files(tmp_path, None, (missing,))
+    assert "HF_HUB_OFFLINE" in problems[0]

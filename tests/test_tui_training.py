@@ -152,12 +152,13 @@ async def test_missing_base_models_are_named_and_f_fetches_them_as_a_job(tmp_pat
     """The base-models line counts what the version lacks; ``f`` runs ``fetch-models`` (a real job
     downloading from a local stand-in of the hub) and the line then says they are all here."""
     from hub_helpers import fake_hub
-    from text_records import frontend_data_or_skip
+    from text_records import frontend_data_with_optional
 
     from backend.pretrained import files_for
     from gsv_tui.widgets.base_models import BaseModels
 
-    frontend_data_or_skip()  # the text data is already there: the fetch takes only the models
+    # the text data is already there: the fetch takes only the models
+    monkeypatch.setenv("GSV_FRONTEND_DATA", str(frontend_data_with_optional(tmp_path / "text-data")))
     ws = Workspace(tmp_path / "home")
     ws.create_project("bob", language="en", version="v1")
     models = tmp_path / "models"

