@@ -101,3 +101,17 @@ async def test_the_result_area_shows_loudness_before_and_after(tmp_path: Path) -
         # the run's warning (wrapped beside the histogram) replaces "ready for speech recognition"
         assert "the cleaning left little of" in shown and "song.wav (-14.2 → -70.3 dBFS)" in shown
         assert "ready for speech" not in shown
+
+
+def test_long_and_wide_names_keep_the_columns_aligned() -> None:
+    """Names are cut by terminal cells, not characters: a Chinese name is twice as wide as it is long."""
+    from rich.cells import cell_len
+
+    from backend.app.summaries import SlicedFile
+    from gsv_tui.widgets.slice_summary import loudness_text
+
+    files = tuple(SlicedFile(f"/p/clean/{name}", from_cleaning=True, rms_db_original=-20.0, rms_db_cleaned=-22.5)
+                  for name in ("a.wav", "采访录音第一段第二部分.wav", "a rather long recording name.wav"))
+    lines = loudness_text(SliceSummary(clips=3, seconds=9.0, files=files)).plain.splitlines()[1:]
+    assert len({cell_len(line) for line in lines}) == 1 and all(line.endswith("-20.0 →  -22.5") for line in lines)
+    assert "采访录音第一" in lines[1] and "…" in lines[1] and "…" in lines[2]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -82,9 +83,10 @@ def loudness_text(summary: "SliceSummary", name_width: int = 14) -> Text:
     t.append("loudness dBFS: original → cleaned\n", style="bold")
     for f in summary.cleaned_files:
         name = f.path.rsplit("/", 1)[-1]
-        name = name if len(name) <= name_width else name[: name_width - 1] + "…"
+        if cell_len(name) > name_width:  # by terminal cells: a CJK name is twice as wide as it is long
+            name = set_cell_size(name, name_width - 1) + "…"
         before, after = (level_text(v).replace("unknown", "?") for v in (f.rms_db_original, f.rms_db_cleaned))
-        line = f"  {name:<{name_width}} {before:>6} → {after:>6}"
+        line = f"  {set_cell_size(name, name_width)} {before:>6} → {after:>6}"
         t.append(line + (" ⚠\n" if f.emptied else "\n"), style="bold red" if f.emptied else "")
     return t
 
