@@ -115,3 +115,16 @@ def test_long_and_wide_names_keep_the_columns_aligned() -> None:
     lines = loudness_text(SliceSummary(clips=3, seconds=9.0, files=files)).plain.splitlines()[1:]
     assert len({cell_len(line) for line in lines}) == 1 and all(line.endswith("-20.0 →  -22.5") for line in lines)
     assert "采访录音第一" in lines[1] and "…" in lines[1] and "…" in lines[2]
+
+
+def test_gsv_slices_table_lines_up_wide_names(tmp_path: Path) -> None:
+    from rich.cells import cell_len
+
+    from backend.stages.slice import Params, result_text, summary_path
+
+    out = tmp_path / "clips"
+    rows = [{"path": f"/p/clean/{name}", "rms_db_original": -20.0, "rms_db_cleaned": -22.5}
+            for name in ("a.wav", "采访录音.wav")]
+    summary_path(out).write_text(json.dumps({"clips": 2, "seconds": 6.0, "files": rows}), encoding="utf-8")
+    table = (result_text(Params(inputs=[], out_dir=out)) or "").splitlines()[2:]
+    assert len(table) == 2 and cell_len(table[0]) == cell_len(table[1])

@@ -231,10 +231,19 @@ def result_text(params: Params) -> str | None:
     lines = [f"{summary.get('clips', 0)} clips, {summary.get('seconds', 0) / 60:.1f} min in {params.out_dir}"]
     rows = [f for f in summary.get("files", ()) if "rms_db_cleaned" in f]
     if rows:
-        width = max(len(Path(f["path"]).name) for f in rows)
+        width = max(_cells(Path(f["path"]).name) for f in rows)
         lines.append("loudness (RMS dBFS), original → cleaned:")
         for f in rows:
             before, after = f.get("rms_db_original"), f.get("rms_db_cleaned")
             flag = "   ⚠ emptied by the cleaning?" if emptied(before, after) else ""
-            lines.append(f"  {Path(f['path']).name:<{width}}  {db_text(before):>7} → {db_text(after):>7}{flag}")
+            name = Path(f["path"]).name
+            pad = " " * (width - _cells(name))
+            lines.append(f"  {name}{pad}  {db_text(before):>7} → {db_text(after):>7}{flag}")
     return "\n".join(lines)
+
+
+def _cells(text: str) -> int:
+    """Terminal cells ``text`` takes: wide (CJK) characters take two, so the columns line up."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
