@@ -5,8 +5,8 @@
 #   baselines); end-to-end RTF in fp32 and fp16; `gsv serve` first-audio per streaming mode; SoVITS
 #   (v2Pro) and GPT training samples/s and peak memory at several batch sizes, fp16 loss scaling;
 #   formatting clips/s on the GPU with 2 processes against the CPU.
-# Usage: sh bench/device_check.sh [OUT_DIR]    (QUICK=1: tiny sizes, for a dry run on a CPU)
-out=${1:-device-check}
+# Usage: sh bench/gpu_figures.sh [OUT_DIR]    (QUICK=1: tiny sizes, for a dry run on a CPU)
+out=${1:-gpu-figures}
 py=${PYTHON:-.venv/bin/python}
 [ -x "$py" ] || py=python3
 mkdir -p "$out"
