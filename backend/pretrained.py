@@ -12,14 +12,13 @@ progress, and are verified against the hub's size and SHA-256.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .download import ProgressFn, offline
+from .download import ProgressFn, file_digest, offline
 from .errors import GsvError
 
 REPO_ID = "lj1995/GPT-SoVITS"
@@ -165,14 +164,6 @@ def reporting_tqdm(label: str, on_progress: ProgressFn | None):
     return _Progress
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch(version: str, directory: Path | None = None, roles: Iterable[str] | None = None,
           on_progress: ProgressFn | None = None, endpoint: str | None = None) -> dict[str, Path]:
     """Download what is missing for ``version``; returns every file's path (keyed by repo path)."""
@@ -207,7 +198,7 @@ def download_verified(repo: str, path: str, directory: Path | None = None, on_pr
         problem = f"size {got.stat().st_size} != {meta.size} on the hub"
     etag = (meta.etag or "").strip('"')
     if problem is None and len(etag) == 64 and all(c in "0123456789abcdef" for c in etag) \
-            and _sha256(got) != etag:
+            and file_digest(got, "sha256") != etag:
         problem = "SHA-256 does not match the hub"
     if problem is not None:
         got.unlink(missing_ok=True)  # a damaged download is never left where a loader would find it

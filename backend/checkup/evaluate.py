@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import GsvError
-from ..infer.params import MAX_TOKENS
 from .likeness import Likeness, cosine
+from .options import CheckupOptions
 from .pace import Pace, hit_cap, rate
 from .report import CheckupReport, PairResult, Take, ranking, reason
 from .scoring import score
@@ -33,7 +33,7 @@ class CheckupError(GsvError):
 
 
 @dataclass
-class Evaluation:
+class Evaluation(CheckupOptions):
     """What one checkup speaks and how it listens (resolved from the project before it starts)."""
 
     project_root: Path
@@ -41,18 +41,6 @@ class Evaluation:
     sentences: list[str]
     reference: dict[str, str]  # audio_path, text, language (as project.toml settings.reference)
     out: Path  # checkups/<time>.json
-    seed: int = 1234  # sentence i is spoken with seed + i, by every pair
-    asr_engine: str = "faster-whisper"
-    asr_model: str | None = None
-    asr_device: str = "auto"
-    asr_precision: str | None = None
-    sv: Path | None = None
-    hubert: Path | None = None
-    bert: Path | None = None
-    device: str = "auto"
-    precision: str = "auto"
-    max_tokens: int = MAX_TOKENS
-    likeness: bool = True
 
 
 @dataclass(frozen=True)

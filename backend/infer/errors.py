@@ -13,6 +13,21 @@ class MissingWeightsError(InferenceError):
     """A GPT or SoVITS weights file is not where it was said to be (or none could be found)."""
 
 
+def require_weight_files(gpt: object, sovits: object, version: str) -> None:
+    """Refuse a synthesis (a take, a server) whose GPT or SoVITS file is not given or not there."""
+    from pathlib import Path
+
+    from backend.pretrained import fetch_command
+
+    for kind, path in (("GPT", gpt), ("SoVITS", sovits)):
+        if path is None:
+            raise MissingWeightsError(
+                f"no {kind} weights given, none exported in the project and no pretrained {version} base model",
+                fix=f"pass --{kind.lower()} PATH, or run `{fetch_command(version)}`")
+        if not Path(str(path)).is_file():
+            raise MissingWeightsError(f"{kind} weights {path} do not exist", fix="check the path")
+
+
 class IncompatibleModelsError(InferenceError):
     """The GPT and SoVITS weights cannot work together (different phoneme symbol sets)."""
 

@@ -17,7 +17,6 @@ language) and released with the voice, so a server that never verifies never loa
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.download import file_digest
 from backend.infer.params import MAX_TOKENS, SynthesisParams
 from backend.infer.pipeline import (
     Synthesizer,  # torch is imported only when a voice loads
@@ -101,14 +101,6 @@ class SpeakRequest:
     min_chunk_tokens: int = 16
     overlap_tokens: int = 2
     verify: VerifyRequest | None = None  # whole pieces only: never with token_streaming
-
-
-def _file_digest(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Voice:
@@ -213,7 +205,7 @@ class _CachingSynthesizer(Synthesizer):
     def _prompt(self, p: Any, warnings: list[str], clean: Any) -> Any:
         if not p.ref or not all(Path(x).is_file() for x in [p.ref, *p.aux_refs]):
             return super()._prompt(p, warnings, clean)  # the pipeline names the missing file
-        key = (tuple(_file_digest(x) for x in [p.ref, *p.aux_refs]), p.trim_ref, p.ref_text, p.ref_lang,
+        key = (tuple(file_digest(Path(x), "sha256") for x in [p.ref, *p.aux_refs]), p.trim_ref, p.ref_text, p.ref_lang,
                p.allow_pypinyin)
         if key in self._cache:
             self._cache.move_to_end(key)

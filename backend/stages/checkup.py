@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..asr.base import ENGINES
+from ..checkup.options import CheckupOptions
 from ..infer.device import PRECISIONS
 from ..infer.params import MAX_TOKENS, TOKENS_PER_S
 from ..progress import Reporter
@@ -30,7 +31,7 @@ STAGE = StageSpec(name="checkup", help="score every exported model (CER/WER, ski
 
 
 @dataclass
-class Params:
+class Params(CheckupOptions):
     project: str
     project_root: Path
     language: str
@@ -38,18 +39,6 @@ class Params:
     reference: dict[str, str] = field(default_factory=dict)
     sentences_file: Path | None = None
     limit: int | None = None  # first N built-in sentences (quick checkups, tests, the benchmark)
-    seed: int = 1234
-    asr_engine: str = "faster-whisper"
-    asr_model: str | None = None
-    asr_device: str = "auto"
-    asr_precision: str | None = None
-    sv: Path | None = None
-    hubert: Path | None = None
-    bert: Path | None = None
-    device: str = "auto"
-    precision: str = "auto"
-    max_tokens: int = MAX_TOKENS
-    likeness: bool = True
 
 
 def report_path(project: Any) -> Path:
@@ -156,9 +145,9 @@ def run(params: Params, report: Reporter) -> None:
     sentences = evaluation_set(params.language, params.sentences_file, exclude={t for _, t, _ in clips},
                                limit=params.limit)
     report.info(f"{len(sentences)} sentences, reference {Path(params.reference['audio_path']).name}")
-    shared = {f.name: getattr(params, f.name) for f in dataclasses.fields(Evaluation) if hasattr(params, f.name)}
-    ev = Evaluation(**{**shared, "project_root": Path(params.project_root), "sentences": sentences,
-                       "reference": dict(params.reference), "out": Path(params.out)})
+    shared = {f.name: getattr(params, f.name) for f in dataclasses.fields(CheckupOptions)}
+    ev = Evaluation(project_root=Path(params.project_root), language=params.language, sentences=sentences,
+                    reference=dict(params.reference), out=Path(params.out), **shared)
 
     def progress(done: int, total: int, label: str) -> None:
         report.progress(done, total, unit="takes", label=label)

@@ -221,7 +221,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
 
 def check(params: Params) -> None:
     """Cheap checks before any model is loaded (named errors)."""
-    from ..infer.errors import MissingWeightsError, ReferenceAudioError
+    from ..infer.errors import ReferenceAudioError, require_weight_files
 
     problems = params.synthesis().problems()
     if not 1 <= params.max_tokens <= MAX_TOKENS:
@@ -234,13 +234,7 @@ def check(params: Params) -> None:
         scoring_language(params.lang)
     if problems:
         raise InferStageError("invalid parameters: " + "; ".join(problems), "change the values named")
-    for kind, path in (("GPT", params.gpt), ("SoVITS", params.sovits)):
-        if path is None:
-            raise MissingWeightsError(
-                f"no {kind} weights given, none exported in the project and no pretrained {params.version} base model",
-                fix=f"pass --{kind.lower()} PATH, or run `gsv models fetch {params.version}`")
-        if not Path(path).is_file():
-            raise MissingWeightsError(f"{kind} weights {path} do not exist", fix="check the path")
+    require_weight_files(params.gpt, params.sovits, params.version)
     for r in params.refs:
         if not Path(r).is_file():
             raise ReferenceAudioError(f"reference clip {r} does not exist", fix="check the path")

@@ -187,20 +187,14 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
 
 
 def check(params: Params) -> None:
-    from ..infer.errors import MissingWeightsError
+    from ..infer.errors import require_weight_files
 
     if not 0 <= params.port <= 65535:
         raise ServeStageError(f"port {params.port} is not a port number", "use 1024–65535 (or 0 for any free port)")
     if params.max_waiting < 1 or params.max_voices < 1 or not 1 <= params.max_tokens <= MAX_TOKENS:
         raise ServeStageError("--queue and --max-voices must be at least 1, --max-seconds 0.04–60",
                               "change the values named")
-    for kind, path in (("GPT", params.gpt), ("SoVITS", params.sovits)):
-        if path is None:
-            raise MissingWeightsError(
-                f"no {kind} weights given, none exported in the project and no pretrained {params.version} base model",
-                fix=f"pass --{kind.lower()} PATH, or run `gsv fetch-models {params.version}`")
-        if not Path(path).is_file():
-            raise MissingWeightsError(f"{kind} weights {path} do not exist", fix="check the path")
+    require_weight_files(params.gpt, params.sovits, params.version)
 
 
 def project_of(params: Params) -> str | None:
