@@ -11,11 +11,19 @@ each library on their own.
 from __future__ import annotations
 
 import pytest
-from text_records import frontend_data_or_skip, load_records, record_id
+from text_records import (
+    check_cleaned,
+    check_dataset_record,
+    check_inference_record,
+    check_preprocess_record,
+    frontend_data_or_skip,
+    load_records,
+    record_id,
+)
 
 from backend.errors import GsvError
 from backend.text.cantonese import UnreadableCantoneseError, g2p_yue
-from backend.text.cleaner import clean_text, cleaned_text_to_sequence, name2text_line
+from backend.text.cleaner import clean_text
 from backend.text.korean import g2p_ko, latin_letter_names
 
 frontend_data_or_skip()
@@ -34,13 +42,6 @@ def _by_path(path: str, *, errors: bool = False) -> list[dict]:
     return [r for r in RECORDS if r["path"] == path and (r["error"] is not None) == errors]
 
 
-def _check(got, want: dict, version: str, label: str) -> None:
-    assert got.norm_text == want["norm_text"], f"{label}: norm_text"
-    assert got.phones == want["phones"], f"{label}: phones"
-    assert got.word2ph == want["word2ph"], f"{label}: word2ph"
-    assert cleaned_text_to_sequence(got.phones, version) == want["ids"], f"{label}: ids"
-
-
 def test_fixture_holds_every_record() -> None:
     assert len(RECORDS) == 712
     assert len({r["sentence_id"] for r in RECORDS}) == 174
@@ -49,51 +50,24 @@ def test_fixture_holds_every_record() -> None:
 @pytest.mark.parametrize("record", _by_path("clean_text"), ids=record_id)
 def test_clean_text_record(record: dict) -> None:
     got = clean_text(record["input"], record["language"], record["version"])
-    _check(got, record, record["version"], record["record_id"])
+    check_cleaned(got, record, record["version"], record["record_id"])
 
 
 @pytest.mark.parametrize("record", _by_path("dataset_1_get_text"), ids=record_id)
 def test_dataset_step_record(record: dict) -> None:
-    name = f"{record['sentence_id']}.wav"
-    line = name2text_line(name, record["input"], record["language"], record["version"])
-    assert line == record["name2text_line"]
-
-
-def _segments_of(result) -> list[dict]:
-    return [{"lang": s.lang, "text": s.text, "ids": s.ids, "phones": s.phones,
-             "word2ph": s.word2ph, "norm_text": s.norm_text} for s in result.segments]
-
-
-_SEGMENT_KEYS = ("lang", "text", "ids", "phones", "word2ph", "norm_text")
+    check_dataset_record(record)
 
 
 @pytest.mark.parametrize("record", _by_path("inference"), ids=record_id)
 def test_inference_record_end_to_end(record: dict) -> None:
-    """Language option → split → every item cleaned → the dot retry, as the official inference."""
-    from backend.text.langsplit import phones_for_option
-
-    result = phones_for_option(record["input"], record["language"], record["version"])
-    want = [{k: s[k] for k in _SEGMENT_KEYS} for s in record["segments"]]
-    assert _segments_of(result) == want
-    assert result.retried_with_dot == record["retried_with_dot"]
-    assert (result.phones, result.ids, result.norm_text) == \
-        (record["phones"], record["ids"], record["norm_text"])
+    check_inference_record(record)
     # only zh items get BERT features: every ko/yue/en/ja item's are official zeros
     assert all(s["bert_all_zero"] for s in record["segments"])
 
 
 @pytest.mark.parametrize("record", _by_path("preprocess"), ids=record_id)
 def test_preprocess_record_end_to_end(record: dict) -> None:
-    """The api's target-text cutting, then phones per chunk."""
-    from backend.text.cutting import prepare_chunks, split_for_inference
-
-    args = (record["input"], record["language"], record["text_split_method"])
-    assert split_for_inference(*args) == record["pre_seg_text"]
-    chunks = prepare_chunks(*args, version=record["version"])
-    assert [c.norm_text for c in chunks] == record["kept_norm_texts"]
-    kept = [c for c in record["chunks"] if c["norm_text"]]
-    assert [(c.text, c.phones, c.ids) for c in chunks] == \
-        [(c["text"], c["phones"], c["ids"]) for c in kept]
+    check_preprocess_record(record)
 
 
 @pytest.mark.parametrize("record", _by_path("clean_text", errors=True)

@@ -28,6 +28,50 @@ def record_id(record: dict) -> str:
     return record["record_id"]
 
 
+def check_cleaned(got, want: dict, version: str, label: str) -> None:  # noqa: ANN001 - a CleanedText
+    """``got`` (what ``clean_text`` returns) against a record's norm_text, phones, word2ph and ids."""
+    from backend.text.cleaner import cleaned_text_to_sequence
+
+    assert got.norm_text == want["norm_text"], f"{label}: norm_text"
+    assert got.phones == want["phones"], f"{label}: phones"
+    assert got.word2ph == want["word2ph"], f"{label}: word2ph"
+    assert cleaned_text_to_sequence(got.phones, version) == want["ids"], f"{label}: ids"
+
+
+def check_dataset_record(record: dict) -> None:
+    """The formatting step's line for a record's input (``1-get-text``)."""
+    from backend.text.cleaner import name2text_line
+
+    name = f"{record['sentence_id']}.wav"
+    assert name2text_line(name, record["input"], record["language"], record["version"]) == record["name2text_line"]
+
+
+SEGMENT_KEYS = ("lang", "text", "ids", "phones", "word2ph", "norm_text")
+
+
+def check_inference_record(record: dict) -> None:
+    """Language option → split → every item cleaned → the dot retry, as the official inference."""
+    from backend.text.langsplit import phones_for_option
+
+    result = phones_for_option(record["input"], record["language"], record["version"])
+    got = [{k: getattr(s, k) for k in SEGMENT_KEYS} for s in result.segments]
+    assert got == [{k: s[k] for k in SEGMENT_KEYS} for s in record["segments"]]
+    assert result.retried_with_dot == record["retried_with_dot"]
+    assert (result.phones, result.ids, result.norm_text) == (record["phones"], record["ids"], record["norm_text"])
+
+
+def check_preprocess_record(record: dict) -> None:
+    """The api's target-text cutting, then phones per chunk."""
+    from backend.text.cutting import prepare_chunks, split_for_inference
+
+    args = (record["input"], record["language"], record["text_split_method"])
+    assert split_for_inference(*args) == record["pre_seg_text"]
+    chunks = prepare_chunks(*args, version=record["version"])
+    assert [c.norm_text for c in chunks] == record["kept_norm_texts"]
+    kept = [c for c in record["chunks"] if c["norm_text"]]
+    assert [(c.text, c.phones, c.ids) for c in chunks] == [(c["text"], c["phones"], c["ids"]) for c in kept]
+
+
 def frontend_data_or_skip() -> Path:
     """The text frontend's runtime data folder: ``GSV_FRONTEND_DATA``, else ``../shared/frontend-data``
     beside the checkout. Without the data the calling test skips — or the whole module, when this is
