@@ -38,3 +38,17 @@ def poll(cond: Callable[[], Any], timeout: float = 30.0, every: float = 0.05, wh
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(every)
+
+
+def cancel_all(home: Path) -> None:
+    """Leave no job of the workspace at ``home`` running behind a test."""
+    from backend.jobs import JobError, JobManager
+    from backend.workspace import Workspace
+
+    jm = JobManager(Workspace(home).jobs_dir)
+    for job in jm.list():
+        if job.state != "finished" and not job.is_corrupt:
+            try:
+                jm.cancel(job.id, grace=1.0)
+            except JobError:  # a chained job is cancelled with its predecessor meanwhile
+                pass

@@ -20,12 +20,12 @@ pytest.importorskip("torch")
 
 from checkup_helpers import make_checkup_project  # noqa: E402
 from infer_helpers import HUBERT, make_pretrained_dir, write_voice  # noqa: E402
+from jobs_helpers import cancel_all
 from textual.widgets import Checkbox, Input, Select, TextArea  # noqa: E402
 from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
 
 from backend.app import training as requests  # noqa: E402
 from backend.jobs import JobManager  # noqa: E402
-from backend.jobs.manager import JobError  # noqa: E402
 from backend.workspace import Workspace  # noqa: E402
 from gsv_tui.screens.training import TrainingScreen  # noqa: E402
 from gsv_tui.widgets.checkup_table import CheckupPanel, CheckupTable  # noqa: E402
@@ -38,16 +38,6 @@ with open(os.environ["REC_FILE"], "a") as f:
     f.write(json.dumps(sys.argv[1:]) + "\\n")
 time.sleep(30)
 """
-
-
-def _cancel_all(home: Path) -> None:
-    jm = JobManager(Workspace(home).jobs_dir)
-    for job in jm.list():
-        if job.state != "finished" and not job.is_corrupt:
-            try:
-                jm.cancel(job.id, grace=1.0)
-            except JobError:  # a chained job is cancelled with its predecessor meanwhile
-                pass
 
 
 @pytest.fixture
@@ -70,7 +60,7 @@ def checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 - 
     monkeypatch.setenv("GSV_PLAYER", f"{sys.executable} {tmp_path / 'recorder.py'} {{path}}")
     monkeypatch.setenv("GSV_PRETRAINED_DIR", str(cp.pretrained))
     yield cp, rec
-    _cancel_all(cp.home)
+    cancel_all(cp.home)
 
 
 def _played(rec: Path, n: int) -> list[list[str]]:
@@ -145,7 +135,7 @@ def with_reference(tmp_path: Path) -> Iterator[Path]:
     project.settings["reference"] = {"audio_path": str(clip), "text": "Hello there.", "language": "en"}
     project.save()
     yield ws.root
-    _cancel_all(ws.root)
+    cancel_all(ws.root)
 
 
 def _sleep_plan(n: int) -> requests.TrainPlan:
@@ -240,7 +230,7 @@ async def test_verify_on_the_inference_form_reaches_the_job(tmp_path: Path, monk
             job = JobManager(ws.jobs_dir).get(screen.job_id)
             assert job.stage == "infer" and job.params["verify"] is True and job.params["max_tries"] == 2
     finally:
-        _cancel_all(ws.root)
+        cancel_all(ws.root)
 
 
 async def test_k_without_a_reference_clip_is_refused_with_the_fix(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from jobs_helpers import cancel_all
 from tui_helpers import SIZE, make_app, notices, screen_text, wait_until
 
 from backend.jobs import JobManager
@@ -23,10 +24,7 @@ def home(tmp_path: Path) -> Iterator[Path]:
     ws = Workspace(tmp_path / "home")
     ws.create_project("alice")
     yield ws.root
-    jm = JobManager(ws.jobs_dir)  # leave no job running behind the test
-    for job in jm.list():
-        if job.state != "finished" and not job.is_corrupt:
-            jm.cancel(job.id, grace=1.0)
+    cancel_all(ws.root)
 
 
 def row_of(app, job_id: str) -> list[str]:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from jobs_helpers import cancel_all
 from tui_helpers import SIZE, make_app, notices, screen_text, wait_until
 
 from backend.jobs import JobManager
-from backend.jobs.manager import JobError
 from backend.workspace import Workspace
 from gsv_tui.screens.confirm import ConfirmScreen
 from gsv_tui.screens.training import TrainingScreen
@@ -35,13 +35,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         shutil.copy(FIX / "format" / "exp" / f, p.exp_dir / f)
     shutil.copytree(FIX / "format" / "exp" / "3-bert", p.exp_dir / "3-bert")
     yield ws.root
-    jm = JobManager(ws.jobs_dir)
-    for job in jm.list():
-        if job.state != "finished" and not job.is_corrupt:
-            try:
-                jm.cancel(job.id, grace=1.0)
-            except JobError:  # a chained job is cancelled with its predecessor meanwhile
-                pass
+    cancel_all(ws.root)
 
 
 def _gpt_params(ws: Workspace, epochs: int) -> dict:
