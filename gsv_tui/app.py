@@ -26,7 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
-from backend.app import Application, Project
+from backend.app import Application, Project, describe
 from backend.errors import GsvError
 
 from . import keymap
@@ -98,7 +98,7 @@ class GsvApp(App[None]):
         self.begin_capture_print(self, stdout=True, stderr=True)
         if self.application.config_problem is not None:
             e = self.application.config_problem
-            self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, title="config.toml ignored",
+            self.notify(describe(e), title="config.toml ignored",
                         severity="error", timeout=15, markup=False)
         for problem in self.key_problems:
             self.notify(problem, title="key override ignored", severity="warning", timeout=15, markup=False)
@@ -117,7 +117,7 @@ class GsvApp(App[None]):
                 self.application.open_project(name)
             except GsvError as e:
                 if explicit:
-                    self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error",
+                    self.notify(describe(e), severity="error",
                                 timeout=10, markup=False)
             else:
                 self.project_signal.publish(self.application.project)
@@ -203,7 +203,7 @@ class GsvApp(App[None]):
         try:
             project = self.application.open_project(name)
         except GsvError as e:
-            self.notify(f"{e.message}\nfix: {e.fix}" if e.fix else e.message, severity="error", markup=False)
+            self.notify(describe(e), severity="error", markup=False)
             return
         self.project_opened(project)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from backend.app import describe
 from backend.app.listening import Config, ListenBridge, new_token, ssh_forward_hint, workspace_token
 from backend.errors import GsvError
 
@@ -59,7 +60,7 @@ class ListeningService:
                                   allow_remote=self.config.listen_allow_remote)
             bridge.start()
         except GsvError as e:
-            self.problem = f"{e.message} — {e.fix}" if e.fix else e.message
+            self.problem = describe(e, sep=" — ")
             self._on_change()
             return
         with self._lock:

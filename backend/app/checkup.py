@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
+from .core import describe
 
 if TYPE_CHECKING:
     from ..jobs.record import JobRecord
@@ -80,7 +81,7 @@ def chain_after(app: "Application", last_job: str, gpus: list[str]) -> ChainedCh
     try:
         return ChainedCheckup(job=submit(app, after=last_job, gpus=list(gpus)))
     except GsvError as e:
-        return ChainedCheckup(skipped=f"{e.message}" + (f" — {e.fix}" if e.fix else ""))
+        return ChainedCheckup(skipped=describe(e, sep=" — "))
 
 
 # --- reading the latest report ------------------------------------------------------------------

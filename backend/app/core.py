@@ -175,8 +175,9 @@ class Application:
         return lambda: self._reference_listeners.remove(listener) if listener in self._reference_listeners else None
 
 
-def describe(error: BaseException) -> str:
-    """An error as a person reads it: the message, and the fix on its own line when there is one."""
+def describe(error: BaseException, sep: str = "\nfix: ") -> str:
+    """An error as a person reads it: the message, then ``sep`` and the fix when there is one (by
+    default on its own line; ``" — "`` where one line must hold both)."""
     if isinstance(error, GsvError):
-        return f"{error.message}\nfix: {error.fix}" if error.fix else error.message
+        return f"{error.message}{sep}{error.fix}" if error.fix else error.message
     return str(error)

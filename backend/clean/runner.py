@@ -19,14 +19,15 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
 from .catalogue import CleanModel
 from .install import INSTALL_COMMAND, MDX_EXTRA, missing
+
+if TYPE_CHECKING:
+    import numpy as np  # only for annotations: the TUI asks this module whether the runner is here
 
 _HASH_TAIL = 10000 * 1024  # the runner identifies VR/MDX files by the MD5 of their last ~10 MB
 

@@ -186,5 +186,5 @@ class ModeScreen(Screen[None]):
 
     def on_job_refused(self, message: JobRefused) -> None:
         e = message.error
-        self.notify(f"{message.stage}: {e.message}" + (f"\nfix: {e.fix}" if e.fix else ""),
+        self.notify(f"{message.stage}: {describe(e)}",
                     title="job not started", severity="error", timeout=10, markup=False)

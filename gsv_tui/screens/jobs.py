@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
-from backend.app import Project
+from backend.app import Project, describe
 from backend.errors import GsvError
 
 from .. import keymap
@@ -145,7 +145,7 @@ class JobsScreen(ModeScreen):
         try:
             record = self.application.cancel(job_id, grace=CANCEL_GRACE_S)
         except GsvError as e:
-            self.app.call_from_thread(self.notify, f"{e.message}" + (f" — {e.fix}" if e.fix else ""),
+            self.app.call_from_thread(self.notify, describe(e, sep=" — "),
                                       severity="error", markup=False)
             return
         note = f"Job {job_id} {record.outcome or record.state}" + (f": {record.reason}" if record.reason else "")

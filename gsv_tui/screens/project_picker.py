@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from backend.app import DEFAULT_VERSION, LANGUAGES, VERSIONS, Project  # noqa: F401 - named in a string below
+from backend.app import DEFAULT_VERSION, LANGUAGES, VERSIONS, Project, describe  # noqa: F401 - named in a string below
 from backend.errors import GsvError
 
 from .. import keymap
@@ -110,7 +110,7 @@ class ProjectPicker(ModalScreen["Project | None"]):
         self.dismiss(project)
 
     def _show_error(self, e: GsvError) -> None:
-        text = e.message + (f"\nfix: {e.fix}" if e.fix else "")
+        text = describe(e)
         self.query_one("#picker-error", Static).update(Text(text))
         self.query_one("#picker-error", Static).add_class("shown")
 

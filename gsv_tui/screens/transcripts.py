@@ -133,8 +133,6 @@ class TranscriptsScreen(ModeScreen):
 
     def _transcribe_key(self) -> str:
         """The Dataset screen's transcribe key as the person has it (config overrides included)."""
-        from . import dataset  # noqa: F401 - registers the Dataset keys the hint names
-
         return self.key_text("dataset.asr")
 
     def compose_body(self) -> ComposeResult:

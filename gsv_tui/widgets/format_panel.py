@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
+from backend.app import describe
 from backend.app import training as requests
 from backend.app.training import FORMAT_VERSIONS as VERSIONS
 from backend.app.training import parse_gpus
@@ -136,7 +137,7 @@ class FormatPanel(Vertical):
             params, gpus = self.build_params()
         except GsvError as e:
             self.query_one("#format-summary", Static).update(
-                Text(f"{e.message}" + (f"\nfix: {e.fix}" if e.fix else ""), style="red"))
+                Text(describe(e), style="red"))
             return
         self.post_message(self.Requested(params, gpus))
 
