@@ -13,7 +13,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-TRAIN_STAGES = ("train-sovits", "train-gpt")
 MAX_POINTS = 4000
 LOG_LINES = 200
 

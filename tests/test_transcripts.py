@@ -153,12 +153,12 @@ def test_merge_writes_a_new_file_and_parks_the_originals_in_the_trash(tmp_path):
     assert np.array_equal(read_int16(out), joined)
     # the originals leave the clips folder (a new ASR run would list them again), unchanged
     assert not a.exists() and not b.exists()
-    parked = [t.trash_dir / f"{f.stem}~replaced.wav" for f in (a, b)]
+    parked = [t.trash.dir / f"{f.stem}~replaced.wav" for f in (a, b)]
     assert [sha(f) for f in parked] == [ha, hb]
     assert len(t) == 2 and t.duration(0) == pytest.approx(1.9)
     t.save()
     t.undo()
-    assert not out.exists() and (t.trash_dir / out.name).exists()
+    assert not out.exists() and (t.trash.dir / out.name).exists()
     assert (sha(a), sha(b)) == (ha, hb) and not any(f.exists() for f in parked)
     assert [c.text for c in t.clips()] == ["hello", "world", "x"]
     t.redo()
@@ -201,7 +201,7 @@ def test_split_writes_two_files_that_add_up_to_the_original(tmp_path):
     assert (a.path, b.path, a.text, b.text) == (str(pa), str(pb), "你好", "世界")
     assert len(read_int16(pa)) == 40000
     assert np.array_equal(np.concatenate([read_int16(pa), read_int16(pb)]), whole)
-    assert not src.exists() and sha(t.trash_dir / "clip_0000~replaced.wav") == h
+    assert not src.exists() and sha(t.trash.dir / "clip_0000~replaced.wav") == h
     t.save()
     assert Transcript.open(lst).clip(1).text == "世界"
     t.undo()

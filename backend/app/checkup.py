@@ -44,8 +44,10 @@ def submit(app: "Application", *, after: str | None = None, gpus: list[str] | No
     """Queue a checkup of the open project (``after``: a job it waits for; ``gpus``: the ids it
     leases, default as ``gsv checkup``). GsvError (a CheckupError) when it cannot run, e.g. the
     project has no reference clip."""
-    project = app.require_project()
-    return submit_checkup(app.workspace, project.name, after=after, gpus=gpus)
+    from ..stages import checkup as stage
+
+    params = stage.params_for(app.require_project())
+    return app.submit(stage.STAGE.name, params, gpus=app.default_gpus() if gpus is None else gpus, after=after)
 
 
 def submit_checkup(workspace: Any, project_name: str, *, after: str | None = None, gpus: list[str] | None = None,

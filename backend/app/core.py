@@ -142,10 +142,11 @@ class Application:
         return self.jobs.cancel(job_id, grace=grace)
 
     def default_gpus(self) -> list[str]:
-        """The GPUs a job gets when none are named: config.toml's, else every visible one."""
-        from ..jobs.gpus import default_gpus
+        """The GPUs a job gets when none are named: config.toml's (as read at start), else every
+        visible one."""
+        from ..jobs.gpus import visible_gpus
 
-        return default_gpus(True)
+        return [str(g) for g in self.config.gpus] or visible_gpus()
 
     # --- the inference reference -------------------------------------------------------------
     def reference(self) -> Reference | None:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
 from .forms import FieldSpec, field_spec, problem_fields
-from .summaries import SliceSummary, read_slice_summary
 
 if TYPE_CHECKING:
     from ..stages import asr
@@ -49,9 +48,6 @@ def slice_request(app: "Application", inputs: list[Path], values: dict[str, Any]
                            "tick 'replace earlier clips' to slice again (the earlier clips are backed up)")
     return params
 
-
-def last_slicing(clips_dir: Path) -> SliceSummary | None:
-    return read_slice_summary(clips_dir)
 
 
 def asr_choices() -> tuple[tuple[str, ...], tuple[str, ...]]:

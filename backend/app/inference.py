@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
 from ..infer.params import CUT_LABELS, LANGUAGE_OPTIONS, MAX_REF_S, MIN_REF_S, TRIM_CHOICES, SynthesisParams
+from ..infer.params import lang_option as lang_option  # for the screens, which see only this layer
 from ..stages.base import param_default, param_info
 from .forms import FieldSpec, field_spec
 
@@ -35,13 +36,6 @@ def number_fields() -> tuple[FieldSpec, ...]:
 
     max_s = FieldSpec("max_s", "max s", float, infer.tokens_to_seconds(param_default(infer.Params, "max_tokens")))
     return tuple(field_spec(infer.Params, name) for name in NUMBER_FIELDS) + (max_s,)
-
-
-def lang_option(code: str | None) -> str | None:
-    """A project language (zh, en, …) as the language option for whole-text speech."""
-    from ..infer.params import lang_option as option
-
-    return option(code)
 
 
 @dataclass
@@ -83,8 +77,6 @@ def settings_problems(s: InferSettings) -> list[str]:
     problems += SynthesisParams(text=s.text, lang=s.lang, ref=s.ref, cut=s.cut, trim_ref=s.trim_ref,
                                 **numbers).problems()
     if s.verify and s.max_tries is not None:
-        from ..stages import infer
-
         info = param_info(infer.Params, "max_tries")
         low, high = int(info.low or 1), int(info.high or s.max_tries)
         if not low <= s.max_tries <= high:

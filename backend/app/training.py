@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from ..errors import GsvError
 from ..workspace import VERSIONS
 from .forms import FieldSpec, field_spec
-from .summaries import FormatSummary, read_format_summary
 
 if TYPE_CHECKING:
     from ..jobs.record import JobRecord
@@ -82,11 +81,6 @@ def format_request(app: "Application", version: str, gpus: list[str] | None,
                                  allow_pypinyin=allow_pypinyin)
     format_stage.check(params)
     return params, list(gpus)
-
-
-def last_formatting(app: "Application") -> FormatSummary | None:
-    project = app.require_project()
-    return read_format_summary(project.exp_dir)
 
 
 # --- training ---------------------------------------------------------------------------------

@@ -40,10 +40,6 @@ class CleanRunError(GsvError):
     """The runner failed on a model or a file."""
 
 
-def runner_available() -> bool:
-    return not missing()
-
-
 def require_runner() -> None:
     from . import install
 

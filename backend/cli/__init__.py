@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..app import Application, describe
+from ..app import Application
 from ..errors import GsvError
 from ..workspace import DEFAULT_VERSION, LANGUAGES, VERSIONS, Workspace
 from . import doctor, g2p, jobs, listen, models
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(ws, args) or 0)
     except GsvError as e:
-        print("gsv: error: " + describe(e).replace("\nfix: ", "\n  fix: "), file=sys.stderr)
+        print(f"gsv: error: {e}", file=sys.stderr)  # GsvError's str: the message, then "  fix: …"
         return 2
     except KeyboardInterrupt:
         return 130

@@ -139,7 +139,7 @@ class JobManager:
             raise JobError(f"stage {stage}: " + "; ".join(problems), "change the values named")
         params = params_to_json(typed)
         if project is None and hasattr(mod, "project_of"):
-            project = mod.project_of(params_from_json(mod.Params, params))
+            project = mod.project_of(typed)
         gpu_ids = normalize_gpus(gpus)
         with scheduler.store_lock(self.jobs_dir):
             after_id = self.resolve_id(after) if after else None

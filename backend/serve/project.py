@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.infer.params import lang_option
+
 
 @dataclass(frozen=True)
 class ProjectChoice:
@@ -26,13 +28,6 @@ class ProjectChoice:
     ref_lang: str | None = None  # language option of the reference text
 
 
-def language_option(code: str | None) -> str | None:
-    """A project language (zh, en, …) as the synthesis language option (all_zh, en, …)."""
-    from backend.infer.params import lang_option
-
-    return lang_option(code)
-
-
 def project_choice(project: Any, version: str | None = None) -> ProjectChoice:
     """The project's latest exports of ``version`` (default: the project's), else that version's
     pretrained bases, and the reference chosen in review with ``r`` (its language, else the
@@ -41,10 +36,10 @@ def project_choice(project: Any, version: str | None = None) -> ProjectChoice:
 
     version = version or project.version
     chosen = project.settings.get("reference") or {}
-    language = language_option(project.language) or ""
+    language = lang_option(project.language) or ""
     ref = chosen.get("audio_path") if isinstance(chosen, dict) else None
     return ProjectChoice(
         name=project.name, version=version, language=language,
         gpt=default_weights(project, "gpt", version), sovits=default_weights(project, "sovits", version),
         ref=Path(ref) if ref else None, ref_text=chosen.get("text") if ref else None,
-        ref_lang=(language_option(chosen.get("language")) or language) if ref else None)
+        ref_lang=(lang_option(chosen.get("language")) or language) if ref else None)

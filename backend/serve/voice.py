@@ -135,14 +135,6 @@ class Voice:
     def sample_rate(self) -> int:
         return int(self.models.sample_rate)
 
-    @property
-    def device_label(self) -> str:
-        return str(self.models.placement.label)
-
-    @property
-    def reference_cache_hits(self) -> int:
-        return self._synth.hits
-
     def speak(self, req: SpeakRequest, on_audio: AudioSink) -> Spoken:
         """Synthesise ``req``; each finished piece (followed by its pause) goes to ``on_audio`` as
         soon as it is decoded (with verify: once its kept try is settled), in order."""

@@ -146,8 +146,9 @@ def _model(name: str | None) -> str | None:
 def serve_request(workspace: Workspace, config: Config, s: ServeSettings) -> Params:
     """The ``serve`` Params for ``s`` (the project's weights, reference and language where ``s``
     leaves them open), checked: a GsvError names what cannot be served and how to fix it."""
+    from ..infer.params import lang_option
     from ..infer.weights_choice import default_weights
-    from ..serve.project import language_option, project_choice
+    from ..serve.project import project_choice
     from ..serve.safety import check_binding
     project = workspace.open_project(s.project) if s.project else None
     choice = project_choice(project, s.version) if project is not None else None
@@ -161,7 +162,7 @@ def serve_request(workspace: Workspace, config: Config, s: ServeSettings) -> Par
         workspace=Path(workspace.root).expanduser().absolute(), gpt=_abs(gpt), sovits=_abs(sovits),
         project=choice.name if choice else None, host=s.host, port=s.port, token=s.token or None,
         insecure=s.insecure, ref=_abs(ref), ref_text=ref_text,
-        ref_lang=language_option(ref_lang) or (choice.language if choice else None),
+        ref_lang=lang_option(ref_lang) or (choice.language if choice else None),
         version=version, hubert=_abs(s.hubert), bert=_abs(s.bert), sv=_abs(s.sv), device=s.device,
         precision=s.precision or config.precision, max_waiting=s.queue, max_voices=s.max_voices,
         max_tokens=round(s.max_seconds * TOKENS_PER_S),

@@ -329,10 +329,6 @@ class Transcript:
     def reviewed(self) -> set[str]:
         return self.review.keys
 
-    @property
-    def review_path(self) -> Path:
-        return self.review.path
-
     def mark_reviewed(self, n: int) -> None:
         self.review.add(self.clip(n).path)
 
@@ -432,10 +428,6 @@ class Transcript:
         nxt = LANGUAGE_CYCLE[(codes.index(cur) + 1) % len(codes)] if cur in codes else LANGUAGE_CYCLE[0]
         self.set_language(n, nxt)
         return nxt
-
-    @property
-    def trash_dir(self) -> Path:
-        return self.trash.dir
 
     def delete(self, n: int) -> None:
         """Take the clip out of the list and move its audio to the trash (restorable)."""
@@ -539,10 +531,6 @@ class Transcript:
         return ca, cb
 
     # --- trash --------------------------------------------------------------------------
-    @property
-    def manifest_path(self) -> Path:
-        return self.trash.manifest_path
-
     def trashed(self) -> list[TrashedClip]:
         """Deleted clips of this list whose audio is still in the trash, newest first."""
         return self.trash.items(self.path, {c.path for c in self.clips()})

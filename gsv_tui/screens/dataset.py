@@ -29,6 +29,7 @@ from textual.widgets import Label, ProgressBar, Static
 from backend.app import clean as cleaning
 from backend.app import dataset as requests
 from backend.app import describe as describe_error
+from backend.app.summaries import read_slice_summary
 from backend.errors import GsvError
 
 from .. import keymap
@@ -45,7 +46,6 @@ from .path_browser import PathBrowser
 
 if TYPE_CHECKING:
     from backend.app import Project
-    from backend.app.summaries import SliceSummary
 
 KEYS = keymap.bindings("dataset")
 
@@ -120,7 +120,7 @@ class DatasetScreen(ModeScreen):
             self._show_saved_summary(project.clips_dir, "Last slicing")
 
     def _show_saved_summary(self, clips_dir: Path, title: str) -> bool:
-        summary = requests.last_slicing(clips_dir)
+        summary = read_slice_summary(clips_dir)
         view = self.query_one(SliceSummaryView)
         if summary is None:
             view.show_message(Text(f"No slicing result yet: choose an input and press {self.key_text('dataset.start')}.",
@@ -274,7 +274,7 @@ class DatasetScreen(ModeScreen):
         self._shown_final = job.id
         assert self.job_out_dir is not None
         if job.outcome == "succeeded":
-            summary = requests.last_slicing(self.job_out_dir)
+            summary = read_slice_summary(self.job_out_dir)
             status.update(Text(f"done: {summary.clips if summary else '?'} clips · "
                                f"{self.key_text('dataset.asr')} transcribes them", style="green"))
             self.query_one(SliceSummaryView).show(summary, "Result")
@@ -482,9 +482,4 @@ class DatasetScreen(ModeScreen):
         yield PaletteCommand("Transcribe the clips", "ASR job into the project's .list", self.action_transcribe)
 
 
-def read_summary(clips_dir: Path) -> "SliceSummary | None":
-    """The summary of the last slicing into ``clips_dir``, or None (missing or unreadable)."""
-    return requests.last_slicing(clips_dir)
-
-
-__all__ = ["DatasetScreen", "duration_text", "read_summary"]
+__all__ = ["DatasetScreen", "duration_text"]

@@ -41,7 +41,7 @@ from .. import keymap
 from ..commands import PaletteCommand
 from ..jobwatch import JobsSnapshot, JobView
 from ..messages import JobRefused, JobSubmitted
-from ..train_events import TRAIN_STAGES, TrainState
+from ..train_events import TrainState
 from ..widgets.base_models import BaseModels
 from ..widgets.checkup_table import CheckupPanel
 from ..widgets.format_panel import FormatPanel
@@ -160,7 +160,7 @@ class TrainingScreen(ModeScreen):
                 settings = form.settings()
             except (GsvError, ValueError):
                 settings = None  # the form says what is wrong when it starts
-            stages = TRAIN_STAGES if which == "both" else (f"train-{which}",)
+            stages = requests.TRAIN_STAGES if which == "both" else (f"train-{which}",)
             done = [run for run in (requests.finished_run(self.application, st) for st in stages)
                     if run is not None and settings is not None and _asked_epochs(settings, run.stage) <= run.epoch]
             if len(done) == 1 and which != "both":
@@ -209,7 +209,7 @@ class TrainingScreen(ModeScreen):
         if message.stage == "format":
             self.query_one(FormatPanel).follow(message.job_id)
             return
-        if message.stage not in TRAIN_STAGES:
+        if message.stage not in requests.TRAIN_STAGES:
             return
         if self._pinned is None or message.stage == "train-sovits":
             self._pinned = message.job_id
@@ -224,7 +224,7 @@ class TrainingScreen(ModeScreen):
             panel.show_job(snapshot.get(panel.job_id))
         project = self.application.project
         self._show_checkup_job(snapshot)
-        mine = [j for j in snapshot.jobs if j.stage in TRAIN_STAGES and project is not None and j.project == project.name]
+        mine = [j for j in snapshot.jobs if j.stage in requests.TRAIN_STAGES and project is not None and j.project == project.name]
         pinned = snapshot.get(self._pinned) if self._pinned else None
         if pinned is not None and pinned.state == "finished":
             nxt = next((j for j in mine if j.state != "finished"), None)
@@ -330,7 +330,7 @@ class TrainingScreen(ModeScreen):
             self.notify(f"Job {self.followed} is still {self._job.state}.", severity="warning")
             return
         stage = self._state.stage if self._state is not None else None
-        run = requests.finished_run(self.application, stage) if stage in TRAIN_STAGES else None
+        run = requests.finished_run(self.application, stage) if stage in requests.TRAIN_STAGES else None
         if run is not None:
             self._ask_how_to_go_on(run)
             return
