@@ -209,11 +209,11 @@ def test_a_take_refuses_chinese_offline_and_records_the_allowed_fallback(tmp_pat
     ref = write_voice(tmp_path / "ref.wav", 4.0, seed=7)
     bert = build_tiny_bert(tmp_path / "bert")
 
-    def take(name: str, text: str, lang: str, allow: bool) -> dict:
+    def take(name: str, text: str, lang: str, allow: bool, **verify: object) -> dict:
         out = tmp_path / f"{name}.wav"
         params = infer_stage.Params(text=text, lang=lang, refs=[ref], out=out, ref_text="A voice.", ref_lang="en",
                                     gpt=GPT, sovits=SOVITS, hubert=HUBERT, bert=bert, device="cpu", seed=3,
-                                    max_tokens=12, allow_pypinyin=allow)
+                                    max_tokens=12, allow_pypinyin=allow, **verify)  # type: ignore[arg-type]
         infer_stage.run(params, Reporter.collect()[0])
         return json.loads(infer_stage.result_path(out).read_text(encoding="utf-8"))
 
@@ -225,3 +225,10 @@ def test_a_take_refuses_chinese_offline_and_records_the_allowed_fallback(tmp_pat
     chinese = take("zh", LONG, "all_zh", allow=True)
     assert chinese["zh_readings"] == PYPINYIN and chinese["params"]["allow_pypinyin"] is True
     assert PYPINYIN_WARNING in chinese["warnings"]
+    # verified synthesis prepares the same way: the fallback is recorded and said there too
+    from asr_models import build_tiny_whisper
+
+    whisper = build_tiny_whisper(tmp_path / "whisper-tiny")
+    verified = take("zh-verified", LONG, "all_zh", allow=True, verify=True, max_tries=1,
+                    asr_engine="faster-whisper", asr_model=str(whisper), asr_device="cpu")
+    assert verified["verify"] and verified["zh_readings"] == PYPINYIN and PYPINYIN_WARNING in verified["warnings"]

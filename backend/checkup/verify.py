@@ -17,7 +17,6 @@ engine, loaded once per voice, instead of one per call.
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -146,12 +145,8 @@ def verified_synthesis(synth: Any, p: Any, settings: VerifySettings,
     language = scoring_language(p.lang)
     warnings: list[str] = []
     timings = Timings()
-    t0 = time.perf_counter()
-    prompt, pieces = synth.prepare(p, warnings)
-    timings.reference_s = time.perf_counter() - t0
-    if prompt.main.window is not None:
-        a, b = prompt.main.window
-        warnings.append(f"reference trimmed to {a:.1f}–{b:.1f} s")
+    ready = synth.prepare(p, warnings, timings)
+    prompt, pieces = ready.prompt, ready.pieces
     if prompt.tokens is not None and prompt.piece is not None and prompt.piece.ids:
         pace = Pace.around(rate(int(prompt.tokens.numel()), len(prompt.piece.ids)))
     else:
@@ -195,4 +190,4 @@ def verified_synthesis(synth: Any, p: Any, settings: VerifySettings,
         if all(t.bad for t in ts):
             warnings.append(f"piece {i + 1} still sounds wrong after {len(ts)} tries; kept try {kept + 1}")
     audio_all = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    return SynthesisResult(audio_all, sr, seed, infos, warnings, timings, prompt.main.window), record
+    return SynthesisResult(audio_all, sr, seed, infos, warnings, timings, prompt.main.window, ready.readings), record

@@ -69,6 +69,15 @@ class Timings:
 
 
 @dataclass
+class Prepared:
+    """What :meth:`Synthesizer.prepare` gives every renderer."""
+
+    prompt: Any  # the reference prompt (_Prompt)
+    pieces: list[TextPiece]
+    readings: str | None  # what v2+ Chinese was read with (g2pw, pypinyin); None: no Chinese
+
+
+@dataclass
 class SynthesisResult:
     audio: np.ndarray  # float32 mono in [-1, 1]
     sample_rate: int
@@ -229,10 +238,29 @@ class Synthesizer:
         peak = float(np.abs(audio).max()) if len(audio) else 0.0
         return audio / peak if peak > 1.0 else audio
 
-    def prepare(self, p: SynthesisParams, warnings: list[str]) -> tuple[_Prompt, list[TextPiece]]:
-        """The reference prompt and the text pieces of ``p``, for callers that render piece by piece."""
+    def prepare(self, p: SynthesisParams, warnings: list[str], timings: Timings | None = None) -> Prepared:
+        """Everything before the first GPT step, the same for every way of rendering: ``p`` checked,
+        the reference prompt, the text pieces, and the warnings they give (a trimmed reference,
+        Chinese read with pypinyin) added to ``warnings``; ``timings`` gets the two steps' times."""
+        from backend.text.zh_readings import PYPINYIN
+
+        problems = p.problems()
+        if problems:
+            raise InferenceError("invalid synthesis parameters: " + "; ".join(problems),
+                                 fix="change the values named")
+        t0 = time.perf_counter()
         clean = self.cleaner(p)
-        return self._prompt(p, warnings, clean), self.text_pieces(p, clean)
+        prompt = self._prompt(p, warnings, clean)
+        if prompt.main.window is not None:
+            a, b = prompt.main.window
+            warnings.append(f"reference trimmed to {a:.1f}–{b:.1f} s")
+        t1 = time.perf_counter()
+        pieces = self.text_pieces(p, clean)
+        if clean.source == PYPINYIN:
+            warnings.append(PYPINYIN_WARNING)
+        if timings is not None:
+            timings.reference_s, timings.text_s = t1 - t0, time.perf_counter() - t1
+        return Prepared(prompt, pieces, clean.source)
 
     def render_piece(self, prompt: _Prompt, piece: TextPiece, p: SynthesisParams, seed: int) -> tuple[np.ndarray, int]:
         """One piece on its own with its own seed → (audio, GPT tokens). Verified synthesis
@@ -244,28 +272,11 @@ class Synthesizer:
     # --- the whole thing ------------------------------------------------------------------
     def synthesize(self, p: SynthesisParams, progress: ProgressFn | None = None,
                    on_piece: PieceFn | None = None) -> SynthesisResult:
-        from backend.text.zh_readings import PYPINYIN
-
-        problems = p.problems()
-        if problems:
-            raise InferenceError("invalid synthesis parameters: " + "; ".join(problems),
-                                 fix="change the values named")
-        m = self.models
-        sr = m.sample_rate
+        sr = self.models.sample_rate
         warnings: list[str] = []
         timings = Timings()
-        t0 = time.perf_counter()
-        clean = self.cleaner(p)
-        prompt = self._prompt(p, warnings, clean)
-        if prompt.main.window is not None:
-            a, b = prompt.main.window
-            warnings.append(f"reference trimmed to {a:.1f}–{b:.1f} s")
-        timings.reference_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        pieces = self.text_pieces(p, clean)
-        if clean.source == PYPINYIN:
-            warnings.append(PYPINYIN_WARNING)
-        timings.text_s = time.perf_counter() - t0
+        ready = self.prepare(p, warnings, timings)
+        prompt, pieces = ready.prompt, ready.pieces
         total = len(pieces)
         if progress:
             progress(0, total, "pieces")
@@ -292,4 +303,4 @@ class Synthesizer:
                 if progress:
                     progress(index + 1, total, piece.text[:40])
         audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-        return SynthesisResult(audio, sr, seed, infos, warnings, timings, prompt.main.window, clean.source)
+        return SynthesisResult(audio, sr, seed, infos, warnings, timings, prompt.main.window, ready.readings)

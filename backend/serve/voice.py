@@ -224,15 +224,9 @@ class _CachingSynthesizer(Synthesizer):
         from backend.infer.pipeline import _seed_everything
         from backend.models.gpt import SamplingParams
 
-        problems = p.problems()
-        if problems:
-            from backend.infer.errors import InferenceError
-
-            raise InferenceError("invalid synthesis parameters: " + "; ".join(problems), fix="change the values named")
         m = self.models
-        clean = self.cleaner(p)
-        prompt = self._prompt(p, [], clean)
-        pieces = self.text_pieces(p, clean)
+        ready = self.prepare(p, [])  # streamed audio carries no warnings
+        prompt, pieces = ready.prompt, ready.pieces
         seed = _seed_everything(p.seed)
         sampling = SamplingParams(top_k=p.top_k, top_p=p.top_p, temperature=p.temperature,
                                   repetition_penalty=p.repetition_penalty)
