@@ -170,20 +170,28 @@ def check_audible(wav16k: np.ndarray, path: str) -> None:
                                   fix="choose a clip in which the voice speaks (3–10 s of clear speech)")
 
 
-def load_reference(path: str | Path, trim: str = "no", check: bool = True) -> Reference:
-    """Read a reference clip at 16 and 32 kHz, apply the length rule (or the chosen trim)."""
+def check_reference(path: str | Path, trim: str = "no", check: bool = True
+                    ) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """The clip at 16 kHz (trimmed as chosen) and the window used, after the length rule (unless
+    ``check`` is off) and the audibility check: what refuses a bad reference, without the 32 kHz
+    read (so without torch) — a command checks its clips with this before it queues a job."""
     wav16 = read_clip_16k(path)
-    wav32 = read_clip_32k(path)
-    duration = len(wav16) / 16000
     window: tuple[float, float] | None = None
-    if duration > MAX_REF_S and trim in ("first", "best"):
+    if len(wav16) / 16000 > MAX_REF_S and trim in ("first", "best"):
         window = (0.0, MAX_REF_S) if trim == "first" else best_window(wav16, 16000)
         wav16 = wav16[int(window[0] * 16000): int(window[1] * 16000)]
-        wav32 = wav32[int(window[0] * 32000): int(window[1] * 32000)]
-        duration = len(wav16) / 16000
     if check:
-        check_length(duration, str(path), wav16)
+        check_length(len(wav16) / 16000, str(path), wav16)
     check_audible(wav16, str(path))
+    return wav16, window
+
+
+def load_reference(path: str | Path, trim: str = "no", check: bool = True) -> Reference:
+    """Read a reference clip at 16 and 32 kHz, apply the length rule (or the chosen trim)."""
+    wav16, window = check_reference(path, trim, check)
+    wav32 = read_clip_32k(path)
+    if window is not None:
+        wav32 = wav32[int(window[0] * SPEC_RATE): int(window[1] * SPEC_RATE)]
     return Reference(str(path), wav16, wav32, window)
 
 

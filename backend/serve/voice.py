@@ -277,9 +277,9 @@ class _CachingSynthesizer(Synthesizer):
 def check_reference(path: str) -> float:
     """Duration of a reference clip in seconds; raises the pipeline's named errors (unreadable,
     outside 3–10 s) so a bad upload is refused before any synthesis."""
-    from backend.infer.reference import load_reference
+    from backend.infer.reference import check_reference
 
-    return load_reference(path).duration
+    return len(check_reference(path)[0]) / 16000
 
 
 @dataclass(frozen=True)

@@ -239,11 +239,11 @@ def check(params: Params) -> None:
         if not Path(r).is_file():
             raise ReferenceAudioError(f"reference clip {r} does not exist", fix="check the path")
     if params.refs:  # the 3–10 s rule and an audible voice, before a job is queued or a model loads
-        from ..infer.reference import load_reference
+        from ..infer.reference import check_reference
 
-        load_reference(params.refs[0], params.trim_ref)
+        check_reference(params.refs[0], params.trim_ref)
         for aux in params.refs[1:]:
-            load_reference(aux, check=False)
+            check_reference(aux, check=False)
 
 
 def verify_settings(params: Params) -> Any:
