@@ -8,10 +8,12 @@ read a ``.list`` or an export. So the temp file is created with ``0666`` filtere
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Any
 
 NEW_FILE_MODE = 0o666  # before the umask, as open() and shell redirections use
 TEMP_STEM_BYTES = 200  # of the target's name in a temp name (".<name>.<8 hex>.tmp" must fit 255)
@@ -79,3 +81,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
     atomic_write_bytes(path, text.encode(encoding))
+
+
+def read_json_file(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """A small JSON file holding an object (a summary, a report, a job's side file), or None when
+    it is absent, unreadable, damaged or not an object."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None

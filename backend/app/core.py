@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..config import Config, load_config
 from ..errors import GsvError, ProjectError
-from ..fsutil import atomic_write_text
+from ..fsutil import atomic_write_text, read_json_file
 from ..workspace import DEFAULT_VERSION, Project, Workspace
 
 if TYPE_CHECKING:  # imported lazily at run time
@@ -38,12 +38,7 @@ class TuiState:
 
     @classmethod
     def load(cls, path: Path) -> "TuiState":
-        try:
-            data: Any = json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError, UnicodeDecodeError):
-            return cls()  # a lost or damaged state file only costs the remembered project
-        if not isinstance(data, dict):
-            return cls()
+        data = read_json_file(path) or {}  # a lost or damaged state file only costs the remembered project
         last = data.get("last_project")
         return cls(last_project=last if isinstance(last, str) else None)
 

@@ -7,10 +7,11 @@ that is missing, unreadable or from another program reads as None.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..fsutil import read_json_file
 
 
 @dataclass(frozen=True)
@@ -114,19 +115,11 @@ class FormatSummary:
                                  for s in d.get("skipped") or ()))
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def read_slice_summary(clips_dir: Path) -> SliceSummary | None:
     """The summary of the last slicing into ``clips_dir``, or None (missing or unreadable)."""
     from ..stages.slice import summary_path
 
-    data = _read_json(summary_path(clips_dir))
+    data = read_json_file(summary_path(clips_dir))
     if data is None or "clips" not in data:
         return None
     try:

@@ -10,10 +10,11 @@ measured here and its original marked unknown.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
+
+from ..fsutil import read_json_file
 
 EMPTIED_DROP_DB = 20.0  # this much quieter than the original: little of the recording is left
 SILENT_DB = -60.0  # or this quiet whatever the original: nothing to slice but noise floor
@@ -27,11 +28,8 @@ def report_path(folder: Path) -> Path:
 
 def read_report(folder: Path) -> dict[str, dict[str, Any]] | None:
     """The report's rows by output file name, or None when ``folder`` has no (readable) report."""
-    try:
-        data = json.loads(report_path(folder).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    rows = data.get("files") if isinstance(data, dict) else None
+    data = read_json_file(report_path(folder))
+    rows = data.get("files") if data is not None else None
     if not isinstance(rows, list):
         return None
     return {Path(str(r["output"])).name: r for r in rows if isinstance(r, dict) and r.get("output")}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
-from ..fsutil import atomic_write_text
+from ..fsutil import atomic_write_text, read_json_file
 from .catalogue import CleanModel
 from .install import INSTALL_COMMAND, MDX_EXTRA, missing
 
@@ -65,14 +65,6 @@ def _yaml_text(config: dict[str, Any]) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def write_runner_catalogue(model_dir: Path, models: list[CleanModel]) -> None:
     """Write the runner's model list and settings tables (and Roformer YAMLs) for ``models``.
 
@@ -84,10 +76,10 @@ def write_runner_catalogue(model_dir: Path, models: list[CleanModel]) -> None:
         "vr_download_list", "mdx_download_list", "mdx_download_vip_list", "demucs_download_list",
         "mdx23c_download_list", "mdx23c_download_vip_list", "roformer_download_list")}
     if checks_path.is_file():
-        old = _read_json(checks_path)  # a damaged list of ours is simply rewritten
+        old = read_json_file(checks_path) or {}  # a damaged list of ours is simply rewritten
         for k, v in checks.items():
             v.update(old.get(k, {}))
-    tables = {name: _read_json(model_dir / name) for name in ("vr_model_data.json", "mdx_model_data.json")}
+    tables = {name: (read_json_file(model_dir / name) or {}) for name in ("vr_model_data.json", "mdx_model_data.json")}
     for m in models:
         label = f"gsv: {m.name}"
         if m.arch in ("roformer", "mdxc"):

@@ -285,15 +285,6 @@ def load_record(job_dir: Path, with_progress: bool = True) -> JobRecord:
     return rec
 
 
-def read_json_file(path: Path) -> dict[str, Any] | None:
-    """A small JSON side file (exit.json, result.json), or None when absent or unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def write_json_file(path: Path, data: dict[str, Any]) -> None:
     atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 

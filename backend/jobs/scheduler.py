@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import GsvError
+from ..fsutil import read_json_file
 from . import procs
 from .record import (
     EXIT_FILE,
@@ -53,7 +54,6 @@ from .record import (
     job_dirs,
     load_record,
     now_iso,
-    read_json_file,
 )
 
 LOCK_FILE = ".lock"
