@@ -243,13 +243,20 @@ def _fix_length(samples: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([samples, np.zeros(n - len(samples), dtype=samples.dtype)])
 
 
+def wav_header(sample_rate: int, data_bytes: int | None = None) -> bytes:
+    """A canonical 44-byte PCM 16-bit mono WAV header; ``data_bytes`` None = unknown length (a
+    stream: both sizes 0xFFFFFFFF, as streaming servers send it)."""
+    size = 0xFFFFFFFF if data_bytes is None else data_bytes
+    riff = 0xFFFFFFFF if data_bytes is None else 36 + data_bytes
+    return (b"RIFF" + struct.pack("<I", riff) + b"WAVE" + b"fmt " +
+            struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16) +
+            b"data" + struct.pack("<I", size))
+
+
 def wav_bytes_int16(samples: np.ndarray, sample_rate: int) -> bytes:
     """A canonical 44-byte-header PCM wav holding int16 ``samples`` (mono)."""
     pcm = np.ascontiguousarray(samples, dtype="<i2").tobytes()
-    header = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE"
-    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
-    header += b"data" + struct.pack("<I", len(pcm))
-    return header + pcm
+    return wav_header(sample_rate, len(pcm)) + pcm
 
 
 def save_wav_int16(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int = TARGET_SR,

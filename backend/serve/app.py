@@ -28,7 +28,8 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from .media import CONTENT_TYPES, encode, to_int16, wav_header
+from ..audio.io import wav_header
+from .media import CONTENT_TYPES, encode, to_int16
 from .requests import (
     SPEECH_FORMATS,
     LegacyModelRequest,

@@ -14,12 +14,12 @@ literally and stop at once. Streamed ogg and aac send each chunk as its own comp
 from __future__ import annotations
 
 import io
-import struct
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..audio.io import wav_bytes_int16
 from ..errors import GsvError
 
 
@@ -51,20 +51,6 @@ CONTENT_TYPES = {"wav": "audio/wav", "raw": "audio/raw", "pcm": "audio/pcm", "og
 def to_int16(audio: np.ndarray) -> np.ndarray:
     """api_v2's output conversion: × 32768, clipped to the 16-bit range."""
     return np.clip(np.asarray(audio, dtype=np.float32) * 32768.0, -32768, 32767).astype(np.int16)
-
-
-def wav_header(sample_rate: int, data_bytes: int | None = None) -> bytes:
-    """A 44-byte PCM 16-bit mono WAV header; ``data_bytes`` None = unknown length (streaming)."""
-    size = 0xFFFFFFFF if data_bytes is None else data_bytes
-    riff = 0xFFFFFFFF if data_bytes is None else 36 + data_bytes
-    return (b"RIFF" + struct.pack("<I", riff) + b"WAVE" + b"fmt " +
-            struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16) +
-            b"data" + struct.pack("<I", size))
-
-
-def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
-    pcm = samples.astype("<i2").tobytes()
-    return wav_header(sample_rate, len(pcm)) + pcm
 
 
 def encode_av(samples: np.ndarray, sample_rate: int, fmt: str) -> bytes:
@@ -107,7 +93,7 @@ def ogg_vorbis(samples: np.ndarray, sample_rate: int) -> bytes:
 def encode(samples: np.ndarray, sample_rate: int, media_type: str) -> bytes:
     """A complete body: ``wav`` (header + PCM), ``raw``/``pcm`` (headerless little-endian), or a codec."""
     if media_type == "wav":
-        return wav_bytes(samples, sample_rate)
+        return wav_bytes_int16(samples, sample_rate)
     if media_type in ("raw", "pcm"):
         return samples.astype("<i2").tobytes()
     if media_type == "ogg":
