@@ -57,6 +57,10 @@ class Config:
     precision: str = "auto"  # synthesis: auto/fp32/fp16/bf16 (see backend.infer.device)
     serve: ServeSettings = field(default_factory=ServeSettings)
 
+    def asr_engine_for(self, language: str) -> str:
+        """The ASR engine for ``language``: the configured one, else faster-whisper."""
+        return self.asr_engine.get(language, "faster-whisper")
+
     def to_toml(self) -> str:
         return tomli_w.dumps(asdict(self))
 

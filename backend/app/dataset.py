@@ -72,7 +72,7 @@ def asr_engine_options() -> tuple[tuple[str, str, str, str | None], ...]:
 def asr_engine(app: "Application") -> str:
     """The engine the project's language calls for (config.toml may choose another)."""
     project = app.require_project()
-    return app.config.asr_engine.get(project.language, "faster-whisper")
+    return app.config.asr_engine_for(project.language)
 
 
 def asr_request(app: "Application", engine: str, model: str | None, language: str,

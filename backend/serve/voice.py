@@ -178,7 +178,7 @@ def _configured_asr_engine(language: str) -> str:
     """The engine ``gsv infer --verify`` would choose: config.toml's for the language."""
     from backend.config import load_config
 
-    return load_config().asr_engine.get(language, "faster-whisper")
+    return load_config().asr_engine_for(language)
 
 
 def _asr_device(device: str) -> str:

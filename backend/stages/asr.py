@@ -80,7 +80,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
         raise AsrError(f"{input_dir} is not a folder", "give the folder of sliced clips")
     out_dir = project.transcripts_dir if project else Path(args.out).expanduser().absolute()
     language = args.language or (project.language if project else "auto")
-    engine = args.engine or load_config().asr_engine.get(language, "faster-whisper")
+    engine = args.engine or load_config().asr_engine_for(language)
     if args.batch_size < 1:
         raise AsrError(f"--batch-size must be at least 1, got {args.batch_size}", "use e.g. --batch-size 8")
     return Params(input_dir=input_dir, out_dir=out_dir, engine=engine, model=args.model, language=language,

@@ -62,7 +62,7 @@ def params_for(project: Any, **options: Any) -> Params:
 
     options = {k: v for k, v in options.items() if v is not None}
     reference = options.pop("reference", None) or reference_of(project)
-    engine = options.pop("asr_engine", None) or load_config().asr_engine.get(project.language, "faster-whisper")
+    engine = options.pop("asr_engine", None) or load_config().asr_engine_for(project.language)
     params = Params(project=project.name, project_root=Path(project.root), language=project.language,
                     out=options.pop("out", None) or report_path(project), reference=reference,
                     asr_engine=engine, **options)

@@ -250,7 +250,7 @@ def verify_settings(params: Params) -> Any:
     """The :class:`~backend.checkup.verify.VerifySettings` of a ``--verify`` run."""
     from ..checkup.verify import VerifySettings, scoring_language
 
-    engine = params.asr_engine or load_config().asr_engine.get(scoring_language(params.lang), "faster-whisper")
+    engine = params.asr_engine or load_config().asr_engine_for(scoring_language(params.lang))
     return VerifySettings(max_tries=params.max_tries, max_error=params.verify_max_error, asr_engine=engine,
                           asr_model=params.asr_model, asr_device=params.asr_device)
 
