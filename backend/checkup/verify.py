@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import GsvError
 from .normalize import base_language
+from .options import VERIFY_MAX_ERROR, VERIFY_MAX_ERROR_RANGE, VERIFY_MAX_TRIES, VERIFY_MAX_TRIES_RANGE
 from .pace import Pace, hit_cap, rate
 from .scoring import score
 
@@ -40,18 +41,19 @@ class VerifyError(GsvError):
 
 @dataclass
 class VerifySettings:
-    max_tries: int = 3
-    max_error: float = 0.35  # CER/WER above this makes a piece bad
+    max_tries: int = VERIFY_MAX_TRIES
+    max_error: float = VERIFY_MAX_ERROR  # CER/WER above this makes a piece bad
     asr_engine: str = "faster-whisper"
     asr_model: str | None = None
     asr_device: str = "auto"
 
     def problems(self) -> list[str]:
         out = []
-        if not 1 <= self.max_tries <= 20:
-            out.append("--max-tries must be between 1 and 20")
-        if not 0.0 <= self.max_error <= 10.0:
-            out.append("--verify-max-error must be between 0 and 10")
+        (low, high), (low_e, high_e) = VERIFY_MAX_TRIES_RANGE, VERIFY_MAX_ERROR_RANGE
+        if not low <= self.max_tries <= high:
+            out.append(f"--max-tries must be between {low} and {high}")
+        if not low_e <= self.max_error <= high_e:
+            out.append(f"--verify-max-error must be between {low_e:g} and {high_e:g}")
         return out
 
 

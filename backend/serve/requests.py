@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from backend.checkup.options import VERIFY_MAX_ERROR, VERIFY_MAX_ERROR_RANGE, VERIFY_MAX_TRIES, VERIFY_MAX_TRIES_RANGE
 from backend.infer.params import CUT_METHODS
 
 from .voice import SYNTHESIS_DEFAULTS as _SYNTH
@@ -25,8 +26,6 @@ MEDIA_TYPES = ("wav", "raw", "ogg", "aac")
 STREAMING_MESSAGE = "the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)"
 VERIFY_STREAMING_MESSAGE = ("verify checks whole pieces: use streaming_mode 0 or 1 (false/true), "
                             "not the token-chunk modes 2 and 3")
-MAX_TRIES_RANGE = (1, 20)  # as `gsv infer --max-tries`
-MAX_ERROR_RANGE = (0.0, 10.0)  # as `gsv infer --verify-max-error`
 
 LEGACY_LANGUAGES = {
     "中文": "all_zh", "粤语": "all_yue", "英文": "en", "日文": "all_ja", "韩文": "all_ko",
@@ -74,8 +73,8 @@ class TTSRequest(BaseModel):
     voice: str | None = None
     # ours: verified synthesis (each piece transcribed; a bad one regenerated with another seed)
     verify: bool = False
-    max_tries: int = 3
-    verify_max_error: float = 0.35
+    max_tries: int = VERIFY_MAX_TRIES
+    verify_max_error: float = VERIFY_MAX_ERROR
 
 
 def streaming_mode(value: bool | int) -> int | None:
@@ -115,10 +114,10 @@ def verify_problem(req: TTSRequest) -> str | None:
     """Ours, checked after api_v2's own: the verify fields' ranges and the streaming modes they allow."""
     if (streaming_mode(req.streaming_mode) or 0) > 1:
         return VERIFY_STREAMING_MESSAGE
-    low, high = MAX_TRIES_RANGE
+    low, high = VERIFY_MAX_TRIES_RANGE
     if not low <= req.max_tries <= high:
         return f"max_tries must be between {low} and {high}"
-    low_e, high_e = MAX_ERROR_RANGE
+    low_e, high_e = VERIFY_MAX_ERROR_RANGE
     if not low_e <= req.verify_max_error <= high_e:
         return f"verify_max_error must be between {low_e:g} and {high_e:g}"
     from backend.checkup.verify import VerifyError, scoring_language

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.checkup.options import VERIFY_MAX_ERROR, VERIFY_MAX_TRIES
 from backend.download import file_digest
 from backend.infer.params import MAX_TOKENS, SynthesisParams
 from backend.infer.pipeline import (
@@ -62,8 +63,8 @@ SYNTHESIS_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Synthesi
 class VerifyRequest:
     """Hear each piece and regenerate a bad one (the ``/tts`` fields ``max_tries``, ``verify_max_error``)."""
 
-    max_tries: int = 3
-    max_error: float = 0.35
+    max_tries: int = VERIFY_MAX_TRIES
+    max_error: float = VERIFY_MAX_ERROR
 
 
 @dataclass(frozen=True)

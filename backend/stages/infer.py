@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..checkup.options import VERIFY_MAX_ERROR, VERIFY_MAX_ERROR_RANGE, VERIFY_MAX_TRIES, VERIFY_MAX_TRIES_RANGE
 from ..config import load_config
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
@@ -103,8 +104,10 @@ class Params:
     # verified synthesis (backend.checkup.verify): hear each piece, retry a bad one
     verify: bool = param(False, help="transcribe each piece and regenerate it with another seed when a word is "
                                      "skipped or repeated, the error rate is too high, or the generation ran away")
-    max_tries: int = param(3, low=1, high=20, help="tries per piece with --verify")
-    verify_max_error: float = param(0.35, low=0.0, high=10.0, help="CER/WER above which a piece counts as bad")
+    max_tries: int = param(VERIFY_MAX_TRIES, low=VERIFY_MAX_TRIES_RANGE[0], high=VERIFY_MAX_TRIES_RANGE[1],
+                           help="tries per piece with --verify")
+    verify_max_error: float = param(VERIFY_MAX_ERROR, low=VERIFY_MAX_ERROR_RANGE[0], high=VERIFY_MAX_ERROR_RANGE[1],
+                                    help="CER/WER above which a piece counts as bad")
     asr_engine: str | None = param(None, choices=("faster-whisper", "funasr"), none="config.toml asr_engine",
                                    help="ASR engine for --verify")
     asr_model: str | None = param(None, none="the engine's default", help="ASR model name or local folder for --verify")
