@@ -250,16 +250,17 @@ def test_the_trainers_settings_start_from_the_stages_defaults(tmp_path: Path) ->
 
 def test_infer_request_converts_seconds_with_the_stages_rate(application: Application) -> None:
     from backend.app import inference
+    from backend.infer.params import MAX_PIECE_S, TOKENS_PER_S
     from backend.stages import infer
 
     fields = {f.name: f for f in inference.number_fields()}
     assert fields["top_k"].default == infer.Params.__dataclass_fields__["top_k"].default
-    assert fields["max_s"].default == infer.MAX_PIECE_S
+    assert fields["max_s"].default == MAX_PIECE_S
     numbers = {name: f.default for name, f in fields.items()} | {"max_s": 2.0}
     s = inference.InferSettings(text="Hello.", lang="en", ref="/r.wav", gpt="/g.ckpt", sovits="/s.pth",
                                 numbers=numbers)
     params = inference.infer_request(application, s)
-    assert params.max_tokens == 2 * infer.TOKENS_PER_S and params.project == "alice"
+    assert params.max_tokens == 2 * TOKENS_PER_S and params.project == "alice"
     assert inference.form_values({"max_tokens": params.max_tokens})["max_s"] == 2.0
     with pytest.raises(GsvError, match="top_k"):
         inference.infer_request(application, dataclasses.replace(s, numbers=numbers | {"top_k": 0}))

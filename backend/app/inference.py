@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
-from ..infer.params import CUT_LABELS, LANGUAGE_OPTIONS, MAX_REF_S, MIN_REF_S, TRIM_CHOICES, SynthesisParams
+from ..infer.params import (
+    CUT_LABELS,
+    LANGUAGE_OPTIONS,
+    MAX_PIECE_S,
+    MAX_REF_S,
+    MIN_REF_S,
+    TRIM_CHOICES,
+    SynthesisParams,
+    seconds_to_tokens,
+    tokens_to_seconds,
+)
 from ..infer.params import lang_option as lang_option  # for the screens, which see only this layer
 from ..stages.base import param_default, param_info
 from .forms import FieldSpec, field_spec
@@ -34,7 +44,7 @@ def number_fields() -> tuple[FieldSpec, ...]:
     """The form's numbers (defaults from the ``infer`` Params), then the longest piece in seconds."""
     from ..stages import infer
 
-    max_s = FieldSpec("max_s", "max s", float, infer.tokens_to_seconds(param_default(infer.Params, "max_tokens")))
+    max_s = FieldSpec("max_s", "max s", float, tokens_to_seconds(param_default(infer.Params, "max_tokens")))
     return tuple(field_spec(infer.Params, name) for name in NUMBER_FIELDS) + (max_s,)
 
 
@@ -71,9 +81,9 @@ def settings_problems(s: InferSettings) -> list[str]:
 
     problems: list[str] = []
     numbers = dict(s.numbers)
-    max_s = numbers.pop("max_s", infer.MAX_PIECE_S)
-    if not 0.5 <= max_s <= infer.MAX_PIECE_S:
-        problems.append(f"max s (longest piece) must be between 0.5 and {infer.MAX_PIECE_S:g}")
+    max_s = numbers.pop("max_s", MAX_PIECE_S)
+    if not 0.5 <= max_s <= MAX_PIECE_S:
+        problems.append(f"max s (longest piece) must be between 0.5 and {MAX_PIECE_S:g}")
     problems += SynthesisParams(text=s.text, lang=s.lang, ref=s.ref, cut=s.cut, trim_ref=s.trim_ref,
                                 **numbers).problems()
     if s.verify and s.max_tries is not None:
@@ -99,14 +109,14 @@ def infer_request(app: "Application", s: InferSettings) -> "infer.Params":
     if problems:
         raise GsvError("; ".join(problems), "change the values named")
     numbers = dict(s.numbers)
-    max_s = numbers.pop("max_s", infer.MAX_PIECE_S)
+    max_s = numbers.pop("max_s", MAX_PIECE_S)
     refs = [Path(r) for r in ([s.ref] if s.ref else []) + list(s.aux_refs)]
     return infer.Params(text=s.text, lang=s.lang, refs=refs,
                         out=infer.default_out(project), ref_text=s.ref_text, ref_lang=s.ref_lang,
                         gpt=Path(s.gpt) if s.gpt else None, sovits=Path(s.sovits) if s.sovits else None,
                         cut=s.cut, trim_ref=s.trim_ref, allow_pypinyin=s.allow_pypinyin,
                         project=project.name, version=project.version,
-                        precision=app.config.precision, max_tokens=infer.seconds_to_tokens(max_s),
+                        precision=app.config.precision, max_tokens=seconds_to_tokens(max_s),
                         verify=s.verify,
                         max_tries=s.max_tries if s.max_tries is not None else param_default(infer.Params, "max_tries"),
                         **numbers)
@@ -114,11 +124,10 @@ def infer_request(app: "Application", s: InferSettings) -> "infer.Params":
 
 def form_values(params: dict[str, Any]) -> dict[str, Any]:
     """A take's recorded parameters as the form shows them (GPT tokens → max s)."""
-    from ..stages import infer
 
     out = dict(params)
     if out.get("max_tokens"):
-        out["max_s"] = infer.tokens_to_seconds(int(out["max_tokens"]))
+        out["max_s"] = tokens_to_seconds(int(out["max_tokens"]))
     return out
 
 

@@ -13,6 +13,20 @@ TOKENS_PER_S = 25
 """Semantic tokens per second of speech: the GPT speaks at 25 Hz."""
 MAX_TOKENS = 1500
 """The official cap of GPT steps per piece (60 s of speech); the decoder's own ``MAX_STEPS``."""
+MAX_PIECE_S = MAX_TOKENS / TOKENS_PER_S
+
+
+def seconds_to_tokens(seconds: float) -> int:
+    """The GPT steps that speak ``seconds`` of audio (what ``--max-seconds`` becomes)."""
+    return int(round(seconds * TOKENS_PER_S))
+
+
+def tokens_to_seconds(tokens: int) -> float:
+    return round(tokens / TOKENS_PER_S, 2)
+
+
+MAX_SECONDS_PROBLEM = (f"the longest piece (--max-seconds) must be between {tokens_to_seconds(1):g} and "
+                       f"{MAX_PIECE_S:g} s")
 
 CUT_METHODS: tuple[str, ...] = ("cut0", "cut1", "cut2", "cut3", "cut4", "cut5")
 CUT_LABELS: dict[str, str] = {

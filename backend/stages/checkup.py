@@ -22,7 +22,7 @@ from typing import Any
 from ..asr.base import ENGINES
 from ..checkup.options import CheckupOptions
 from ..infer.device import PRECISIONS
-from ..infer.params import MAX_TOKENS, TOKENS_PER_S
+from ..infer.params import MAX_SECONDS_PROBLEM, MAX_TOKENS, seconds_to_tokens
 from ..progress import Reporter
 from .base import StageSpec
 
@@ -81,7 +81,7 @@ def check(params: Params) -> None:
     if params.sentences_file is not None and not Path(params.sentences_file).is_file():
         raise CheckupError(f"sentence file {params.sentences_file} does not exist", "check the path")
     if not 1 <= params.max_tokens <= MAX_TOKENS:
-        raise CheckupError("the longest piece must be between 0.04 and 60 s", "change --max-seconds")
+        raise CheckupError(MAX_SECONDS_PROBLEM, "change --max-seconds")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,7 +122,7 @@ def params_from_args(args: argparse.Namespace, workspace: Any) -> Params:
                       seed=args.seed, asr_engine=args.asr_engine, asr_model=args.asr_model,
                       asr_device=args.asr_device, sv=absolute(args.sv), likeness=args.likeness,
                       hubert=absolute(args.hubert), bert=absolute(args.bert), device=args.device,
-                      precision=args.precision, max_tokens=round(args.max_seconds * TOKENS_PER_S))
+                      precision=args.precision, max_tokens=seconds_to_tokens(args.max_seconds))
 
 
 def project_of(params: Params) -> str | None:

@@ -32,11 +32,13 @@ from ..infer.device import PRECISIONS
 from ..infer.params import (
     CUT_METHODS,
     LANGUAGE_OPTIONS,
+    MAX_PIECE_S,
+    MAX_SECONDS_PROBLEM,
     MAX_TOKENS,
-    TOKENS_PER_S,
     TRIM_CHOICES,
     SynthesisParams,
     lang_option,
+    seconds_to_tokens,
 )
 from ..progress import Reporter
 from .base import StageSpec, add_param_option, param
@@ -52,16 +54,6 @@ class InferStageError(GsvError):
 
 
 _DEFAULTS = SynthesisParams(text="", lang="")
-MAX_PIECE_S = MAX_TOKENS / TOKENS_PER_S
-
-
-def seconds_to_tokens(seconds: float) -> int:
-    """The GPT steps that speak ``seconds`` of audio (what ``--max-seconds`` becomes)."""
-    return int(round(seconds * TOKENS_PER_S))
-
-
-def tokens_to_seconds(tokens: int) -> float:
-    return round(tokens / TOKENS_PER_S, 2)
 _GENERATION_FIELDS = ("ref_text", "ref_lang", "cut", "top_k", "top_p", "temperature", "repetition_penalty",
                       "speed", "pause", "seed", "batch_size", "trim_ref", "allow_pypinyin")
 
@@ -228,8 +220,7 @@ def check(params: Params) -> None:
 
     problems = params.synthesis().problems()
     if not 1 <= params.max_tokens <= MAX_TOKENS:
-        problems.append(f"the longest piece must be between {tokens_to_seconds(1):g} and {MAX_PIECE_S:g} s "
-                        "(--max-seconds)")
+        problems.append(MAX_SECONDS_PROBLEM)
     if params.verify:
         from ..checkup.verify import scoring_language
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
 from ..infer.device import PRECISIONS
-from ..infer.params import MAX_TOKENS, TOKENS_PER_S
+from ..infer.params import MAX_SECONDS_PROBLEM, MAX_TOKENS, seconds_to_tokens
 from ..progress import Reporter
 from .base import StageSpec
 
@@ -64,7 +64,7 @@ class Params:
     precision: str = "auto"
     max_waiting: int = DEFAULT_QUEUE
     max_voices: int = DEFAULT_MAX_VOICES
-    max_tokens: int = int(DEFAULT_MAX_SECONDS * TOKENS_PER_S)
+    max_tokens: int = seconds_to_tokens(DEFAULT_MAX_SECONDS)
     allowed_dirs: list[Path] = field(default_factory=list)
     allow_pypinyin: bool = False  # v2+ Chinese without G2PW: read with pypinyin instead of refusing
     asr_engine: str | None = None  # verified requests (``verify``): None = config.toml's for the language
@@ -165,7 +165,7 @@ def serve_request(workspace: Workspace, config: Config, s: ServeSettings) -> Par
         ref_lang=lang_option(ref_lang) or (choice.language if choice else None),
         version=version, hubert=_abs(s.hubert), bert=_abs(s.bert), sv=_abs(s.sv), device=s.device,
         precision=s.precision or config.precision, max_waiting=s.queue, max_voices=s.max_voices,
-        max_tokens=round(s.max_seconds * TOKENS_PER_S),
+        max_tokens=seconds_to_tokens(s.max_seconds),
         allowed_dirs=[Path(d).expanduser().absolute() for d in config.serve.allowed_dirs],
         allow_pypinyin=s.allow_pypinyin, asr_engine=s.asr_engine, asr_model=_model(s.asr_model))
     check_binding(params.host, params.token, params.insecure)
@@ -192,9 +192,10 @@ def check(params: Params) -> None:
 
     if not 0 <= params.port <= 65535:
         raise ServeStageError(f"port {params.port} is not a port number", "use 1024–65535 (or 0 for any free port)")
-    if params.max_waiting < 1 or params.max_voices < 1 or not 1 <= params.max_tokens <= MAX_TOKENS:
-        raise ServeStageError("--queue and --max-voices must be at least 1, --max-seconds 0.04–60",
-                              "change the values named")
+    if params.max_waiting < 1 or params.max_voices < 1:
+        raise ServeStageError("--queue and --max-voices must be at least 1", "change the values named")
+    if not 1 <= params.max_tokens <= MAX_TOKENS:
+        raise ServeStageError(MAX_SECONDS_PROBLEM, "change --max-seconds")
     require_weight_files(params.gpt, params.sovits, params.version)
 
 
