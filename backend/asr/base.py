@@ -61,13 +61,5 @@ def offline() -> bool:
                for v in ("HF_HUB_OFFLINE", "GSV_OFFLINE", "MODELSCOPE_OFFLINE"))
 
 
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 class DownloadCallback(Protocol):
     def __call__(self, done: int, total: int | None, label: str) -> None: ...

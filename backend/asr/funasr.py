@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..infer.device import resolve_device
 from . import nano
-from .base import AsrError, AsrOptions, ClipResult, DownloadCallback, resolve_device
+from .base import AsrError, AsrOptions, ClipResult, DownloadCallback
 from .hub import hf_snapshots, modelscope_model
 
 # name -> (ModelScope repo, revision); the revisions the official script pins

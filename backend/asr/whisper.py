@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .base import AsrError, AsrOptions, ClipResult, DownloadCallback, resolve_device
+from ..infer.device import resolve_device
+from .base import AsrError, AsrOptions, ClipResult, DownloadCallback
 from .hub import hf_snapshot
 
 SAMPLE_RATE = 16000

@@ -113,7 +113,7 @@ class Checkup:
 
         if not self.ev.likeness:
             return
-        from ..asr.base import resolve_device
+        from ..infer.device import resolve_device
 
         # on the synthesis device: the full-size ERes2NetV2 takes about twice real time on one CPU core
         self._likeness = Likeness(speaker_model_path(self.ev.sv), resolve_device(self.ev.device))

@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import GsvError
+from .loudness import rms_db
 
 CHANNELS = 2  # the separation networks are stereo; mono input is duplicated
 
@@ -167,10 +168,6 @@ def count_chunks(total: int, size: int, overlap: int) -> int:
     return 1 + math.ceil((total - size) / (size - overlap))
 
 
-def _rms_db(sum_sq: float, n: int) -> float:
-    return 10 * math.log10(sum_sq / n) if n and sum_sq > 0 else -math.inf
-
-
 def clean_file(src: Path, dst: Path, steps: list[StepLike], work_dir: Path, rate: int = 44100,
                chunking: Chunking = Chunking(), start_s: float = 0.0, max_s: float | None = None,
                on_chunk: Callable[[int, int], None] | None = None) -> FileOutcome:
@@ -234,8 +231,8 @@ def clean_file(src: Path, dst: Path, steps: list[StepLike], work_dir: Path, rate
     finally:
         partial.unlink(missing_ok=True)
         chunk_wav.unlink(missing_ok=True)
-    return FileOutcome(seconds=written / rate, chunks=done, rms_db_before=_rms_db(in_sq, in_n),
-                       rms_db_after=_rms_db(out_sq, out_n))
+    return FileOutcome(seconds=written / rate, chunks=done, rms_db_before=rms_db(in_sq, in_n),
+                       rms_db_after=rms_db(out_sq, out_n))
 
 
 def _fit(y: np.ndarray, n: int) -> np.ndarray:

@@ -52,7 +52,12 @@ def measure_rms_db(path: Path, block: int = 1 << 20) -> float | None:
                 n += data.size
     except (OSError, RuntimeError, sf.LibsndfileError):
         return None
-    return 10 * math.log10(total / n) if n and total > 0 else -math.inf
+    return rms_db(total, n)
+
+
+def rms_db(sum_sq: float, n: int) -> float:
+    """RMS level in dBFS of ``n`` samples whose squares sum to ``sum_sq`` (-inf: digital silence)."""
+    return 10 * math.log10(sum_sq / n) if n and sum_sq > 0 else -math.inf
 
 
 def emptied(original: float | None, cleaned: float | None) -> bool:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GsvError
 from ..fsutil import atomic_write_text, read_json_file
+from ..infer.device import resolve_device
 from .catalogue import CleanModel
 from .install import INSTALL_COMMAND, MDX_EXTRA, missing
 
@@ -98,15 +99,6 @@ def write_runner_catalogue(model_dir: Path, models: list[CleanModel]) -> None:
         atomic_write_text(model_dir / name, json.dumps(table, indent=1))
 
 
-def pick_device(device: str) -> str:
-    """``auto``: CUDA when torch sees a GPU (the job's lease sets which), else CPU."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def _check_band_resampler(model: CleanModel) -> None:
     """Multi-band VR models (every UVR de-reverb/denoise model) resample each band through
     python-samplerate, which needs the system's libsamplerate; say so before the first file."""
@@ -161,7 +153,7 @@ class StepRunner:
         self._sep = _separator_class()(log_level=logging.WARNING, model_file_dir=str(model_dir), output_dir=str(work_dir),
                               output_format="WAV", output_single_stem=model.keep, sample_rate=model.sample_rate,
                               use_soundfile=True, normalization_threshold=1.0)
-        if pick_device(device) == "cpu":  # the lease may show a GPU the user asked us not to use
+        if resolve_device(device) == "cpu":  # the lease may show a GPU the user asked us not to use
             import torch
 
             self._sep.torch_device = torch.device("cpu")

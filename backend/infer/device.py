@@ -34,6 +34,16 @@ def _name(dtype: Any) -> str:
     return str(dtype).replace("torch.", "")
 
 
+def resolve_device(device: str) -> str:
+    """``auto``: CUDA when torch sees a GPU (a job's lease decides which), else CPU; anything
+    else as given. Every model runner (synthesis, ASR, cleaning, likeness) resolves it so."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 / AMX), where it pays off."""
     import torch

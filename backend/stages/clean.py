@@ -261,7 +261,8 @@ class _Chain:
     def steps(self) -> list:
         if self._steps is None:
             from ..clean.fetch import fetch, models_dir, require
-            from ..clean.runner import StepRunner, pick_device, require_runner
+            from ..clean.runner import StepRunner, require_runner
+            from ..infer.device import resolve_device
             from ..pretrained import offline, progress_to
 
             models = resolve_models(self.params)
@@ -270,7 +271,7 @@ class _Chain:
                 fetch(models, directory, progress_to(self.report))
             require(models, directory)
             require_runner()
-            device = pick_device(self.params.device)
+            device = resolve_device(self.params.device)
             self.report.info(f"chain: {' → '.join(f'{m.step} ({m.name})' for m in models)} on {device}")
             self._steps = [StepRunner(m, directory, self.work_dir / m.step, device) for m in models]
         return self._steps
