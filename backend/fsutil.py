@@ -19,14 +19,16 @@ NEW_FILE_MODE = 0o666  # before the umask, as open() and shell redirections use
 TEMP_STEM_BYTES = 200  # of the target's name in a temp name (".<name>.<8 hex>.tmp" must fit 255)
 
 
-def open_temp_beside(path: Path) -> tuple[int, Path]:
+def open_temp_beside(path: Path, private: bool = False) -> tuple[int, Path]:
     """Create ``.<name>.<random>.tmp`` next to ``path`` for writing; returns (fd, temp path).
 
     The mode is the one ``path`` would get as a new file (umask applied by the kernel), or the
-    mode of the existing ``path`` so that replacing it changes nothing but its content.
+    mode of the existing ``path`` so that replacing it changes nothing but its content; with
+    ``private`` it is 0600 from its first byte (a secret must never be readable by others, even
+    for the moment a chmod after the rename would leave).
     """
     try:
-        keep: int | None = stat.S_IMODE(os.stat(path).st_mode)
+        keep: int | None = None if private else stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         keep = None
     # a name near the file system's 255-byte limit leaves no room for the temp name's additions
@@ -35,7 +37,7 @@ def open_temp_beside(path: Path) -> tuple[int, Path]:
         tmp = path.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                         NEW_FILE_MODE)
+                         0o600 if private else NEW_FILE_MODE)
         except FileExistsError:
             continue
         if keep is not None:
@@ -59,11 +61,12 @@ def fsync_folder(folder: Path) -> None:
         pass
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder, fsync, then ``os.replace``."""
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, private: bool = False) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder, fsync, then ``os.replace``
+    (``private``: readable by the owner only, see :func:`open_temp_beside`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = open_temp_beside(path)
+    fd, tmp = open_temp_beside(path, private)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

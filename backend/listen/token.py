@@ -7,11 +7,11 @@ the umask) and changes only when the person asks for a new one.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import tempfile
 from pathlib import Path
+
+from ..fsutil import atomic_write_bytes
 
 TOKEN_FILE = "listen.token"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
@@ -34,23 +34,9 @@ def workspace_token(home: Path, renew: bool = False) -> str:
             return text
     token = new_token()
     try:
-        _write_private(path, token + "\n")
+        atomic_write_bytes(path, (token + "\n").encode("ascii"), private=True)
     except OSError:
         pass
     return token
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Atomic like :func:`backend.fsutil.atomic_write_bytes`, but the file is 0600 from its first
-    byte (a chmod after the rename would leave a moment in which others could read the token)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
