@@ -170,11 +170,13 @@ class GsvApp(App[None]):
             return False
         return True
 
-    def mode_keys(self) -> set[str]:
-        """The keys that switch modes, overrides included (an empty path field lets them through)."""
+    @functools.cached_property
+    def mode_keys(self) -> frozenset[str]:
+        """The keys that switch modes, overrides included (an empty path field lets them through;
+        asked on every key there, and the overrides are fixed at start)."""
         specs = keymap.all_specs()
-        return {k.strip() for m in keymap.MODE_ORDER
-                for k in keymap.effective_key(specs[f"app.mode.{m}"], self.key_overrides).split(",")}
+        return frozenset(k.strip() for m in keymap.MODE_ORDER
+                         for k in keymap.effective_key(specs[f"app.mode.{m}"], self.key_overrides).split(","))
 
     def mode_tabs(self) -> list[ModeTab]:
         specs = keymap.all_specs()

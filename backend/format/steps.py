@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GsvError
-from ..text.zh_readings import RECORDED, ZhReadings
+from ..text.zh_readings import RECORDED, ZhReadings, needs_g2pw
 from . import layout
 from .items import FormatItem
 from .journal import Entry, digest, file_fingerprint
@@ -71,8 +71,6 @@ def wav32k_int16(x: np.ndarray) -> np.ndarray:
 
 def readings_source(item: FormatItem, cfg: StepConfig) -> str | None:
     """What the item's Chinese polyphones are read with (None: not v2+ Chinese)."""
-    from ..text.zh_readings import needs_g2pw
-
     if not needs_g2pw(item.language, layout.text_version(cfg.version)):
         return None
     if cfg.pinyin_calls is not None:

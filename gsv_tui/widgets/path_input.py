@@ -64,7 +64,7 @@ class PathInput(Input):
         """In an empty field a mode key (1–5 unless rebound) still switches modes: the field has
         the focus on arrival, and a path hardly starts with a digit (type ./ first for one that
         does). Any other key, ``p`` included, is text."""
-        return not self.value and key in getattr(self.app, "mode_keys", set)()
+        return not self.value and key in getattr(self.app, "mode_keys", frozenset())
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return not self._lets_through(key) and super().check_consume_key(key, character)
