@@ -48,9 +48,7 @@ class ServeLog:
 
     @classmethod
     def of_job(cls, app: Application, job_id: str) -> ServeLog:
-        from ..jobs.record import EVENTS_FILE
-
-        return cls(app.workspace.jobs_dir / job_id / EVENTS_FILE)
+        return cls(app.jobs.events_path(job_id))
 
     def read_new(self) -> bool:
         """Take in the events written since the last call; True when anything changed."""

@@ -219,6 +219,7 @@ class InferenceScreen(ModeScreen):
             self._show_job(snapshot.get(self.job_id))
         if self.serve_job_id is not None:
             self._show_serve_job(snapshot.get(self.serve_job_id))
+            self._poll_serve_log()
         else:
             self._find_serve_job(snapshot)
         trained = {j.id for j in snapshot.jobs if j.stage.startswith("train") and j.outcome == "succeeded"}
@@ -313,16 +314,25 @@ class InferenceScreen(ModeScreen):
             self.serve_job_id = job_id
             self._serve_log = serving.ServeLog.of_job(self.application, job_id)
         self._show_serve_job(self.gsv_app.jobs_snapshot.get(job_id))
+        self._poll_serve_log()
 
     def _poll_serve_log(self) -> None:
-        """The request log between job updates (two equal request lines change no job view)."""
-        if self.serve_job_id is not None and self._serve_log is not None and self._serve_log.read_new():
-            self._show_serve_job(self.gsv_app.jobs_snapshot.get(self.serve_job_id), read=False)
+        """The request log, also between job updates (two equal request lines change no job view)."""
+        if self.serve_job_id is not None and self._serve_log is not None:
+            self._read_serve_log(self._serve_log, self.serve_job_id)
 
-    def _show_serve_job(self, job: JobView | None, read: bool = True) -> None:
+    @work(thread=True, exclusive=True, group="serve-log", exit_on_error=False)
+    def _read_serve_log(self, log: "serving.ServeLog", job_id: str) -> None:
+        """Read the server's new events off the UI thread; show them when there were any."""
+        if log.read_new():
+            self.app.call_from_thread(self._refresh_serve_job, job_id)
+
+    def _refresh_serve_job(self, job_id: str) -> None:
+        if job_id == self.serve_job_id:
+            self._show_serve_job(self.gsv_app.jobs_snapshot.get(job_id))
+
+    def _show_serve_job(self, job: JobView | None) -> None:
         log = self._serve_log
-        if log is not None and read:
-            log.read_new()
         stop_key = self.key_text("inference.serve")
         if job is None or job.state == "queued":
             status = (job.waiting or "queued") if job is not None else "starting…"
