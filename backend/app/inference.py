@@ -24,6 +24,7 @@ from ..infer.params import (
     tokens_to_seconds,
 )
 from ..infer.params import lang_option as lang_option  # for the screens, which see only this layer
+from ..infer.weights_choice import WEIGHTS_SUFFIX
 from ..stages.base import param_default, param_info
 from .forms import FieldSpec, field_spec
 
@@ -141,7 +142,6 @@ def parse_paths(text: str) -> list[str]:
 
 
 # --- what to choose from ------------------------------------------------------------------------
-WEIGHTS_SUFFIX = {"gpt": ".ckpt", "sovits": ".pth"}
 
 
 def weights_path_problem(kind: str, path: str) -> str | None:

@@ -133,6 +133,7 @@ def _train_params(app: "Application", stage: str, s: TrainSettings, gpus: list[s
     """The stage's Params from the form's settings; ``extra``: fields the form does not show
     (``restart``, a base export)."""
     from ..stages import train_gpt, train_sovits
+    from ..stages._training_args import check
 
     p = app.require_project()
     given = lambda **kw: {k: v for k, v in kw.items() if v is not None}  # noqa: E731 - None: the default
@@ -146,9 +147,7 @@ def _train_params(app: "Application", stage: str, s: TrainSettings, gpus: list[s
             exp_dir=p.exp_dir, weights_dir=p.gpt_weights_dir(p.version), exp_name=p.name, version=p.version,
             project=p.name, batch_size=s.batch_size, dpo=s.dpo, gpus=list(gpus),
             **given(epochs=s.gpt_epochs, save_every=s.gpt_save_every), **extra)
-    problems = params.problems()
-    if problems:
-        raise GsvError("invalid training settings: " + "; ".join(problems), "change the values named")
+    check(params)
     return params
 
 
@@ -245,13 +244,13 @@ class BaseExport:
 def base_exports(app: "Application", stage: str) -> list[BaseExport]:
     """The project's exports of the stage's model, the current run's first (newest epoch first),
     then those of earlier runs that a restart moved into ``old-<time>/`` (newest run first)."""
-    from ..infer.weights_choice import epoch_of, project_weights
+    from ..infer.weights_choice import WEIGHTS_SUFFIX, epoch_of, project_weights
 
     p = app.require_project()
     kind = KIND_OF_STAGE[stage]
     out = [BaseExport(o.path, o.label, o.epoch, False) for o in project_weights(p, kind)]
     folder = p.sovits_weights_dir(p.version) if kind == "sovits" else p.gpt_weights_dir(p.version)
-    suffix = ".pth" if kind == "sovits" else ".ckpt"
+    suffix = WEIGHTS_SUFFIX[kind]
     old_runs = sorted((d for d in folder.glob("old-*") if d.is_dir()), key=lambda d: d.name, reverse=True) \
         if folder.is_dir() else []
     for run in old_runs:

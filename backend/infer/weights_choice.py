@@ -33,12 +33,16 @@ def epoch_of(kind: str, name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+WEIGHTS_SUFFIX = {"gpt": ".ckpt", "sovits": ".pth"}
+"""What an export of each kind is called: the official GPT_weights*/SoVITS_weights* file types."""
+
+
 def project_weights(project: Any, kind: str) -> list[WeightsOption]:
     """Exports of ``kind`` in the project's weight folders, latest first."""
     root = Path(project.weights_dir)
     if not root.is_dir():
         return []
-    prefix, ext = ("GPT_weights", ".ckpt") if kind == "gpt" else ("SoVITS_weights", ".pth")
+    prefix, ext = ("GPT_weights" if kind == "gpt" else "SoVITS_weights"), WEIGHTS_SUFFIX[kind]
     found: list[WeightsOption] = []
     for folder in sorted(root.iterdir()):
         if not folder.is_dir() or not folder.name.startswith(prefix):

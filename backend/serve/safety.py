@@ -10,14 +10,13 @@ token unless the person says ``--insecure``; a server without a token answers on
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import GsvError
+from ..listen.hosts import is_loopback
 
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 MAX_BODY_BYTES = 1 << 20  # JSON requests
 MAX_UPLOAD_BYTES = 20 << 20  # reference clips
 MAX_TEXT_CHARS = 5000
@@ -25,16 +24,6 @@ MAX_TEXT_CHARS = 5000
 
 class ServeSafetyError(GsvError):
     """The server was asked to do something its safety rules forbid."""
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]")
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_binding(host: str, token: str | None, insecure: bool) -> None:

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..clean.catalogue import DEFAULTS
 from ..clean.project import CLEAN_DIR_NAME, PREVIEW_DIR_NAME
 from ..errors import GsvError
 from ..fsutil import atomic_write_text
@@ -52,7 +53,7 @@ class Params:
     inputs: list[Path]
     out_dir: Path
     project: str | None = None
-    separate: str | None = "mel-roformer-vocals"  # step 1, vocals/music separation; None = skip
+    separate: str | None = DEFAULTS["separate"]  # step 1, vocals/music separation; None = skip
     dereverb: str | None = None  # step 2, de-reverb/de-echo; off unless asked (it can dull dry speech)
     denoise: str | None = None  # step 3, denoise; off unless asked (the official WebUI hides it as unstable)
     models_dir: Path | None = None  # None: $GSV_CLEAN_MODELS_DIR or <workspace>/models/clean
@@ -102,8 +103,6 @@ def output_name(src: Path) -> str:
 # --- CLI ----------------------------------------------------------------------------------------
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..clean.catalogue import DEFAULTS
-
     d = Params(inputs=[], out_dir=Path())
     parser.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
                         help="recordings or folders of them (default with --project: its raw/ folder)")
@@ -169,18 +168,15 @@ def _models_dir_of(override: Path | None, workspace: Any) -> Path:
 
 
 def _print_models(models_dir: Path | None) -> None:
-    from ..clean.catalogue import DEFAULTS, STEPS, models_for
-    from ..clean.fetch import describe, local_models
     from ..clean.fetch import models_dir as resolve
+    from ..clean.project import choices
 
-    d = resolve(models_dir)
-    own = local_models(d)
-    for step in STEPS:
+    for step, rows in choices(models_dir).items():  # each step's default first
         print(f"{step}:")
-        for row in describe([*(m for m in own if m.step == step), *models_for(step)], d):
+        for row in rows:
             mark = "*" if row["name"] == DEFAULTS[step] else " "
             print(f"  {mark} {row['name']:<22} {'here' if row['here'] else '    '}  {row['arch']:<8} {row['about']}")
-    print(f"(* default; models folder: {d})")
+    print(f"(* default; models folder: {resolve(models_dir)})")
 
 
 def check(params: Params) -> None:

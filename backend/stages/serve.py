@@ -222,9 +222,10 @@ def leased_gpus() -> list[str]:
 
 
 def run(params: Params, report: Reporter) -> None:
+    from ..listen.hosts import is_loopback
     from ..serve import server
     from ..serve.app import DefaultReference, ServerState
-    from ..serve.safety import PathRules, check_binding, is_loopback
+    from ..serve.safety import PathRules, check_binding
     from ..serve.voice import VoiceFiles
     from ..serve.worker import WorkerPool, worker_devices
 
