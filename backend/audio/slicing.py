@@ -63,33 +63,39 @@ class FileResult:
     replaced: int = 0
 
 
-def list_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand folders (sorted, non-recursive, hidden files left out); refuse name clashes.
-
-    Two inputs with the same file name would write the same clip names, so the second is
-    skipped with that reason.
-    """
+def expand_inputs(inputs: list[Path], key: Callable[[Path], str], clash: Callable[[Path, str, Path], str]
+                  ) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand folders (sorted, non-recursive, hidden files left out) → (files, skipped). Two
+    inputs with the same ``key`` (what they would be written as) clash: the second is skipped with
+    ``clash(file, key, first)`` as its reason; the same file named twice is taken once."""
     files: list[Path] = []
-    skipped: list[tuple[str, str]] = []
     for p in inputs:
         p = Path(p)
         if p.is_dir():
             files.extend(sorted(c for c in p.iterdir() if not c.name.startswith(".") and not c.is_dir()))
         else:
             files.append(p)
-    from .slicer import clip_prefix
-
     seen: dict[str, Path] = {}
     unique: list[Path] = []
+    skipped: list[tuple[str, str]] = []
     for f in files:
-        key = clip_prefix(f.name)  # names that differ only in characters a .list cannot hold clash too
-        if key in seen:
-            if seen[key].resolve() != f.resolve():
-                skipped.append((str(f), f"makes the same clip names as {seen[key]}; their clips would collide"))
+        k = key(f)
+        if k in seen:
+            if seen[k].resolve() != f.resolve():
+                skipped.append((str(f), clash(f, k, seen[k])))
             continue
-        seen[key] = f
+        seen[k] = f
         unique.append(f)
     return unique, skipped
+
+
+def list_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The slicer's inputs: two files that would make the same clip names (names that differ only
+    in characters a .list cannot hold included) clash."""
+    from .slicer import clip_prefix
+
+    return expand_inputs(inputs, lambda f: clip_prefix(f.name),
+                         lambda f, k, first: f"makes the same clip names as {first}; their clips would collide")
 
 
 def existing_clips(out_dir: Path, source_name: str) -> list[Path]:

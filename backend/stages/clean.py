@@ -221,26 +221,11 @@ def expected_outputs(params: Params) -> list[Path]:
 # --- the work -----------------------------------------------------------------------------------
 
 def list_inputs(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand folders (sorted, non-recursive, hidden files left out); two inputs that would write
-    the same output name: the second is skipped with that reason."""
-    files: list[Path] = []
-    for p in inputs:
-        p = Path(p)
-        if p.is_dir():
-            files.extend(sorted(c for c in p.iterdir() if not c.name.startswith(".") and c.is_file()))
-        else:
-            files.append(p)
-    seen: dict[str, Path] = {}
-    unique, skipped = [], []
-    for f in files:
-        key = output_name(f)
-        if key in seen:
-            if seen[key].resolve() != f.resolve():
-                skipped.append((str(f), f"would be written as {key}, like {seen[key].name}; rename one of them"))
-            continue
-        seen[key] = f
-        unique.append(f)
-    return unique, skipped
+    """The recordings to clean: two that would be written under the same name clash."""
+    from ..audio.slicing import expand_inputs
+
+    return expand_inputs(inputs, output_name,
+                         lambda f, k, first: f"would be written as {k}, like {first.name}; rename one of them")
 
 
 class _Chain:
