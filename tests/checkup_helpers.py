@@ -4,11 +4,14 @@ ASR engine, a narrow random ERes2NetV2 speaker-verification checkpoint)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from infer_helpers import GPT, SOVITS, make_pretrained_dir, write_voice
+from infer_helpers import GPT, HUBERT, SOVITS, make_pretrained_dir, write_voice
 
 SENTENCES = ("The quick brown fox jumps.", "It was not amused at all.", "Then it went to sleep.",
              "Morning came with rain.")
@@ -64,3 +67,18 @@ def make_checkup_project(root: Path, name: str = "dora", epochs: tuple[int, ...]
     pretrained = make_pretrained_dir(root / "pretrained")
     return CheckupProject(home, name, pretrained, build_tiny_whisper(root / "whisper-tiny"),
                           build_tiny_sv(root / "sv" / "tiny_eres2netv2.ckpt"))
+
+
+def checkup_env(cp: CheckupProject) -> dict[str, str]:
+    """The environment a ``gsv`` command for ``cp`` runs in: its home, its base models, offline."""
+    return {**os.environ, "GSV_HOME": str(cp.home), "GSV_PRETRAINED_DIR": str(cp.pretrained), "HF_HUB_OFFLINE": "1",
+            "OMP_NUM_THREADS": "1"}
+
+
+def run_checkup(cp: CheckupProject, limit: int) -> "subprocess.CompletedProcess[str]":
+    """``gsv checkup`` of ``cp`` on the CPU with its tiny models, ``limit`` sentences, short pieces."""
+    return subprocess.run([sys.executable, "-m", "backend.cli", "checkup", "--project", cp.name, "--limit", str(limit),
+                           "--asr-model", str(cp.whisper), "--asr-engine", "faster-whisper", "--asr-device", "cpu",
+                           "--sv", str(cp.sv), "--hubert", str(HUBERT), "--device", "cpu", "--max-seconds", "0.5",
+                           "--gpus", "cpu"], capture_output=True, text=True, timeout=900,
+                          cwd=Path(__file__).resolve().parents[1], env=checkup_env(cp), check=False)

@@ -16,8 +16,7 @@ import soundfile as sf
 
 pytest.importorskip("torch")
 
-from checkup_helpers import make_checkup_project
-from infer_helpers import HUBERT
+from checkup_helpers import checkup_env, make_checkup_project, run_checkup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,12 +26,8 @@ def test_checkup_job_scores_every_export_and_recommends_a_pair(tmp_path: Path) -
 
     frontend_data_or_skip()
     cp = make_checkup_project(tmp_path)
-    env = {**os.environ, "GSV_HOME": str(cp.home), "GSV_PRETRAINED_DIR": str(cp.pretrained), "HF_HUB_OFFLINE": "1",
-           "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "-m", "backend.cli", "checkup", "--project", cp.name, "--limit", "3",
-                        "--asr-model", str(cp.whisper), "--asr-engine", "faster-whisper", "--asr-device", "cpu",
-                        "--sv", str(cp.sv), "--hubert", str(HUBERT), "--device", "cpu", "--max-seconds", "0.5",
-                        "--gpus", "cpu"], capture_output=True, text=True, timeout=900, cwd=ROOT, env=env, check=False)
+    env = checkup_env(cp)
+    r = run_checkup(cp, limit=3)
     assert r.returncode == 0, f"{r.stdout}\n{r.stderr}"
 
     from backend.checkup import latest_report

@@ -7,8 +7,6 @@ the table turns that off, in project.toml); "verify" reaches the ``infer`` job's
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,8 +16,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from checkup_helpers import make_checkup_project  # noqa: E402
-from infer_helpers import HUBERT, make_pretrained_dir, write_voice  # noqa: E402
+from checkup_helpers import make_checkup_project, run_checkup  # noqa: E402
+from infer_helpers import make_pretrained_dir, write_voice  # noqa: E402
 from jobs_helpers import cancel_all
 from textual.widgets import Checkbox, Input, Select, TextArea  # noqa: E402
 from tui_helpers import SIZE, make_app, screen_text, wait_until  # noqa: E402
@@ -29,8 +27,6 @@ from backend.jobs import JobManager  # noqa: E402
 from backend.workspace import Workspace  # noqa: E402
 from gsv_tui.screens.training import TrainingScreen  # noqa: E402
 from gsv_tui.widgets.checkup_table import CheckupPanel, CheckupTable  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 
 RECORDER = """
 import json, os, sys, time
@@ -47,12 +43,7 @@ def checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 - 
 
     frontend_data_or_skip()
     cp = make_checkup_project(tmp_path)
-    env = {**os.environ, "GSV_HOME": str(cp.home), "GSV_PRETRAINED_DIR": str(cp.pretrained), "HF_HUB_OFFLINE": "1",
-           "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "-m", "backend.cli", "checkup", "--project", cp.name, "--limit", "2",
-                        "--asr-model", str(cp.whisper), "--asr-engine", "faster-whisper", "--asr-device", "cpu",
-                        "--sv", str(cp.sv), "--hubert", str(HUBERT), "--device", "cpu", "--max-seconds", "0.5",
-                        "--gpus", "cpu"], capture_output=True, text=True, timeout=900, cwd=ROOT, env=env, check=False)
+    r = run_checkup(cp, limit=2)
     assert r.returncode == 0, f"{r.stdout}\n{r.stderr}"
     rec = tmp_path / "played.jsonl"
     (tmp_path / "recorder.py").write_text(RECORDER)
